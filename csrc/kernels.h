@@ -1,0 +1,34 @@
+/* Element-wise kernels of the sigmoid network, in plain C99.
+ *
+ * Every array is row-major: a matrix of n_rows x n_cols has row i at x + i * n_cols.
+ * No allocation, no Python, one job each; the BLAS products live in _blas.pyx.
+ * Each kernel comes in double (_d) and float (_s).
+ */
+#ifndef FASTGD_KERNELS_H
+#define FASTGD_KERNELS_H
+
+#include <stddef.h>
+
+#define FASTGD_DECLARE(T, SUFFIX)                                                        \
+    /* dst[i, :] = src[idx[i], :] for i < n_rows: the rows of one mini-batch. */         \
+    void gather_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,          \
+                              const ptrdiff_t *idx, T *dst);                             \
+    /* dst[i, :] = row for i < n_rows: the bias, ready for a gemm with beta = 1. */      \
+    void broadcast_row_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *row,        \
+                                T *dst);                                                 \
+    /* x <- 1 / (1 + exp(-x)), without overflow for any finite x. */                     \
+    void sigmoid_inplace_##SUFFIX(ptrdiff_t n, T *x);                                    \
+    /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \
+    void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta);           \
+    /* delta <- delta * a * (1 - a): sigma'(z) = a (1 - a) with a = sigma(z). */          \
+    void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta);                  \
+    /* b <- beta * b + alpha * sum_i delta[i, :]; beta == 0 overwrites b. */             \
+    void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
+                              const T *delta, T beta, T *b);
+
+FASTGD_DECLARE(double, d)
+FASTGD_DECLARE(float, s)
+
+#undef FASTGD_DECLARE
+
+#endif

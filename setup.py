@@ -1,0 +1,37 @@
+"""Build the compiled core. Metadata lives in pyproject.toml.
+
+FASTGD_DEBUG=1 turns Cython's bounds, wraparound and initialisation checks on
+(and optimisation off) for a debugging or sanitiser build.
+"""
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("FASTGD_DEBUG", "") not in ("", "0")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+}
+# No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp/NaN semantics.
+compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+
+extensions = [
+    Extension(
+        "fastgd._blas",
+        ["src/fastgd/_blas.pyx"],
+        extra_compile_args=compile_args,
+    ),
+    Extension(
+        "fastgd._core",
+        ["src/fastgd/_core.pyx", "csrc/kernels.c"],
+        include_dirs=["csrc"],
+        extra_compile_args=compile_args,
+    ),
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives))

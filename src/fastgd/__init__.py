@@ -1,0 +1,8 @@
+"""fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
+from . import _reference as reference
+from .datasets import load_mnist
+from .network import Network
+from .trainer import History, Trainer
+
+__version__ = "0.1.0"
+__all__ = ["Network", "Trainer", "History", "load_mnist", "reference"]

@@ -1,0 +1,376 @@
+"""The compiled core: feedforward, backpropagation and the mini-batch update.
+
+Notation (rows are samples, as in fastgd's Python API). Layer l = 0 .. L-1 maps sizes[l] inputs to
+sizes[l+1] outputs with W_l of shape (sizes[l+1], sizes[l]) and b_l of shape (sizes[l+1],). For a
+mini-batch of m rows:
+
+    forward     Z_l = A_l @ W_l^T + b_l,        A_{l+1} = sigma(Z_l)          (A_0 = the inputs X)
+    output      D_{L-1} = (A_L - Y) * A_L * (1 - A_L)                         (quadratic cost)
+    backward    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)
+    gradient    dC/dW_l = D_l^T @ A_l,          dC/db_l = sum over rows of D_l
+
+The update W_l <- W_l - s * D_l^T @ A_l is one gemm with beta = 1 (s = eta/m or eta), done only
+after D_{l-1} has been computed from the old W_l. Each Python-facing function here prepares raw
+pointers once, then runs its whole loop in one nogil block: nothing crosses back into Python and
+nothing is allocated per mini-batch.
+"""
+from cython cimport floating
+from libc.stdlib cimport malloc, free
+
+from fastgd._blas cimport gemm, NoTrans, Trans
+
+
+cdef extern from "kernels.h" nogil:
+    void gather_rows_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *src,
+                       const Py_ssize_t *idx, double *dst)
+    void gather_rows_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *src,
+                       const Py_ssize_t *idx, float *dst)
+    void broadcast_row_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *row, double *dst)
+    void broadcast_row_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *row, float *dst)
+    void sigmoid_inplace_d(Py_ssize_t n, double *x)
+    void sigmoid_inplace_s(Py_ssize_t n, float *x)
+    void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
+    void output_delta_s(Py_ssize_t n, const float *a, const float *y, float *delta)
+    void sigmoid_prime_mul_d(Py_ssize_t n, const double *a, double *delta)
+    void sigmoid_prime_mul_s(Py_ssize_t n, const float *a, float *delta)
+    void column_sums_d(Py_ssize_t n_rows, Py_ssize_t n_cols, double alpha, const double *delta,
+                       double beta, double *b)
+    void column_sums_s(Py_ssize_t n_rows, Py_ssize_t n_cols, float alpha, const float *delta,
+                       float beta, float *b)
+
+
+# Rows per block when feeding forward a whole data set: large enough for BLAS to run near peak,
+# small enough that the activations of a block stay in cache.
+cdef enum:
+    FORWARD_BLOCK = 512
+
+
+# ---- fused-type dispatch to the C kernels -------------------------------------------------------
+
+cdef inline void gather_rows(Py_ssize_t n_rows, Py_ssize_t n_cols, const floating *src,
+                             const Py_ssize_t *idx, floating *dst) noexcept nogil:
+    if floating is double:
+        gather_rows_d(n_rows, n_cols, src, idx, dst)
+    else:
+        gather_rows_s(n_rows, n_cols, src, idx, dst)
+
+
+cdef inline void broadcast_row(Py_ssize_t n_rows, Py_ssize_t n_cols, const floating *row,
+                               floating *dst) noexcept nogil:
+    if floating is double:
+        broadcast_row_d(n_rows, n_cols, row, dst)
+    else:
+        broadcast_row_s(n_rows, n_cols, row, dst)
+
+
+cdef inline void sigmoid_inplace(Py_ssize_t n, floating *x) noexcept nogil:
+    if floating is double:
+        sigmoid_inplace_d(n, x)
+    else:
+        sigmoid_inplace_s(n, x)
+
+
+cdef inline void output_delta(Py_ssize_t n, const floating *a, const floating *y,
+                              floating *delta) noexcept nogil:
+    if floating is double:
+        output_delta_d(n, a, y, delta)
+    else:
+        output_delta_s(n, a, y, delta)
+
+
+cdef inline void sigmoid_prime_mul(Py_ssize_t n, const floating *a, floating *delta) noexcept nogil:
+    if floating is double:
+        sigmoid_prime_mul_d(n, a, delta)
+    else:
+        sigmoid_prime_mul_s(n, a, delta)
+
+
+cdef inline void column_sums(Py_ssize_t n_rows, Py_ssize_t n_cols, floating alpha,
+                             const floating *delta, floating beta, floating *b) noexcept nogil:
+    if floating is double:
+        column_sums_d(n_rows, n_cols, alpha, delta, beta, b)
+    else:
+        column_sums_s(n_rows, n_cols, alpha, delta, beta, b)
+
+
+# ---- one mini-batch -----------------------------------------------------------------------------
+
+cdef void forward(int n_layers, const int *sizes, floating **W, floating **b, int m,
+                  floating **A) noexcept nogil:
+    """A[l+1] = sigma(A[l] @ W[l]^T + b[l]) for every layer; A[0] holds the m input rows."""
+    cdef int l
+    for l in range(n_layers):
+        # Z_l = A_l @ W_l^T + b_l: b_l broadcast into the output, then one gemm with beta = 1.
+        broadcast_row(m, sizes[l + 1], b[l], A[l + 1])
+        gemm(NoTrans, Trans, m, sizes[l + 1], sizes[l], <floating>1, A[l], sizes[l],
+             W[l], sizes[l], <floating>1, A[l + 1], sizes[l + 1])
+        sigmoid_inplace(<Py_ssize_t>m * sizes[l + 1], A[l + 1])
+
+
+cdef void backward(int n_layers, const int *sizes, floating **W, int m, floating **A,
+                   const floating *Y, floating *delta, floating *delta_prev,
+                   floating **W_out, floating **b_out, floating alpha, floating beta) noexcept nogil:
+    """Backpropagate the quadratic cost of the m rows whose activations are in A.
+
+    For every layer: W_out[l] <- beta * W_out[l] + alpha * D_l^T @ A_l, and the same for b_out[l]
+    with the column sums of D_l. Training passes W_out = W, alpha = -s, beta = 1; the gradient
+    passes fresh arrays with alpha = 1, beta = 0. delta and delta_prev hold m * max(sizes[1:]).
+    """
+    cdef int l
+    cdef floating *swap
+    output_delta(<Py_ssize_t>m * sizes[n_layers], A[n_layers], Y, delta)
+    for l in range(n_layers - 1, -1, -1):
+        if l > 0:
+            # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update below.
+            gemm(NoTrans, NoTrans, m, sizes[l], sizes[l + 1], <floating>1, delta, sizes[l + 1],
+                 W[l], sizes[l], <floating>0, delta_prev, sizes[l])
+            sigmoid_prime_mul(<Py_ssize_t>m * sizes[l], A[l], delta_prev)
+        # W_l <- beta * W_l + alpha * D_l^T @ A_l: the gradient folded into the gemm.
+        gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
+             A[l], sizes[l], beta, W_out[l], sizes[l])
+        column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
+        swap = delta
+        delta = delta_prev
+        delta_prev = swap
+
+
+# ---- from Python lists of arrays to raw pointers ------------------------------------------------
+
+cdef int collect_layers(list weights, list biases, int *sizes,
+                        floating **W, floating **b) except -1:
+    """Check that weights[l] (sizes[l+1], sizes[l]) and biases[l] chain up; store their pointers.
+
+    The arrays stay alive in the caller's lists for the whole call, so the pointers stay valid.
+    """
+    cdef floating[:, ::1] w
+    cdef floating[::1] v
+    cdef Py_ssize_t l, n_layers = len(weights)
+    if n_layers < 1 or len(biases) != n_layers:
+        raise ValueError(f"expected as many bias vectors as weight matrices (at least one), "
+                         f"got {n_layers} weights and {len(biases)} biases")
+    for l in range(n_layers):
+        w = weights[l]
+        v = biases[l]
+        if l == 0:
+            sizes[0] = <int>w.shape[1]
+        if w.shape[1] != sizes[l] or v.shape[0] != w.shape[0] or w.shape[0] < 1 or w.shape[1] < 1:
+            raise ValueError(f"layer {l}: weights of shape ({w.shape[0]}, {w.shape[1]}) and "
+                             f"biases of shape ({v.shape[0]},) do not follow a layer of "
+                             f"{sizes[l]} units")
+        sizes[l + 1] = <int>w.shape[0]
+        W[l] = &w[0, 0]
+        b[l] = &v[0]
+    return 0
+
+
+cdef int check_rows(const floating[:, ::1] data, int n_cols, str name) except -1:
+    if data.shape[1] != n_cols:
+        raise ValueError(f"{name} has {data.shape[1]} columns, the network expects {n_cols}")
+    return 0
+
+
+cdef class _Buffers:
+    """Scratch memory of one call: the activations of every layer and two delta buffers."""
+    cdef void *data
+
+    def __cinit__(self, Py_ssize_t n_items, Py_ssize_t itemsize):
+        self.data = malloc(max(n_items, 1) * itemsize)
+        if self.data == NULL:
+            raise MemoryError(f"could not allocate {n_items * itemsize} bytes of work space")
+
+    def __dealloc__(self):
+        free(self.data)
+
+
+cdef floating *carve(floating **cursor, Py_ssize_t n_items) noexcept nogil:
+    cdef floating *start = cursor[0]
+    cursor[0] = start + n_items
+    return start
+
+
+# ---- the Python-facing functions ----------------------------------------------------------------
+
+def train_epoch(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
+                const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean):
+    """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
+
+    The samples order[0:m], order[m:2m], ... form the mini-batches; a last, shorter one is scaled
+    by its own size. With mean, each update is W -= (eta / m) * sum of gradients, else eta * sum.
+    Y holds the target rows (n, n_out). The whole run executes without the GIL.
+    """
+    cdef Py_ssize_t n_layers = len(weights)
+    cdef Py_ssize_t n = X.shape[0], n_order = order.shape[0]
+    cdef Py_ssize_t start, i, widest = 0, m_max, rows, total = 0
+    cdef int l, m
+    cdef floating scale
+    cdef bint bad_index = False
+    cdef int *sizes
+    cdef floating **W
+    cdef floating **b
+    cdef floating **A
+    cdef floating *delta
+    cdef floating *delta_prev
+    cdef floating *cursor
+
+    if mini_batch_size < 1:
+        raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
+    if Y.shape[0] != n:
+        raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
+    m_max = min(mini_batch_size, n_order)
+    if m_max == 0:
+        return
+    if m_max > 2**31 - 1:
+        raise ValueError("mini_batch_size must be below 2**31")
+
+    pointers = _Buffers(3 * (n_layers + 1), sizeof(void *))
+    sizes = <int *>malloc((n_layers + 1) * sizeof(int))
+    if sizes == NULL:
+        raise MemoryError()
+    try:
+        W = <floating **>pointers.data
+        b = W + n_layers
+        A = b + n_layers
+        collect_layers(weights, biases, sizes, W, b)
+        check_rows(X, sizes[0], "X")
+        check_rows(Y, sizes[n_layers], "Y")
+        for l in range(n_layers + 1):
+            total += m_max * sizes[l]
+            if l > 0:
+                widest = max(widest, sizes[l])
+        work = _Buffers(total + 2 * m_max * widest, sizeof(floating))
+
+        with nogil:
+            for i in range(n_order):
+                if order[i] < 0 or order[i] >= n:
+                    bad_index = True
+                    break
+        if bad_index:
+            raise IndexError(f"order holds an index outside [0, {n})")
+
+        cursor = <floating *>work.data
+        for l in range(n_layers + 1):
+            A[l] = carve(&cursor, m_max * sizes[l])
+        delta = carve(&cursor, m_max * widest)
+        delta_prev = carve(&cursor, m_max * widest)
+
+        with nogil:
+            start = 0
+            while start < n_order:
+                rows = min(m_max, n_order - start)
+                m = <int>rows
+                scale = <floating>(eta / m if mean else eta)
+                gather_rows(rows, sizes[0], &X[0, 0], &order[start], A[0])
+                gather_rows(rows, sizes[n_layers], &Y[0, 0], &order[start], delta_prev)
+                forward(<int>n_layers, sizes, W, b, m, A)
+                # The targets sit in delta_prev; output_delta reads them before anything overwrites it.
+                backward(<int>n_layers, sizes, W, m, A, delta_prev, delta, delta_prev,
+                         W, b, -scale, <floating>1)
+                start += rows
+    finally:
+        free(sizes)
+
+
+def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
+             list grad_weights, list grad_biases):
+    """Write into grad_weights / grad_biases the gradient of (1/2) sum_x ||y(x) - a(x)||^2.
+
+    The sum runs over all rows of X (no division by n): the same forward and backward code as
+    train_epoch, with the gemm writing the gradient instead of updating the weights.
+    """
+    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], total = 0, widest = 0
+    cdef int l
+    cdef int *sizes
+    cdef int *grad_sizes
+    cdef floating **W
+    cdef floating **b
+    cdef floating **GW
+    cdef floating **Gb
+    cdef floating **A
+    cdef floating *cursor
+    cdef floating *targets
+    cdef floating *delta
+    cdef floating *delta_prev
+
+    if Y.shape[0] != n:
+        raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
+    if n < 1 or n > 2**31 - 1:
+        raise ValueError(f"the gradient needs between 1 and 2**31 - 1 rows, got {n}")
+    pointers = _Buffers(5 * (n_layers + 1), sizeof(void *))
+    sizes = <int *>malloc(2 * (n_layers + 1) * sizeof(int))
+    if sizes == NULL:
+        raise MemoryError()
+    grad_sizes = sizes + n_layers + 1
+    try:
+        W = <floating **>pointers.data
+        b = W + n_layers
+        GW = b + n_layers
+        Gb = GW + n_layers
+        A = Gb + n_layers
+        collect_layers(weights, biases, sizes, W, b)
+        collect_layers(grad_weights, grad_biases, grad_sizes, GW, Gb)
+        for l in range(n_layers + 1):
+            if grad_sizes[l] != sizes[l]:
+                raise ValueError("the gradient arrays do not have the shapes of the network")
+        check_rows(X, sizes[0], "X")
+        check_rows(Y, sizes[n_layers], "Y")
+        for l in range(1, n_layers + 1):
+            total += n * sizes[l]
+            widest = max(widest, sizes[l])
+        work = _Buffers(total + 2 * n * widest, sizeof(floating))
+        cursor = <floating *>work.data
+        A[0] = <floating *>&X[0, 0]
+        for l in range(1, n_layers + 1):
+            A[l] = carve(&cursor, n * sizes[l])
+        delta = carve(&cursor, n * widest)
+        delta_prev = carve(&cursor, n * widest)
+        with nogil:
+            forward(<int>n_layers, sizes, W, b, <int>n, A)
+            backward(<int>n_layers, sizes, W, <int>n, A, &Y[0, 0], delta, delta_prev,
+                     GW, Gb, <floating>1, <floating>0)
+    finally:
+        free(sizes)
+
+
+def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:, ::1] out):
+    """out = the output activations of the network for every row of X, in blocks of rows."""
+    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], start, rows, total = 0
+    cdef Py_ssize_t block = min(<Py_ssize_t>FORWARD_BLOCK, n)
+    cdef int l
+    cdef int *sizes
+    cdef floating **W
+    cdef floating **b
+    cdef floating **A
+    cdef floating *cursor
+
+    if out.shape[0] != n:
+        raise ValueError(f"X has {n} rows but out has {out.shape[0]}")
+    if n == 0:
+        return
+    pointers = _Buffers(3 * (n_layers + 1), sizeof(void *))
+    sizes = <int *>malloc((n_layers + 1) * sizeof(int))
+    if sizes == NULL:
+        raise MemoryError()
+    try:
+        W = <floating **>pointers.data
+        b = W + n_layers
+        A = b + n_layers
+        collect_layers(weights, biases, sizes, W, b)
+        check_rows(X, sizes[0], "X")
+        check_rows(out, sizes[n_layers], "out")
+        for l in range(1, n_layers):
+            total += block * sizes[l]
+        work = _Buffers(total, sizeof(floating))
+        cursor = <floating *>work.data
+        for l in range(1, n_layers):
+            A[l] = carve(&cursor, block * sizes[l])
+        with nogil:
+            start = 0
+            while start < n:
+                rows = min(block, n - start)
+                # The block reads its rows of X in place and writes its rows of out in place.
+                A[0] = <floating *>&X[start, 0]
+                A[n_layers] = &out[start, 0]
+                forward(<int>n_layers, sizes, W, b, <int>rows, A)
+                start += rows
+    finally:
+        free(sizes)

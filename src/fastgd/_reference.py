@@ -1,0 +1,83 @@
+"""The same mathematics as the compiled core, in plain vectorised NumPy.
+
+This module is the readable specification of fastgd, the oracle of its tests and the baseline of
+its benchmarks. Rows are samples. For a mini-batch X (m, n_in) with targets Y (m, n_out):
+
+    A_0 = X,   A_{l+1} = sigma(A_l @ W_l.T + b_l)                           feedforward
+    D_{L-1} = (A_L - Y) * A_L * (1 - A_L)                                   quadratic cost
+    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)                                 backpropagation
+    dC/dW_l = D_l.T @ A_l,   dC/db_l = D_l.sum(axis=0)                      summed over the batch
+
+and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") or -eta * dC/dW_l
+("sum"), where m is the size of that mini-batch (the last one may be shorter).
+"""
+import numpy as np
+
+
+def sigmoid(z):
+    """1 / (1 + exp(-z)), computed without overflow for any finite z."""
+    e = np.exp(-np.abs(z))
+    r = 1 / (1 + e)
+    return np.where(z >= 0, r, e * r)
+
+
+def feedforward(weights, biases, X):
+    """Output activations of the network for the rows of X."""
+    a = X
+    for w, b in zip(weights, biases):
+        a = sigmoid(a @ w.T + b)
+    return a
+
+
+def quadratic_cost(A, Y):
+    """C = 1/(2n) * sum_x ||y(x) - a(x)||^2 over the n rows of A and Y."""
+    return float(np.sum((A - Y) ** 2) / (2 * len(A)))
+
+
+def backprop(weights, biases, X, Y):
+    """Gradients (grad_w, grad_b) of (1/2) sum_x ||y(x) - a(x)||^2, summed over the rows of X."""
+    activations = [X]
+    for w, b in zip(weights, biases):
+        activations.append(sigmoid(activations[-1] @ w.T + b))
+    a = activations[-1]
+    delta = (a - Y) * a * (1 - a)
+    grad_w = [None] * len(weights)
+    grad_b = [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        grad_w[l] = delta.T @ activations[l]
+        grad_b[l] = delta.sum(axis=0)
+        if l > 0:
+            a = activations[l]
+            delta = (delta @ weights[l]) * a * (1 - a)
+    return grad_w, grad_b
+
+
+def train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean"):
+    """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place."""
+    for start in range(0, len(order), mini_batch_size):
+        batch = order[start:start + mini_batch_size]
+        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch])
+        scale = eta / len(batch) if reduction == "mean" else eta
+        for w, b, gw, gb in zip(weights, biases, grad_w, grad_b):
+            w -= scale * gw
+            b -= scale * gb
+
+
+def train_epoch_per_sample(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean"):
+    """The book's network.py loop: backpropagate one sample at a time and sum the gradients.
+
+    Mathematically the same epoch as train_epoch; kept as the slow baseline of the benchmarks.
+    """
+    for start in range(0, len(order), mini_batch_size):
+        batch = order[start:start + mini_batch_size]
+        nabla_w = [np.zeros_like(w) for w in weights]
+        nabla_b = [np.zeros_like(b) for b in biases]
+        for j in batch:
+            grad_w, grad_b = backprop(weights, biases, X[j:j + 1], Y[j:j + 1])
+            for nw, nb, gw, gb in zip(nabla_w, nabla_b, grad_w, grad_b):
+                nw += gw
+                nb += gb
+        scale = eta / len(batch) if reduction == "mean" else eta
+        for w, b, nw, nb in zip(weights, biases, nabla_w, nabla_b):
+            w -= scale * nw
+            b -= scale * nb

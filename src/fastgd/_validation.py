@@ -1,0 +1,120 @@
+"""Input checks shared by Network and Trainer: clear errors before any work is done."""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype):
+    """The network dtype: float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dt.name!r}")
+    return dt
+
+
+def check_int(value, name, minimum):
+    """An integer (not a bool) of at least minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_real(value, name):
+    """A finite real number greater than zero."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number greater than 0, got {value}")
+    return float(value)
+
+
+def _as_float_array(X, name, dtype):
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {X.dtype}")
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _check_finite(X, name):
+    # One reduction is cheap; it overflows to inf only for values near the dtype's maximum, and
+    # then the element-wise check below decides.
+    if X.size and not np.isfinite(np.add.reduce(X, axis=None)):
+        bad = ~np.isfinite(X)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name} contains NaN or infinity (first at index {where}, "
+                             f"value {X[where]}); remove or replace those samples")
+
+
+def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False):
+    """X as a C-contiguous (n, n_inputs) array of dtype with finite values.
+
+    A 1-D X of length n_inputs is one sample when allow_1d; returns (X2d, was_1d).
+    """
+    X = _as_float_array(X, name, dtype)
+    was_1d = X.ndim == 1
+    if was_1d and allow_1d:
+        X = X.reshape(1, -1)
+    if X.ndim != 2:
+        hint = (f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else "")
+        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_inputs}), "
+                         f"got shape {X.shape}{hint}")
+    if X.shape[1] != n_inputs:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample but the network's input "
+                         f"layer has {n_inputs} (sizes[0]); shape {X.shape}")
+    _check_finite(X, name)
+    return X, was_1d
+
+
+def check_labels(y, n_samples, n_outputs, name="y"):
+    """Integer class labels (n_samples,) in [0, n_outputs), as an intp array."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} as labels must be 1-D, got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name} is 1-D, so it is read as class labels, which must be integers; "
+                        f"got dtype {y.dtype}. Use {name}.astype(int), or pass target vectors of "
+                        f"shape (n_samples, {n_outputs})")
+    if len(y) != n_samples:
+        raise ValueError(f"{name} has {len(y)} labels but X has {n_samples} samples")
+    if len(y) and (y.min() < 0 or y.max() >= n_outputs):
+        bad = y[(y < 0) | (y >= n_outputs)][0]
+        raise ValueError(f"{name} holds label {bad}, outside [0, {n_outputs}): the network has "
+                         f"{n_outputs} output units (sizes[-1])")
+    return y.astype(np.intp, copy=False)
+
+
+def check_targets(y, n_samples, n_outputs, dtype, name="y"):
+    """Target rows (n_samples, n_outputs) of dtype, from labels (one-hot encoded) or vectors."""
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 1:
+        labels = check_labels(y_arr, n_samples, n_outputs, name)
+        Y = np.zeros((n_samples, n_outputs), dtype=dtype)
+        Y[np.arange(n_samples), labels] = 1
+        return Y
+    if y_arr.ndim != 2 or y_arr.shape[1] != n_outputs:
+        raise ValueError(f"{name} must be labels of shape (n_samples,) or target vectors of "
+                         f"shape (n_samples, {n_outputs}), got shape {y_arr.shape}")
+    if len(y_arr) != n_samples:
+        raise ValueError(f"{name} has {len(y_arr)} rows but X has {n_samples} samples")
+    Y = _as_float_array(y_arr, name, dtype)
+    _check_finite(Y, name)
+    return Y
+
+
+def labels_from(y, n_samples, n_outputs, name="y"):
+    """Class labels from labels (n,) or from target vectors (n, n_outputs) via argmax."""
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2:
+        if y_arr.shape != (n_samples, n_outputs):
+            raise ValueError(f"{name} as target vectors must have shape ({n_samples}, "
+                             f"{n_outputs}), got {y_arr.shape}")
+        return np.argmax(y_arr, axis=1)
+    return check_labels(y_arr, n_samples, n_outputs, name)

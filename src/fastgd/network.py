@@ -1,0 +1,122 @@
+"""The network of sigmoid neurons.
+
+A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] has shape
+(n_{l+1}, n_l), so that row j holds the weights into neuron j of layer l+1, and biases[l] has shape
+(n_{l+1},). A batch of inputs X has one sample per row; its output is
+a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
+"""
+import numpy as np
+
+from . import _core
+from ._validation import check_dtype, check_inputs, check_int, check_targets, labels_from
+
+
+class Network:
+    """A fully connected network of sigmoid neurons.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, input first: ``[784, 30, 10]`` is the book's MNIST network. At least two
+        layers, each of at least one neuron.
+    seed : int, numpy.random.Generator or None
+        Seed of the N(0, 1) draw of the initial biases and weights (biases first, as the book
+        draws them). The same seed gives the same network in float32 and float64, up to rounding.
+    dtype : "float64" (default) or "float32"
+        Floating-point type of the parameters, and of the arithmetic when training.
+
+    Attributes
+    ----------
+    weights : list of ndarray, weights[l] of shape (sizes[l+1], sizes[l]), C-contiguous
+    biases : list of ndarray, biases[l] of shape (sizes[l+1],)
+    """
+
+    def __init__(self, sizes, *, seed=None, dtype="float64"):
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(f"sizes must be a sequence of layer sizes such as [784, 30, 10], "
+                            f"got {sizes!r}") from None
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
+        self.sizes = [check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(sizes)]
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        # Drawn in float64 and rounded, so both dtypes start from the same network.
+        self.biases = [rng.standard_normal(n).astype(self.dtype) for n in self.sizes[1:]]
+        self.weights = [rng.standard_normal((n_out, n_in)).astype(self.dtype)
+                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+
+    @property
+    def num_layers(self):
+        """Number of layers of neurons, the input layer included (as in the book)."""
+        return len(self.sizes)
+
+    def __repr__(self):
+        return f"Network({self.sizes}, dtype={self.dtype.name!r})"
+
+    def check_parameters(self):
+        """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
+
+        The compiled core updates the arrays in place, so they must be writeable, C-contiguous
+        and of the network's dtype.
+        """
+        if len(self.weights) != len(self.sizes) - 1 or len(self.biases) != len(self.sizes) - 1:
+            raise ValueError(f"the network of sizes {self.sizes} needs {len(self.sizes) - 1} "
+                             f"weight matrices and bias vectors, it has {len(self.weights)} and "
+                             f"{len(self.biases)}")
+        for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            for name, arr, shape in (("weights", self.weights[l], (n_out, n_in)),
+                                     ("biases", self.biases[l], (n_out,))):
+                if not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != self.dtype:
+                    got = (f"{type(arr).__name__} of shape {getattr(arr, 'shape', None)} and "
+                           f"dtype {getattr(arr, 'dtype', None)}")
+                    raise ValueError(f"{name}[{l}] must be an ndarray of shape {shape} and dtype "
+                                     f"{self.dtype.name}, got {got}")
+                if not arr.flags.c_contiguous or not arr.flags.writeable:
+                    raise ValueError(f"{name}[{l}] must be C-contiguous and writeable; "
+                                     f"use np.ascontiguousarray(...).copy()")
+
+    def _forward(self, X):
+        """Output activations of checked, C-contiguous rows X of the network's dtype."""
+        out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
+        _core.feedforward(self.weights, self.biases, X, out)
+        return out
+
+    def feedforward(self, X):
+        """Output activations for one sample (n_inputs,) or a batch (n_samples, n_inputs)."""
+        self.check_parameters()
+        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True)
+        out = self._forward(X)
+        return out[0] if was_1d else out
+
+    def predict(self, X):
+        """The index of the most active output neuron, per sample (an int for one sample)."""
+        out = self.feedforward(X)
+        return int(np.argmax(out)) if out.ndim == 1 else np.argmax(out, axis=1)
+
+    def evaluate(self, X, y):
+        """The number of samples whose prediction equals the label.
+
+        y holds integer labels (n_samples,) or target vectors (n_samples, sizes[-1]), whose argmax
+        is then the label.
+        """
+        self.check_parameters()
+        X, _ = check_inputs(X, self.sizes[0], self.dtype)
+        labels = labels_from(y, X.shape[0], self.sizes[-1])
+        return int(np.count_nonzero(np.argmax(self._forward(X), axis=1) == labels))
+
+    def cost(self, X, y):
+        """The quadratic cost C = 1/(2n) * sum_x ||y(x) - a(x)||^2 over the n samples."""
+        self.check_parameters()
+        X, _ = check_inputs(X, self.sizes[0], self.dtype)
+        Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
+        return quadratic_cost(self._forward(X), Y)
+
+
+def quadratic_cost(A, Y):
+    """1/(2n) * sum ||Y - A||^2 over the n rows, accumulated in float64."""
+    if len(A) == 0:
+        return float("nan")
+    diff = np.subtract(A, Y, dtype=np.float64)
+    return float(np.einsum("ij,ij->", diff, diff) / (2 * len(A)))
