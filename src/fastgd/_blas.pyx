@@ -15,8 +15,8 @@ cdef void gemm(BLAS_Trans transa, BLAS_Trans transb, int m, int n, int k,
               &beta, C, &ldc)
 
 
-def _gemm_for_tests(bint transa, bint transb, floating alpha, const floating[:, ::1] A,
-                    const floating[:, ::1] B, floating beta, floating[:, ::1] C):
+def _gemm_for_tests(bint transa, bint transb, double alpha, const floating[:, ::1] A,
+                    const floating[:, ::1] B, double beta, floating[:, ::1] C):
     """C = alpha * op(A) @ op(B) + beta * C on C-contiguous arrays, in place (for tests only)."""
     cdef int m = C.shape[0], n = C.shape[1]
     cdef int k = A.shape[0] if transa else A.shape[1]
@@ -24,4 +24,5 @@ def _gemm_for_tests(bint transa, bint transb, floating alpha, const floating[:, 
             or (B.shape[1] if transb else B.shape[0]) != k:
         raise ValueError("gemm: shapes of op(A), op(B) and C do not agree")
     gemm(Trans if transa else NoTrans, Trans if transb else NoTrans, m, n, k,
-         alpha, &A[0, 0], A.shape[1], &B[0, 0], B.shape[1], beta, &C[0, 0], C.shape[1])
+         <floating>alpha, &A[0, 0], A.shape[1], &B[0, 0], B.shape[1], <floating>beta,
+         &C[0, 0], C.shape[1])

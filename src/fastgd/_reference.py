@@ -16,7 +16,8 @@ import numpy as np
 
 def sigmoid(z):
     """1 / (1 + exp(-z)), computed without overflow for any finite z."""
-    e = np.exp(-np.abs(z))
+    with np.errstate(under="ignore"):  # exp(-|z|) -> 0 for large |z| is the right answer
+        e = np.exp(-np.abs(z))
     r = 1 / (1 + e)
     return np.where(z >= 0, r, e * r)
 

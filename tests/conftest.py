@@ -1,0 +1,44 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The real MNIST files: $FASTGD_DATA, else ../shared/data/mnist beside the repository.
+
+    Missing files skip the test on a developer's machine but fail it in CI, where the end-to-end
+    run must happen.
+    """
+    directory = Path(os.environ.get("FASTGD_DATA") or DEFAULT_MNIST)
+    if not (directory / "train-images-idx3-ubyte.gz").exists() and \
+            not (directory / "train-images-idx3-ubyte").exists():
+        message = f"MNIST files not found in {directory} (set FASTGD_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir):
+    import fastgd
+    return fastgd.load_mnist(mnist_dir)
+
+
+def make_data(n, sizes, dtype=np.float64, seed=0):
+    """Small synthetic inputs in [0, 1) and one-hot targets for a network of sizes."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, sizes[0])).astype(dtype)
+    labels = rng.integers(0, sizes[-1], n)
+    Y = np.eye(sizes[-1], dtype=dtype)[labels]
+    return X, labels, Y
+
+
+def copy_params(net):
+    return [w.copy() for w in net.weights], [b.copy() for b in net.biases]

@@ -1,0 +1,182 @@
+"""The compiled core against finite differences, a hand-worked update and the NumPy reference."""
+import numpy as np
+import pytest
+
+import fastgd
+from fastgd import _core
+from fastgd import reference as ref
+
+from conftest import copy_params, make_data
+
+DTYPES = [np.float64, np.float32]
+# Largest |core - reference| after an epoch: float64 rounding only, float32 a few ulps of O(1).
+TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
+
+
+def summed_cost(weights, biases, X, Y):
+    """(1/2) sum_x ||y(x) - a(x)||^2: the function whose gradient _core.gradient returns."""
+    A = ref.feedforward(weights, biases, X)
+    return 0.5 * np.sum((A - Y) ** 2)
+
+
+def core_gradient(net, X, Y):
+    gw = [np.empty_like(w) for w in net.weights]
+    gb = [np.empty_like(b) for b in net.biases]
+    _core.gradient(net.weights, net.biases, X, Y, gw, gb)
+    return gw, gb
+
+
+@pytest.mark.parametrize("sizes", [[5, 4, 3], [6, 5, 4, 2], [3, 2]])
+def test_gradient_matches_central_differences(sizes):
+    net = fastgd.Network(sizes, seed=1)
+    X, _, Y = make_data(8, sizes, seed=2)
+    gw, gb = core_gradient(net, X, Y)
+    h = 1e-6
+    analytic, numeric = [], []
+    for params, grads in ((net.weights, gw), (net.biases, gb)):
+        for p, g in zip(params, grads):
+            for i in np.ndindex(p.shape):
+                old = p[i]
+                p[i] = old + h
+                up = summed_cost(net.weights, net.biases, X, Y)
+                p[i] = old - h
+                down = summed_cost(net.weights, net.biases, X, Y)
+                p[i] = old
+                numeric.append((up - down) / (2 * h))
+                analytic.append(g[i])
+    analytic, numeric = np.array(analytic), np.array(numeric)
+    rel = np.linalg.norm(analytic - numeric) / (np.linalg.norm(analytic) + np.linalg.norm(numeric))
+    assert rel < 1e-6
+    assert np.linalg.norm(analytic) > 1e-3  # a vanishing gradient would make the check empty
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradient_matches_reference(dtype):
+    sizes = [12, 9, 4]
+    net = fastgd.Network(sizes, seed=3, dtype=dtype)
+    X, _, Y = make_data(50, sizes, dtype, seed=4)
+    gw, gb = core_gradient(net, X, Y)
+    rw, rb = ref.backprop(net.weights, net.biases, X, Y)
+    for got, want in zip(gw + gb, rw + rb):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([10, 3], 1)])
+@pytest.mark.parametrize("mean", [True, False])
+def test_epoch_matches_reference(dtype, sizes, m, mean):
+    n = 300
+    net = fastgd.Network(sizes, seed=5, dtype=dtype)
+    X, _, Y = make_data(n, sizes, dtype, seed=6)
+    order = np.random.default_rng(7).permutation(n)
+    W, B = copy_params(net)
+    eta = 3.0 if mean else 0.3
+    _core.train_epoch(net.weights, net.biases, X, Y, order, m, eta, mean)
+    ref.train_epoch(W, B, X, Y, order, m, eta, "mean" if mean else "sum")
+    moved = max(np.abs(w - w0).max() for w, w0 in zip(net.weights, copy_params(
+        fastgd.Network(sizes, seed=5, dtype=dtype))[0]))
+    assert moved > 1e-3  # the epoch did train
+    for got, want in zip(net.weights + net.biases, W + B):
+        assert got.dtype == dtype
+        assert np.abs(got - want).max() < TOLERANCE[dtype]
+
+
+def per_sample_gradient(weights, biases, x, y):
+    """Backpropagation for one sample of a two-layer network, written out step by step."""
+    (w1, w2), (b1, b2) = weights, biases
+    a1 = 1 / (1 + np.exp(-(w1 @ x + b1)))
+    a2 = 1 / (1 + np.exp(-(w2 @ a1 + b2)))
+    d2 = (a2 - y) * a2 * (1 - a2)
+    d1 = (w2.T @ d2) * a1 * (1 - a1)
+    return [np.outer(d1, x), np.outer(d2, a1)], [d1, d2]
+
+
+def hand_epoch(weights, biases, X, Y, m, eta, reduction):
+    """Mini-batches in data order; each update uses its own batch size for the mean."""
+    weights, biases = [w.copy() for w in weights], [b.copy() for b in biases]
+    for start in range(0, len(X), m):
+        rows = range(start, min(start + m, len(X)))
+        grads = [per_sample_gradient(weights, biases, X[j], Y[j]) for j in rows]
+        scale = eta / len(rows) if reduction == "mean" else eta
+        for l in range(2):
+            weights[l] = weights[l] - scale * sum(g[0][l] for g in grads)
+            biases[l] = biases[l] - scale * sum(g[1][l] for g in grads)
+    return weights, biases
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("n, m", [(6, 6), (6, 1), (7, 3), (5, 2)])
+def test_epoch_by_hand(reduction, n, m):
+    """shuffle=False, so the updates can be written out: n == m is one update, m == 1 online
+    learning, and 7 = 3 + 3 + 1 ends with a partial batch scaled by its own size."""
+    sizes = [4, 3, 2]
+    net = fastgd.Network(sizes, seed=8)
+    X, labels, Y = make_data(n, sizes, seed=9)
+    W, B = hand_epoch(net.weights, net.biases, X, Y, m, 2.0, reduction)
+    fastgd.Trainer(net, eta=2.0, mini_batch_size=m, epochs=1, shuffle=False,
+                   reduction=reduction, verbose=0).fit(X, labels)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+
+
+def test_mean_and_sum_differ_by_the_batch_size():
+    """One update of m samples: 'sum' with eta equals 'mean' with eta * m."""
+    sizes = [5, 4, 3]
+    X, labels, _ = make_data(8, sizes, seed=10)
+    nets = []
+    for reduction, eta in (("sum", 0.25), ("mean", 0.25 * 8)):
+        net = fastgd.Network(sizes, seed=11)
+        fastgd.Trainer(net, eta=eta, mini_batch_size=8, epochs=1, shuffle=False,
+                       reduction=reduction, verbose=0).fit(X, labels)
+        nets.append(net)
+    for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_feedforward_matches_reference_across_blocks(dtype):
+    """More rows than one forward block (512), so the blocking and the last short block count."""
+    sizes = [30, 20, 10, 4]
+    net = fastgd.Network(sizes, seed=12, dtype=dtype)
+    X, _, _ = make_data(1300, sizes, dtype, seed=13)
+    got = net.feedforward(X)
+    want = ref.feedforward(net.weights, net.biases, X)
+    assert got.dtype == dtype and got.shape == (1300, 4)
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_is_stable_for_large_inputs(dtype):
+    """|z| up to 1e4 saturates to 0 and 1 without overflow warnings, in the core and reference."""
+    net = fastgd.Network([1, 1], seed=0, dtype=dtype)
+    net.weights[0][:] = 1
+    net.biases[0][:] = 0
+    z = np.array([[-1e4], [-800.0], [-50.0], [0.0], [50.0], [800.0], [1e4]], dtype=dtype)
+    with np.errstate(all="raise"):
+        got = net.feedforward(z)[:, 0]
+        want = ref.sigmoid(z[:, 0])
+    assert got[0] == 0 and got[-1] == 1 and got[3] == 0.5
+    np.testing.assert_array_equal(got, want)
+    assert np.all(np.diff(got) >= 0)
+
+
+def test_train_epoch_rejects_bad_order():
+    net = fastgd.Network([3, 2], seed=0)
+    X, _, Y = make_data(4, [3, 2])
+    W, B = copy_params(net)
+    with pytest.raises(IndexError, match="outside"):
+        _core.train_epoch(net.weights, net.biases, X, Y, np.array([0, 4], dtype=np.intp), 2,
+                          1.0, True)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_core_rejects_arrays_that_do_not_chain():
+    net = fastgd.Network([3, 4, 2], seed=0)
+    X, _, Y = make_data(4, [3, 4, 2])
+    with pytest.raises(ValueError, match="layer 1"):
+        _core.train_epoch(net.weights, [net.biases[0], np.zeros(3)], X, Y,
+                          np.arange(4, dtype=np.intp), 2, 1.0, True)
+    with pytest.raises(ValueError, match="X has 5 columns"):
+        _core.feedforward(net.weights, net.biases, np.zeros((2, 5)), np.zeros((2, 2)))

@@ -1,0 +1,29 @@
+"""The book's reference run on the real MNIST, through the public API."""
+import numpy as np
+import pytest
+
+import fastgd
+
+
+@pytest.mark.slow
+def test_reference_run_reaches_the_books_accuracy(mnist):
+    (train_X, train_y), (test_X, test_y) = mnist
+    net = fastgd.Network([784, 30, 10], seed=0)
+    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=30, seed=0).fit(
+        train_X, train_y, test_data=(test_X, test_y))
+    assert len(history.test_accuracy) == 30
+    print(f"best {history.best_test_accuracy:.4f}, final {history.test_accuracy[-1]:.4f}, "
+          f"{np.mean(history.seconds):.3f} s per epoch")
+    assert history.best_test_accuracy >= 0.945
+    assert history.test_accuracy[-1] >= 0.94
+    assert history.train_cost[-1] < history.train_cost[0]
+    assert net.evaluate(test_X, test_y) == history.test_correct[-1]
+
+
+@pytest.mark.slow
+def test_float32_run_learns_too(mnist):
+    (train_X, train_y), (test_X, test_y) = mnist
+    net = fastgd.Network([784, 30, 10], seed=1, dtype="float32")
+    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=3, seed=1, verbose=0).fit(
+        train_X.astype(np.float32), train_y, test_data=(test_X, test_y))
+    assert history.best_test_accuracy >= 0.90

@@ -1,0 +1,183 @@
+import re
+
+import numpy as np
+import pytest
+
+import fastgd
+from fastgd import reference as ref
+
+from conftest import copy_params, make_data
+
+SIZES = [8, 6, 3]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_follows_the_seeded_shuffle(dtype):
+    """Each epoch uses the next permutation of numpy.random.default_rng(seed)."""
+    X, labels, Y = make_data(97, SIZES, dtype, seed=1)
+    net = fastgd.Network(SIZES, seed=2, dtype=dtype)
+    W, B = copy_params(net)
+    fastgd.Trainer(net, eta=1.5, mini_batch_size=10, epochs=3, seed=42, verbose=0).fit(X, labels)
+    rng = np.random.default_rng(42)
+    for _ in range(3):
+        ref.train_epoch(W, B, X, Y, rng.permutation(97), 10, 1.5)
+    tol = 1e-10 if dtype == np.float64 else 2e-5
+    for got, want in zip(net.weights + net.biases, W + B):
+        assert np.abs(got - want).max() < tol
+
+
+def train(seed, dtype="float64", **kwargs):
+    X, labels, _ = make_data(120, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4, dtype=dtype)
+    history = fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=2, seed=seed, verbose=0,
+                             **kwargs).fit(X, labels, test_data=(X, labels))
+    return net, history
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_same_seed_same_bits_other_seed_other_result(dtype):
+    a, ha = train(0, dtype)
+    b, hb = train(0, dtype)
+    c, _ = train(1, dtype)
+    for x, y, z in zip(a.weights + a.biases, b.weights + b.biases, c.weights + c.biases):
+        assert x.tobytes() == y.tobytes()
+        assert not np.array_equal(x, z)
+    assert ha.train_cost == hb.train_cost
+
+
+def test_no_shuffle_ignores_the_seed():
+    a, _ = train(0, shuffle=False)
+    b, _ = train(1, shuffle=False)
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        assert x.tobytes() == y.tobytes()
+
+
+def test_targets_as_vectors_equal_labels():
+    X, labels, Y = make_data(40, SIZES, seed=5)
+    nets = []
+    for y in (labels, Y):
+        net = fastgd.Network(SIZES, seed=6)
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=4, epochs=1, seed=0, verbose=0).fit(X, y)
+        nets.append(net)
+    for x, y in zip(nets[0].weights, nets[1].weights):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_history_and_report(capsys):
+    X, labels, Y = make_data(60, SIZES, seed=7)
+    net = fastgd.Network(SIZES, seed=8)
+    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=5, epochs=3, seed=0).fit(
+        X, labels, test_data=(X[:50], labels[:50]))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for k, line in enumerate(lines):
+        assert re.fullmatch(rf"Epoch {k}: \d+ / 50, train cost \d+\.\d{{4}}, \d+\.\d{{3}} s", line)
+    assert history.epoch == [0, 1, 2]
+    assert len(history.seconds) == 3 and all(s > 0 for s in history.seconds)
+    assert history.test_correct == [int(l.split(":")[1].split("/")[0]) for l in lines]
+    assert history.test_accuracy == [c / 50 for c in history.test_correct]
+    assert history.best_test_accuracy == max(history.test_accuracy)
+    assert history.train_cost[-1] == pytest.approx(net.cost(X, labels), rel=1e-12)
+    assert history.train_cost[-1] < history.train_cost[0]
+
+
+def test_report_without_test_data_and_silence(capsys):
+    X, labels, _ = make_data(20, SIZES, seed=9)
+    net = fastgd.Network(SIZES, seed=10)
+    history = fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=1).fit(X, labels)
+    assert re.fullmatch(r"Epoch 0 complete, train cost \d+\.\d{4}, \d+\.\d{3} s\n",
+                        capsys.readouterr().out)
+    assert history.test_accuracy == [] and history.best_test_accuracy is None
+    fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=1, verbose=0).fit(X, labels)
+    assert capsys.readouterr().out == ""
+
+
+def test_zero_epochs_changes_nothing():
+    X, labels, _ = make_data(20, SIZES, seed=11)
+    net = fastgd.Network(SIZES, seed=12)
+    W, _ = copy_params(net)
+    history = fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=0).fit(X, labels)
+    assert history.epoch == []
+    np.testing.assert_array_equal(net.weights[0], W[0])
+
+
+def test_mini_batch_larger_than_the_data_is_one_batch():
+    X, labels, _ = make_data(9, SIZES, seed=13)
+    a = fastgd.Network(SIZES, seed=14)
+    b = fastgd.Network(SIZES, seed=14)
+    with pytest.warns(UserWarning, match="mini_batch_size=50 is larger than the 9"):
+        fastgd.Trainer(a, eta=1.0, mini_batch_size=50, epochs=1, shuffle=False,
+                       verbose=0).fit(X, labels)
+    fastgd.Trainer(b, eta=1.0, mini_batch_size=9, epochs=1, shuffle=False,
+                   verbose=0).fit(X, labels)
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])
+
+
+GOOD = dict(eta=1.0, mini_batch_size=4, epochs=1)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(eta=0), ValueError, "eta must be a finite number greater than 0"),
+    (dict(eta=-1.0), ValueError, "eta must be"),
+    (dict(eta=float("nan")), ValueError, "eta must be"),
+    (dict(eta="3"), TypeError, "eta must be a real number"),
+    (dict(mini_batch_size=0), ValueError, "mini_batch_size must be at least 1"),
+    (dict(mini_batch_size=2.5), TypeError, "mini_batch_size must be an integer"),
+    (dict(epochs=-1), ValueError, "epochs must be at least 0"),
+    (dict(reduction="avg"), ValueError, "reduction must be one of"),
+    (dict(shuffle="yes"), TypeError, "shuffle must be True or False"),
+])
+def test_bad_hyperparameters(kwargs, error, match):
+    net = fastgd.Network(SIZES, seed=0)
+    with pytest.raises(error, match=match):
+        fastgd.Trainer(net, **{**GOOD, **kwargs})
+
+
+def test_bad_network():
+    with pytest.raises(TypeError, match="network must be a fastgd.Network"):
+        fastgd.Trainer([8, 6, 3], **GOOD)
+
+
+def bad_data_cases():
+    X, labels, Y = make_data(10, SIZES, seed=15)
+    nan_X = X.copy()
+    nan_X[3, 2] = np.nan
+    return [
+        ("X wrong width", (X[:, :5], labels), ValueError, r"X has 5 features .*\(sizes\[0\]\)"),
+        ("X 1-D", (X[0], labels[:1]), ValueError, r"X must be a 2-D array .*X\.reshape\(1, -1\)"),
+        ("X NaN", (nan_X, labels), ValueError, r"X contains NaN or infinity \(first at index \(3, 2\)"),
+        ("X strings", (X.astype(str), labels), TypeError, "X must hold real numbers"),
+        ("X empty", (X[:0], labels[:0]), ValueError, "training set is empty"),
+        ("y too short", (X, labels[:9]), ValueError, "y has 9 labels but X has 10 samples"),
+        ("y label 3", (X, np.where(labels == 0, 3, labels)), ValueError,
+         r"y holds label 3, outside \[0, 3\)"),
+        ("y negative", (X, np.where(labels == 0, -1, labels)), ValueError, "y holds label -1"),
+        ("y float labels", (X, labels.astype(float)), TypeError, "must be integers"),
+        ("Y wrong width", (X, Y[:, :2]), ValueError, r"target vectors of shape \(n_samples, 3\)"),
+        ("Y NaN", (X, np.where(Y == 1, np.nan, Y)), ValueError, "y contains NaN"),
+        ("test_data not a pair", (X, labels, X), TypeError, "test_data must be a pair"),
+        ("test X wrong width", (X, labels, (X[:, :4], labels)), ValueError,
+         r"test_data\[0\] has 4 features"),
+        ("test y out of range", (X, labels, (X, labels + 5)), ValueError,
+         r"test_data\[1\] holds label"),
+    ]
+
+
+@pytest.mark.parametrize("case", bad_data_cases(), ids=lambda c: c[0])
+def test_bad_data_is_refused_before_any_work(case):
+    _, args, error, match = case
+    net = fastgd.Network(SIZES, seed=16)
+    W, B = copy_params(net)
+    with pytest.raises(error, match=match):
+        fastgd.Trainer(net, **GOOD).fit(*args)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_callers_data_is_not_modified():
+    X, labels, _ = make_data(30, SIZES, seed=17)
+    X0, labels0 = X.copy(), labels.copy()
+    net = fastgd.Network(SIZES, seed=18)
+    fastgd.Trainer(net, eta=1.0, mini_batch_size=4, epochs=2, seed=0, verbose=0).fit(X, labels)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(labels, labels0)
