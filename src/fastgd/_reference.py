@@ -12,14 +12,7 @@ and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") o
 ("sum"), where m is the size of that mini-batch (the last one may be shorter).
 """
 import numpy as np
-
-
-def sigmoid(z):
-    """1 / (1 + exp(-z)), computed without overflow for any finite z."""
-    with np.errstate(under="ignore"):  # exp(-|z|) -> 0 for large |z| is the right answer
-        e = np.exp(-np.abs(z))
-    r = 1 / (1 + e)
-    return np.where(z >= 0, r, e * r)
+from scipy.special import expit as sigmoid  # 1 / (1 + exp(-z)), one ufunc, no overflow
 
 
 def feedforward(weights, biases, X):
