@@ -35,11 +35,12 @@ def build_parser():
 def train(args):
     import fastgd
 
-    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(args.data, dtype=args.dtype)
+    # The network and trainer check their arguments before the data is read.
     net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype)
-    history = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
-                             epochs=args.epochs, seed=args.seed, reduction=args.reduction
-                             ).fit(train_X, train_y, test_data=(test_X, test_y))
+    trainer = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
+                             epochs=args.epochs, seed=args.seed, reduction=args.reduction)
+    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(args.data, dtype=args.dtype)
+    history = trainer.fit(train_X, train_y, test_data=(test_X, test_y))
     if history.test_accuracy:
         print(f"best test accuracy {history.best_test_accuracy:.2%}, final "
               f"{history.test_accuracy[-1]:.2%}, {np.mean(history.seconds):.3f} s per epoch")
