@@ -28,7 +28,8 @@ extensions = [
     ),
     Extension(
         "fastgd._core",
-        ["src/fastgd/_core.pyx", "csrc/kernels.c"],
+        ["src/fastgd/_core.pyx", "csrc/kernels.c", "csrc/dense_dispatch.c",
+         "csrc/dense_baseline.c", "csrc/dense_avx2.c", "csrc/dense_avx512.c"],
         include_dirs=["csrc"],
         extra_compile_args=compile_args,
     ),

@@ -1,9 +1,8 @@
 #include "kernels.h"
 
-#include <math.h>
 #include <string.h>
 
-#define FASTGD_DEFINE(T, SUFFIX, EXP, ABS)                                                  \
+#define FASTGD_DEFINE(T, SUFFIX)                                                  \
     void gather_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,          \
                               const ptrdiff_t *idx, T *dst)                              \
     {                                                                                    \
@@ -18,16 +17,10 @@
             memcpy(dst + i * n_cols, row, (size_t)n_cols * sizeof(T));                   \
     }                                                                                    \
                                                                                          \
-    void sigmoid_inplace_##SUFFIX(ptrdiff_t n, T *x)                                     \
+    void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x)                              \
     {                                                                                    \
-        /* e = exp(-|z|) is in (0, 1]: it can underflow to 0, never overflow.            \
-           sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0. */               \
-        for (ptrdiff_t i = 0; i < n; ++i) {                                              \
-            T z = x[i];                                                                  \
-            T e = EXP(-ABS(z));                                                           \
-            T r = (T)1 / ((T)1 + e);                                                     \
-            x[i] = z >= 0 ? r : e * r;                                                   \
-        }                                                                                \
+        for (ptrdiff_t i = 0; i < n; ++i)                                                \
+            x[i] *= alpha;                                                               \
     }                                                                                    \
                                                                                          \
     void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta)            \
@@ -59,5 +52,5 @@
         }                                                                                \
     }
 
-FASTGD_DEFINE(double, d, exp, fabs)
-FASTGD_DEFINE(float, s, expf, fabsf)
+FASTGD_DEFINE(double, d)
+FASTGD_DEFINE(float, s)

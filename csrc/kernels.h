@@ -1,7 +1,8 @@
 /* Element-wise kernels of the sigmoid network, in plain C99.
  *
  * Every array is row-major: a matrix of n_rows x n_cols has row i at x + i * n_cols.
- * No allocation, no Python, one job each; the BLAS products live in _blas.pyx.
+ * No allocation, no Python, one job each; the BLAS products live in _blas.pyx, the small
+ * products and the sigmoid in the per-ISA kernels of dense.h.
  * Each kernel comes in double (_d) and float (_s).
  */
 #ifndef FASTGD_KERNELS_H
@@ -16,8 +17,8 @@
     /* dst[i, :] = row for i < n_rows: the bias, ready for a gemm with beta = 1. */      \
     void broadcast_row_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *row,        \
                                 T *dst);                                                 \
-    /* x <- 1 / (1 + exp(-x)), without overflow for any finite x. */                     \
-    void sigmoid_inplace_##SUFFIX(ptrdiff_t n, T *x);                                    \
+    /* x <- alpha * x */                                                                 \
+    void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \
     void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta);           \
     /* delta <- delta * a * (1 - a): sigma'(z) = a (1 - a) with a = sigma(z). */          \

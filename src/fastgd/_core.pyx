@@ -27,8 +27,8 @@ cdef extern from "kernels.h" nogil:
                        const Py_ssize_t *idx, float *dst)
     void broadcast_row_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *row, double *dst)
     void broadcast_row_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *row, float *dst)
-    void sigmoid_inplace_d(Py_ssize_t n, double *x)
-    void sigmoid_inplace_s(Py_ssize_t n, float *x)
+    void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
+    void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
     void output_delta_s(Py_ssize_t n, const float *a, const float *y, float *delta)
     void sigmoid_prime_mul_d(Py_ssize_t n, const double *a, double *delta)
@@ -37,6 +37,70 @@ cdef extern from "kernels.h" nogil:
                        double beta, double *b)
     void column_sums_s(Py_ssize_t n_rows, Py_ssize_t n_cols, float alpha, const float *delta,
                        float beta, float *b)
+
+
+cdef extern from "dense.h" nogil:
+    ctypedef struct fastgd_kernels:
+        const char *name
+        void (*update_forward_d)(Py_ssize_t n_out, Py_ssize_t n_in, double *W, Py_ssize_t m_upd,
+                              const double *C, const double *Xu, Py_ssize_t m_fwd,
+                              const double *Xf, double *Zf) noexcept nogil
+        void (*combine_rows_d)(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const double *D,
+                            const double *W, double *out) noexcept nogil
+        void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
+        void (*update_forward_s)(Py_ssize_t n_out, Py_ssize_t n_in, float *W, Py_ssize_t m_upd,
+                              const float *C, const float *Xu, Py_ssize_t m_fwd,
+                              const float *Xf, float *Zf) noexcept nogil
+        void (*combine_rows_s)(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const float *D,
+                            const float *W, float *out) noexcept nogil
+        void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
+    int fastgd_kernel_sets(const fastgd_kernels **sets, int capacity)
+    const fastgd_kernels *fastgd_best_kernels()
+
+
+# The dense kernels of the running CPU's instruction set (widest vectors it supports).
+cdef const fastgd_kernels *kernels = fastgd_best_kernels()
+
+# Mini-batches of at most this many rows train with the small-shape kernels of csrc/dense*.c;
+# larger ones with BLAS gemm, which wins once the products are big enough to amortise its
+# packing. (bench/compare.py measures both sides of the crossover.)
+cdef Py_ssize_t small_batch_max = 64
+
+
+def kernel_sets():
+    """Names of the kernel sets this CPU can run, best first; the first is the default."""
+    cdef const fastgd_kernels *sets[8]
+    cdef int i, n = fastgd_kernel_sets(sets, 8)
+    return [sets[i].name.decode() for i in range(n)]
+
+
+def kernel_set():
+    """Name of the kernel set in use."""
+    return kernels.name.decode()
+
+
+def use_kernel_set(name):
+    """Switch to another kernel set of kernel_sets() (for tests and benchmarks); returns the old.
+
+    Not safe while another thread trains.
+    """
+    global kernels
+    cdef const fastgd_kernels *sets[8]
+    cdef int i, n = fastgd_kernel_sets(sets, 8)
+    old = kernel_set()
+    for i in range(n):
+        if sets[i].name.decode() == name:
+            kernels = sets[i]
+            return old
+    raise ValueError(f"kernel set {name!r} is not available here; this CPU has {kernel_sets()}")
+
+
+def set_small_batch_max(Py_ssize_t rows):
+    """Largest mini-batch trained by the small-shape kernels (0: always BLAS); returns the old."""
+    global small_batch_max
+    old = small_batch_max
+    small_batch_max = rows
+    return old
 
 
 # Rows per block when feeding forward a whole data set: large enough for BLAS to run near peak,
@@ -65,9 +129,33 @@ cdef inline void broadcast_row(Py_ssize_t n_rows, Py_ssize_t n_cols, const float
 
 cdef inline void sigmoid_inplace(Py_ssize_t n, floating *x) noexcept nogil:
     if floating is double:
-        sigmoid_inplace_d(n, x)
+        kernels.sigmoid_d(n, x)
     else:
-        sigmoid_inplace_s(n, x)
+        kernels.sigmoid_s(n, x)
+
+
+cdef inline void scale_inplace(Py_ssize_t n, floating alpha, floating *x) noexcept nogil:
+    if floating is double:
+        scale_inplace_d(n, alpha, x)
+    else:
+        scale_inplace_s(n, alpha, x)
+
+
+cdef inline void update_forward(Py_ssize_t n_out, Py_ssize_t n_in, floating *W, Py_ssize_t m_upd,
+                                const floating *C, const floating *Xu, Py_ssize_t m_fwd,
+                                const floating *Xf, floating *Zf) noexcept nogil:
+    if floating is double:
+        kernels.update_forward_d(n_out, n_in, W, m_upd, C, Xu, m_fwd, Xf, Zf)
+    else:
+        kernels.update_forward_s(n_out, n_in, W, m_upd, C, Xu, m_fwd, Xf, Zf)
+
+
+cdef inline void combine_rows(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const floating *D,
+                              const floating *W, floating *out) noexcept nogil:
+    if floating is double:
+        kernels.combine_rows_d(m, n_out, n_in, D, W, out)
+    else:
+        kernels.combine_rows_s(m, n_out, n_in, D, W, out)
 
 
 cdef inline void output_delta(Py_ssize_t n, const floating *a, const floating *y,
@@ -190,6 +278,86 @@ cdef floating *carve(floating **cursor, Py_ssize_t n_items) noexcept nogil:
 
 # ---- the Python-facing functions ----------------------------------------------------------------
 
+cdef inline double batch_scale(double eta, Py_ssize_t rows, bint mean) noexcept nogil:
+    """The step size of one mini-batch: eta / m for the mean of its gradients, eta for their sum."""
+    return eta / rows if mean else eta
+
+
+cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
+                     const floating *X, const floating *Y, const Py_ssize_t *order,
+                     Py_ssize_t n_order, Py_ssize_t m_max, double eta, bint mean, floating **A,
+                     floating *delta, floating *delta_prev) noexcept nogil:
+    """Mini-batches X[order[start:start + m]] through gemm: forward, backward, folded update."""
+    cdef Py_ssize_t start = 0, rows
+    while start < n_order:
+        rows = min(m_max, n_order - start)
+        gather_rows(rows, sizes[0], X, &order[start], A[0])
+        gather_rows(rows, sizes[n_layers], Y, &order[start], delta_prev)
+        forward(n_layers, sizes, W, b, <int>rows, A)
+        # The targets sit in delta_prev; output_delta reads them before anything overwrites it.
+        backward(n_layers, sizes, W, <int>rows, A, delta_prev, delta, delta_prev,
+                 W, b, -<floating>batch_scale(eta, rows, mean), <floating>1)
+        start += rows
+
+
+cdef void epoch_small(int n_layers, const int *sizes, floating **W, floating **b,
+                      const floating *X, const floating *Y, const Py_ssize_t *order,
+                      Py_ssize_t n_order, Py_ssize_t m_max, double eta, bint mean, floating **A,
+                      floating *x_next, floating *delta, floating *delta_prev) noexcept nogil:
+    """The same epoch through the small-shape kernels, for mini-batches of a few rows.
+
+    The first layer's weights are the bulk of the work: their update for mini-batch t and their
+    product with mini-batch t+1 run as one fused pass (update_forward), so W_0 streams through
+    the cache once per step. A[1] holds b_0 + X_t W_0^T when step t starts.
+    """
+    cdef Py_ssize_t start = 0, rows, next_start, next_rows, l
+    cdef floating *swap
+    cdef floating *x_now = A[0]
+
+    rows = min(m_max, n_order)
+    gather_rows(rows, sizes[0], X, order, x_now)
+    broadcast_row(rows, sizes[1], b[0], A[1])
+    update_forward(sizes[1], sizes[0], W[0], 0, <floating *>NULL, <floating *>NULL, rows, x_now,
+                   A[1])
+    while start < n_order:
+        rows = min(m_max, n_order - start)
+        sigmoid_inplace(rows * sizes[1], A[1])
+        for l in range(1, n_layers):
+            broadcast_row(rows, sizes[l + 1], b[l], A[l + 1])
+            update_forward(sizes[l + 1], sizes[l], W[l], 0, <floating *>NULL, <floating *>NULL,
+                           rows, A[l], A[l + 1])
+            sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
+
+        gather_rows(rows, sizes[n_layers], Y, &order[start], delta_prev)
+        output_delta(rows * sizes[n_layers], A[n_layers], delta_prev, delta)
+        for l in range(n_layers - 1, -1, -1):
+            if l > 0:
+                # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
+                combine_rows(rows, sizes[l + 1], sizes[l], delta, W[l], delta_prev)
+                sigmoid_prime_mul(rows * sizes[l], A[l], delta_prev)
+            # C = -s D_l, the coefficients of the rank-m update W_l += C^T A_l.
+            scale_inplace(rows * sizes[l + 1], -<floating>batch_scale(eta, rows, mean), delta)
+            column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
+            if l > 0:
+                update_forward(sizes[l + 1], sizes[l], W[l], rows, delta, A[l], 0,
+                               <floating *>NULL, <floating *>NULL)
+                swap = delta
+                delta = delta_prev
+                delta_prev = swap
+
+        # W_0 += C^T X_t fused with A[1] = b_0 + X_{t+1} W_0^T (b_0 already updated).
+        next_start = start + rows
+        next_rows = min(m_max, n_order - next_start)
+        if next_rows > 0:
+            gather_rows(next_rows, sizes[0], X, &order[next_start], x_next)
+            broadcast_row(next_rows, sizes[1], b[0], A[1])
+        update_forward(sizes[1], sizes[0], W[0], rows, delta, x_now, next_rows, x_next, A[1])
+        swap = x_now
+        x_now = x_next
+        x_next = swap
+        start = next_start
+
+
 def train_epoch(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
@@ -200,14 +368,14 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     """
     cdef Py_ssize_t n_layers = len(weights)
     cdef Py_ssize_t n = X.shape[0], n_order = order.shape[0]
-    cdef Py_ssize_t start, i, widest = 0, m_max, rows, total = 0
-    cdef int l, m
-    cdef floating scale
+    cdef Py_ssize_t i, widest = 0, m_max, total = 0
+    cdef int l
     cdef bint bad_index = False
     cdef int *sizes
     cdef floating **W
     cdef floating **b
     cdef floating **A
+    cdef floating *x_next
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *cursor
@@ -233,6 +401,8 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         collect_layers(weights, biases, sizes, W, b)
         check_rows(X, sizes[0], "X")
         check_rows(Y, sizes[n_layers], "Y")
+        # A[0] and x_next (the next mini-batch's inputs), A[1..L], two delta buffers.
+        total = m_max * sizes[0]
         for l in range(n_layers + 1):
             total += m_max * sizes[l]
             if l > 0:
@@ -250,22 +420,18 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         cursor = <floating *>work.data
         for l in range(n_layers + 1):
             A[l] = carve(&cursor, m_max * sizes[l])
+        x_next = carve(&cursor, m_max * sizes[0])
         delta = carve(&cursor, m_max * widest)
         delta_prev = carve(&cursor, m_max * widest)
 
-        with nogil:
-            start = 0
-            while start < n_order:
-                rows = min(m_max, n_order - start)
-                m = <int>rows
-                scale = <floating>(eta / m if mean else eta)
-                gather_rows(rows, sizes[0], &X[0, 0], &order[start], A[0])
-                gather_rows(rows, sizes[n_layers], &Y[0, 0], &order[start], delta_prev)
-                forward(<int>n_layers, sizes, W, b, m, A)
-                # The targets sit in delta_prev; output_delta reads them before anything overwrites it.
-                backward(<int>n_layers, sizes, W, m, A, delta_prev, delta, delta_prev,
-                         W, b, -scale, <floating>1)
-                start += rows
+        if m_max <= small_batch_max:
+            with nogil:
+                epoch_small(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
+                            m_max, eta, mean, A, x_next, delta, delta_prev)
+        else:
+            with nogil:
+                epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
+                           m_max, eta, mean, A, delta, delta_prev)
     finally:
         free(sizes)
 

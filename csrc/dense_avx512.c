@@ -1,0 +1,9 @@
+/* The dense kernels for AVX-512 (F, VL, DQ) with FMA: 64-byte vectors, 32 registers. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC target("avx512f,avx512vl,avx512dq,avx2,fma")
+#define ISA avx512
+#define VBYTES 64
+#define TILE_I 4
+#define TILE_J 3
+#include "dense_isa.h"
+#endif
