@@ -1,12 +1,13 @@
 /* Small-shape dense kernels of the sigmoid network, compiled once per instruction set.
  *
  * OpenBLAS spends more time deciding and packing than computing on the products of a
- * mini-batch of ten rows against a 784-wide layer. These kernels do those products directly,
- * with vector accumulators, and fuse a layer's weight update with the next mini-batch's forward
- * product so the weights stream through the cache once per step instead of twice.
+ * mini-batch of ten rows against a 784-wide layer. These kernels do those products directly.
+ * During an epoch each layer's weights are held transposed and padded, WT (n_in x n_pad) with
+ * WT[k, j] = W[j, k] and n_pad the n_out rounded up to whole vectors (zero padding), so every
+ * product is a run of broadcast-multiply-adds into vector accumulators.
  *
- * All matrices are row-major and contiguous: W is n_out x n_in, X and Xf are m x n_in,
- * C and Z are m x n_out.
+ * Other matrices are row-major and compact: X is m x n_in (row stride ldx), Z, C and D are
+ * m x n_out, b has n_out entries. scratch holds (m + 1) * n_pad elements.
  */
 #ifndef FASTGD_DENSE_H
 #define FASTGD_DENSE_H
@@ -14,19 +15,22 @@
 #include <stddef.h>
 
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
-    /* W += C^T Xu (m_upd rows; C already holds -scale * delta), then                    \
-       Zf += Xf W^T with the updated W (m_fwd rows). Either m may be 0. */                \
-    void (*update_forward_##SFX)(ptrdiff_t n_out, ptrdiff_t n_in, T *W, ptrdiff_t m_upd,  \
-                                 const T *C, const T *Xu, ptrdiff_t m_fwd, const T *Xf,   \
-                                 T *Zf);                                                  \
-    /* out = D W: out[i, :] = sum_j D[i, j] W[j, :] (D is m x n_out, out m x n_in). */    \
-    void (*combine_rows_##SFX)(ptrdiff_t m, ptrdiff_t n_out, ptrdiff_t n_in, const T *D,  \
-                               const T *W, T *out);                                       \
+    /* Z = X W^T + b. */                                                                  \
+    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,       \
+                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z,  \
+                          T *scratch);                                                    \
+    /* W += C^T X, i.e. WT += X^T C (C = -scale * delta). */                              \
+    void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,        \
+                         ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, T *scratch);  \
+    /* out = D W (m x n_in). */                                                           \
+    void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *D,      \
+                           const T *WT, ptrdiff_t n_pad, T *out, T *scratch);             \
     /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */              \
     void (*sigmoid_##SFX)(ptrdiff_t n, T *x);
 
 typedef struct {
     const char *name;
+    int vector_bytes; /* n_pad is n_out rounded up to a multiple of vector_bytes / sizeof(T) */
     FASTGD_DENSE_SIGNATURES(double, d)
     FASTGD_DENSE_SIGNATURES(float, s)
 } fastgd_kernels;

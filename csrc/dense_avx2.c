@@ -3,7 +3,6 @@
 #pragma GCC target("avx2,fma,bmi,bmi2,lzcnt,movbe,popcnt")
 #define ISA avx2
 #define VBYTES 32
-#define TILE_I 2
-#define TILE_J 3
+#define TILE_M 6
 #include "dense_isa.h"
 #endif

@@ -3,7 +3,6 @@
 #pragma GCC target("avx512f,avx512vl,avx512dq,avx2,fma")
 #define ISA avx512
 #define VBYTES 64
-#define TILE_I 4
-#define TILE_J 3
+#define TILE_M 12
 #include "dense_isa.h"
 #endif

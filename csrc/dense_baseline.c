@@ -1,6 +1,5 @@
 /* The dense kernels for any CPU: 16-byte vectors (SSE2 on x86-64, NEON on arm64). */
 #define ISA baseline
 #define VBYTES 16
-#define TILE_I 2
-#define TILE_J 2
+#define TILE_M 6
 #include "dense_isa.h"

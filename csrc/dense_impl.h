@@ -5,8 +5,8 @@
  *   FG_DOUBLE 1 for double, 0 for float
  *   ISA      a name suffix (avx512, avx2, baseline)
  *   VBYTES   bytes per vector register used (64, 32, 16)
- *   TILE_I   rows of X per register tile of the forward product (<= 4)
- *   TILE_J   rows of W per register tile (<= 4)
+ *   TILE_M   rows of X per register tile of the forward product (4, 6 or 12): TILE_M x 2
+ *            vector accumulators must fit the registers
  * No allocation; every loop bound comes from the arguments.
  */
 #include <stdint.h>
@@ -15,16 +15,19 @@
 #define FG_CAT(a, b, c) FG_CAT_(a, b, c)
 #define FN(name) FG_CAT(name, SFX, ISA)
 #define VL ((ptrdiff_t)(VBYTES / sizeof(T)))
-/* A block of the n_in columns small enough that the m rows of X it covers stay in L1 while
-   the tiles of W pass over it. */
-#define KBLOCK ((ptrdiff_t)(1024 / sizeof(T)))
 
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef IT FN(ivec) __attribute__((vector_size(VBYTES)));
 #define V FN(vec)
 #define I FN(ivec)
 
-static inline V FN(broadcast)(T a) { return (V){0} + a; }
+/* a in every lane. (Written as ones * a: 0 + a would cost an add, as it is not an identity
+   for a = -0.) */
+static inline V FN(broadcast)(T a)
+{
+    const V ones = (V){0} + (T)1;
+    return ones * a;
+}
 
 /* mask ? a : b, lane by lane, for a mask of all-ones or all-zeros lanes (C has no vector ?:). */
 static inline V FN(select)(I mask, V a, V b)
@@ -46,139 +49,164 @@ static inline V FN(load)(const T *p)
 
 static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 
+/* The sum of the lanes, pairwise: halves added until one lane is left. */
 static inline T FN(hsum)(V v)
 {
-    T s = 0;
-    for (int l = 0; l < (int)VL; ++l)
-        s += v[l];
-    return s;
+    T lanes[VBYTES / sizeof(T)];
+    __builtin_memcpy(lanes, &v, sizeof v);
+    for (int width = (int)VL / 2; width >= 1; width /= 2)
+        for (int l = 0; l < width; ++l)
+            lanes[l] += lanes[l + width];
+    return lanes[0];
 }
 
-/* Z[i, j] += X[i, k0:k1] . W[j, k0:k1] for i < ri, j < rj: ri * rj vector accumulators. */
+/* The weights of a layer live transposed during an epoch: WT[k, j] = W[j, k], n_in rows of
+ * n_pad >= n_out columns (a whole number of vectors, the padding kept at zero). A row of WT is
+ * then a few vectors, and each product below is a sequence of broadcast-multiply-adds into
+ * vector accumulators: no horizontal sums, the sum over k in order, lane by lane. */
+
+/* Z[i, j] = b[j] + sum_k X[i, k] WT[k, j] for the mi rows at X and the qw vectors of columns
+ * at WT (offset by the caller); the last vector of a row may be partial (n_valid lanes). */
 static inline __attribute__((always_inline)) void
-FN(dot_tile)(const int ri, const int rj, ptrdiff_t k0, ptrdiff_t k1, const T *X, const T *W,
-             ptrdiff_t n_in, T *Z, ptrdiff_t n_out)
+FN(forward_tile)(const int mi, const int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
+                 const T *WT, ptrdiff_t n_pad, const T *b_pad, T *Z, ptrdiff_t ldz,
+                 ptrdiff_t n_valid)
 {
-    V acc[4][4];
-    for (int i = 0; i < ri; ++i)
-        for (int j = 0; j < rj; ++j)
-            acc[i][j] = (V){0};
-    ptrdiff_t k = k0;
-    for (; k + VL <= k1; k += VL) {
-        V x[4], w[4];
-        for (int i = 0; i < ri; ++i)
-            x[i] = FN(load)(X + i * n_in + k);
-        for (int j = 0; j < rj; ++j)
-            w[j] = FN(load)(W + j * n_in + k);
-        for (int i = 0; i < ri; ++i)
-            for (int j = 0; j < rj; ++j)
-                acc[i][j] += x[i] * w[j];
+    V z[TILE_M][2];
+    for (int i = 0; i < mi; ++i)
+        for (int q = 0; q < qw; ++q)
+            z[i][q] = FN(load)(b_pad + q * VL);
+    for (ptrdiff_t k = 0; k < n_in; ++k) {
+        V w[2];
+        for (int q = 0; q < qw; ++q)
+            w[q] = FN(load)(WT + k * n_pad + q * VL);
+        for (int i = 0; i < mi; ++i) {
+            V x = FN(broadcast)(X[i * ldx + k]);
+            for (int q = 0; q < qw; ++q)
+                z[i][q] += x * w[q];
+        }
     }
-    for (int i = 0; i < ri; ++i)
-        for (int j = 0; j < rj; ++j) {
-            T s = FN(hsum)(acc[i][j]);
-            for (ptrdiff_t kk = k; kk < k1; ++kk)
-                s += X[i * n_in + kk] * W[j * n_in + kk];
-            Z[i * n_out + j] += s;
+    for (int i = 0; i < mi; ++i)
+        for (int q = 0; q < qw; ++q) {
+            ptrdiff_t lanes = n_valid - q * VL < VL ? n_valid - q * VL : VL;
+            __builtin_memcpy(Z + i * ldz + q * VL, &z[i][q], (size_t)lanes * sizeof(T));
         }
 }
 
-/* W[j, k0:k1] += sum_i C[i, j] X[i, k0:k1] for j < rj, over the m rows of X. */
+/* WT[k0 + u, :] += sum_i X[i, k0 + u] C[i, :] for u < rows, over the m rows of X, for the qw
+ * vectors of columns at WT and C. rows * qw accumulators, each a chain of m FMAs. */
 static inline __attribute__((always_inline)) void
-FN(update_tile)(const int rj, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t m, const T *C,
-                ptrdiff_t n_out, const T *X, T *W, ptrdiff_t n_in)
+FN(update_tile)(const int rows, const int qw, ptrdiff_t m, ptrdiff_t k0, const T *X,
+                ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad)
 {
-    ptrdiff_t k = k0;
-    for (; k + VL <= k1; k += VL) {
-        V w[4];
-        for (int j = 0; j < rj; ++j)
-            w[j] = FN(load)(W + j * n_in + k);
-        for (ptrdiff_t i = 0; i < m; ++i) {
-            V x = FN(load)(X + i * n_in + k);
-            for (int j = 0; j < rj; ++j)
-                w[j] += C[i * n_out + j] * x;
-        }
-        for (int j = 0; j < rj; ++j)
-            FN(store)(W + j * n_in + k, w[j]);
-    }
-    for (; k < k1; ++k)
-        for (int j = 0; j < rj; ++j) {
-            T w = W[j * n_in + k];
-            for (ptrdiff_t i = 0; i < m; ++i)
-                w += C[i * n_out + j] * X[i * n_in + k];
-            W[j * n_in + k] = w;
-        }
-}
-
-#define FG_DOT(a, b)                                                                       \
-    case (a) * 8 + (b):                                                                    \
-        FN(dot_tile)(a, b, k0, k1, X, W, n_in, Z, n_out);                                  \
-        break;
-
-static void FN(dot_tiles)(int ri, int rj, ptrdiff_t k0, ptrdiff_t k1, const T *X, const T *W,
-                          ptrdiff_t n_in, T *Z, ptrdiff_t n_out)
-{
-    switch (ri * 8 + rj) {
-        FG_DOT(1, 1) FG_DOT(1, 2) FG_DOT(1, 3) FG_DOT(1, 4)
-        FG_DOT(2, 1) FG_DOT(2, 2) FG_DOT(2, 3) FG_DOT(2, 4)
-        FG_DOT(3, 1) FG_DOT(3, 2) FG_DOT(3, 3) FG_DOT(3, 4)
-        FG_DOT(4, 1) FG_DOT(4, 2) FG_DOT(4, 3) FG_DOT(4, 4)
-    }
-}
-#undef FG_DOT
-
-static void FN(update_tiles)(int rj, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t m, const T *C,
-                             ptrdiff_t n_out, const T *X, T *W, ptrdiff_t n_in)
-{
-    switch (rj) {
-    case 1: FN(update_tile)(1, k0, k1, m, C, n_out, X, W, n_in); break;
-    case 2: FN(update_tile)(2, k0, k1, m, C, n_out, X, W, n_in); break;
-    case 3: FN(update_tile)(3, k0, k1, m, C, n_out, X, W, n_in); break;
-    case 4: FN(update_tile)(4, k0, k1, m, C, n_out, X, W, n_in); break;
-    }
-}
-
-static void FN(update_forward)(ptrdiff_t n_out, ptrdiff_t n_in, T *W, ptrdiff_t m_upd,
-                               const T *C, const T *Xu, ptrdiff_t m_fwd, const T *Xf, T *Zf)
-{
-    for (ptrdiff_t k0 = 0; k0 < n_in; k0 += KBLOCK) {
-        ptrdiff_t k1 = k0 + KBLOCK < n_in ? k0 + KBLOCK : n_in;
-        for (ptrdiff_t j0 = 0; j0 < n_out; j0 += TILE_J) {
-            int rj = (int)(n_out - j0 < TILE_J ? n_out - j0 : TILE_J);
-            T *Wj = W + j0 * n_in;
-            /* The tile of W is updated, then read again for the next forward product while
-               it is still in L1. */
-            if (m_upd > 0)
-                FN(update_tiles)(rj, k0, k1, m_upd, C + j0, n_out, Xu, Wj, n_in);
-            for (ptrdiff_t i0 = 0; i0 < m_fwd; i0 += TILE_I) {
-                int ri = (int)(m_fwd - i0 < TILE_I ? m_fwd - i0 : TILE_I);
-                FN(dot_tiles)(ri, rj, k0, k1, Xf + i0 * n_in, Wj, n_in, Zf + i0 * n_out + j0,
-                              n_out);
-            }
+    V w[4][2];
+    for (int u = 0; u < rows; ++u)
+        for (int q = 0; q < qw; ++q)
+            w[u][q] = FN(load)(WT + (k0 + u) * n_pad + q * VL);
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        V c[2];
+        for (int q = 0; q < qw; ++q)
+            c[q] = FN(load)(C + i * n_pad + q * VL);
+        for (int u = 0; u < rows; ++u) {
+            V x = FN(broadcast)(X[i * ldx + k0 + u]);
+            for (int q = 0; q < qw; ++q)
+                w[u][q] += x * c[q];
         }
     }
+    for (int u = 0; u < rows; ++u)
+        for (int q = 0; q < qw; ++q)
+            FN(store)(WT + (k0 + u) * n_pad + q * VL, w[u][q]);
 }
 
-static void FN(combine_rows)(ptrdiff_t m, ptrdiff_t n_out, ptrdiff_t n_in, const T *D,
-                             const T *W, T *out)
+/* Rows of padded copies: dst[i, :n] = src[i, :n] (row stride n), dst[i, n:n_pad] = 0. */
+static void FN(pad_rows)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t n_pad, const T *src, T *dst)
 {
     for (ptrdiff_t i = 0; i < m; ++i) {
-        T *o = out + i * n_in;
-        const T *d = D + i * n_out;
-        ptrdiff_t k = 0;
-        for (; k + VL <= n_in; k += VL) {
-            V acc = (V){0};
-            for (ptrdiff_t j = 0; j < n_out; ++j)
-                acc += d[j] * FN(load)(W + j * n_in + k);
-            FN(store)(o + k, acc);
+        __builtin_memcpy(dst + i * n_pad, src + i * n, (size_t)n * sizeof(T));
+        for (ptrdiff_t j = n; j < n_pad; ++j)
+            dst[i * n_pad + j] = 0;
+    }
+}
+
+#define FG_FWD(a)                                                                          \
+    case a:                                                                                \
+        if (qw == 2)                                                                       \
+            FN(forward_tile)(a, 2, n_in, X, ldx, WT, n_pad, b_pad, Z, ldz, n_valid);       \
+        else                                                                               \
+            FN(forward_tile)(a, 1, n_in, X, ldx, WT, n_pad, b_pad, Z, ldz, n_valid);       \
+        break;
+
+static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
+                              const T *WT, ptrdiff_t n_pad, const T *b_pad, T *Z, ptrdiff_t ldz,
+                              ptrdiff_t n_valid)
+{
+    switch (mi) {
+        FG_FWD(1) FG_FWD(2) FG_FWD(3) FG_FWD(4)
+#if TILE_M > 4
+        FG_FWD(5) FG_FWD(6)
+#endif
+#if TILE_M > 6
+        FG_FWD(7) FG_FWD(8) FG_FWD(9) FG_FWD(10) FG_FWD(11) FG_FWD(12)
+#endif
+    }
+}
+#undef FG_FWD
+
+/* Z (m x n_out, row stride n_out) = X (m x n_in, row stride ldx) W^T + b. scratch: n_pad. */
+static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,
+                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z,
+                          T *scratch)
+{
+    FN(pad_rows)(1, n_out, n_pad, b, scratch);
+    /* Tiles of rows as even as possible, at most TILE_M each. */
+    ptrdiff_t n_tiles = (m + TILE_M - 1) / TILE_M;
+    for (ptrdiff_t t = 0, i0 = 0; t < n_tiles; ++t) {
+        int mi = (int)((m - i0) / (n_tiles - t));
+        for (ptrdiff_t j0 = 0; j0 < n_out; j0 += 2 * VL) {
+            int qw = n_out - j0 > VL ? 2 : 1;
+            FN(forward_tiles)(mi, qw, n_in, X + i0 * ldx, ldx, WT + j0, n_pad, scratch + j0,
+                              Z + i0 * n_out + j0, n_out, n_out - j0);
         }
-        for (; k < n_in; ++k) {
-            T acc = 0;
-            for (ptrdiff_t j = 0; j < n_out; ++j)
-                acc += d[j] * W[j * n_in + k];
-            o[k] = acc;
+        i0 += mi;
+    }
+}
+
+/* WT += X^T C: W += C^T X for C (m x n_out, row stride n_out) holding -scale * delta.
+ * scratch: m * n_pad. */
+static void FN(update_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X, ptrdiff_t ldx,
+                         const T *C, T *WT, ptrdiff_t n_pad, T *scratch)
+{
+    FN(pad_rows)(m, n_out, n_pad, C, scratch);
+    for (ptrdiff_t j0 = 0; j0 < n_pad; j0 += 2 * VL) {
+        const T *Cj = scratch + j0;
+        T *WTj = WT + j0;
+        ptrdiff_t k = 0;
+        if (n_pad - j0 > VL) {
+            for (; k + 4 <= n_in; k += 4)
+                FN(update_tile)(4, 2, m, k, X, ldx, Cj, WTj, n_pad);
+            for (; k < n_in; ++k)
+                FN(update_tile)(1, 2, m, k, X, ldx, Cj, WTj, n_pad);
+        } else {
+            for (; k + 4 <= n_in; k += 4)
+                FN(update_tile)(4, 1, m, k, X, ldx, Cj, WTj, n_pad);
+            for (; k < n_in; ++k)
+                FN(update_tile)(1, 1, m, k, X, ldx, Cj, WTj, n_pad);
         }
     }
+}
+
+/* out (m x n_in, row stride n_in) = D W: out[i, k] = D[i, :] . WT[k, :]. scratch: m * n_pad. */
+static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *D,
+                           const T *WT, ptrdiff_t n_pad, T *out, T *scratch)
+{
+    FN(pad_rows)(m, n_out, n_pad, D, scratch);
+    for (ptrdiff_t i = 0; i < m; ++i)
+        for (ptrdiff_t k = 0; k < n_in; ++k) {
+            V acc = FN(broadcast)(0);
+            for (ptrdiff_t q = 0; q < n_pad; q += VL)
+                acc += FN(load)(scratch + i * n_pad + q) * FN(load)(WT + k * n_pad + q);
+            out[i * n_in + k] = FN(hsum)(acc);
+        }
 }
 
 /* exp(x) for x <= 0 (or NaN), a vector at a time: x = n ln2 + r with |r| <= ln2/2, exp(r) by
@@ -245,6 +273,5 @@ static void FN(sigmoid)(ptrdiff_t n, T *x)
 #undef I
 #undef FN
 #undef VL
-#undef KBLOCK
 #undef FG_CAT
 #undef FG_CAT_

@@ -1,5 +1,5 @@
 /* Instantiates the dense kernels of dense_impl.h for one instruction set, in both precisions,
- * and defines the kernel set FASTGD_SET_NAME. The including file sets ISA, VBYTES, TILE_I, TILE_J
+ * and defines the kernel set fastgd_kernels_<ISA>. The including file sets ISA, VBYTES, TILE_M
  * (and a #pragma GCC target before including, where the ISA needs one).
  */
 #include <stdint.h>
@@ -35,10 +35,13 @@
 
 const fastgd_kernels FG_SET(ISA) = {
     .name = FG_STR(ISA),
-    .update_forward_d = FG_FN(update_forward, d, ISA),
-    .combine_rows_d = FG_FN(combine_rows, d, ISA),
+    .vector_bytes = VBYTES,
+    .forward_d = FG_FN(forward_t, d, ISA),
+    .update_d = FG_FN(update_t, d, ISA),
+    .backward_d = FG_FN(backward_t, d, ISA),
     .sigmoid_d = FG_FN(sigmoid, d, ISA),
-    .update_forward_s = FG_FN(update_forward, s, ISA),
-    .combine_rows_s = FG_FN(combine_rows, s, ISA),
+    .forward_s = FG_FN(forward_t, s, ISA),
+    .update_s = FG_FN(update_t, s, ISA),
+    .backward_s = FG_FN(backward_t, s, ISA),
     .sigmoid_s = FG_FN(sigmoid, s, ISA),
 };

@@ -10,11 +10,40 @@
             memcpy(dst + i * n_cols, src + idx[i] * n_cols, (size_t)n_cols * sizeof(T)); \
     }                                                                                    \
                                                                                          \
+    void prefetch_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,        \
+                                const ptrdiff_t *idx)                                    \
+    {                                                                                    \
+        for (ptrdiff_t i = 0; i < n_rows; ++i) {                                         \
+            const char *row = (const char *)(src + idx[i] * n_cols);                     \
+            for (size_t byte = 0; byte < (size_t)n_cols * sizeof(T); byte += 64)         \
+                __builtin_prefetch(row + byte, 0, 2);                                    \
+        }                                                                                \
+    }                                                                                    \
+                                                                                         \
     void broadcast_row_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *row,        \
                                 T *dst)                                                  \
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n_rows; ++i)                                           \
             memcpy(dst + i * n_cols, row, (size_t)n_cols * sizeof(T));                   \
+    }                                                                                    \
+                                                                                         \
+    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t n_pad,  \
+                                T *WT)                                                   \
+    {                                                                                    \
+        for (ptrdiff_t k = 0; k < n_in; ++k) {                                           \
+            for (ptrdiff_t j = 0; j < n_out; ++j)                                        \
+                WT[k * n_pad + j] = W[j * n_in + k];                                     \
+            for (ptrdiff_t j = n_out; j < n_pad; ++j)                                    \
+                WT[k * n_pad + j] = 0;                                                   \
+        }                                                                                \
+    }                                                                                    \
+                                                                                         \
+    void transpose_unpad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *WT,          \
+                                  ptrdiff_t n_pad, T *W)                                 \
+    {                                                                                    \
+        for (ptrdiff_t j = 0; j < n_out; ++j)                                            \
+            for (ptrdiff_t k = 0; k < n_in; ++k)                                         \
+                W[j * n_in + k] = WT[k * n_pad + j];                                     \
     }                                                                                    \
                                                                                          \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x)                              \

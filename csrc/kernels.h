@@ -14,9 +14,18 @@
     /* dst[i, :] = src[idx[i], :] for i < n_rows: the rows of one mini-batch. */         \
     void gather_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,          \
                               const ptrdiff_t *idx, T *dst);                             \
+    /* Ask for the rows src[idx[i], :] to be brought towards L2 while other work runs. */  \
+    void prefetch_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,        \
+                                const ptrdiff_t *idx);                                   \
     /* dst[i, :] = row for i < n_rows: the bias, ready for a gemm with beta = 1. */      \
     void broadcast_row_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *row,        \
                                 T *dst);                                                 \
+    /* WT[k, j] = W[j, k] for W n_out x n_in; WT has n_pad >= n_out columns, the rest 0. */  \
+    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t n_pad, \
+                                T *WT);                                                  \
+    /* W[j, k] = WT[k, j]: back from the padded transpose. */                            \
+    void transpose_unpad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *WT,          \
+                                  ptrdiff_t n_pad, T *W);                                \
     /* x <- alpha * x */                                                                 \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \

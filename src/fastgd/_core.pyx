@@ -25,8 +25,20 @@ cdef extern from "kernels.h" nogil:
                        const Py_ssize_t *idx, double *dst)
     void gather_rows_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *src,
                        const Py_ssize_t *idx, float *dst)
+    void prefetch_rows_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *src,
+                         const Py_ssize_t *idx)
+    void prefetch_rows_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *src,
+                         const Py_ssize_t *idx)
     void broadcast_row_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *row, double *dst)
     void broadcast_row_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *row, float *dst)
+    void transpose_pad_d(Py_ssize_t n_out, Py_ssize_t n_in, const double *W, Py_ssize_t n_pad,
+                         double *WT)
+    void transpose_pad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *W, Py_ssize_t n_pad,
+                         float *WT)
+    void transpose_unpad_d(Py_ssize_t n_out, Py_ssize_t n_in, const double *WT, Py_ssize_t n_pad,
+                           double *W)
+    void transpose_unpad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *WT, Py_ssize_t n_pad,
+                           float *W)
     void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
@@ -42,17 +54,26 @@ cdef extern from "kernels.h" nogil:
 cdef extern from "dense.h" nogil:
     ctypedef struct fastgd_kernels:
         const char *name
-        void (*update_forward_d)(Py_ssize_t n_out, Py_ssize_t n_in, double *W, Py_ssize_t m_upd,
-                              const double *C, const double *Xu, Py_ssize_t m_fwd,
-                              const double *Xf, double *Zf) noexcept nogil
-        void (*combine_rows_d)(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const double *D,
-                            const double *W, double *out) noexcept nogil
+        int vector_bytes
+        void (*forward_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *X,
+                          Py_ssize_t ldx, const double *WT, Py_ssize_t n_pad, const double *b,
+                          double *Z, double *scratch) noexcept nogil
+        void (*update_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *X,
+                         Py_ssize_t ldx, const double *C, double *WT, Py_ssize_t n_pad,
+                         double *scratch) noexcept nogil
+        void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *D,
+                           const double *WT, Py_ssize_t n_pad, double *out,
+                           double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
-        void (*update_forward_s)(Py_ssize_t n_out, Py_ssize_t n_in, float *W, Py_ssize_t m_upd,
-                              const float *C, const float *Xu, Py_ssize_t m_fwd,
-                              const float *Xf, float *Zf) noexcept nogil
-        void (*combine_rows_s)(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const float *D,
-                            const float *W, float *out) noexcept nogil
+        void (*forward_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *X,
+                          Py_ssize_t ldx, const float *WT, Py_ssize_t n_pad, const float *b,
+                          float *Z, float *scratch) noexcept nogil
+        void (*update_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *X,
+                         Py_ssize_t ldx, const float *C, float *WT, Py_ssize_t n_pad,
+                         float *scratch) noexcept nogil
+        void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *D,
+                           const float *WT, Py_ssize_t n_pad, float *out,
+                           float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
     int fastgd_kernel_sets(const fastgd_kernels **sets, int capacity)
     const fastgd_kernels *fastgd_best_kernels()
@@ -64,7 +85,7 @@ cdef const fastgd_kernels *kernels = fastgd_best_kernels()
 # Mini-batches of at most this many rows train with the small-shape kernels of csrc/dense*.c;
 # larger ones with BLAS gemm, which wins once the products are big enough to amortise its
 # packing. (bench/compare.py measures both sides of the crossover.)
-cdef Py_ssize_t small_batch_max = 64
+cdef Py_ssize_t small_batch_max = 32
 
 
 def kernel_sets():
@@ -119,6 +140,14 @@ cdef inline void gather_rows(Py_ssize_t n_rows, Py_ssize_t n_cols, const floatin
         gather_rows_s(n_rows, n_cols, src, idx, dst)
 
 
+cdef inline void prefetch_rows(Py_ssize_t n_rows, Py_ssize_t n_cols, const floating *src,
+                               const Py_ssize_t *idx) noexcept nogil:
+    if floating is double:
+        prefetch_rows_d(n_rows, n_cols, src, idx)
+    else:
+        prefetch_rows_s(n_rows, n_cols, src, idx)
+
+
 cdef inline void broadcast_row(Py_ssize_t n_rows, Py_ssize_t n_cols, const floating *row,
                                floating *dst) noexcept nogil:
     if floating is double:
@@ -141,21 +170,47 @@ cdef inline void scale_inplace(Py_ssize_t n, floating alpha, floating *x) noexce
         scale_inplace_s(n, alpha, x)
 
 
-cdef inline void update_forward(Py_ssize_t n_out, Py_ssize_t n_in, floating *W, Py_ssize_t m_upd,
-                                const floating *C, const floating *Xu, Py_ssize_t m_fwd,
-                                const floating *Xf, floating *Zf) noexcept nogil:
+cdef inline void transpose_pad(Py_ssize_t n_out, Py_ssize_t n_in, const floating *W,
+                               Py_ssize_t n_pad, floating *WT) noexcept nogil:
     if floating is double:
-        kernels.update_forward_d(n_out, n_in, W, m_upd, C, Xu, m_fwd, Xf, Zf)
+        transpose_pad_d(n_out, n_in, W, n_pad, WT)
     else:
-        kernels.update_forward_s(n_out, n_in, W, m_upd, C, Xu, m_fwd, Xf, Zf)
+        transpose_pad_s(n_out, n_in, W, n_pad, WT)
 
 
-cdef inline void combine_rows(Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_in, const floating *D,
-                              const floating *W, floating *out) noexcept nogil:
+cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floating *WT,
+                                 Py_ssize_t n_pad, floating *W) noexcept nogil:
     if floating is double:
-        kernels.combine_rows_d(m, n_out, n_in, D, W, out)
+        transpose_unpad_d(n_out, n_in, WT, n_pad, W)
     else:
-        kernels.combine_rows_s(m, n_out, n_in, D, W, out)
+        transpose_unpad_s(n_out, n_in, WT, n_pad, W)
+
+
+cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *X,
+                           const floating *WT, Py_ssize_t n_pad, const floating *b, floating *Z,
+                           floating *scratch) noexcept nogil:
+    if floating is double:
+        kernels.forward_d(m, n_in, n_out, X, n_in, WT, n_pad, b, Z, scratch)
+    else:
+        kernels.forward_s(m, n_in, n_out, X, n_in, WT, n_pad, b, Z, scratch)
+
+
+cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *X,
+                          const floating *C, floating *WT, Py_ssize_t n_pad,
+                          floating *scratch) noexcept nogil:
+    if floating is double:
+        kernels.update_d(m, n_in, n_out, X, n_in, C, WT, n_pad, scratch)
+    else:
+        kernels.update_s(m, n_in, n_out, X, n_in, C, WT, n_pad, scratch)
+
+
+cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *D,
+                            const floating *WT, Py_ssize_t n_pad, floating *out,
+                            floating *scratch) noexcept nogil:
+    if floating is double:
+        kernels.backward_d(m, n_in, n_out, D, WT, n_pad, out, scratch)
+    else:
+        kernels.backward_s(m, n_in, n_out, D, WT, n_pad, out, scratch)
 
 
 cdef inline void output_delta(Py_ssize_t n, const floating *a, const floating *y,
@@ -303,59 +358,45 @@ cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
 cdef void epoch_small(int n_layers, const int *sizes, floating **W, floating **b,
                       const floating *X, const floating *Y, const Py_ssize_t *order,
                       Py_ssize_t n_order, Py_ssize_t m_max, double eta, bint mean, floating **A,
-                      floating *x_next, floating *delta, floating *delta_prev) noexcept nogil:
-    """The same epoch through the small-shape kernels, for mini-batches of a few rows.
+                      floating *delta, floating *delta_prev, floating **WT,
+                      const Py_ssize_t *pads, floating *scratch) noexcept nogil:
+    """The same epoch through the small-shape kernels of dense.h, for mini-batches of a few rows.
 
-    The first layer's weights are the bulk of the work: their update for mini-batch t and their
-    product with mini-batch t+1 run as one fused pass (update_forward), so W_0 streams through
-    the cache once per step. A[1] holds b_0 + X_t W_0^T when step t starts.
+    For the epoch each W_l lives transposed and padded in WT[l] (sizes[l] x pads[l]), the layout
+    in which those kernels multiply by broadcasts into vector accumulators; it is copied back
+    into W_l at the end. The mathematics is epoch_blas's, step for step.
     """
-    cdef Py_ssize_t start = 0, rows, next_start, next_rows, l
+    cdef Py_ssize_t start = 0, rows, l
     cdef floating *swap
-    cdef floating *x_now = A[0]
-
-    rows = min(m_max, n_order)
-    gather_rows(rows, sizes[0], X, order, x_now)
-    broadcast_row(rows, sizes[1], b[0], A[1])
-    update_forward(sizes[1], sizes[0], W[0], 0, <floating *>NULL, <floating *>NULL, rows, x_now,
-                   A[1])
+    for l in range(n_layers):
+        transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
     while start < n_order:
         rows = min(m_max, n_order - start)
-        sigmoid_inplace(rows * sizes[1], A[1])
-        for l in range(1, n_layers):
-            broadcast_row(rows, sizes[l + 1], b[l], A[l + 1])
-            update_forward(sizes[l + 1], sizes[l], W[l], 0, <floating *>NULL, <floating *>NULL,
-                           rows, A[l], A[l + 1])
+        gather_rows(rows, sizes[0], X, &order[start], A[0])
+        # The next mini-batch's rows are random rows of X, far out of cache: ask for them now so
+        # they arrive while this step computes.
+        prefetch_rows(min(m_max, n_order - start - rows), sizes[0], X, &order[start + rows])
+        for l in range(n_layers):
+            forward_t(rows, sizes[l], sizes[l + 1], A[l], WT[l], pads[l], b[l], A[l + 1], scratch)
             sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
-
         gather_rows(rows, sizes[n_layers], Y, &order[start], delta_prev)
         output_delta(rows * sizes[n_layers], A[n_layers], delta_prev, delta)
         for l in range(n_layers - 1, -1, -1):
             if l > 0:
                 # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
-                combine_rows(rows, sizes[l + 1], sizes[l], delta, W[l], delta_prev)
+                backward_t(rows, sizes[l], sizes[l + 1], delta, WT[l], pads[l], delta_prev,
+                           scratch)
                 sigmoid_prime_mul(rows * sizes[l], A[l], delta_prev)
-            # C = -s D_l, the coefficients of the rank-m update W_l += C^T A_l.
+            # C = -s D_l: then W_l += C^T A_l and b_l += the column sums of C.
             scale_inplace(rows * sizes[l + 1], -<floating>batch_scale(eta, rows, mean), delta)
             column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
-            if l > 0:
-                update_forward(sizes[l + 1], sizes[l], W[l], rows, delta, A[l], 0,
-                               <floating *>NULL, <floating *>NULL)
-                swap = delta
-                delta = delta_prev
-                delta_prev = swap
-
-        # W_0 += C^T X_t fused with A[1] = b_0 + X_{t+1} W_0^T (b_0 already updated).
-        next_start = start + rows
-        next_rows = min(m_max, n_order - next_start)
-        if next_rows > 0:
-            gather_rows(next_rows, sizes[0], X, &order[next_start], x_next)
-            broadcast_row(next_rows, sizes[1], b[0], A[1])
-        update_forward(sizes[1], sizes[0], W[0], rows, delta, x_now, next_rows, x_next, A[1])
-        swap = x_now
-        x_now = x_next
-        x_next = swap
-        start = next_start
+            update_t(rows, sizes[l], sizes[l + 1], A[l], delta, WT[l], pads[l], scratch)
+            swap = delta
+            delta = delta_prev
+            delta_prev = swap
+        start += rows
+    for l in range(n_layers):
+        transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l])
 
 
 def train_epoch(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
@@ -375,9 +416,12 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     cdef floating **W
     cdef floating **b
     cdef floating **A
-    cdef floating *x_next
     cdef floating *delta
     cdef floating *delta_prev
+    cdef floating *scratch
+    cdef floating **WT
+    cdef Py_ssize_t *pads
+    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating), widest_pad = 0
     cdef floating *cursor
 
     if mini_batch_size < 1:
@@ -390,24 +434,33 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     if m_max > 2**31 - 1:
         raise ValueError("mini_batch_size must be below 2**31")
 
-    pointers = _Buffers(3 * (n_layers + 1), sizeof(void *))
-    sizes = <int *>malloc((n_layers + 1) * sizeof(int))
+    pointers = _Buffers(4 * (n_layers + 1), sizeof(void *))
+    sizes = <int *>malloc((n_layers + 1) * sizeof(int) + n_layers * sizeof(Py_ssize_t))
     if sizes == NULL:
         raise MemoryError()
+    pads = <Py_ssize_t *>(sizes + n_layers + 1)
     try:
         W = <floating **>pointers.data
         b = W + n_layers
         A = b + n_layers
+        WT = A + n_layers + 1
         collect_layers(weights, biases, sizes, W, b)
         check_rows(X, sizes[0], "X")
         check_rows(Y, sizes[n_layers], "Y")
-        # A[0] and x_next (the next mini-batch's inputs), A[1..L], two delta buffers.
-        total = m_max * sizes[0]
+        small = m_max <= small_batch_max
+        # A[0..L], two delta buffers; for the small kernels the padded transposes and scratch.
         for l in range(n_layers + 1):
             total += m_max * sizes[l]
             if l > 0:
                 widest = max(widest, sizes[l])
-        work = _Buffers(total + 2 * m_max * widest, sizeof(floating))
+        total += 2 * m_max * widest
+        if small:
+            for l in range(n_layers):
+                pads[l] = (sizes[l + 1] + lanes - 1) // lanes * lanes
+                widest_pad = max(widest_pad, pads[l])
+                total += sizes[l] * pads[l]
+            total += (m_max + 1) * widest_pad
+        work = _Buffers(total, sizeof(floating))
 
         with nogil:
             for i in range(n_order):
@@ -420,14 +473,16 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         cursor = <floating *>work.data
         for l in range(n_layers + 1):
             A[l] = carve(&cursor, m_max * sizes[l])
-        x_next = carve(&cursor, m_max * sizes[0])
         delta = carve(&cursor, m_max * widest)
         delta_prev = carve(&cursor, m_max * widest)
 
-        if m_max <= small_batch_max:
+        if small:
+            for l in range(n_layers):
+                WT[l] = carve(&cursor, sizes[l] * pads[l])
+            scratch = carve(&cursor, (m_max + 1) * widest_pad)
             with nogil:
                 epoch_small(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
-                            m_max, eta, mean, A, x_next, delta, delta_prev)
+                            m_max, eta, mean, A, delta, delta_prev, WT, pads, scratch)
         else:
             with nogil:
                 epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
