@@ -9,6 +9,22 @@ from fastgd import reference as ref
 from conftest import copy_params, make_data
 
 DTYPES = [np.float64, np.float32]
+
+
+@pytest.fixture(params=_core.kernel_sets())
+def kernel_set(request):
+    """Every kernel set this CPU can run (AVX-512, AVX2, baseline), not only the fastest."""
+    old = _core.use_kernel_set(request.param)
+    yield request.param
+    _core.use_kernel_set(old)
+
+
+@pytest.fixture(params=["small", "blas"])
+def path(request):
+    """Mini-batches through the small-shape kernels, or all through BLAS gemm."""
+    old = _core.set_small_batch_max(10**9 if request.param == "small" else 0)
+    yield request.param
+    _core.set_small_batch_max(old)
 # Largest |core - reference| after an epoch: float64 rounding only, float32 a few ulps of O(1).
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
 
@@ -65,7 +81,7 @@ def test_gradient_matches_reference(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([10, 3], 1)])
 @pytest.mark.parametrize("mean", [True, False])
-def test_epoch_matches_reference(dtype, sizes, m, mean):
+def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path):
     n = 300
     net = fastgd.Network(sizes, seed=5, dtype=dtype)
     X, _, Y = make_data(n, sizes, dtype, seed=6)
@@ -107,7 +123,7 @@ def hand_epoch(weights, biases, X, Y, m, eta, reduction):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("n, m", [(6, 6), (6, 1), (7, 3), (5, 2)])
-def test_epoch_by_hand(reduction, n, m):
+def test_epoch_by_hand(reduction, n, m, path):
     """shuffle=False, so the updates can be written out: n == m is one update, m == 1 online
     learning, and 7 = 3 + 3 + 1 ends with a partial batch scaled by its own size."""
     sizes = [4, 3, 2]
@@ -147,7 +163,7 @@ def test_feedforward_matches_reference_across_blocks(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sigmoid_is_stable_for_large_inputs(dtype):
+def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
     """|z| up to 1e4 saturates to 0 and 1 without overflow warnings, in the core and reference."""
     net = fastgd.Network([1, 1], seed=0, dtype=dtype)
     net.weights[0][:] = 1
@@ -159,6 +175,22 @@ def test_sigmoid_is_stable_for_large_inputs(dtype):
     assert got[0] == 0 and got[-1] == 1 and got[3] == 0.5
     np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0)
     assert np.all(np.diff(got) >= 0)
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 3), (np.float32, 3)])
+def test_sigmoid_is_accurate(dtype, ulps, kernel_set):
+    """The vector exp of the kernels against SciPy's expit, over the whole useful range, with
+    lengths that leave a partial last vector."""
+    z = np.concatenate([np.linspace(-120, 120, 100003), np.geomspace(1e-12, 1e3, 999),
+                        -np.geomspace(1e-12, 1e3, 999), [0.0, -0.0, np.inf, -np.inf, -750.0, 720]])
+    z = np.append(z, np.nan).astype(dtype)[:, None]
+    one = [np.ones((1, 1), dtype=dtype)], [np.zeros(1, dtype=dtype)]
+    got = np.empty_like(z)
+    _core.feedforward(*one, z, got)  # the core itself: the public API refuses inf and NaN
+    want = ref.sigmoid(z.astype(np.float64)).astype(dtype)
+    np.testing.assert_allclose(got[:-1], want[:-1], rtol=ulps * np.finfo(dtype).eps,
+                               atol=np.finfo(dtype).tiny)
+    assert np.isnan(got[-1, 0])
 
 
 def test_train_epoch_rejects_bad_order():

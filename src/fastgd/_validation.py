@@ -45,7 +45,9 @@ def _as_float_array(X, name, dtype):
 def _check_finite(X, name):
     # One reduction is cheap; it overflows to inf only for values near the dtype's maximum, and
     # then the element-wise check below decides.
-    if X.size and not np.isfinite(np.add.reduce(X, axis=None)):
+    with np.errstate(all="ignore"):  # inf - inf in the sum only says "look closer"
+        total = np.add.reduce(X, axis=None) if X.size else 0
+    if not np.isfinite(total):
         bad = ~np.isfinite(X)
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
