@@ -19,6 +19,8 @@ directives = {
 }
 # No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp/NaN semantics.
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+# OpenMP runs the threads of an epoch (libgomp comes with gcc).
+openmp = ["-fopenmp"]
 
 extensions = [
     Extension(
@@ -31,7 +33,8 @@ extensions = [
         ["src/fastgd/_core.pyx", "csrc/kernels.c", "csrc/dense_dispatch.c",
          "csrc/dense_baseline.c", "csrc/dense_avx2.c", "csrc/dense_avx512.c"],
         include_dirs=["csrc"],
-        extra_compile_args=compile_args,
+        extra_compile_args=compile_args + openmp,
+        extra_link_args=openmp,
     ),
 ]
 

@@ -6,8 +6,9 @@
  * WT[k, j] = W[j, k] and n_pad the n_out rounded up to whole vectors (zero padding), so every
  * product is a run of broadcast-multiply-adds into vector accumulators.
  *
- * Other matrices are row-major and compact: X is m x n_in (row stride ldx), Z, C and D are
- * m x n_out, b has n_out entries. scratch holds (m + 1) * n_pad elements.
+ * Inputs X are row-major m x n_in (row stride ldx); the layer's Z, C, D and b are padded
+ * like WT (rows of n_pad, the padding of C, D and b zero). q0 <= q < q1 selects vectors of
+ * columns, so two threads can share a layer.
  */
 #ifndef FASTGD_DENSE_H
 #define FASTGD_DENSE_H
@@ -15,16 +16,19 @@
 #include <stddef.h>
 
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
-    /* Z = X W^T + b. */                                                                  \
-    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,       \
-                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z,  \
-                          T *scratch);                                                    \
-    /* W += C^T X, i.e. WT += X^T C (C = -scale * delta). */                              \
-    void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,        \
-                         ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, T *scratch);  \
-    /* out = D W (m x n_in). */                                                           \
-    void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *D,      \
-                           const T *WT, ptrdiff_t n_pad, T *out, T *scratch);             \
+    /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows. */          \
+    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,         \
+                          const T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,       \
+                          const T *b, T *Z);                                              \
+    /* W += C^T X on those vectors (C = -scale * delta), then Z[:, q0:q1] = Xf W^T + b    \
+       for the m_fwd rows of the next mini-batch (m_fwd may be 0). */                     \
+    void (*update_forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,  \
+                                 const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,        \
+                                 ptrdiff_t q1, ptrdiff_t m_fwd, const T *Xf, const T *b,  \
+                                 T *Z);                                                   \
+    /* out = D W (m x n_in, compact). */                                                  \
+    void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
+                           ptrdiff_t n_pad, T *out);                                      \
     /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */              \
     void (*sigmoid_##SFX)(ptrdiff_t n, T *x);
 

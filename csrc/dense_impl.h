@@ -15,6 +15,10 @@
 #define FG_CAT(a, b, c) FG_CAT_(a, b, c)
 #define FN(name) FG_CAT(name, SFX, ISA)
 #define VL ((ptrdiff_t)(VBYTES / sizeof(T)))
+/* The most rows of the next mini-batch whose forward product is fused into the update. With
+   more, the update's two-row tiles leave too few independent FMA chains: measured on the
+   reference shapes, two separate passes win from four rows on. */
+#define FUSED_M 2
 
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef IT FN(ivec) __attribute__((vector_size(VBYTES)));
@@ -63,19 +67,18 @@ static inline T FN(hsum)(V v)
 /* The weights of a layer live transposed during an epoch: WT[k, j] = W[j, k], n_in rows of
  * n_pad >= n_out columns (a whole number of vectors, the padding kept at zero). A row of WT is
  * then a few vectors, and each product below is a sequence of broadcast-multiply-adds into
- * vector accumulators: no horizontal sums, the sum over k in order, lane by lane. */
+ * vector accumulators: no horizontal sums, every sum over k in order, lane by lane.
+ * The kernels work on the vectors q0 <= q < q1 of a row, so threads can share a layer. */
 
-/* Z[i, j] = b[j] + sum_k X[i, k] WT[k, j] for the mi rows at X and the qw vectors of columns
- * at WT (offset by the caller); the last vector of a row may be partial (n_valid lanes). */
+/* Z[i, q] = b[q] + sum_k X[i, k] WT[k, q] for the mi rows at X and the qw vectors at WT, b, Z. */
 static inline __attribute__((always_inline)) void
 FN(forward_tile)(const int mi, const int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
-                 const T *WT, ptrdiff_t n_pad, const T *b_pad, T *Z, ptrdiff_t ldz,
-                 ptrdiff_t n_valid)
+                 const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
 {
     V z[TILE_M][2];
     for (int i = 0; i < mi; ++i)
         for (int q = 0; q < qw; ++q)
-            z[i][q] = FN(load)(b_pad + q * VL);
+            z[i][q] = FN(load)(b + q * VL);
     for (ptrdiff_t k = 0; k < n_in; ++k) {
         V w[2];
         for (int q = 0; q < qw; ++q)
@@ -87,17 +90,18 @@ FN(forward_tile)(const int mi, const int qw, ptrdiff_t n_in, const T *X, ptrdiff
         }
     }
     for (int i = 0; i < mi; ++i)
-        for (int q = 0; q < qw; ++q) {
-            ptrdiff_t lanes = n_valid - q * VL < VL ? n_valid - q * VL : VL;
-            __builtin_memcpy(Z + i * ldz + q * VL, &z[i][q], (size_t)lanes * sizeof(T));
-        }
+        for (int q = 0; q < qw; ++q)
+            FN(store)(Z + i * n_pad + q * VL, z[i][q]);
 }
 
-/* WT[k0 + u, :] += sum_i X[i, k0 + u] C[i, :] for u < rows, over the m rows of X, for the qw
- * vectors of columns at WT and C. rows * qw accumulators, each a chain of m FMAs. */
+/* WT[k0 + u, q] += sum_i X[i, k0 + u] C[i, q] for u < rows, over the m rows of X, for the qw
+ * vectors at WT and C: rows * qw accumulators, each a chain of m FMAs. Then, when mf > 0, the
+ * fused forward product of the next mini-batch Xf with these rows while they are in registers:
+ * z[i][q] += Xf[i, k0 + u] WT[k0 + u, q]. */
 static inline __attribute__((always_inline)) void
-FN(update_tile)(const int rows, const int qw, ptrdiff_t m, ptrdiff_t k0, const T *X,
-                ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad)
+FN(update_tile)(const int rows, const int qw, const int mf, ptrdiff_t m, ptrdiff_t k0,
+                const T *X, const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad,
+                V z[][2])
 {
     V w[4][2];
     for (int u = 0; u < rows; ++u)
@@ -116,29 +120,50 @@ FN(update_tile)(const int rows, const int qw, ptrdiff_t m, ptrdiff_t k0, const T
     for (int u = 0; u < rows; ++u)
         for (int q = 0; q < qw; ++q)
             FN(store)(WT + (k0 + u) * n_pad + q * VL, w[u][q]);
+    for (int u = 0; u < rows; ++u)
+        for (int i = 0; i < mf; ++i) {
+            V x = FN(broadcast)(Xf[i * ldx + k0 + u]);
+            for (int q = 0; q < qw; ++q)
+                z[i][q] += x * w[u][q];
+        }
 }
 
-/* Rows of padded copies: dst[i, :n] = src[i, :n] (row stride n), dst[i, n:n_pad] = 0. */
-static void FN(pad_rows)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t n_pad, const T *src, T *dst)
+/* The update of the columns at WT and C (qw vectors) over all n_in rows, fused with the forward
+ * product of mf rows Xf into Z (b the bias) when mf > 0. */
+static inline __attribute__((always_inline)) void
+FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, const T *X,
+                   const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, const T *b,
+                   T *Z)
 {
-    for (ptrdiff_t i = 0; i < m; ++i) {
-        __builtin_memcpy(dst + i * n_pad, src + i * n, (size_t)n * sizeof(T));
-        for (ptrdiff_t j = n; j < n_pad; ++j)
-            dst[i * n_pad + j] = 0;
-    }
+    V z[FUSED_M][2];
+    for (int i = 0; i < mf; ++i)
+        for (int q = 0; q < qw; ++q)
+            z[i][q] = FN(load)(b + q * VL);
+    ptrdiff_t k = 0;
+    if (mf > 0)
+        /* Two rows at a time leave registers for the forward accumulators. */
+        for (; k + 2 <= n_in; k += 2)
+            FN(update_tile)(2, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
+    else
+        for (; k + 4 <= n_in; k += 4)
+            FN(update_tile)(4, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
+    for (; k < n_in; ++k)
+        FN(update_tile)(1, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
+    for (int i = 0; i < mf; ++i)
+        for (int q = 0; q < qw; ++q)
+            FN(store)(Z + i * n_pad + q * VL, z[i][q]);
 }
 
 #define FG_FWD(a)                                                                          \
     case a:                                                                                \
         if (qw == 2)                                                                       \
-            FN(forward_tile)(a, 2, n_in, X, ldx, WT, n_pad, b_pad, Z, ldz, n_valid);       \
+            FN(forward_tile)(a, 2, n_in, X, ldx, WT, n_pad, b, Z);                         \
         else                                                                               \
-            FN(forward_tile)(a, 1, n_in, X, ldx, WT, n_pad, b_pad, Z, ldz, n_valid);       \
+            FN(forward_tile)(a, 1, n_in, X, ldx, WT, n_pad, b, Z);                         \
         break;
 
 static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
-                              const T *WT, ptrdiff_t n_pad, const T *b_pad, T *Z, ptrdiff_t ldz,
-                              ptrdiff_t n_valid)
+                              const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
 {
     switch (mi) {
         FG_FWD(1) FG_FWD(2) FG_FWD(3) FG_FWD(4)
@@ -152,59 +177,62 @@ static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n_in, const T *X, ptrdif
 }
 #undef FG_FWD
 
-/* Z (m x n_out, row stride n_out) = X (m x n_in, row stride ldx) W^T + b. scratch: n_pad. */
-static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X,
-                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z,
-                          T *scratch)
+/* Z[:, q0:q1] = X W^T + b over the vectors q0 <= q < q1 of the padded rows (Z is m x n_pad,
+ * b has n_pad entries, padding zero). */
+static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx, const T *WT,
+                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z)
 {
-    FN(pad_rows)(1, n_out, n_pad, b, scratch);
     /* Tiles of rows as even as possible, at most TILE_M each. */
     ptrdiff_t n_tiles = (m + TILE_M - 1) / TILE_M;
     for (ptrdiff_t t = 0, i0 = 0; t < n_tiles; ++t) {
         int mi = (int)((m - i0) / (n_tiles - t));
-        for (ptrdiff_t j0 = 0; j0 < n_out; j0 += 2 * VL) {
-            int qw = n_out - j0 > VL ? 2 : 1;
-            FN(forward_tiles)(mi, qw, n_in, X + i0 * ldx, ldx, WT + j0, n_pad, scratch + j0,
-                              Z + i0 * n_out + j0, n_out, n_out - j0);
+        for (ptrdiff_t q = q0; q < q1; q += 2) {
+            int qw = q1 - q >= 2 ? 2 : 1;
+            FN(forward_tiles)(mi, qw, n_in, X + i0 * ldx, ldx, WT + q * VL, n_pad, b + q * VL,
+                              Z + i0 * n_pad + q * VL);
         }
         i0 += mi;
     }
 }
 
-/* WT += X^T C: W += C^T X for C (m x n_out, row stride n_out) holding -scale * delta.
- * scratch: m * n_pad. */
-static void FN(update_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *X, ptrdiff_t ldx,
-                         const T *C, T *WT, ptrdiff_t n_pad, T *scratch)
+#define FG_UPD(a)                                                                          \
+    case a:                                                                                \
+        if (qw == 2)                                                                       \
+            FN(update_columns)(2, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq);         \
+        else                                                                               \
+            FN(update_columns)(1, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq);         \
+        break;
+
+/* W += C^T X over the vectors q0 <= q < q1 (WT += X^T C; C is m x n_pad, holding
+ * -scale * delta, padding zero); then Z[:, q0:q1] = Xf W^T + b for the m_fwd rows of the next
+ * mini-batch (m_fwd may be 0), fused into the same pass over WT when m_fwd <= FUSED_M. */
+static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
+                                 const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,
+                                 ptrdiff_t m_fwd, const T *Xf, const T *b, T *Z)
 {
-    FN(pad_rows)(m, n_out, n_pad, C, scratch);
-    for (ptrdiff_t j0 = 0; j0 < n_pad; j0 += 2 * VL) {
-        const T *Cj = scratch + j0;
-        T *WTj = WT + j0;
-        ptrdiff_t k = 0;
-        if (n_pad - j0 > VL) {
-            for (; k + 4 <= n_in; k += 4)
-                FN(update_tile)(4, 2, m, k, X, ldx, Cj, WTj, n_pad);
-            for (; k < n_in; ++k)
-                FN(update_tile)(1, 2, m, k, X, ldx, Cj, WTj, n_pad);
-        } else {
-            for (; k + 4 <= n_in; k += 4)
-                FN(update_tile)(4, 1, m, k, X, ldx, Cj, WTj, n_pad);
-            for (; k < n_in; ++k)
-                FN(update_tile)(1, 1, m, k, X, ldx, Cj, WTj, n_pad);
+    int fused = m_fwd <= FUSED_M;
+    for (ptrdiff_t q = q0; q < q1; q += 2) {
+        int qw = q1 - q >= 2 ? 2 : 1;
+        const T *Cq = C + q * VL, *bq = b + q * VL;
+        T *WTq = WT + q * VL, *Zq = Z + q * VL;
+        switch (fused ? (int)m_fwd : 0) {
+            FG_UPD(0) FG_UPD(1) FG_UPD(2)
         }
     }
+    if (!fused)
+        FN(forward_t)(m_fwd, n_in, Xf, ldx, WT, n_pad, q0, q1, b, Z);
 }
+#undef FG_UPD
 
-/* out (m x n_in, row stride n_in) = D W: out[i, k] = D[i, :] . WT[k, :]. scratch: m * n_pad. */
-static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, ptrdiff_t n_out, const T *D,
-                           const T *WT, ptrdiff_t n_pad, T *out, T *scratch)
+/* out (m x n_in, compact) = D W: out[i, k] = D[i, :] . WT[k, :], D m x n_pad, padding zero. */
+static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,
+                           ptrdiff_t n_pad, T *out)
 {
-    FN(pad_rows)(m, n_out, n_pad, D, scratch);
     for (ptrdiff_t i = 0; i < m; ++i)
         for (ptrdiff_t k = 0; k < n_in; ++k) {
             V acc = FN(broadcast)(0);
             for (ptrdiff_t q = 0; q < n_pad; q += VL)
-                acc += FN(load)(scratch + i * n_pad + q) * FN(load)(WT + k * n_pad + q);
+                acc += FN(load)(D + i * n_pad + q) * FN(load)(WT + k * n_pad + q);
             out[i * n_in + k] = FN(hsum)(acc);
         }
 }
@@ -273,5 +301,6 @@ static void FN(sigmoid)(ptrdiff_t n, T *x)
 #undef I
 #undef FN
 #undef VL
+#undef FUSED_M
 #undef FG_CAT
 #undef FG_CAT_

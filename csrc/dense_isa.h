@@ -37,11 +37,11 @@ const fastgd_kernels FG_SET(ISA) = {
     .name = FG_STR(ISA),
     .vector_bytes = VBYTES,
     .forward_d = FG_FN(forward_t, d, ISA),
-    .update_d = FG_FN(update_t, d, ISA),
+    .update_forward_d = FG_FN(update_forward_t, d, ISA),
     .backward_d = FG_FN(backward_t, d, ISA),
     .sigmoid_d = FG_FN(sigmoid, d, ISA),
     .forward_s = FG_FN(forward_t, s, ISA),
-    .update_s = FG_FN(update_t, s, ISA),
+    .update_forward_s = FG_FN(update_forward_t, s, ISA),
     .backward_s = FG_FN(backward_t, s, ISA),
     .sigmoid_s = FG_FN(sigmoid, s, ISA),
 };

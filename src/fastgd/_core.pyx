@@ -14,8 +14,11 @@ after D_{l-1} has been computed from the old W_l. Each Python-facing function he
 pointers once, then runs its whole loop in one nogil block: nothing crosses back into Python and
 nothing is allocated per mini-batch.
 """
+cimport openmp
 from cython cimport floating
+from cython.parallel cimport parallel, threadid
 from libc.stdlib cimport malloc, free
+from posix.stdlib cimport posix_memalign
 
 from fastgd._blas cimport gemm, NoTrans, Trans
 
@@ -39,6 +42,14 @@ cdef extern from "kernels.h" nogil:
                            double *W)
     void transpose_unpad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *WT, Py_ssize_t n_pad,
                            float *W)
+    void pad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const double *src,
+                    double *dst)
+    void pad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const float *src,
+                    float *dst)
+    void unpad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const double *src,
+                      double *dst)
+    void unpad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const float *src,
+                      float *dst)
     void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
@@ -51,29 +62,57 @@ cdef extern from "kernels.h" nogil:
                        float beta, float *b)
 
 
+cdef extern from * nogil:
+    """
+    /* All threads of the enclosing OpenMP parallel region meet here (a no-op without OpenMP). */
+    static void fastgd_barrier(void) {
+    #pragma omp barrier
+    }
+    /* Subnormal numbers (below 2.2e-308 in double, 1.2e-38 in float) cost a microcode assist
+       of ~100 cycles per operation on x86; deltas of saturated sigmoids reach them. The core
+       flushes them to zero (FTZ and DAZ in MXCSR, as TensorFlow and XLA do on CPUs) for the
+       duration of a call and then restores the caller's mode. */
+    #if defined(__SSE__) || defined(__x86_64__)
+    #include <xmmintrin.h>
+    static unsigned int fastgd_flush_denormals(void) {
+        unsigned int old = _mm_getcsr();
+        _mm_setcsr(old | 0x8040);
+        return old;
+    }
+    static void fastgd_restore_fp(unsigned int old) { _mm_setcsr(old); }
+    #else
+    static unsigned int fastgd_flush_denormals(void) { return 0; }
+    static void fastgd_restore_fp(unsigned int old) { (void)old; }
+    #endif
+    """
+    void fastgd_barrier()
+    unsigned int fastgd_flush_denormals()
+    void fastgd_restore_fp(unsigned int)
+
+
 cdef extern from "dense.h" nogil:
     ctypedef struct fastgd_kernels:
         const char *name
         int vector_bytes
-        void (*forward_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *X,
-                          Py_ssize_t ldx, const double *WT, Py_ssize_t n_pad, const double *b,
-                          double *Z, double *scratch) noexcept nogil
-        void (*update_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *X,
-                         Py_ssize_t ldx, const double *C, double *WT, Py_ssize_t n_pad,
-                         double *scratch) noexcept nogil
-        void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const double *D,
-                           const double *WT, Py_ssize_t n_pad, double *out,
-                           double *scratch) noexcept nogil
+        void (*forward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *X, Py_ssize_t ldx,
+                          const double *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                          const double *b, double *Z) noexcept nogil
+        void (*update_forward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *X, Py_ssize_t ldx,
+                                 const double *C, double *WT, Py_ssize_t n_pad, Py_ssize_t q0,
+                                 Py_ssize_t q1, Py_ssize_t m_fwd, const double *Xf, const double *b,
+                                 double *Z) noexcept nogil
+        void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
+                           Py_ssize_t n_pad, double *out) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
-        void (*forward_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *X,
-                          Py_ssize_t ldx, const float *WT, Py_ssize_t n_pad, const float *b,
-                          float *Z, float *scratch) noexcept nogil
-        void (*update_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *X,
-                         Py_ssize_t ldx, const float *C, float *WT, Py_ssize_t n_pad,
-                         float *scratch) noexcept nogil
-        void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const float *D,
-                           const float *WT, Py_ssize_t n_pad, float *out,
-                           float *scratch) noexcept nogil
+        void (*forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
+                          const float *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                          const float *b, float *Z) noexcept nogil
+        void (*update_forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
+                                 const float *C, float *WT, Py_ssize_t n_pad, Py_ssize_t q0,
+                                 Py_ssize_t q1, Py_ssize_t m_fwd, const float *Xf, const float *b,
+                                 float *Z) noexcept nogil
+        void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
+                           Py_ssize_t n_pad, float *out) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
     int fastgd_kernel_sets(const fastgd_kernels **sets, int capacity)
     const fastgd_kernels *fastgd_best_kernels()
@@ -186,31 +225,47 @@ cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floati
         transpose_unpad_s(n_out, n_in, WT, n_pad, W)
 
 
-cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *X,
-                           const floating *WT, Py_ssize_t n_pad, const floating *b, floating *Z,
-                           floating *scratch) noexcept nogil:
+cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, const floating *WT,
+                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const floating *b,
+                           floating *Z) noexcept nogil:
     if floating is double:
-        kernels.forward_d(m, n_in, n_out, X, n_in, WT, n_pad, b, Z, scratch)
+        kernels.forward_d(m, n_in, X, n_in, WT, n_pad, q0, q1, b, Z)
     else:
-        kernels.forward_s(m, n_in, n_out, X, n_in, WT, n_pad, b, Z, scratch)
+        kernels.forward_s(m, n_in, X, n_in, WT, n_pad, q0, q1, b, Z)
 
 
-cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *X,
-                          const floating *C, floating *WT, Py_ssize_t n_pad,
-                          floating *scratch) noexcept nogil:
+cdef inline void update_forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, const floating *C,
+                                  floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                                  Py_ssize_t m_fwd, const floating *Xf, const floating *b,
+                                  floating *Z) noexcept nogil:
     if floating is double:
-        kernels.update_d(m, n_in, n_out, X, n_in, C, WT, n_pad, scratch)
+        kernels.update_forward_d(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z)
     else:
-        kernels.update_s(m, n_in, n_out, X, n_in, C, WT, n_pad, scratch)
+        kernels.update_forward_s(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z)
 
 
-cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out, const floating *D,
-                            const floating *WT, Py_ssize_t n_pad, floating *out,
-                            floating *scratch) noexcept nogil:
+cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
+                            Py_ssize_t n_pad, floating *out) noexcept nogil:
     if floating is double:
-        kernels.backward_d(m, n_in, n_out, D, WT, n_pad, out, scratch)
+        kernels.backward_d(m, n_in, D, WT, n_pad, out)
     else:
-        kernels.backward_s(m, n_in, n_out, D, WT, n_pad, out, scratch)
+        kernels.backward_s(m, n_in, D, WT, n_pad, out)
+
+
+cdef inline void pad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const floating *src,
+                          floating *dst) noexcept nogil:
+    if floating is double:
+        pad_rows_d(n_rows, n, n_pad, src, dst)
+    else:
+        pad_rows_s(n_rows, n, n_pad, src, dst)
+
+
+cdef inline void unpad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const floating *src,
+                          floating *dst) noexcept nogil:
+    if floating is double:
+        unpad_rows_d(n_rows, n, n_pad, src, dst)
+    else:
+        unpad_rows_s(n_rows, n, n_pad, src, dst)
 
 
 cdef inline void output_delta(Py_ssize_t n, const floating *a, const floating *y,
@@ -312,22 +367,34 @@ cdef int check_rows(const floating[:, ::1] data, int n_cols, str name) except -1
     return 0
 
 
+cdef enum:
+    CACHE_LINE = 64
+
+
 cdef class _Buffers:
-    """Scratch memory of one call: the activations of every layer and two delta buffers."""
+    """Scratch memory of one call, aligned to a cache line: activations, deltas, transposes."""
     cdef void *data
 
     def __cinit__(self, Py_ssize_t n_items, Py_ssize_t itemsize):
-        self.data = malloc(max(n_items, 1) * itemsize)
-        if self.data == NULL:
+        if posix_memalign(&self.data, CACHE_LINE, max(n_items, 1) * itemsize) != 0:
+            self.data = NULL
             raise MemoryError(f"could not allocate {n_items * itemsize} bytes of work space")
 
     def __dealloc__(self):
         free(self.data)
 
 
+cdef inline Py_ssize_t whole_lines(Py_ssize_t n_items, Py_ssize_t itemsize) noexcept nogil:
+    """n_items rounded up to fill whole cache lines: what carve takes for n_items."""
+    cdef Py_ssize_t per_line = CACHE_LINE // itemsize
+    return (n_items + per_line - 1) // per_line * per_line
+
+
 cdef floating *carve(floating **cursor, Py_ssize_t n_items) noexcept nogil:
+    """The next n_items of a _Buffers, starting on a cache line of its own, so that buffers
+    written by different threads never share a line."""
     cdef floating *start = cursor[0]
-    cursor[0] = start + n_items
+    cursor[0] = start + whole_lines(n_items, sizeof(floating))
     return start
 
 
@@ -344,6 +411,7 @@ cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
                      floating *delta, floating *delta_prev) noexcept nogil:
     """Mini-batches X[order[start:start + m]] through gemm: forward, backward, folded update."""
     cdef Py_ssize_t start = 0, rows
+    cdef unsigned int fp_state = fastgd_flush_denormals()
     while start < n_order:
         rows = min(m_max, n_order - start)
         gather_rows(rows, sizes[0], X, &order[start], A[0])
@@ -353,59 +421,152 @@ cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
         backward(n_layers, sizes, W, <int>rows, A, delta_prev, delta, delta_prev,
                  W, b, -<floating>batch_scale(eta, rows, mean), <floating>1)
         start += rows
+    fastgd_restore_fp(fp_state)
 
 
-cdef void epoch_small(int n_layers, const int *sizes, floating **W, floating **b,
-                      const floating *X, const floating *Y, const Py_ssize_t *order,
-                      Py_ssize_t n_order, Py_ssize_t m_max, double eta, bint mean, floating **A,
-                      floating *delta, floating *delta_prev, floating **WT,
-                      const Py_ssize_t *pads, floating *scratch) noexcept nogil:
-    """The same epoch through the small-shape kernels of dense.h, for mini-batches of a few rows.
+cdef struct SmallEpoch:
+    # What the threads of one small-kernel epoch share; the float pointers are of the epoch's
+    # dtype (void * because a struct cannot hold fused types).
+    int n_layers
+    const int *sizes
+    const Py_ssize_t *pads          # pads[l]: sizes[l+1] rounded up to whole vectors
+    void **W                        # the network's arrays, W[l] and b[l]
+    void **b
+    void **WT                       # WT[l]: W[l] transposed and padded, sizes[l] x pads[l]
+    void **A                        # A[l]: activations, m_max x sizes[l] (A[0]: the inputs)
+    const void *X
+    const void *Y
+    const Py_ssize_t *order
+    Py_ssize_t n_order
+    Py_ssize_t m_max
+    double eta
+    bint mean
+    void *x_next                    # the next mini-batch's inputs, m_max x sizes[0]
+    void *delta                     # m_max x max(sizes[1:]) each
+    void *delta_prev
+    void *z0                        # layer 0's padded product, m_max x pads[0]
+    void *c0                        # layer 0's padded update coefficients, m_max x pads[0]
+    void *b0                        # layer 0's padded bias, pads[0]
+    void *pad_rows_buf              # padded rows for the other layers, m_max x max(pads)
+    void *pad_bias_buf              # a padded bias for the other layers, max(pads)
 
-    For the epoch each W_l lives transposed and padded in WT[l] (sizes[l] x pads[l]), the layout
-    in which those kernels multiply by broadcasts into vector accumulators; it is copied back
-    into W_l at the end. The mathematics is epoch_blas's, step for step.
+
+cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_threads) noexcept nogil:
+    """One thread's share of an epoch through the small-shape kernels of dense.h.
+
+    The first layer is the bulk of the work: its padded columns are split between the threads,
+    each of which updates its columns of WT[0] for mini-batch t and, in the same pass, computes
+    them for mini-batch t+1. Thread 0 alone does the rest of each step (sigmoid, the other
+    layers, the deltas), while the last thread gathers the next mini-batch's rows. Two barriers
+    per step separate the phases. The mathematics is epoch_blas's, step for step.
     """
-    cdef Py_ssize_t start = 0, rows, l
+    cdef const int *sizes = e.sizes
+    cdef const Py_ssize_t *pads = e.pads
+    cdef int L = e.n_layers
+    cdef floating **W = <floating **>e.W
+    cdef floating **b = <floating **>e.b
+    cdef floating **WT = <floating **>e.WT
+    cdef floating **A = <floating **>e.A
+    cdef const floating *Y = <const floating *>e.Y
+    cdef floating *x_now = A[0]
+    cdef floating *x_next = <floating *>e.x_next
+    cdef floating *delta
+    cdef floating *delta_prev
     cdef floating *swap
-    for l in range(n_layers):
-        transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-    while start < n_order:
-        rows = min(m_max, n_order - start)
-        gather_rows(rows, sizes[0], X, &order[start], A[0])
-        # The next mini-batch's rows are random rows of X, far out of cache: ask for them now so
-        # they arrive while this step computes.
-        prefetch_rows(min(m_max, n_order - start - rows), sizes[0], X, &order[start + rows])
-        for l in range(n_layers):
-            forward_t(rows, sizes[l], sizes[l + 1], A[l], WT[l], pads[l], b[l], A[l + 1], scratch)
-            sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
-        gather_rows(rows, sizes[n_layers], Y, &order[start], delta_prev)
-        output_delta(rows * sizes[n_layers], A[n_layers], delta_prev, delta)
-        for l in range(n_layers - 1, -1, -1):
-            if l > 0:
+    cdef floating *z0 = <floating *>e.z0
+    cdef floating *c0 = <floating *>e.c0
+    cdef floating *b0 = <floating *>e.b0
+    cdef floating *rows_buf = <floating *>e.pad_rows_buf
+    cdef floating *bias_buf = <floating *>e.pad_bias_buf
+    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
+    cdef Py_ssize_t n_vectors = pads[0] // lanes
+    # Each thread's columns are whole cache lines of every row, so no line is written by both.
+    cdef Py_ssize_t per_line = max(1, CACHE_LINE // kernels.vector_bytes)
+    cdef Py_ssize_t n_units = (n_vectors + per_line - 1) // per_line
+    cdef Py_ssize_t q0 = min(n_vectors, tid * n_units // n_threads * per_line)
+    cdef Py_ssize_t q1 = min(n_vectors, (tid + 1) * n_units // n_threads * per_line)
+    cdef Py_ssize_t start = 0, rows, next_rows, l
+    cdef bint gatherer = tid == n_threads - 1
+    cdef floating scale
+    cdef unsigned int fp_state = fastgd_flush_denormals()
+
+    if tid == 0:
+        for l in range(L):
+            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
+        rows = min(e.m_max, e.n_order)
+        gather_rows(rows, sizes[0], X, e.order, x_now)
+        pad_rows(1, sizes[1], pads[0], b[0], b0)
+    fastgd_barrier()
+    rows = min(e.m_max, e.n_order)
+    forward_t(rows, sizes[0], x_now, WT[0], pads[0], q0, q1, b0, z0)
+    fastgd_barrier()
+
+    while start < e.n_order:
+        rows = min(e.m_max, e.n_order - start)
+        next_rows = min(e.m_max, e.n_order - start - rows)
+        if gatherer and next_rows > 0:
+            gather_rows(next_rows, sizes[0], X, &e.order[start + rows], x_next)
+            # The rows after those are random rows of X, far out of cache: ask for them now.
+            prefetch_rows(min(e.m_max, e.n_order - start - rows - next_rows), sizes[0], X,
+                          &e.order[start + rows + next_rows])
+        if tid == 0:
+            delta = <floating *>e.delta
+            delta_prev = <floating *>e.delta_prev
+            unpad_rows(rows, sizes[1], pads[0], z0, A[1])
+            sigmoid_inplace(rows * sizes[1], A[1])
+            for l in range(1, L):
+                pad_rows(1, sizes[l + 1], pads[l], b[l], bias_buf)
+                forward_t(rows, sizes[l], A[l], WT[l], pads[l], 0, pads[l] // lanes, bias_buf,
+                          rows_buf)
+                unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, A[l + 1])
+                sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
+            gather_rows(rows, sizes[L], Y, &e.order[start], delta_prev)
+            output_delta(rows * sizes[L], A[L], delta_prev, delta)
+            scale = -<floating>batch_scale(e.eta, rows, e.mean)
+            for l in range(L - 1, 0, -1):
                 # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
-                backward_t(rows, sizes[l], sizes[l + 1], delta, WT[l], pads[l], delta_prev,
-                           scratch)
+                pad_rows(rows, sizes[l + 1], pads[l], delta, rows_buf)
+                backward_t(rows, sizes[l], rows_buf, WT[l], pads[l], delta_prev)
                 sigmoid_prime_mul(rows * sizes[l], A[l], delta_prev)
-            # C = -s D_l: then W_l += C^T A_l and b_l += the column sums of C.
-            scale_inplace(rows * sizes[l + 1], -<floating>batch_scale(eta, rows, mean), delta)
-            column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
-            update_t(rows, sizes[l], sizes[l + 1], A[l], delta, WT[l], pads[l], scratch)
-            swap = delta
-            delta = delta_prev
-            delta_prev = swap
+                # C = -s D_l: W_l += C^T A_l and b_l += the column sums of C.
+                scale_inplace(rows * sizes[l + 1], scale, delta)
+                column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
+                pad_rows(rows, sizes[l + 1], pads[l], delta, rows_buf)
+                update_forward_t(rows, sizes[l], A[l], rows_buf, WT[l], pads[l], 0,
+                                 pads[l] // lanes, 0, <floating *>NULL, <floating *>NULL,
+                                 <floating *>NULL)
+                swap = delta
+                delta = delta_prev
+                delta_prev = swap
+            scale_inplace(rows * sizes[1], scale, delta)
+            column_sums(rows, sizes[1], <floating>1, delta, <floating>1, b[0])
+            pad_rows(rows, sizes[1], pads[0], delta, c0)
+            pad_rows(1, sizes[1], pads[0], b[0], b0)
+        fastgd_barrier()
+        # W_0 += C^T X_t on this thread's columns, fused with z0 = b_0 + X_{t+1} W_0^T there.
+        update_forward_t(rows, sizes[0], x_now, c0, WT[0], pads[0], q0, q1, next_rows, x_next,
+                         b0, z0)
+        fastgd_barrier()
+        swap = x_now
+        x_now = x_next
+        x_next = swap
         start += rows
-    for l in range(n_layers):
-        transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l])
+
+    if tid == 0:
+        for l in range(L):
+            transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l])
+    fastgd_restore_fp(fp_state)
 
 
 def train_epoch(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
-                const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean):
+                const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
+                int n_threads=1):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     The samples order[0:m], order[m:2m], ... form the mini-batches; a last, shorter one is scaled
     by its own size. With mean, each update is W -= (eta / m) * sum of gradients, else eta * sum.
-    Y holds the target rows (n, n_out). The whole run executes without the GIL.
+    Y holds the target rows (n, n_out). The whole run executes without the GIL, on up to
+    n_threads threads for the small-kernel path (the BLAS path uses BLAS's own threads).
     """
     cdef Py_ssize_t n_layers = len(weights)
     cdef Py_ssize_t n = X.shape[0], n_order = order.shape[0]
@@ -418,11 +579,11 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     cdef floating **A
     cdef floating *delta
     cdef floating *delta_prev
-    cdef floating *scratch
-    cdef floating **WT
     cdef Py_ssize_t *pads
-    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating), widest_pad = 0
+    cdef Py_ssize_t widest_pad = 0
+    cdef Py_ssize_t item
     cdef floating *cursor
+    cdef SmallEpoch e
 
     if mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
@@ -434,6 +595,8 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     if m_max > 2**31 - 1:
         raise ValueError("mini_batch_size must be below 2**31")
 
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
     pointers = _Buffers(4 * (n_layers + 1), sizeof(void *))
     sizes = <int *>malloc((n_layers + 1) * sizeof(int) + n_layers * sizeof(Py_ssize_t))
     if sizes == NULL:
@@ -448,19 +611,24 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         check_rows(X, sizes[0], "X")
         check_rows(Y, sizes[n_layers], "Y")
         small = m_max <= small_batch_max
-        # A[0..L], two delta buffers; for the small kernels the padded transposes and scratch.
+        # A[0..L], two delta buffers; for the small kernels also the next inputs, the padded
+        # transposes and the padded rows of the steps.
+        item = sizeof(floating)
         for l in range(n_layers + 1):
-            total += m_max * sizes[l]
+            total += whole_lines(m_max * sizes[l], item)
             if l > 0:
                 widest = max(widest, sizes[l])
-        total += 2 * m_max * widest
+        total += 2 * whole_lines(m_max * widest, item)
         if small:
             for l in range(n_layers):
-                pads[l] = (sizes[l + 1] + lanes - 1) // lanes * lanes
+                # Whole vectors, and whole cache lines so rows can be split between threads.
+                pads[l] = whole_lines(sizes[l + 1], item)
                 widest_pad = max(widest_pad, pads[l])
-                total += sizes[l] * pads[l]
-            total += (m_max + 1) * widest_pad
-        work = _Buffers(total, sizeof(floating))
+                total += whole_lines(sizes[l] * pads[l], item)
+            total += (whole_lines(m_max * sizes[0], item) + 2 * whole_lines(m_max * pads[0], item)
+                      + whole_lines(pads[0], item) + whole_lines(m_max * widest_pad, item)
+                      + whole_lines(widest_pad, item))
+        work = _Buffers(total, item)
 
         with nogil:
             for i in range(n_order):
@@ -476,17 +644,39 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         delta = carve(&cursor, m_max * widest)
         delta_prev = carve(&cursor, m_max * widest)
 
-        if small:
-            for l in range(n_layers):
-                WT[l] = carve(&cursor, sizes[l] * pads[l])
-            scratch = carve(&cursor, (m_max + 1) * widest_pad)
-            with nogil:
-                epoch_small(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
-                            m_max, eta, mean, A, delta, delta_prev, WT, pads, scratch)
-        else:
+        if not small:
             with nogil:
                 epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
                            m_max, eta, mean, A, delta, delta_prev)
+            return
+        for l in range(n_layers):
+            WT[l] = carve(&cursor, sizes[l] * pads[l])
+        e.n_layers = <int>n_layers
+        e.sizes = sizes
+        e.pads = pads
+        e.W = <void **>W
+        e.b = <void **>b
+        e.WT = <void **>WT
+        e.A = <void **>A
+        e.X = &X[0, 0]
+        e.Y = &Y[0, 0]
+        e.order = &order[0]
+        e.n_order = n_order
+        e.m_max = m_max
+        e.eta = eta
+        e.mean = mean
+        e.delta = delta
+        e.delta_prev = delta_prev
+        e.x_next = carve(&cursor, m_max * sizes[0])
+        e.z0 = carve(&cursor, m_max * pads[0])
+        e.c0 = carve(&cursor, m_max * pads[0])
+        e.b0 = carve(&cursor, pads[0])
+        e.pad_rows_buf = carve(&cursor, m_max * widest_pad)
+        e.pad_bias_buf = carve(&cursor, widest_pad)
+        # More threads than cache lines in a row of the first layer would leave some idle.
+        n_threads = <int>min(n_threads, pads[0] * item // CACHE_LINE)
+        with nogil, parallel(num_threads=n_threads):
+            small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
     finally:
         free(sizes)
 
@@ -535,9 +725,9 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
         check_rows(X, sizes[0], "X")
         check_rows(Y, sizes[n_layers], "Y")
         for l in range(1, n_layers + 1):
-            total += n * sizes[l]
+            total += whole_lines(n * sizes[l], sizeof(floating))
             widest = max(widest, sizes[l])
-        work = _Buffers(total + 2 * n * widest, sizeof(floating))
+        work = _Buffers(total + 2 * whole_lines(n * widest, sizeof(floating)), sizeof(floating))
         cursor = <floating *>work.data
         A[0] = <floating *>&X[0, 0]
         for l in range(1, n_layers + 1):
@@ -579,7 +769,7 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
         check_rows(X, sizes[0], "X")
         check_rows(out, sizes[n_layers], "out")
         for l in range(1, n_layers):
-            total += block * sizes[l]
+            total += whole_lines(block * sizes[l], sizeof(floating))
         work = _Buffers(total, sizeof(floating))
         cursor = <floating *>work.data
         for l in range(1, n_layers):
