@@ -46,21 +46,21 @@
                 W[j * n_in + k] = WT[k * n_pad + j];                                     \
     }                                                                                    \
                                                                                          \
-    void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t n_pad, const T *src, \
-                           T *dst)                                                       \
+    void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t ld_src, ptrdiff_t n_pad, \
+                           const T *src, T *dst)                                         \
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n_rows; ++i) {                                         \
-            memcpy(dst + i * n_pad, src + i * n, (size_t)n * sizeof(T));                 \
+            memcpy(dst + i * n_pad, src + i * ld_src, (size_t)n * sizeof(T));            \
             for (ptrdiff_t j = n; j < n_pad; ++j)                                        \
                 dst[i * n_pad + j] = 0;                                                  \
         }                                                                                \
     }                                                                                    \
                                                                                          \
     void unpad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t n_pad, const T *src, \
-                             T *dst)                                                     \
+                             ptrdiff_t ld_dst, T *dst)                                   \
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n_rows; ++i)                                           \
-            memcpy(dst + i * n, src + i * n_pad, (size_t)n * sizeof(T));                 \
+            memcpy(dst + i * ld_dst, src + i * n_pad, (size_t)n * sizeof(T));            \
     }                                                                                    \
                                                                                          \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x)                              \

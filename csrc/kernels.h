@@ -26,12 +26,12 @@
     /* W[j, k] = WT[k, j]: back from the padded transpose. */                            \
     void transpose_unpad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *WT,          \
                                   ptrdiff_t n_pad, T *W);                                \
-    /* dst[i, :n] = src[i, :] (rows of n), dst[i, n:n_pad] = 0 (rows of n_pad). */        \
-    void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t n_pad, const T *src, \
-                           T *dst);                                                      \
-    /* dst[i, :] = src[i, :n]: the compact rows back from padded ones. */               \
+    /* dst[i, :n] = src[i, :n] (row stride ld_src), dst[i, n:n_pad] = 0 (rows of n_pad). */ \
+    void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t ld_src, ptrdiff_t n_pad, \
+                           const T *src, T *dst);                                        \
+    /* dst[i, :n] = src[i, :n]: compact rows (stride ld_dst) back from padded ones. */    \
     void unpad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t n_pad, const T *src, \
-                             T *dst);                                                    \
+                             ptrdiff_t ld_dst, T *dst);                                  \
     /* x <- alpha * x */                                                                 \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \

@@ -42,14 +42,14 @@ cdef extern from "kernels.h" nogil:
                            double *W)
     void transpose_unpad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *WT, Py_ssize_t n_pad,
                            float *W)
-    void pad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const double *src,
-                    double *dst)
-    void pad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const float *src,
-                    float *dst)
+    void pad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
+                    const double *src, double *dst)
+    void pad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
+                    const float *src, float *dst)
     void unpad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const double *src,
-                      double *dst)
+                      Py_ssize_t ld_dst, double *dst)
     void unpad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const float *src,
-                      float *dst)
+                      Py_ssize_t ld_dst, float *dst)
     void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
@@ -252,20 +252,20 @@ cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, co
         kernels.backward_s(m, n_in, D, WT, n_pad, out)
 
 
-cdef inline void pad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const floating *src,
-                          floating *dst) noexcept nogil:
+cdef inline void pad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
+                          const floating *src, floating *dst) noexcept nogil:
     if floating is double:
-        pad_rows_d(n_rows, n, n_pad, src, dst)
+        pad_rows_d(n_rows, n, ld_src, n_pad, src, dst)
     else:
-        pad_rows_s(n_rows, n, n_pad, src, dst)
+        pad_rows_s(n_rows, n, ld_src, n_pad, src, dst)
 
 
 cdef inline void unpad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const floating *src,
-                          floating *dst) noexcept nogil:
+                            Py_ssize_t ld_dst, floating *dst) noexcept nogil:
     if floating is double:
-        unpad_rows_d(n_rows, n, n_pad, src, dst)
+        unpad_rows_d(n_rows, n, n_pad, src, ld_dst, dst)
     else:
-        unpad_rows_s(n_rows, n, n_pad, src, dst)
+        unpad_rows_s(n_rows, n, n_pad, src, ld_dst, dst)
 
 
 cdef inline void output_delta(Py_ssize_t n, const floating *a, const floating *y,
@@ -424,15 +424,19 @@ cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
     fastgd_restore_fp(fp_state)
 
 
+cdef enum:
+    MAX_THREADS = 16
+
+
 cdef struct SmallEpoch:
     # What the threads of one small-kernel epoch share; the float pointers are of the epoch's
     # dtype (void * because a struct cannot hold fused types).
     int n_layers
     const int *sizes
-    const Py_ssize_t *pads          # pads[l]: sizes[l+1] rounded up to whole vectors
+    const Py_ssize_t *pads          # pads[l]: sizes[l+1] rounded up to whole cache lines
     void **W                        # the network's arrays, W[l] and b[l]
     void **b
-    void **WT                       # WT[l]: W[l] transposed and padded, sizes[l] x pads[l]
+    void **WT                       # WT[l]: W[l] transposed and padded, sizes[l] x pads[l] (l > 0)
     void **A                        # A[l]: activations, m_max x sizes[l] (A[0]: the inputs)
     const void *X
     const void *Y
@@ -444,25 +448,32 @@ cdef struct SmallEpoch:
     void *x_next                    # the next mini-batch's inputs, m_max x sizes[0]
     void *delta                     # m_max x max(sizes[1:]) each
     void *delta_prev
-    void *z0                        # layer 0's padded product, m_max x pads[0]
-    void *c0                        # layer 0's padded update coefficients, m_max x pads[0]
-    void *b0                        # layer 0's padded bias, pads[0]
-    void *pad_rows_buf              # padded rows for the other layers, m_max x max(pads)
-    void *pad_bias_buf              # a padded bias for the other layers, max(pads)
+    void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
+    void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
+    # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
+    # own padded transpose, product, coefficients and bias, so that each block lives in the
+    # cache of the one thread that works on it.
+    int n_blocks
+    Py_ssize_t col[MAX_THREADS + 1]
+    Py_ssize_t width[MAX_THREADS]   # padded width of block t: whole cache lines
+    void *WT0[MAX_THREADS]          # sizes[0] x width[t]
+    void *z0[MAX_THREADS]           # b_0 + X W_0^T on the block, m_max x width[t]
+    void *c0[MAX_THREADS]           # -s D_0 on the block, m_max x width[t]
+    void *b0[MAX_THREADS]           # width[t]
 
 
 cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_threads) noexcept nogil:
     """One thread's share of an epoch through the small-shape kernels of dense.h.
 
-    The first layer is the bulk of the work: its padded columns are split between the threads,
-    each of which updates its columns of WT[0] for mini-batch t and, in the same pass, computes
-    them for mini-batch t+1. Thread 0 alone does the rest of each step (sigmoid, the other
-    layers, the deltas), while the last thread gathers the next mini-batch's rows. Two barriers
-    per step separate the phases. The mathematics is epoch_blas's, step for step.
+    The first layer is the bulk of the work. Its output columns come in blocks, block t to
+    thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t and, in the
+    same pass, computes them for mini-batch t+1. Thread 0 alone does the rest of each step
+    (sigmoid, the other layers, the deltas), while the last thread gathers the next mini-batch's
+    rows. Two barriers per step separate the phases. The mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
-    cdef int L = e.n_layers
+    cdef int L = e.n_layers, t
     cdef floating **W = <floating **>e.W
     cdef floating **b = <floating **>e.b
     cdef floating **WT = <floating **>e.WT
@@ -473,32 +484,32 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *swap
-    cdef floating *z0 = <floating *>e.z0
-    cdef floating *c0 = <floating *>e.c0
-    cdef floating *b0 = <floating *>e.b0
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t n_vectors = pads[0] // lanes
-    # Each thread's columns are whole cache lines of every row, so no line is written by both.
-    cdef Py_ssize_t per_line = max(1, CACHE_LINE // kernels.vector_bytes)
-    cdef Py_ssize_t n_units = (n_vectors + per_line - 1) // per_line
-    cdef Py_ssize_t q0 = min(n_vectors, tid * n_units // n_threads * per_line)
-    cdef Py_ssize_t q1 = min(n_vectors, (tid + 1) * n_units // n_threads * per_line)
-    cdef Py_ssize_t start = 0, rows, next_rows, l
+    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols
     cdef bint gatherer = tid == n_threads - 1
     cdef floating scale
     cdef unsigned int fp_state = fastgd_flush_denormals()
 
-    if tid == 0:
-        for l in range(L):
-            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-        rows = min(e.m_max, e.n_order)
-        gather_rows(rows, sizes[0], X, e.order, x_now)
-        pad_rows(1, sizes[1], pads[0], b[0], b0)
-    fastgd_barrier()
     rows = min(e.m_max, e.n_order)
-    forward_t(rows, sizes[0], x_now, WT[0], pads[0], q0, q1, b0, z0)
+    if tid == 0:
+        for l in range(1, L):
+            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
+        gather_rows(rows, sizes[0], X, e.order, x_now)
+    t = tid
+    while t < e.n_blocks:
+        n_cols = e.col[t + 1] - e.col[t]
+        transpose_pad(n_cols, sizes[0], W[0] + e.col[t] * sizes[0], e.width[t],
+                      <floating *>e.WT0[t])
+        pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
+        t += n_threads
+    fastgd_barrier()
+    t = tid
+    while t < e.n_blocks:
+        forward_t(rows, sizes[0], x_now, <floating *>e.WT0[t], e.width[t], 0,
+                  e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
+        t += n_threads
     fastgd_barrier()
 
     while start < e.n_order:
@@ -512,26 +523,28 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
-            unpad_rows(rows, sizes[1], pads[0], z0, A[1])
+            for t in range(e.n_blocks):
+                unpad_rows(rows, e.col[t + 1] - e.col[t], e.width[t], <floating *>e.z0[t],
+                           sizes[1], A[1] + e.col[t])
             sigmoid_inplace(rows * sizes[1], A[1])
             for l in range(1, L):
-                pad_rows(1, sizes[l + 1], pads[l], b[l], bias_buf)
+                pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], bias_buf)
                 forward_t(rows, sizes[l], A[l], WT[l], pads[l], 0, pads[l] // lanes, bias_buf,
                           rows_buf)
-                unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, A[l + 1])
+                unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, sizes[l + 1], A[l + 1])
                 sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
             gather_rows(rows, sizes[L], Y, &e.order[start], delta_prev)
             output_delta(rows * sizes[L], A[L], delta_prev, delta)
             scale = -<floating>batch_scale(e.eta, rows, e.mean)
             for l in range(L - 1, 0, -1):
                 # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
-                pad_rows(rows, sizes[l + 1], pads[l], delta, rows_buf)
+                pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
                 backward_t(rows, sizes[l], rows_buf, WT[l], pads[l], delta_prev)
                 sigmoid_prime_mul(rows * sizes[l], A[l], delta_prev)
                 # C = -s D_l: W_l += C^T A_l and b_l += the column sums of C.
                 scale_inplace(rows * sizes[l + 1], scale, delta)
                 column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
-                pad_rows(rows, sizes[l + 1], pads[l], delta, rows_buf)
+                pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
                 update_forward_t(rows, sizes[l], A[l], rows_buf, WT[l], pads[l], 0,
                                  pads[l] // lanes, 0, <floating *>NULL, <floating *>NULL,
                                  <floating *>NULL)
@@ -540,20 +553,32 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 delta_prev = swap
             scale_inplace(rows * sizes[1], scale, delta)
             column_sums(rows, sizes[1], <floating>1, delta, <floating>1, b[0])
-            pad_rows(rows, sizes[1], pads[0], delta, c0)
-            pad_rows(1, sizes[1], pads[0], b[0], b0)
+            for t in range(e.n_blocks):
+                n_cols = e.col[t + 1] - e.col[t]
+                pad_rows(rows, n_cols, sizes[1], e.width[t], delta + e.col[t],
+                         <floating *>e.c0[t])
+                pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
         fastgd_barrier()
-        # W_0 += C^T X_t on this thread's columns, fused with z0 = b_0 + X_{t+1} W_0^T there.
-        update_forward_t(rows, sizes[0], x_now, c0, WT[0], pads[0], q0, q1, next_rows, x_next,
-                         b0, z0)
+        # W_0 += C^T X_t on this thread's blocks, fused with z0 = b_0 + X_{t+1} W_0^T there.
+        t = tid
+        while t < e.n_blocks:
+            update_forward_t(rows, sizes[0], x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
+                             e.width[t], 0, e.width[t] // lanes, next_rows, x_next,
+                             <floating *>e.b0[t], <floating *>e.z0[t])
+            t += n_threads
         fastgd_barrier()
         swap = x_now
         x_now = x_next
         x_next = swap
         start += rows
 
+    t = tid
+    while t < e.n_blocks:
+        transpose_unpad(e.col[t + 1] - e.col[t], sizes[0], <floating *>e.WT0[t], e.width[t],
+                        W[0] + e.col[t] * sizes[0])
+        t += n_threads
     if tid == 0:
-        for l in range(L):
+        for l in range(1, L):
             transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l])
     fastgd_restore_fp(fp_state)
 
@@ -582,6 +607,7 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     cdef Py_ssize_t *pads
     cdef Py_ssize_t widest_pad = 0
     cdef Py_ssize_t item
+    cdef int t, n_blocks
     cdef floating *cursor
     cdef SmallEpoch e
 
@@ -620,13 +646,21 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
                 widest = max(widest, sizes[l])
         total += 2 * whole_lines(m_max * widest, item)
         if small:
-            for l in range(n_layers):
-                # Whole vectors, and whole cache lines so rows can be split between threads.
+            # More blocks than columns of the first layer would leave some empty.
+            n_blocks = <int>min(n_threads, sizes[1], MAX_THREADS)
+            for t in range(n_blocks):
+                e.col[t] = t * sizes[1] // n_blocks
+                e.col[t + 1] = (t + 1) * sizes[1] // n_blocks
+                # Whole cache lines, so no line is written by two threads.
+                e.width[t] = whole_lines(e.col[t + 1] - e.col[t], item)
+                total += (whole_lines(sizes[0] * e.width[t], item)
+                          + 2 * whole_lines(m_max * e.width[t], item)
+                          + whole_lines(e.width[t], item))
+            for l in range(1, n_layers):
                 pads[l] = whole_lines(sizes[l + 1], item)
                 widest_pad = max(widest_pad, pads[l])
                 total += whole_lines(sizes[l] * pads[l], item)
-            total += (whole_lines(m_max * sizes[0], item) + 2 * whole_lines(m_max * pads[0], item)
-                      + whole_lines(pads[0], item) + whole_lines(m_max * widest_pad, item)
+            total += (whole_lines(m_max * sizes[0], item) + whole_lines(m_max * widest_pad, item)
                       + whole_lines(widest_pad, item))
         work = _Buffers(total, item)
 
@@ -649,8 +683,14 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
                 epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
                            m_max, eta, mean, A, delta, delta_prev)
             return
-        for l in range(n_layers):
+        for l in range(1, n_layers):
             WT[l] = carve(&cursor, sizes[l] * pads[l])
+        e.n_blocks = n_blocks
+        for t in range(n_blocks):
+            e.WT0[t] = carve(&cursor, sizes[0] * e.width[t])
+            e.z0[t] = carve(&cursor, m_max * e.width[t])
+            e.c0[t] = carve(&cursor, m_max * e.width[t])
+            e.b0[t] = carve(&cursor, e.width[t])
         e.n_layers = <int>n_layers
         e.sizes = sizes
         e.pads = pads
@@ -668,14 +708,9 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
         e.delta = delta
         e.delta_prev = delta_prev
         e.x_next = carve(&cursor, m_max * sizes[0])
-        e.z0 = carve(&cursor, m_max * pads[0])
-        e.c0 = carve(&cursor, m_max * pads[0])
-        e.b0 = carve(&cursor, pads[0])
         e.pad_rows_buf = carve(&cursor, m_max * widest_pad)
         e.pad_bias_buf = carve(&cursor, widest_pad)
-        # More threads than cache lines in a row of the first layer would leave some idle.
-        n_threads = <int>min(n_threads, pads[0] * item // CACHE_LINE)
-        with nogil, parallel(num_threads=n_threads):
+        with nogil, parallel(num_threads=n_blocks):
             small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
     finally:
         free(sizes)
