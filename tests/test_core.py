@@ -98,6 +98,30 @@ def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path):
         assert np.abs(got - want).max() < TOLERANCE[dtype]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1),
+                                      ([20, 100, 10], 3)])
+def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
+    """The small-kernel path splits the first layer's columns between threads without changing
+    any sum's order: 1, 2, 3 and 5 threads (more than the cores, and blocks of uneven width)
+    give identical weights, equal to the reference's within rounding."""
+    n = 200
+    X, _, Y = make_data(n, sizes, dtype, seed=20)
+    order = np.random.default_rng(21).permutation(n)
+    results = []
+    for n_threads in (1, 2, 3, 5):
+        net = fastgd.Network(sizes, seed=22, dtype=dtype)
+        _core.train_epoch(net.weights, net.biases, X, Y, order, m, 2.0, True, n_threads)
+        results.append(net.weights + net.biases)
+    W, B = copy_params(fastgd.Network(sizes, seed=22, dtype=dtype))
+    ref.train_epoch(W, B, X, Y, order, m, 2.0)
+    for arrays in results[1:]:
+        for got, want in zip(arrays, results[0]):
+            assert got.tobytes() == want.tobytes()
+    for got, want in zip(results[0], W + B):
+        assert np.abs(got - want).max() < TOLERANCE[dtype]
+
+
 def per_sample_gradient(weights, biases, x, y):
     """Backpropagation for one sample of a two-layer network, written out step by step."""
     (w1, w2), (b1, b2) = weights, biases

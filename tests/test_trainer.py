@@ -52,6 +52,32 @@ def test_no_shuffle_ignores_the_seed():
         assert x.tobytes() == y.tobytes()
 
 
+def test_two_fits_in_two_python_threads_give_what_each_gives_alone():
+    """The core releases the GIL: two fits on two networks in two threads finish with exactly
+    the weights each gives alone."""
+    import threading
+
+    X, labels, _ = make_data(3000, [64, 30, 10], seed=30)
+
+    def fit(seed):
+        net = fastgd.Network([64, 30, 10], seed=seed)
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=3, seed=seed,
+                       verbose=0).fit(X, labels)
+        return net
+
+    alone = [fit(1), fit(2)]
+    together = [None, None]
+    threads = [threading.Thread(target=lambda i=i: together.__setitem__(i, fit(i + 1)))
+               for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for a, t in zip(alone, together):
+        for x, y in zip(a.weights + a.biases, t.weights + t.biases):
+            assert x.tobytes() == y.tobytes()
+
+
 def test_targets_as_vectors_equal_labels():
     X, labels, Y = make_data(40, SIZES, seed=5)
     nets = []
@@ -126,6 +152,7 @@ GOOD = dict(eta=1.0, mini_batch_size=4, epochs=1)
     (dict(epochs=-1), ValueError, "epochs must be at least 0"),
     (dict(reduction="avg"), ValueError, "reduction must be one of"),
     (dict(shuffle="yes"), TypeError, "shuffle must be True or False"),
+    (dict(n_threads=0), ValueError, "n_threads must be at least 1"),
 ])
 def test_bad_hyperparameters(kwargs, error, match):
     net = fastgd.Network(SIZES, seed=0)

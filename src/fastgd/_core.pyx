@@ -126,6 +126,10 @@ cdef const fastgd_kernels *kernels = fastgd_best_kernels()
 # packing. (bench/compare.py measures both sides of the crossover.)
 cdef Py_ssize_t small_batch_max = 32
 
+# train_epoch calls running now (counted with the GIL held). An epoch that starts while another
+# runs takes one thread, so concurrent fits share the cores instead of spinning at barriers.
+cdef int active_epochs = 0
+
 
 def kernel_sets():
     """Names of the kernel sets this CPU can run, best first; the first is the default."""
@@ -591,8 +595,21 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     The samples order[0:m], order[m:2m], ... form the mini-batches; a last, shorter one is scaled
     by its own size. With mean, each update is W -= (eta / m) * sum of gradients, else eta * sum.
     Y holds the target rows (n, n_out). The whole run executes without the GIL, on up to
-    n_threads threads for the small-kernel path (the BLAS path uses BLAS's own threads).
+    n_threads threads for the small-kernel path (the BLAS path uses BLAS's own threads); the
+    small-kernel path gives the same bits whatever the number of threads.
     """
+    global active_epochs
+    active_epochs += 1
+    try:
+        _train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, mean,
+                     n_threads if active_epochs == 1 else 1)
+    finally:
+        active_epochs -= 1
+
+
+def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
+                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
+                 int n_threads):
     cdef Py_ssize_t n_layers = len(weights)
     cdef Py_ssize_t n = X.shape[0], n_order = order.shape[0]
     cdef Py_ssize_t i, widest = 0, m_max, total = 0

@@ -5,11 +5,13 @@ mini_batch_size (the last may be shorter) and moves every weight and bias by
 -(eta/m) * sum_j grad C_{X_j} ("mean", the default) or -eta * sum_j grad C_{X_j} ("sum") for the m
 samples X_j of each mini-batch. The whole epoch runs in one call into the compiled core.
 """
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._validation import (check_inputs, check_int, check_positive_real, check_targets,
@@ -62,10 +64,16 @@ class Trainer:
         Scale each update by eta/m (mean of the mini-batch's gradients) or by eta (their sum).
     verbose : int
         0 prints nothing; 1 (default) prints one line per epoch, as the book does.
+    n_threads : int or None
+        Threads for training: the compiled core's own for mini-batches of up to 32 rows, BLAS's
+        for larger ones. None (default) takes two, or one on a single-CPU machine: measured
+        fastest on two cores (bench/compare.py). An epoch that starts while another fit is
+        training runs on one thread. The result does not depend on it (bit for bit for
+        mini-batches of up to 32 rows; within BLAS's rounding for larger ones).
     """
 
     def __init__(self, network, *, eta, mini_batch_size, epochs, seed=None, shuffle=True,
-                 reduction="mean", verbose=1):
+                 reduction="mean", verbose=1, n_threads=None):
         self.network = network
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -74,6 +82,7 @@ class Trainer:
         self.shuffle = shuffle
         self.reduction = reduction
         self.verbose = verbose
+        self.n_threads = n_threads
         self._check_params()
 
     def _check_params(self):
@@ -88,6 +97,17 @@ class Trainer:
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
         check_int(self.verbose, "verbose", 0)
+        if self.n_threads is not None:
+            check_int(self.n_threads, "n_threads", 1)
+
+    def _threads(self):
+        if self.n_threads is not None:
+            return self.n_threads
+        try:
+            available = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            available = os.cpu_count() or 1
+        return min(2, available)
 
     def fit(self, X, y, test_data=None):
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
@@ -103,6 +123,7 @@ class Trainer:
         if n == 0:
             raise ValueError("X holds no samples: the training set is empty")
         Y = check_targets(y, n, net.sizes[-1], net.dtype, name="y")
+        test = None
         if test_data is not None:
             try:
                 X_test, y_test = test_data
@@ -112,6 +133,7 @@ class Trainer:
             test_labels = labels_from(y_test, X_test.shape[0], net.sizes[-1], name="test_data[1]")
             if X_test.shape[0] == 0:
                 raise ValueError("test_data holds no samples")
+            test = (X_test, test_labels)
         m = self.mini_batch_size
         if m > n:
             warnings.warn(f"mini_batch_size={m} is larger than the {n} training samples: each "
@@ -121,25 +143,31 @@ class Trainer:
         rng = np.random.default_rng(self.seed)
         in_order = np.arange(n, dtype=np.intp)
         mean = self.reduction == "mean"
+        n_threads = self._threads()
         history = History()
-        for epoch in range(self.epochs):
-            start = time.perf_counter()
-            order = rng.permutation(n).astype(np.intp, copy=False) if self.shuffle else in_order
-            _core.train_epoch(net.weights, net.biases, X, Y, order, m, float(self.eta), mean)
-            seconds = time.perf_counter() - start
-            history.epoch.append(epoch)
-            history.seconds.append(seconds)
-            history.train_cost.append(quadratic_cost(net._forward(X), Y))
-            line = f"Epoch {epoch}"
-            if test_data is not None:
-                correct = int(np.count_nonzero(
-                    np.argmax(net._forward(X_test), axis=1) == test_labels))
-                history.test_correct.append(correct)
-                history.test_accuracy.append(correct / len(test_labels))
-                line += f": {correct} / {len(test_labels)}"
-            else:
-                line += " complete"
-            if self.verbose:
-                print(f"{line}, train cost {history.train_cost[-1]:.4f}, {seconds:.3f} s",
-                      flush=True)
+        with threadpool_limits(limits=n_threads, user_api="blas"):
+            for epoch in range(self.epochs):
+                self._epoch(net, X, Y, rng, in_order, m, mean, n_threads, epoch, history, test)
         return history
+
+    def _epoch(self, net, X, Y, rng, in_order, m, mean, n_threads, epoch, history, test):
+        """Train one epoch, then measure and report it."""
+        start = time.perf_counter()
+        order = rng.permutation(len(X)).astype(np.intp, copy=False) if self.shuffle else in_order
+        _core.train_epoch(net.weights, net.biases, X, Y, order, m, float(self.eta), mean,
+                          n_threads)
+        seconds = time.perf_counter() - start
+        history.epoch.append(epoch)
+        history.seconds.append(seconds)
+        history.train_cost.append(quadratic_cost(net._forward(X), Y))
+        line = f"Epoch {epoch}"
+        if test:
+            X_test, test_labels = test
+            correct = int(np.count_nonzero(np.argmax(net._forward(X_test), axis=1) == test_labels))
+            history.test_correct.append(correct)
+            history.test_accuracy.append(correct / len(test_labels))
+            line += f": {correct} / {len(test_labels)}"
+        else:
+            line += " complete"
+        if self.verbose:
+            print(f"{line}, train cost {history.train_cost[-1]:.4f}, {seconds:.3f} s", flush=True)
