@@ -1,87 +1,201 @@
-"""Seconds per epoch of fastgd's compiled core against the vectorised NumPy reference.
+"""fastgd's compiled core against the vectorised NumPy reference, case by case.
 
 Each pair runs in this one process, one after the other, so the ratio is fair on a noisy machine.
 
     python bench/compare.py            # the full table, on all 60,000 MNIST training images
-    python bench/compare.py --quick    # a smoke run on 6,000 images
+    python bench/compare.py --quick    # a smoke run on 3,000 images (times scaled to 60,000)
 
-MNIST is read from $FASTGD_DATA, else from ../shared/data/mnist beside the repository.
+It prints seconds per epoch for each side, the speed-up, the GFLOP/s the core reaches and that
+as a fraction of this machine's large-GEMM peak (measured here first, one core and all), and
+the peak memory of a 30-epoch float32 run. MNIST is read from $FASTGD_DATA, else from
+../shared/data/mnist beside the repository.
 """
 import argparse
 import os
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import fastgd
 from fastgd import _core
 from fastgd import reference as ref
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+N_TRAIN = 60000
 
-# name, sizes, mini-batch size, dtype
+
+@dataclass
+class Case:
+    name: str
+    sizes: list
+    m: int
+    dtype: str
+    threads: int = 2
+    baseline: str = "numpy"   # or "book": the per-sample loop of the book's network.py
+
+    @property
+    def label(self):
+        return f"{','.join(map(str, self.sizes))} m={self.m} {self.dtype} {self.threads}t"
+
+
 CASES = [
-    ("reference setting", [784, 30, 10], 10, "float64"),
-    ("reference setting", [784, 30, 10], 10, "float32"),
+    Case("reference setting", [784, 30, 10], 10, "float64"),
+    Case("reference setting", [784, 30, 10], 10, "float32"),
+    Case("reference, 1 thread", [784, 30, 10], 10, "float64", threads=1),
+    Case("reference, 1 thread", [784, 30, 10], 10, "float32", threads=1),
+    Case("vs the book's loop", [784, 30, 10], 10, "float64", baseline="book"),
+    Case("online learning", [784, 30, 10], 1, "float64"),
+    Case("online learning", [784, 30, 10], 1, "float32"),
+    Case("wider net", [784, 100, 10], 10, "float64"),
+    Case("wider net", [784, 100, 10], 10, "float32"),
+    Case("BLAS-bound", [784, 512, 512, 10], 128, "float32"),
+    Case("BLAS-bound, 1 thread", [784, 512, 512, 10], 128, "float32", threads=1),
 ]
 
 
-def load_training_data(n_samples=None):
-    """MNIST training images (float64) and labels, the first n_samples of them if given."""
+def load_data(n_samples=None):
+    """MNIST training and test images (float64) and labels."""
     data = os.environ.get("FASTGD_DATA") or DEFAULT_DATA
-    (X, y), _ = fastgd.load_mnist(data)
-    return (X, y) if n_samples is None else (X[:n_samples], y[:n_samples])
+    (X, y), (X_test, y_test) = fastgd.load_mnist(data)
+    if n_samples is not None:
+        X, y = X[:n_samples], y[:n_samples]
+    return X, y, X_test, y_test
 
 
 def epoch_flops(sizes, n):
     """Floating-point operations of one epoch: forward, backward deltas and weight updates."""
     products = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    # Every layer: the forward gemm and the update gemm; all but the first: the delta gemm.
+    # Every layer: the forward product and the update; all but the first: the delta product.
     return 2 * n * (2 * sum(products) + sum(products[1:]))
 
 
-def make_epoch(kind, sizes, m, dtype, X, y):
-    """A function that trains one epoch over X with the core or the reference."""
-    net = fastgd.Network(sizes, seed=0, dtype=dtype)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    Y = np.eye(sizes[-1], dtype=dtype)[y]
-    order = np.random.default_rng(0).permutation(len(X))
+def make_epoch(kind, case, X, y, seed=0):
+    """A function that trains one epoch over X: kind "fastgd", "numpy" or "book"."""
+    net = fastgd.Network(case.sizes, seed=seed, dtype=case.dtype)
+    X = np.ascontiguousarray(X, dtype=case.dtype)
+    Y = np.eye(case.sizes[-1], dtype=case.dtype)[y]
+    order = np.random.default_rng(seed).permutation(len(X))
     if kind == "fastgd":
-        return lambda: _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True)
-    return lambda: ref.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0)
+        return lambda: _core.train_epoch(net.weights, net.biases, X, Y, order, case.m, 3.0, True,
+                                         case.threads)
+    loop = ref.train_epoch if kind == "numpy" else ref.train_epoch_per_sample
+    return lambda: loop(net.weights, net.biases, X, Y, order, case.m, 3.0)
 
 
-def seconds_per_epoch(epoch, repeats):
-    """The fastest of repeats timed epochs, after one warm-up epoch."""
-    epoch()
+def best_time(fn, repeats):
+    """The fastest of repeats timed calls, after one warm-up call."""
+    fn()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        epoch()
+        fn()
         best = min(best, time.perf_counter() - start)
     return best
 
 
+def gemm_peak(dtype, threads):
+    """GFLOP/s of a large square matrix product through NumPy's BLAS: the machine's practical
+    peak for this dtype and thread count."""
+    a = np.random.default_rng(0).random((2048, 2048)).astype(dtype)
+    with threadpool_limits(threads, user_api="blas"):
+        return 2 * 2048 ** 3 / best_time(lambda: a @ a, 3) / 1e9
+
+
+def compare_training(case, X, y, repeats, peaks):
+    """One row: seconds per 60,000 images for the baseline and the core, with the same BLAS
+    thread count on both sides."""
+    scale = N_TRAIN / len(X)
+    with threadpool_limits(case.threads, user_api="blas"):
+        # The core first: OpenBLAS's idle threads keep spinning for a while after NumPy's last
+        # product, and would take the second core from the core's own threads.
+        settle()
+        core = best_time(make_epoch("fastgd", case, X, y), repeats) * scale
+        base = best_time(make_epoch(case.baseline, case, X, y), 1) * scale
+    gflops = epoch_flops(case.sizes, N_TRAIN) / core / 1e9
+    return base, core, gflops, gflops / peaks[case.dtype, case.threads]
+
+
+def compare_evaluation(X_test, dtype, threads, repeats):
+    """Seconds to feed the 10,000 test images forward through [784, 30, 10]."""
+    net = fastgd.Network([784, 30, 10], seed=0, dtype=dtype)
+    X_test = np.ascontiguousarray(X_test, dtype=dtype)
+    with threadpool_limits(threads, user_api="blas"):
+        settle()
+        core = best_time(lambda: net.feedforward(X_test), repeats)
+        base = best_time(lambda: ref.feedforward(net.weights, net.biases, X_test), repeats)
+    return base, core
+
+
+def settle():
+    """Wait for OpenBLAS's threads to stop spinning after NumPy's last product (a fraction of a
+    second), so that they do not compete with the next measurement for the cores."""
+    time.sleep(0.5)
+
+
+MEMORY_RUN = """
+import sys
+def peak():  # VmHWM: this process's peak resident memory (ru_maxrss may carry the parent's)
+    line = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
+    return int(line.split()[1]) * 1024
+import numpy as np, fastgd
+imports = peak()
+(X, y), (Xt, yt) = fastgd.load_mnist(sys.argv[1], dtype="float32")
+data = X.nbytes + y.nbytes + Xt.nbytes + yt.nbytes
+loaded = peak()
+net = fastgd.Network([784, 30, 10], seed=0, dtype="float32")
+fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=int(sys.argv[2]), seed=0,
+               verbose=0).fit(X, y, test_data=(Xt, yt))
+print(data, imports, loaded, peak())
+"""
+
+
+def measure_memory(epochs):
+    """Peak resident memory of a float32 reference run, in a fresh process: (data bytes, peak
+    after the imports, after loading, after training)."""
+    data = os.environ.get("FASTGD_DATA") or str(DEFAULT_DATA)
+    out = subprocess.run([sys.executable, "-c", MEMORY_RUN, data, str(epochs)],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(v) for v in out.split()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="6,000 images, one repeat")
+    parser.add_argument("--quick", action="store_true",
+                        help="3,000 images, one repeat, 2-epoch memory run: a smoke test")
     args = parser.parse_args(argv)
-    X, y = load_training_data(6000 if args.quick else None)
+    X, y, X_test, y_test = load_data(3000 if args.quick else None)
     repeats = 1 if args.quick else 3
-    print(f"{len(X)} training images; seconds per epoch scaled to 60,000 images; best of "
-          f"{repeats}")
-    header = (f"{'case':<20} {'sizes':<14} {'m':>4} {'dtype':<8} {'numpy s':>9} {'fastgd s':>9} "
-              f"{'speed-up':>9} {'GFLOP/s':>8}")
+    peaks = {(d, t): gemm_peak(d, t) for d in ("float64", "float32") for t in (1, 2)}
+    print(f"fastgd kernels: {_core.kernel_set()}; {len(X)} training images, seconds per epoch "
+          f"scaled to {N_TRAIN}; core best of {repeats}")
+    print("large-GEMM peak, GFLOP/s: " + ", ".join(
+        f"{d} {t} thread{'s' if t > 1 else ''} {p:.0f}" for (d, t), p in peaks.items()))
+    header = (f"{'case':<22} {'sizes, m, dtype, threads':<30} {'baseline':>8} {'base s':>8} "
+              f"{'fastgd s':>9} {'speed-up':>9} {'GFLOP/s':>8} {'of peak':>8}")
     print(header)
     print("-" * len(header))
-    scale = 60000 / len(X)
-    for name, sizes, m, dtype in CASES:
-        numpy_s = seconds_per_epoch(make_epoch("numpy", sizes, m, dtype, X, y), 1) * scale
-        core_s = seconds_per_epoch(make_epoch("fastgd", sizes, m, dtype, X, y), repeats) * scale
-        gflops = epoch_flops(sizes, 60000) / core_s / 1e9
-        print(f"{name:<20} {','.join(map(str, sizes)):<14} {m:>4} {dtype:<8} {numpy_s:>9.3f} "
-              f"{core_s:>9.3f} {numpy_s / core_s:>8.1f}x {gflops:>8.1f}")
+    for case in CASES:
+        if args.quick and case.baseline == "book":
+            continue
+        base, core, gflops, fraction = compare_training(case, X, y, repeats, peaks)
+        print(f"{case.name:<22} {case.label:<30} {case.baseline:>8} {base:>8.3f} {core:>9.3f} "
+              f"{base / core:>8.1f}x {gflops:>8.1f} {fraction:>8.0%}", flush=True)
+    for dtype in ("float64", "float32"):
+        base, core = compare_evaluation(X_test, dtype, 2, repeats)
+        print(f"{'evaluate 10,000':<22} {'784,30,10 ' + dtype + ' 2t':<30} {'numpy':>8} "
+              f"{base:>8.4f} {core:>9.4f} {base / core:>8.1f}x", flush=True)
+    epochs = 2 if args.quick else 30
+    data, imports, loaded, trained = measure_memory(epochs)
+    mib = 2 ** 20
+    print(f"memory, float32 run of {epochs} epochs: data arrays {data / mib:.0f} MiB; peak "
+          f"resident {imports / mib:.0f} MiB after the imports, {loaded / mib:.0f} MiB after "
+          f"loading, {trained / mib:.0f} MiB after training: {(trained - data) / mib:.0f} MiB "
+          f"above the data, {(trained - data - imports) / mib:.0f} MiB above data and imports")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 #include "kernels.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#define FASTGD_DEFINE(T, SUFFIX)                                                  \
+#define FASTGD_DEFINE(T, SUFFIX, BITS, EXPONENT)                                                  \
     void gather_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *src,          \
                               const ptrdiff_t *idx, T *dst)                              \
     {                                                                                    \
@@ -63,6 +64,28 @@
             memcpy(dst + i * ld_dst, src + i * n_pad, (size_t)n * sizeof(T));            \
     }                                                                                    \
                                                                                          \
+    ptrdiff_t first_nonfinite_##SUFFIX(ptrdiff_t n, const T *x)                          \
+    {                                                                                    \
+        const ptrdiff_t block = 256;                                                     \
+        for (ptrdiff_t start = 0; start < n; start += block) {                           \
+            ptrdiff_t stop = start + block < n ? start + block : n;                      \
+            BITS any = 0;                                                                \
+            for (ptrdiff_t i = start; i < stop; ++i) {                                   \
+                BITS bits;                                                               \
+                memcpy(&bits, x + i, sizeof bits);                                       \
+                any |= (BITS)((bits & EXPONENT) == EXPONENT);                            \
+            }                                                                            \
+            if (any)                                                                     \
+                for (ptrdiff_t i = start; i < stop; ++i) {                               \
+                    BITS bits;                                                           \
+                    memcpy(&bits, x + i, sizeof bits);                                   \
+                    if ((bits & EXPONENT) == EXPONENT)                                   \
+                        return i;                                                        \
+                }                                                                        \
+        }                                                                                \
+        return -1;                                                                       \
+    }                                                                                    \
+                                                                                         \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x)                              \
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n; ++i)                                                \
@@ -98,5 +121,5 @@
         }                                                                                \
     }
 
-FASTGD_DEFINE(double, d)
-FASTGD_DEFINE(float, s)
+FASTGD_DEFINE(double, d, uint64_t, UINT64_C(0x7ff0000000000000))
+FASTGD_DEFINE(float, s, uint32_t, UINT32_C(0x7f800000))

@@ -32,6 +32,9 @@
     /* dst[i, :n] = src[i, :n]: compact rows (stride ld_dst) back from padded ones. */    \
     void unpad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t n_pad, const T *src, \
                              ptrdiff_t ld_dst, T *dst);                                  \
+    /* Index of the first NaN or infinity among x[0:n], or -1: by the exponent bits, so the \
+       integer loop vectorises without reordering any floating-point sum. */             \
+    ptrdiff_t first_nonfinite_##SUFFIX(ptrdiff_t n, const T *x);                         \
     /* x <- alpha * x */                                                                 \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \

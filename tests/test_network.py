@@ -110,6 +110,21 @@ def test_feedforward_bad_input(X, error, match):
         net.feedforward(X)
 
 
+@pytest.mark.parametrize("sizes", [[20, 30, 4], [20, 200, 4]], ids=["narrow", "wide"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_nan_far_into_a_large_batch_is_found(sizes, dtype):
+    """The core checks rows as it reads them (in the second thread's half, or a later BLAS block,
+    here) and names the first bad element, for feedforward, predict and evaluate alike."""
+    net = fastgd.Network(sizes, seed=0, dtype=dtype)
+    X = np.random.default_rng(0).random((9000, 20))
+    X[7000, 5] = np.nan
+    X[8000, 1] = np.inf
+    for call in (net.feedforward, net.predict, lambda X: net.evaluate(X, np.zeros(9000, int))):
+        with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at index "
+                                             r"\(7000, 5\), value nan\)"):
+            call(X)
+
+
 def test_replaced_parameters_are_caught():
     net = fastgd.Network([4, 3, 2], seed=0)
     net.weights[1] = np.asfortranarray(np.ones((2, 3)))[:, :]

@@ -50,7 +50,9 @@ cdef extern from "kernels.h" nogil:
                       Py_ssize_t ld_dst, double *dst)
     void unpad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t n_pad, const float *src,
                       Py_ssize_t ld_dst, float *dst)
+    Py_ssize_t first_nonfinite_d(Py_ssize_t n, const double *x)
     void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
+    Py_ssize_t first_nonfinite_s(Py_ssize_t n, const float *x)
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
     void output_delta_s(Py_ssize_t n, const float *a, const float *y, float *delta)
@@ -170,7 +172,7 @@ def set_small_batch_max(Py_ssize_t rows):
 # Rows per block when feeding forward a whole data set: large enough for BLAS to run near peak,
 # small enough that the activations of a block stay in cache.
 cdef enum:
-    FORWARD_BLOCK = 512
+    FORWARD_BLOCK = 2048
 
 
 # ---- fused-type dispatch to the C kernels -------------------------------------------------------
@@ -204,6 +206,13 @@ cdef inline void sigmoid_inplace(Py_ssize_t n, floating *x) noexcept nogil:
         kernels.sigmoid_d(n, x)
     else:
         kernels.sigmoid_s(n, x)
+
+
+cdef inline Py_ssize_t first_nonfinite(Py_ssize_t n, const floating *x) noexcept nogil:
+    if floating is double:
+        return first_nonfinite_d(n, x)
+    else:
+        return first_nonfinite_s(n, x)
 
 
 cdef inline void scale_inplace(Py_ssize_t n, floating alpha, floating *x) noexcept nogil:
@@ -794,46 +803,155 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
         free(sizes)
 
 
-def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:, ::1] out):
-    """out = the output activations of the network for every row of X, in blocks of rows."""
+cdef enum:
+    # Layers no wider than this feed forward through the small-shape kernels (their transposed
+    # weights stay in L2 while rows stream past); wider ones through BLAS gemm.
+    NARROW_MAX = 128
+    # Rows per call of the small-shape forward kernel when feeding a whole data set forward.
+    FORWARD_CHUNK = 96
+
+
+cdef Py_ssize_t forward_rows_t(int n_layers, const int *sizes, const Py_ssize_t *pads,
+                               floating **WT, floating **b_pad, const floating *X,
+                               Py_ssize_t n_rows, floating *out, floating *z, floating *a0,
+                               floating *a1, bint check_finite) noexcept nogil:
+    """out = the network's output for the n_rows rows of X, FORWARD_CHUNK rows at a time,
+    through the transposed weights WT and padded biases b_pad; z, a0, a1 are this thread's.
+
+    With check_finite, each chunk of X is first checked while it is on its way into the cache;
+    the flat index (into X) of the first NaN or infinity stops the work and is returned, else -1.
+    """
+    cdef Py_ssize_t start = 0, rows, l, bad = -1
+    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
+    cdef const floating *a_in
+    cdef floating *a_out
+    cdef unsigned int fp_state = fastgd_flush_denormals()
+    while start < n_rows:
+        rows = min(<Py_ssize_t>FORWARD_CHUNK, n_rows - start)
+        a_in = X + start * sizes[0]
+        if check_finite:
+            bad = first_nonfinite(rows * sizes[0], a_in)
+            if bad >= 0:
+                bad += start * sizes[0]
+                break
+        for l in range(n_layers):
+            forward_t(rows, sizes[l], a_in, WT[l], pads[l], 0, pads[l] // lanes, b_pad[l], z)
+            a_out = out + start * sizes[n_layers] if l == n_layers - 1 else (a0 if l % 2 == 0 else a1)
+            unpad_rows(rows, sizes[l + 1], pads[l], z, sizes[l + 1], a_out)
+            sigmoid_inplace(rows * sizes[l + 1], a_out)
+            a_in = a_out
+        start += rows
+    fastgd_restore_fp(fp_state)
+    return bad
+
+
+def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:, ::1] out,
+                int n_threads=1, bint check_finite=False):
+    """out = the output activations of the network for every row of X.
+
+    Narrow networks (no layer wider than NARROW_MAX) go through the small-shape kernels, the rows
+    split between n_threads threads; others through BLAS gemm in blocks of rows. With
+    check_finite, returns the flat index into X of its first NaN or infinity (out is then
+    incomplete), else -1.
+    """
     cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], start, rows, total = 0
-    cdef Py_ssize_t block = min(<Py_ssize_t>FORWARD_BLOCK, n)
-    cdef int l
+    cdef Py_ssize_t block = min(<Py_ssize_t>FORWARD_BLOCK, n), widest = 0, widest_pad = 0
+    cdef Py_ssize_t item = sizeof(floating), r0, r1, bad = -1
+    cdef Py_ssize_t first_bad[MAX_THREADS]
+    cdef int l, t, tid, threads_now
+    cdef bint narrow = True
     cdef int *sizes
+    cdef Py_ssize_t *pads
     cdef floating **W
     cdef floating **b
     cdef floating **A
+    cdef floating **WT
+    cdef floating **b_pad
     cdef floating *cursor
+    cdef floating *z[MAX_THREADS]
+    cdef floating *a0[MAX_THREADS]
+    cdef floating *a1[MAX_THREADS]
 
     if out.shape[0] != n:
         raise ValueError(f"X has {n} rows but out has {out.shape[0]}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
     if n == 0:
-        return
-    pointers = _Buffers(3 * (n_layers + 1), sizeof(void *))
-    sizes = <int *>malloc((n_layers + 1) * sizeof(int))
+        return -1
+    n_threads = min(n_threads, MAX_THREADS, (n + FORWARD_CHUNK - 1) // FORWARD_CHUNK)
+    pointers = _Buffers(5 * (n_layers + 1), sizeof(void *))
+    sizes = <int *>malloc((n_layers + 1) * sizeof(int) + n_layers * sizeof(Py_ssize_t))
     if sizes == NULL:
         raise MemoryError()
+    pads = <Py_ssize_t *>(sizes + n_layers + 1)
     try:
         W = <floating **>pointers.data
         b = W + n_layers
         A = b + n_layers
+        WT = A + n_layers + 1
+        b_pad = WT + n_layers
         collect_layers(weights, biases, sizes, W, b)
         check_rows(X, sizes[0], "X")
         check_rows(out, sizes[n_layers], "out")
-        for l in range(1, n_layers):
-            total += whole_lines(block * sizes[l], sizeof(floating))
-        work = _Buffers(total, sizeof(floating))
+        for l in range(1, n_layers + 1):
+            narrow = narrow and sizes[l] <= NARROW_MAX
+            widest = max(widest, sizes[l])
+        if narrow:
+            for l in range(n_layers):
+                pads[l] = whole_lines(sizes[l + 1], item)
+                widest_pad = max(widest_pad, pads[l])
+                total += whole_lines(sizes[l] * pads[l], item) + whole_lines(pads[l], item)
+            total += n_threads * (whole_lines(FORWARD_CHUNK * widest_pad, item)
+                                  + 2 * whole_lines(FORWARD_CHUNK * widest, item))
+        else:
+            for l in range(1, n_layers):
+                total += whole_lines(block * sizes[l], item)
+        work = _Buffers(total, item)
         cursor = <floating *>work.data
+
+        if narrow:
+            for l in range(n_layers):
+                WT[l] = carve(&cursor, sizes[l] * pads[l])
+                b_pad[l] = carve(&cursor, pads[l])
+                transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
+                pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], b_pad[l])
+            for t in range(n_threads):
+                z[t] = carve(&cursor, FORWARD_CHUNK * widest_pad)
+                a0[t] = carve(&cursor, FORWARD_CHUNK * widest)
+                a1[t] = carve(&cursor, FORWARD_CHUNK * widest)
+                first_bad[t] = -1
+            with nogil, parallel(num_threads=n_threads):
+                tid = threadid()
+                threads_now = openmp.omp_get_num_threads()
+                r0 = n * tid // threads_now
+                r1 = n * (tid + 1) // threads_now
+                first_bad[tid] = forward_rows_t(
+                    <int>n_layers, sizes, pads, WT, b_pad, &X[0, 0] + r0 * sizes[0], r1 - r0,
+                    &out[0, 0] + r0 * sizes[n_layers], z[tid], a0[tid], a1[tid], check_finite)
+                if first_bad[tid] >= 0:
+                    first_bad[tid] += r0 * sizes[0]
+            # Threads hold consecutive ranges of rows: the first one that found any, found the first.
+            for t in range(n_threads):
+                if first_bad[t] >= 0:
+                    return first_bad[t]
+            return -1
+
         for l in range(1, n_layers):
             A[l] = carve(&cursor, block * sizes[l])
         with nogil:
             start = 0
             while start < n:
                 rows = min(block, n - start)
+                if check_finite:
+                    bad = first_nonfinite(rows * sizes[0], &X[start, 0])
+                    if bad >= 0:
+                        bad += start * sizes[0]
+                        break
                 # The block reads its rows of X in place and writes its rows of out in place.
                 A[0] = <floating *>&X[start, 0]
                 A[n_layers] = &out[start, 0]
                 forward(<int>n_layers, sizes, W, b, <int>rows, A)
                 start += rows
+        return bad
     finally:
         free(sizes)

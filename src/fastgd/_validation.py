@@ -1,5 +1,6 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
 import numbers
+import os
 
 import numpy as np
 
@@ -42,21 +43,28 @@ def _as_float_array(X, name, dtype):
     return np.ascontiguousarray(X, dtype=dtype)
 
 
+def nonfinite_error(X, flat_index, name="X"):
+    """The error for a NaN or infinity at X.flat[flat_index] (the first one)."""
+    where = np.unravel_index(flat_index, X.shape)
+    where = tuple(int(i) for i in where)
+    return ValueError(f"{name} contains NaN or infinity (first at index {where}, value "
+                      f"{X[where]}); remove or replace those samples")
+
+
 def _check_finite(X, name):
     # One reduction is cheap; it overflows to inf only for values near the dtype's maximum, and
     # then the element-wise check below decides.
     with np.errstate(all="ignore"):  # inf - inf in the sum only says "look closer"
         total = np.add.reduce(X, axis=None) if X.size else 0
     if not np.isfinite(total):
-        bad = ~np.isfinite(X)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name} contains NaN or infinity (first at index {where}, "
-                             f"value {X[where]}); remove or replace those samples")
+        bad = np.flatnonzero(~np.isfinite(X))
+        if len(bad):
+            raise nonfinite_error(X, bad[0], name)
 
 
-def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False):
-    """X as a C-contiguous (n, n_inputs) array of dtype with finite values.
+def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True):
+    """X as a C-contiguous (n, n_inputs) array of dtype, with finite values unless finite is
+    False (for callers whose compiled code checks while it reads).
 
     A 1-D X of length n_inputs is one sample when allow_1d; returns (X2d, was_1d).
     """
@@ -71,7 +79,8 @@ def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False):
     if X.shape[1] != n_inputs:
         raise ValueError(f"{name} has {X.shape[1]} features per sample but the network's input "
                          f"layer has {n_inputs} (sizes[0]); shape {X.shape}")
-    _check_finite(X, name)
+    if finite:
+        _check_finite(X, name)
     return X, was_1d
 
 
@@ -120,3 +129,13 @@ def labels_from(y, n_samples, n_outputs, name="y"):
                              f"{n_outputs}), got {y_arr.shape}")
         return np.argmax(y_arr, axis=1)
     return check_labels(y_arr, n_samples, n_outputs, name)
+
+
+def default_threads():
+    """Threads when the user names none: two (measured fastest on two cores, bench/compare.py),
+    or one on a single-CPU machine."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return min(2, available)

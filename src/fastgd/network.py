@@ -8,7 +8,8 @@ a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 import numpy as np
 
 from . import _core
-from ._validation import check_dtype, check_inputs, check_int, check_targets, labels_from
+from ._validation import (check_dtype, check_inputs, check_int, check_targets, default_threads,
+                          labels_from, nonfinite_error)
 
 
 class Network:
@@ -77,17 +78,22 @@ class Network:
                     raise ValueError(f"{name}[{l}] must be C-contiguous and writeable; "
                                      f"use np.ascontiguousarray(...).copy()")
 
-    def _forward(self, X):
-        """Output activations of checked, C-contiguous rows X of the network's dtype."""
+    def _forward(self, X, n_threads=None, check_finite=False):
+        """Output activations of C-contiguous rows X of the network's dtype; with check_finite
+        the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
-        _core.feedforward(self.weights, self.biases, X, out)
+        bad = _core.feedforward(self.weights, self.biases, X, out,
+                                n_threads if n_threads is not None else default_threads(),
+                                check_finite)
+        if bad >= 0:
+            raise nonfinite_error(X, bad)
         return out
 
     def feedforward(self, X):
         """Output activations for one sample (n_inputs,) or a batch (n_samples, n_inputs)."""
         self.check_parameters()
-        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True)
-        out = self._forward(X)
+        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True, finite=False)
+        out = self._forward(X, check_finite=True)
         return out[0] if was_1d else out
 
     def predict(self, X):
@@ -102,9 +108,10 @@ class Network:
         is then the label.
         """
         self.check_parameters()
-        X, _ = check_inputs(X, self.sizes[0], self.dtype)
+        X, _ = check_inputs(X, self.sizes[0], self.dtype, finite=False)
         labels = labels_from(y, X.shape[0], self.sizes[-1])
-        return int(np.count_nonzero(np.argmax(self._forward(X), axis=1) == labels))
+        predicted = np.argmax(self._forward(X, check_finite=True), axis=1)
+        return int(np.count_nonzero(predicted == labels))
 
     def cost(self, X, y):
         """The quadratic cost C = 1/(2n) * sum_x ||y(x) - a(x)||^2 over the n samples."""

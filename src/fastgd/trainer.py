@@ -5,7 +5,6 @@ mini_batch_size (the last may be shorter) and moves every weight and bias by
 -(eta/m) * sum_j grad C_{X_j} ("mean", the default) or -eta * sum_j grad C_{X_j} ("sum") for the m
 samples X_j of each mini-batch. The whole epoch runs in one call into the compiled core.
 """
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._validation import (check_inputs, check_int, check_positive_real, check_targets,
-                          labels_from)
+                          default_threads, labels_from)
 from .network import Network, quadratic_cost
 
 REDUCTIONS = ("mean", "sum")
@@ -100,14 +99,6 @@ class Trainer:
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", 1)
 
-    def _threads(self):
-        if self.n_threads is not None:
-            return self.n_threads
-        try:
-            available = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            available = os.cpu_count() or 1
-        return min(2, available)
 
     def fit(self, X, y, test_data=None):
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
@@ -143,7 +134,7 @@ class Trainer:
         rng = np.random.default_rng(self.seed)
         in_order = np.arange(n, dtype=np.intp)
         mean = self.reduction == "mean"
-        n_threads = self._threads()
+        n_threads = self.n_threads if self.n_threads is not None else default_threads()
         history = History()
         with threadpool_limits(limits=n_threads, user_api="blas"):
             for epoch in range(self.epochs):
@@ -159,11 +150,12 @@ class Trainer:
         seconds = time.perf_counter() - start
         history.epoch.append(epoch)
         history.seconds.append(seconds)
-        history.train_cost.append(quadratic_cost(net._forward(X), Y))
+        history.train_cost.append(quadratic_cost(net._forward(X, n_threads), Y))
         line = f"Epoch {epoch}"
         if test:
             X_test, test_labels = test
-            correct = int(np.count_nonzero(np.argmax(net._forward(X_test), axis=1) == test_labels))
+            predicted = np.argmax(net._forward(X_test, n_threads), axis=1)
+            correct = int(np.count_nonzero(predicted == test_labels))
             history.test_correct.append(correct)
             history.test_accuracy.append(correct / len(test_labels))
             line += f": {correct} / {len(test_labels)}"
