@@ -109,12 +109,14 @@ def test_bad_dtype():
 
 
 @pytest.mark.parametrize("data, match", [
-    (b"", "too short"),
+    (b"", "truncated: the file ends inside the IDX header"),
     (b"\x01\x00\x08\x01" + (3).to_bytes(4, "big") + b"abc", "not an IDX file"),
     (b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abcdefghijkl", "type code 0x0d"),
-    (b"\x00\x00\x08\x03" + (3).to_bytes(4, "big"), "declares 3 dimensions"),
-    (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc", r"shape \(5,\), which needs 13"),
-    (b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc", "file has 11"),
+    (b"\x00\x00\x08\x00", "declares 0 dimensions"),
+    (b"\x00\x00\x08\x03" + (3).to_bytes(4, "big"), "ends inside the 3 dimensions"),
+    (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc",
+     r"shape \(5,\), which needs 13 bytes, but the file has 11"),
+    (b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc", "needs 10 bytes, but the file has more"),
 ])
 def test_malformed_idx(data, match):
     with pytest.raises(ValueError, match=match):

@@ -7,7 +7,9 @@ bytes, as published.
 """
 import gzip
 import hashlib
+import io
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -37,39 +39,81 @@ def _find(directory, name):
     return None
 
 
-def _read_bytes(path):
-    """The decompressed content of path, gzip recognised by its magic bytes, not its name."""
+def _open(path):
+    """path opened for binary reading, through gzip when its first bytes say so."""
     with open(path, "rb") as f:
         head = f.read(2)
-    opener = gzip.open if head == _GZIP_MAGIC else open
-    try:
-        with opener(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: cannot be read as a gzip file ({exc})") from exc
+    return gzip.open(path, "rb") if head == _GZIP_MAGIC else open(path, "rb")
+
+
+def _read_exactly(f, n, source, what):
+    data = f.read(n)
+    if len(data) != n:
+        raise ValueError(f"{source}: truncated: the file ends inside {what}")
+    return data
+
+
+def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None):
+    """An unsigned-byte IDX file read from the binary stream f, its dimensions checked.
+
+    The data is read in chunks straight into the result, converted to dtype (and divided by
+    scale) on the way, so no copy of the whole file is ever held. With sha256, the digest of all
+    the bytes read must match. Raises ValueError for anything malformed.
+    """
+    digest = hashlib.sha256()
+    magic = _read_exactly(f, 4, source, "the IDX header")
+    if magic[0] != 0 or magic[1] != 0:
+        raise ValueError(f"{source}: not an IDX file (the magic number must start with two zero "
+                         f"bytes, got {magic.hex()})")
+    if magic[2] != _IDX_UBYTE:
+        raise ValueError(f"{source}: IDX type code 0x{magic[2]:02x}, only unsigned bytes (0x08) "
+                         f"are supported")
+    ndim = magic[3]
+    if ndim == 0:
+        raise ValueError(f"{source}: IDX header declares 0 dimensions")
+    dims = _read_exactly(f, 4 * ndim, source, f"the {ndim} dimensions of the IDX header")
+    digest.update(magic + dims)
+    shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+    count = int(np.prod(shape, dtype=object))
+    out = np.empty(count, dtype=dtype)
+    chunk = bytearray(1 << 20)
+    done = 0
+    while done < count:
+        n = f.readinto(memoryview(chunk)[:min(len(chunk), count - done)])
+        if not n:
+            raise ValueError(f"{source}: IDX header declares shape {shape}, which needs "
+                             f"{4 + 4 * ndim + count} bytes, but the file has "
+                             f"{4 + 4 * ndim + done}")
+        digest.update(memoryview(chunk)[:n])
+        part = out[done:done + n]
+        part[...] = np.frombuffer(chunk, dtype=np.uint8, count=n)
+        if scale is not None:
+            part /= scale
+        done += n
+    extra = len(f.read(1 << 16))
+    if extra:
+        raise ValueError(f"{source}: IDX header declares shape {shape}, which needs "
+                         f"{4 + 4 * ndim + count} bytes, but the file has more")
+    if sha256 is not None and digest.hexdigest() != sha256:
+        raise ValueError(f"{source}: SHA-256 of the decompressed bytes is {digest.hexdigest()}, "
+                         f"the canonical MNIST file has {sha256}; the file is corrupt or not "
+                         f"MNIST (pass verify=False for an MNIST-format data set)")
+    return out.reshape(shape)
 
 
 def parse_idx(data, source="<bytes>"):
-    """An unsigned-byte IDX file's content as an ndarray of uint8, its dimensions checked."""
-    if len(data) < 4:
-        raise ValueError(f"{source}: {len(data)} bytes is too short for an IDX header")
-    if data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{source}: not an IDX file (the magic number must start with two zero "
-                         f"bytes, got {data[:4].hex()})")
-    if data[2] != _IDX_UBYTE:
-        raise ValueError(f"{source}: IDX type code 0x{data[2]:02x}, only unsigned bytes (0x08) "
-                         f"are supported")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
-        raise ValueError(f"{source}: IDX header declares {ndim} dimensions but the file has "
-                         f"{len(data)} bytes")
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape, dtype=object))
-    if len(data) != expected:
-        raise ValueError(f"{source}: IDX header declares shape {shape}, which needs {expected} "
-                         f"bytes, but the file has {len(data)}")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    """An unsigned-byte IDX file's content (bytes) as an ndarray of uint8."""
+    return read_idx(io.BytesIO(data), source)
+
+
+def _load(path, name, verify, dtype=np.uint8, scale=None):
+    """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError."""
+    try:
+        with _open(path) as f:
+            return read_idx(f, str(path), dtype=dtype, scale=scale,
+                            sha256=MNIST_FILES[name] if verify else None)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: cannot be read as a gzip file ({exc})") from exc
 
 
 def _search_dirs(path):
@@ -97,18 +141,6 @@ def locate_mnist(path=None):
         "directory and pass it as load_mnist(path) or set FASTGD_DATA to it.")
 
 
-def _load_checked(directory, name, verify):
-    path = _find(directory, name)
-    data = _read_bytes(path)
-    if verify:
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != MNIST_FILES[name]:
-            raise ValueError(f"{path}: SHA-256 of the decompressed bytes is {digest}, the "
-                             f"canonical MNIST file has {MNIST_FILES[name]}; the file is corrupt "
-                             f"or not MNIST (pass verify=False for an MNIST-format data set)")
-    return parse_idx(data, source=str(path))
-
-
 def load_mnist(path=None, *, dtype="float64", verify=True):
     """MNIST as ((train_X, train_y), (test_X, test_y)).
 
@@ -124,12 +156,10 @@ def load_mnist(path=None, *, dtype="float64", verify=True):
     pairs = []
     for images, labels in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                            ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
-        pixels = _load_checked(directory, images, verify)
-        y = _load_checked(directory, labels, verify)
-        if pixels.ndim != 3 or y.ndim != 1 or len(pixels) != len(y):
-            raise ValueError(f"{directory}: {images} of shape {pixels.shape} and {labels} of "
+        X = _load(_find(directory, images), images, verify, dtype=dtype, scale=255)
+        y = _load(_find(directory, labels), labels, verify)
+        if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
+            raise ValueError(f"{directory}: {images} of shape {X.shape} and {labels} of "
                              f"shape {y.shape} are not a matching image/label pair")
-        X = pixels.reshape(len(pixels), -1).astype(dtype)
-        X /= 255
-        pairs.append((X, y.copy()))
+        pairs.append((X.reshape(len(X), -1), y))
     return tuple(pairs)
