@@ -1,13 +1,14 @@
 """`python -m fastgd train` end to end, in a subprocess."""
+import os
 import subprocess
 import sys
 
 import pytest
 
 
-def run(*args):
+def run(*args, env=None):
     return subprocess.run([sys.executable, "-m", "fastgd", *args], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_train_runs_and_reports(mnist_dir):
@@ -21,7 +22,10 @@ def test_train_runs_and_reports(mnist_dir):
 
 
 def test_missing_data_is_a_message_not_a_traceback(tmp_path):
-    result = run("train", "--epochs", "1", "--data", str(tmp_path))
+    # Nowhere to find MNIST: not in --data, no $FASTGD_DATA, an empty cache.
+    env = {k: v for k, v in os.environ.items() if k != "FASTGD_DATA"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    result = run("train", "--epochs", "1", "--data", str(tmp_path), env=env)
     assert result.returncode == 2
     assert "MNIST not found" in result.stderr and str(tmp_path) in result.stderr
     assert "Traceback" not in result.stderr
