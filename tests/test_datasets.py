@@ -1,11 +1,16 @@
 import gzip
+import http.server
+import re
+import pickle
 import shutil
+import threading
+import time
 
 import numpy as np
 import pytest
 
 import fastgd
-from fastgd.datasets import MNIST_FILES, cache_dir, parse_idx
+from fastgd.datasets import MNIST_FILES, DownloadError, cache_dir, parse_idx
 
 
 def idx_bytes(array):
@@ -38,6 +43,7 @@ def write_fake_mnist(directory, n_train=5, n_test=3, compress=False):
 def no_env_data(monkeypatch, tmp_path):
     """No $FASTGD_DATA and an empty cache, so only what a test passes is found."""
     monkeypatch.delenv("FASTGD_DATA", raising=False)
+    monkeypatch.delenv("FASTGD_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
 
 
@@ -88,7 +94,7 @@ def test_missing_files_say_where_they_were_looked_for(tmp_path, monkeypatch, no_
     (tmp_path / "given").mkdir()
     (tmp_path / "given" / "train-images-idx3-ubyte.gz").write_bytes(b"")
     with pytest.raises(FileNotFoundError) as info:
-        fastgd.load_mnist(tmp_path / "given")
+        fastgd.load_mnist(tmp_path / "given", download=False)
     message = str(info.value)
     assert str(tmp_path / "given") in message and str(tmp_path / "env") in message
     assert str(cache_dir()) in message
@@ -126,3 +132,175 @@ def test_malformed_idx(data, match):
 def test_idx_roundtrip():
     array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     np.testing.assert_array_equal(parse_idx(idx_bytes(array)), array)
+
+
+# ---- downloads, against a server on 127.0.0.1 started here ------------------------------------
+
+class Mirrors:
+    """A local HTTP server whose first path segment says how it behaves: good/ serves the real
+    MNIST .gz files, down/ answers 503, truncated/ stops halfway through a file, wrong/ serves a
+    valid gzip file of other content, hang/ never answers. It records every request."""
+
+    def __init__(self, mnist_dir):
+        self.requests = []
+        mirrors = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                mirrors.requests.append(self.path)
+                kind, name = self.path.strip("/").split("/", 1)
+                if kind == "hang":
+                    time.sleep(3)
+                    return
+                if kind == "down":
+                    self.send_error(503)
+                    return
+                body = (mnist_dir / name).read_bytes()
+                if kind == "wrong":
+                    body = gzip.compress(b"not MNIST" * 1000)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:len(body) // 2] if kind == "truncated" else body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, kind):
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{kind}/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mirrors(mnist_dir):
+    server = Mirrors(mnist_dir)
+    yield server
+    server.close()
+
+
+def cache_files(directory):
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def test_download_from_a_good_mirror(mirrors, tmp_path, no_env_data, mnist):
+    cache = tmp_path / "cache"
+    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(cache_dir=cache,
+                                                             mirrors=[mirrors.url("good")])
+    assert cache_files(cache) == sorted(name + ".gz" for name in MNIST_FILES)
+    np.testing.assert_array_equal(train_X, mnist[0][0])
+    np.testing.assert_array_equal(test_y, mnist[1][1])
+    assert len(mirrors.requests) == 4
+    # Offline from now on: the files are found, no request is made.
+    fastgd.load_mnist(cache_dir=cache, mirrors=[mirrors.url("good")])
+    assert len(mirrors.requests) == 4
+
+
+def test_a_mirror_that_is_down_is_skipped(mirrors, tmp_path, no_env_data, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FASTGD_CACHE_DIR", str(cache))
+    fastgd.load_mnist(mirrors=[mirrors.url("down"), mirrors.url("good")], dtype="float32")
+    assert cache_files(cache) == sorted(name + ".gz" for name in MNIST_FILES)
+    assert sum(r.startswith("/down/") for r in mirrors.requests) == 4
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("truncated", "IncompleteRead|got .* of .* bytes"),
+    ("wrong", "SHA-256 of the decompressed file is"),
+    ("hang", "timed out"),
+    ("down", "503"),
+])
+def test_a_failed_download_leaves_nothing_and_says_why(mirrors, tmp_path, no_env_data, kind,
+                                                       reason):
+    cache = tmp_path / "cache"
+    with pytest.raises(DownloadError) as info:
+        fastgd.load_mnist(cache_dir=cache, mirrors=[mirrors.url(kind)], timeout=0.5)
+    message = str(info.value)
+    assert "could not download train-images-idx3-ubyte" in message
+    assert mirrors.url(kind) + "train-images-idx3-ubyte.gz" in message
+    assert re.search(reason, message)
+    assert cache_files(cache) == []
+
+
+def test_no_download_when_asked_not_to(mirrors, tmp_path, no_env_data):
+    with pytest.raises(FileNotFoundError, match="MNIST not found. Looked in"):
+        fastgd.load_mnist(cache_dir=tmp_path / "cache", mirrors=[mirrors.url("good")],
+                          download=False)
+    assert mirrors.requests == []
+
+
+# ---- any IDX pair, validation split, the book's pickle -------------------------------------------
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (4, 7, 9)])
+def test_load_idx_any_image_size(tmp_path, shape):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, shape)
+    labels = rng.integers(0, 10, shape[0])
+    (tmp_path / "images.gz").write_bytes(gzip.compress(idx_bytes(images)))
+    (tmp_path / "labels").write_bytes(idx_bytes(labels))
+    X, y = fastgd.load_idx(tmp_path / "images.gz", tmp_path / "labels", dtype="float32")
+    assert X.dtype == np.float32 and X.shape == (shape[0], shape[1] * shape[2])
+    np.testing.assert_array_equal(X, (images.reshape(shape[0], -1) / 255).astype(np.float32))
+    np.testing.assert_array_equal(y, labels)
+
+
+@pytest.mark.parametrize("images, labels, match", [
+    (idx_bytes(np.zeros((3, 2, 2))), idx_bytes(np.zeros(4)), "holds 3 images but .* 4 labels"),
+    (b"\x00\x00\x09\x03" + b"\x00" * 12, idx_bytes(np.zeros(3)), "type code 0x09"),
+    (idx_bytes(np.zeros((3, 2, 2)))[:-1], idx_bytes(np.zeros(3)), "needs 28 bytes, but the file has 27"),
+    (b"", idx_bytes(np.zeros(3)), "ends inside the IDX header"),
+    (idx_bytes(np.zeros(3)), idx_bytes(np.zeros(3)), "at least 2 dimensions"),
+    (idx_bytes(np.zeros((3, 2))), idx_bytes(np.zeros((3, 1))), "a label file has 1 dimension"),
+])
+def test_load_idx_refuses_malformed_files(tmp_path, images, labels, match):
+    (tmp_path / "images").write_bytes(images)
+    (tmp_path / "labels").write_bytes(labels)
+    with pytest.raises(ValueError, match=match):
+        fastgd.load_idx(tmp_path / "images", tmp_path / "labels")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_huge_declared_dimensions_are_refused_before_allocating(tmp_path, compress):
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (2**31, 2**31, 2**31))
+    data = header + b"\x00" * 100
+    path = tmp_path / "evil"
+    path.write_bytes(gzip.compress(data) if compress else data)
+    with pytest.raises(ValueError, match="more than the file can hold"):
+        fastgd.load_idx(path, path)
+
+
+def test_validation_split_is_the_books(mnist_dir, mnist):
+    train, validation, test = fastgd.load_mnist(mnist_dir, validation_size=10000)
+    assert train[0].shape == (50000, 784) and validation[0].shape == (10000, 784)
+    assert test[0].shape == (10000, 784)
+    np.testing.assert_array_equal(validation[0], mnist[0][0][50000:])
+    np.testing.assert_array_equal(train[1], mnist[0][1][:50000])
+    again = fastgd.load_mnist(mnist_dir, validation_size=10000)
+    np.testing.assert_array_equal(again[1][1], validation[1])
+    assert train[0].base is validation[0].base  # views of one array, no copy
+    for bad in (-1, 60000, 2.5, True):
+        with pytest.raises(ValueError, match="validation_size"):
+            fastgd.load_mnist(mnist_dir, validation_size=bad)
+
+
+def test_the_books_pickle_only_when_allowed(tmp_path):
+    rng = np.random.default_rng(2)
+    parts = tuple((rng.random((n, 784)).astype(np.float32), rng.integers(0, 10, n))
+                  for n in (5, 3, 2))
+    path = tmp_path / "mnist.pkl.gz"
+    with gzip.open(path, "wb") as f:
+        pickle.dump(parts, f, protocol=2)
+    with pytest.raises(ValueError, match="allow_pickle=True"):
+        fastgd.load_book_pickle(path)
+    loaded = fastgd.load_book_pickle(path, allow_pickle=True)
+    for (X, y), (X0, y0) in zip(loaded, parts):
+        assert X.dtype == np.float64 and y.dtype == np.uint8
+        np.testing.assert_array_equal(X, X0)
+        np.testing.assert_array_equal(y, y0)

@@ -1,14 +1,19 @@
-"""MNIST in its original IDX files: found, checked against the canonical digests, and loaded.
+"""MNIST and other IDX data sets: found or downloaded, checked, and loaded.
 
 IDX: a 4-byte magic number (two zero bytes, a type code, the number of dimensions), one big-endian
 uint32 per dimension, then the data in C order. MNIST's images are uint8 of shape (n, 28, 28) and
-its labels uint8 of shape (n,). The files may be gzip-compressed; digests are of the decompressed
-bytes, as published.
+its labels uint8 of shape (n,). The files may be gzip-compressed; MNIST's digests are of the
+decompressed bytes, as published.
 """
 import gzip
 import hashlib
+import http.client
 import io
 import os
+import pickle
+import sys
+import tempfile
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -21,12 +26,34 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+# Where the gzip-compressed files are published, tried in order: the mirrors torchvision and
+# TensorFlow use, then the original host (often down).
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+
+# Deflate expands at most about 1032-fold: a header that declares more data than that from a
+# compressed file of a given size is a lie, refused before anything is allocated.
+_MAX_DEFLATE_RATIO = 1032
+
+
+class DownloadError(OSError):
+    """Every mirror failed for a file; the message names the file, each URL and its error."""
+
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UBYTE = 0x08
 
 
-def cache_dir():
-    """Where fastgd keeps data it fetched: $XDG_CACHE_HOME/fastgd, else ~/.cache/fastgd."""
+def cache_dir(directory=None):
+    """Where fastgd keeps the data it downloads: directory if given, else $FASTGD_CACHE_DIR,
+    else $XDG_CACHE_HOME/fastgd, else ~/.cache/fastgd."""
+    if directory is not None:
+        return Path(directory)
+    if os.environ.get("FASTGD_CACHE_DIR"):
+        return Path(os.environ["FASTGD_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "fastgd"
 
@@ -53,12 +80,14 @@ def _read_exactly(f, n, source, what):
     return data
 
 
-def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None):
+def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None,
+             max_items=None):
     """An unsigned-byte IDX file read from the binary stream f, its dimensions checked.
 
     The data is read in chunks straight into the result, converted to dtype (and divided by
-    scale) on the way, so no copy of the whole file is ever held. With sha256, the digest of all
-    the bytes read must match. Raises ValueError for anything malformed.
+    scale) on the way, so no copy of the whole file is ever held. A header that declares more
+    than max_items values is refused before the result is allocated. With sha256, the digest of
+    all the bytes read must match. Raises ValueError for anything malformed.
     """
     digest = hashlib.sha256()
     magic = _read_exactly(f, 4, source, "the IDX header")
@@ -75,6 +104,9 @@ def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None):
     digest.update(magic + dims)
     shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
     count = int(np.prod(shape, dtype=object))
+    if max_items is not None and count > max_items:
+        raise ValueError(f"{source}: IDX header declares shape {shape}, {count} values, more "
+                         f"than the file can hold ({max_items} at most)")
     out = np.empty(count, dtype=dtype)
     chunk = bytearray(1 << 20)
     done = 0
@@ -106,31 +138,69 @@ def parse_idx(data, source="<bytes>"):
     return read_idx(io.BytesIO(data), source)
 
 
-def _load(path, name, verify, dtype=np.uint8, scale=None):
+def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
     """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError."""
     try:
         with _open(path) as f:
-            return read_idx(f, str(path), dtype=dtype, scale=scale,
-                            sha256=MNIST_FILES[name] if verify else None)
+            compressed = isinstance(f, gzip.GzipFile)
+            size = os.path.getsize(path)
+            limit = size * _MAX_DEFLATE_RATIO if compressed else size
+            return read_idx(f, str(path), dtype=dtype, scale=scale, sha256=sha256,
+                            max_items=limit)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path}: cannot be read as a gzip file ({exc})") from exc
 
 
-def _search_dirs(path):
+def _float_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype.name!r}")
+    return dtype
+
+
+def load_idx(images_path, labels_path, *, dtype="float64"):
+    """An IDX image/label pair of any image size, as (X, y).
+
+    X has one flattened image per row, pixel values scaled to [0, 1] in dtype; y holds the labels
+    as uint8. Both files may be gzip-compressed. Malformed files (bad magic number, dimensions
+    that do not match the file's size, a label count other than the image count) raise
+    ValueError. For Fashion-MNIST and other sets in MNIST's format and file names,
+    load_mnist(path, verify=False) does the same for all four files.
+    """
+    dtype = _float_dtype(dtype)
+    X = _load(Path(images_path), dtype=dtype, scale=255)
+    y = _load(Path(labels_path))
+    if X.ndim < 2:
+        raise ValueError(f"{images_path}: an image file needs at least 2 dimensions (count, "
+                         f"pixels...), its header declares shape {X.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"{labels_path}: a label file has 1 dimension, its header declares "
+                         f"shape {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"{images_path} holds {len(X)} images but {labels_path} holds "
+                         f"{len(y)} labels")
+    return X.reshape(len(X), -1), y
+
+
+def _search_dirs(path, cache):
     dirs = []
     if path is not None:
         dirs.append(("path", Path(path)))
     if os.environ.get("FASTGD_DATA"):
         dirs.append(("$FASTGD_DATA", Path(os.environ["FASTGD_DATA"])))
-    dirs.append(("cache", cache_dir()))
+    dirs.append(("cache", cache))
     return dirs
 
 
-def locate_mnist(path=None):
+def _missing(directory):
+    return [name for name in MNIST_FILES if _find(directory, name) is None]
+
+
+def locate_mnist(path=None, cache=None):
     """The directory holding all four MNIST files: path, then $FASTGD_DATA, then the cache."""
     tried = []
-    for origin, directory in _search_dirs(path):
-        missing = [name for name in MNIST_FILES if _find(directory, name) is None]
+    for origin, directory in _search_dirs(path, cache_dir(cache)):
+        missing = _missing(directory)
         if not missing:
             return directory
         tried.append(f"  {directory} ({origin}): missing {', '.join(missing)}")
@@ -138,28 +208,161 @@ def locate_mnist(path=None):
         "MNIST not found. Looked in:\n" + "\n".join(tried) + "\n"
         "Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzip-compressed or not) in one "
-        "directory and pass it as load_mnist(path) or set FASTGD_DATA to it.")
+        "directory and pass it as load_mnist(path) or set FASTGD_DATA to it, or let "
+        "load_mnist(download=True) fetch them.")
 
 
-def load_mnist(path=None, *, dtype="float64", verify=True):
-    """MNIST as ((train_X, train_y), (test_X, test_y)).
+class _Progress:
+    """A one-line progress report of a download on a terminal; silent otherwise."""
 
-    X has shape (n, 784), one image per row, with pixel values scaled to [0, 1] in dtype
-    ("float64" or "float32"); y holds the digits 0-9 as uint8. 60,000 training and 10,000 test
-    samples. The files are looked for in path, then in $FASTGD_DATA, then in the cache directory
-    (see cache_dir); with verify, each is checked against the canonical SHA-256 digest.
+    def __init__(self, name, total, stream=None):
+        self.name, self.total = name, total
+        self.stream = stream if stream is not None else sys.stderr
+        self.active = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def update(self, done):
+        if self.active:
+            of = f" of {self.total / 1e6:.1f} MB ({done / self.total:.0%})" if self.total else ""
+            self.stream.write(f"\rdownloading {self.name}: {done / 1e6:.1f} MB{of}")
+            self.stream.flush()
+
+    def close(self):
+        if self.active:
+            self.stream.write("\n")
+
+
+def _sha256_of_gzip(path):
+    digest = hashlib.sha256()
+    with gzip.open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(name, directory, mirrors, timeout):
+    """Fetch name.gz into directory from the first mirror that serves it intact.
+
+    Each attempt streams into a temporary file beside the target, checks the SHA-256 of the
+    decompressed bytes, and only then renames it into place: a failed, truncated or wrong
+    download leaves nothing behind.
     """
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype.name!r}")
-    directory = locate_mnist(path)
+    errors = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name + ".gz"
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+                length = r.headers.get("Content-Length")
+                progress = _Progress(name, int(length) if length and length.isdigit() else None)
+                done = 0
+                for block in iter(lambda: r.read(1 << 16), b""):
+                    out.write(block)
+                    done += len(block)
+                    progress.update(done)
+                progress.close()
+                if length and length.isdigit() and done != int(length):
+                    raise ValueError(f"got {done} of {length} bytes")
+            digest = _sha256_of_gzip(tmp)
+            if digest != MNIST_FILES[name]:
+                raise ValueError(f"SHA-256 of the decompressed file is {digest}, expected "
+                                 f"{MNIST_FILES[name]}")
+            os.replace(tmp, directory / (name + ".gz"))
+            return
+        except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as exc:
+            errors.append(f"{url}: {type(exc).__name__}: {exc}")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    raise DownloadError(f"could not download {name}; every mirror failed:\n  "
+                        + "\n  ".join(errors))
+
+
+def download_mnist(cache=None, *, mirrors=MIRRORS, timeout=30.0):
+    """Download the MNIST files the cache directory lacks (see cache_dir); returns it."""
+    directory = cache_dir(cache)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _missing(directory):
+        _download(name, directory, mirrors, timeout)
+    return directory
+
+
+def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirrors=None,
+               cache_dir=None, validation_size=0, timeout=30.0):
+    """MNIST as ((train_X, train_y), (test_X, test_y)), or with a validation set
+    ((train_X, train_y), (validation_X, validation_y), (test_X, test_y)).
+
+    X has shape (n, 784), one image per row, pixel values scaled to [0, 1] in dtype
+    ("float64" or "float32"); y holds the digits 0-9 as uint8. 60,000 training and 10,000 test
+    samples.
+
+    The files are looked for in path, then in $FASTGD_DATA, then in the cache directory
+    ($FASTGD_CACHE_DIR, else $XDG_CACHE_HOME/fastgd or ~/.cache/fastgd; cache_dir overrides).
+    When none has them and download is true, they are fetched into the cache from mirrors
+    (default MIRRORS, tried in order; every request times out after timeout seconds) and
+    checked before they are kept; no request is made when the files are present.
+    With verify, each file is checked against the canonical SHA-256 digest; verify=False loads
+    other data sets in MNIST's format and names, such as Fashion-MNIST.
+
+    validation_size > 0 keeps the last validation_size training images apart, as the book does
+    with 10,000 (50,000 remain for training): tune eta on them, keep the test set for the end.
+    The three parts are views of one array, no copy.
+    """
+    dtype = _float_dtype(dtype)
+    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
+            or not 0 <= validation_size < 60000:
+        raise ValueError(f"validation_size must be an integer in [0, 60000), got "
+                         f"{validation_size!r}")
+    try:
+        directory = locate_mnist(path, cache_dir)
+    except FileNotFoundError:
+        if not download:
+            raise
+        directory = download_mnist(cache_dir, mirrors=mirrors or MIRRORS, timeout=timeout)
     pairs = []
     for images, labels in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                            ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
-        X = _load(_find(directory, images), images, verify, dtype=dtype, scale=255)
-        y = _load(_find(directory, labels), labels, verify)
+        X = _load(_find(directory, images), dtype=dtype, scale=255,
+                  sha256=MNIST_FILES[images] if verify else None)
+        y = _load(_find(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{directory}: {images} of shape {X.shape} and {labels} of "
                              f"shape {y.shape} are not a matching image/label pair")
         pairs.append((X.reshape(len(X), -1), y))
-    return tuple(pairs)
+    if not validation_size:
+        return tuple(pairs)
+    (X, y), test = pairs
+    if validation_size >= len(X):
+        raise ValueError(f"validation_size={validation_size} leaves no training images of "
+                         f"{len(X)}")
+    cut = len(X) - validation_size
+    return (X[:cut], y[:cut]), (X[cut:], y[cut:]), test
+
+
+def load_book_pickle(path, *, allow_pickle=False, dtype="float64"):
+    """The book's own mnist.pkl.gz: ((train_X, train_y), (validation_X, validation_y),
+    (test_X, test_y)) with 50,000, 10,000 and 10,000 images, X scaled to [0, 1] in dtype.
+
+    The file is a Python pickle, and unpickling a file can run arbitrary code: load only a file
+    you trust, and say so with allow_pickle=True (the name NumPy uses for the same risk). It is
+    read with encoding="latin1", since it was written by Python 2. The IDX files of
+    load_mnist carry the same images without that risk.
+    """
+    if allow_pickle is not True:
+        raise ValueError("mnist.pkl.gz is a pickle, and loading a pickle can run arbitrary "
+                         "code; pass allow_pickle=True if you trust this file, or use "
+                         "load_mnist(), which reads the IDX files without pickle")
+    dtype = _float_dtype(dtype)
+    with gzip.open(path, "rb") as f:
+        parts = pickle.load(f, encoding="latin1")
+    try:
+        (train, validation, test) = parts
+        result = tuple((np.ascontiguousarray(X, dtype=dtype), np.asarray(y).astype(np.uint8))
+                       for X, y in (train, validation, test))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: not the book's (training, validation, test) tuple of "
+                         f"(images, labels) pairs ({exc})") from exc
+    for X, y in result:
+        if X.ndim != 2 or y.shape != (len(X),):
+            raise ValueError(f"{path}: images of shape {X.shape} and labels of shape {y.shape} "
+                             f"are not a matching pair")
+    return result
