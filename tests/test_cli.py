@@ -1,9 +1,15 @@
 """`python -m fastgd train` end to end, in a subprocess."""
 import os
+import re
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import fastgd
+from fastgd._png import write_png
 
 
 def run(*args, env=None):
@@ -11,21 +17,80 @@ def run(*args, env=None):
                           timeout=300, env=env)
 
 
-def test_train_runs_and_reports(mnist_dir):
-    result = run("train", "--epochs", "1", "--sizes", "784,20,10", "--seed", "0", "--dtype",
-                 "float32", "--data", str(mnist_dir))
+@pytest.fixture(scope="module")
+def model(mnist_dir, tmp_path_factory):
+    """A network trained by `fastgd train` on a slice of MNIST and saved."""
+    path = tmp_path_factory.mktemp("cli") / "model.npz"
+    result = run("train", "--epochs", "2", "--train-size", "5000", "--validation-size", "10000",
+                 "--seed", "0", "--data", str(mnist_dir), "--save", str(path))
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("Epoch 0: ") and lines[0].split(":")[1].split(",")[0].endswith(
-        " / 10000")
-    assert lines[-1].startswith("best test accuracy ")
+    return path, result.stdout
+
+
+def test_train_runs_reports_and_saves(model):
+    path, out = model
+    lines = out.splitlines()
+    assert len(lines) == 4
+    for k in range(2):
+        assert re.match(rf"Epoch {k}: \d+ / 10000, validation \d+\.\d\d%, train cost ", lines[k])
+    assert lines[2].startswith("best test accuracy ")
+    assert lines[3] == f"saved the network to {path}"
+    assert fastgd.Network.load(path).sizes == [784, 30, 10]
+
+
+def test_evaluate_prints_the_test_accuracy(model, mnist_dir, mnist):
+    path, _ = model
+    result = run("evaluate", str(path), "--data", str(mnist_dir))
+    assert result.returncode == 0, result.stderr
+    correct = fastgd.Network.load(path).evaluate(*mnist[1])
+    assert result.stdout == f"test accuracy {correct} / 10000 ({correct / 10000:.2%})\n"
+
+
+def test_predict_reads_pngs_like_the_network(model, mnist, tmp_path):
+    path, _ = model
+    test_X = mnist[1][0]
+    files = []
+    for i in range(6):
+        files.append(tmp_path / f"digit{i}.png")
+        write_png(files[-1], np.rint(test_X[i].reshape(28, 28) * 255).astype(np.uint8))
+    result = run("predict", str(path), *map(str, files))
+    assert result.returncode == 0, result.stderr
+    expected = fastgd.Network.load(path).predict(test_X[:6])
+    assert result.stdout.splitlines() == [f"{f}: {d}" for f, d in zip(files, expected)]
+
+
+def test_predict_refuses_other_sizes(model, tmp_path):
+    path, _ = model
+    image = tmp_path / "big.png"
+    write_png(image, np.zeros((32, 30), dtype=np.uint8))
+    result = run("predict", str(path), str(image))
+    assert result.returncode == 2
+    assert "the image is 30x32" in result.stderr and "resize it to 28x28" in result.stderr
+    assert "Traceback" not in result.stderr
+    text = tmp_path / "not.png"
+    text.write_text("hello")
+    result = run("predict", str(path), str(text))
+    assert result.returncode == 2 and "not a PNG file" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+def test_help(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0 and "usage: fastgd" in result.stdout
+
+
+def test_console_script_is_installed():
+    script = shutil.which("fastgd", path=os.path.dirname(sys.executable))
+    assert script is not None
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "train" in result.stdout
 
 
 def test_missing_data_is_a_message_not_a_traceback(tmp_path):
     # Nowhere to find MNIST: not in --data, no $FASTGD_DATA, an empty cache.
     env = {k: v for k, v in os.environ.items() if k != "FASTGD_DATA"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    result = run("train", "--epochs", "1", "--data", str(tmp_path), env=env)
+    result = run("train", "--epochs", "1", "--data", str(tmp_path), "--no-download", env=env)
     assert result.returncode == 2
     assert "MNIST not found" in result.stderr and str(tmp_path) in result.stderr
     assert "Traceback" not in result.stderr
@@ -33,6 +98,7 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--sizes", "784,x,10"], "sizes must be integers"),
+    (["evaluate", "/no/such/model.npz"], "No such file"),
     (["train", "--mini-batch-size", "0"], "mini_batch_size must be at least 1"),
     (["train", "--eta", "-1"], "eta must be"),
     (["frobnicate"], "invalid choice"),

@@ -1,4 +1,12 @@
-"""Command line: `python -m fastgd train` runs the book's reference experiment on MNIST."""
+"""The fastgd command: train, evaluate and predict on MNIST from a shell.
+
+    fastgd train                      the book's experiment: sizes 784,30,10; m=10; eta=3.0; 30 epochs
+    fastgd evaluate MODEL             test accuracy of a saved network
+    fastgd predict MODEL IMAGE...     the digit in each 28x28 greyscale PNG
+
+(`python -m fastgd ...` is the same.) Exit status 0 on success, 2 for a usage error or bad
+input, 130 when interrupted; errors go to stderr without a traceback.
+"""
 import argparse
 import sys
 
@@ -13,23 +21,61 @@ def _sizes(text):
                                          f"784,30,10; got {text!r}") from None
 
 
+def _data_options(parser):
+    parser.add_argument("--data", default=None,
+                        help="directory of the MNIST files (else $FASTGD_DATA, then the cache)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="never download MNIST; fail if the files are not found")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m fastgd",
-                                     description="Train the sigmoid network of the book on MNIST.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train on MNIST and report test accuracy per epoch",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog="fastgd", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+
+    train = commands.add_parser("train", formatter_class=defaults,
+                                help="train on MNIST, one line per epoch",
+                                description="Train the sigmoid network on MNIST with mini-batch "
+                                            "SGD; the defaults are the book's experiment.")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10],
                        help="neurons per layer, comma-separated")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--mini-batch-size", "-m", type=int, default=10)
     train.add_argument("--eta", type=float, default=3.0, help="learning rate")
-    train.add_argument("--reduction", choices=["mean", "sum"], default="mean")
+    train.add_argument("--reduction", choices=["mean", "sum"], default="mean",
+                       help="update by eta/m or eta times the sum of the mini-batch's gradients")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     train.add_argument("--seed", type=int, default=None)
-    train.add_argument("--data", default=None,
-                       help="directory of the MNIST files (else $FASTGD_DATA, then the cache)")
+    train.add_argument("--validation-size", type=int, default=0,
+                       help="keep the last N training images for validation (the book: 10000)")
+    train.add_argument("--train-size", type=int, default=None,
+                       help="train on the first N training images only")
+    train.add_argument("--threads", type=int, default=None, help="threads (default: 2)")
+    train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                       help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal")
+    train.add_argument("--save", metavar="FILE", default=None,
+                       help="save the trained network to FILE (.npz)")
+    _data_options(train)
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network",
+                                   description="Print the accuracy of a saved network on the "
+                                               "10,000 MNIST test images.")
+    evaluate.add_argument("model", help="a network saved with fastgd train --save")
+    _data_options(evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="classify 28x28 greyscale PNG images",
+        description="Print the digit a saved network sees in each image. Images must be 28x28 "
+                    "greyscale PNGs with the digit light on a dark background, as in MNIST "
+                    "(colour is converted to grey; other sizes are refused).")
+    predict.add_argument("model", help="a network saved with fastgd train --save")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG files")
     return parser
+
+
+def _load_data(args, **kwargs):
+    import fastgd
+    return fastgd.load_mnist(args.data, download=not args.no_download, **kwargs)
 
 
 def train(args):
@@ -38,25 +84,66 @@ def train(args):
     # The network and trainer check their arguments before the data is read.
     net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype)
     trainer = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
-                             epochs=args.epochs, seed=args.seed, reduction=args.reduction)
-    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(args.data, dtype=args.dtype)
-    history = trainer.fit(train_X, train_y, test_data=(test_X, test_y))
+                             epochs=args.epochs, seed=args.seed, reduction=args.reduction,
+                             verbose=args.verbose, n_threads=args.threads)
+    parts = _load_data(args, dtype=args.dtype, validation_size=args.validation_size)
+    (train_X, train_y), test = parts[0], parts[-1]
+    validation = parts[1] if len(parts) == 3 else None
+    if args.train_size is not None:
+        if not 1 <= args.train_size <= len(train_X):
+            raise ValueError(f"--train-size must be between 1 and {len(train_X)}, got "
+                             f"{args.train_size}")
+        train_X, train_y = train_X[:args.train_size], train_y[:args.train_size]
+    history = trainer.fit(train_X, train_y, test_data=test, validation_data=validation)
+    if args.save:
+        net.save(args.save)
     if history.test_accuracy:
         print(f"best test accuracy {history.best_test_accuracy:.2%}, final "
               f"{history.test_accuracy[-1]:.2%}, {np.mean(history.seconds):.3f} s per epoch")
+    if args.save:
+        print(f"saved the network to {args.save}")
+    return 130 if history.interrupted else 0
+
+
+def evaluate(args):
+    import fastgd
+    net = fastgd.Network.load(args.model)
+    _, (test_X, test_y) = _load_data(args, dtype=net.dtype)
+    correct = net.evaluate(test_X, test_y)
+    print(f"test accuracy {correct} / {len(test_y)} ({correct / len(test_y):.2%})")
+    return 0
+
+
+def predict(args):
+    import fastgd
+    from ._png import read_png
+    net = fastgd.Network.load(args.model)
+    if net.sizes[0] != 784:
+        raise ValueError(f"{args.model} takes {net.sizes[0]} inputs, not the 784 pixels of a "
+                         f"28x28 image")
+    images = []
+    for path in args.images:
+        image = read_png(path)
+        if image.shape != (28, 28):
+            raise ValueError(f"{path}: the image is {image.shape[1]}x{image.shape[0]}; the "
+                             f"network reads 28x28 greyscale images, the digit light on dark as "
+                             f"in MNIST: resize it to 28x28 first")
+        images.append(image.reshape(-1) / 255.0)
+    for path, digit in zip(args.images, net.predict(np.array(images))):
+        print(f"{path}: {digit}")
+    return 0
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        train(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+        return {"train": train, "evaluate": evaluate, "predict": predict}[args.command](args)
+    except (ValueError, TypeError, OSError) as exc:
         print(f"fastgd: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fastgd: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

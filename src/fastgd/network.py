@@ -8,6 +8,7 @@ a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 import numpy as np
 
 from . import _core
+from ._io import atomic_write, read_npz
 from ._validation import (check_dtype, check_inputs, check_int, check_targets, default_threads,
                           labels_from, nonfinite_error)
 
@@ -55,6 +56,58 @@ class Network:
 
     def __repr__(self):
         return f"Network({self.sizes}, dtype={self.dtype.name!r})"
+
+    def save(self, path):
+        """Save sizes, dtype, weights and biases to path as .npz (no pickle), atomically: a
+        failure leaves any earlier file at path intact. Network.load reads it back."""
+        self.check_parameters()
+        arrays = self._arrays()
+        atomic_write(path, lambda f: np.savez(f, **arrays))
+
+    @classmethod
+    def load(cls, path):
+        """A Network saved with save() (or a checkpoint of Trainer). Read without pickle; a
+        truncated, foreign or inconsistent file raises ValueError naming it."""
+        return cls._from_arrays(read_npz(path), str(path))
+
+    def _arrays(self):
+        arrays = {"format": np.array(FORMAT), "version": np.array(FORMAT_VERSION),
+                  "sizes": np.array(self.sizes, dtype=np.int64),
+                  "dtype": np.array(self.dtype.name)}
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            arrays[f"weights_{l}"] = w
+            arrays[f"biases_{l}"] = b
+        return arrays
+
+    @classmethod
+    def _from_arrays(cls, arrays, source):
+        try:
+            if str(arrays["format"]) != FORMAT:
+                raise ValueError(f"format {str(arrays['format'])!r}")
+            version = int(arrays["version"])
+            if version > FORMAT_VERSION:
+                raise ValueError(f"format version {version}, newer than this fastgd reads "
+                                 f"({FORMAT_VERSION}); upgrade fastgd")
+            sizes = [int(s) for s in arrays["sizes"]]
+            net = cls.__new__(cls)
+            net.sizes = [check_int(s, "sizes", 1) for s in sizes]
+            if len(sizes) < 2:
+                raise ValueError(f"sizes {sizes}")
+            net.dtype = check_dtype(str(arrays["dtype"]))
+            net.weights, net.biases = [], []
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                w, b = arrays[f"weights_{l}"], arrays[f"biases_{l}"]
+                if w.shape != (n_out, n_in) or b.shape != (n_out,) or w.dtype != net.dtype \
+                        or b.dtype != net.dtype:
+                    raise ValueError(f"layer {l} holds arrays of shapes {w.shape}, {b.shape} "
+                                     f"and dtypes {w.dtype}, {b.dtype}")
+                net.weights.append(np.ascontiguousarray(w))
+                net.biases.append(np.ascontiguousarray(b))
+        except KeyError as exc:
+            raise ValueError(f"{source} is not a saved fastgd network: no {exc} in it") from None
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{source} is not a valid saved fastgd network: {exc}") from None
+        return net
 
     def check_parameters(self):
         """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
@@ -119,6 +172,10 @@ class Network:
         X, _ = check_inputs(X, self.sizes[0], self.dtype)
         Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
         return quadratic_cost(self._forward(X), Y)
+
+
+FORMAT = "fastgd-network"
+FORMAT_VERSION = 1
 
 
 def quadratic_cost(A, Y):
