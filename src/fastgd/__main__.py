@@ -3,6 +3,7 @@
     fastgd train                      the book's experiment: sizes 784,30,10; m=10; eta=3.0; 30 epochs
     fastgd evaluate MODEL             test accuracy of a saved network
     fastgd predict MODEL IMAGE...     the digit in each 28x28 greyscale PNG
+    fastgd valley                     gradient descent on a 2-variable bowl, drawn (no data needed)
 
 (`python -m fastgd ...` is the same.) Exit status 0 on success, 2 for a usage error or bad
 input, 130 when interrupted; errors go to stderr without a traceback.
@@ -70,7 +71,30 @@ def build_parser():
                     "(colour is converted to grey; other sizes are refused).")
     predict.add_argument("model", help="a network saved with fastgd train --save")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG files")
+
+    from .functions import FUNCTIONS
+    valley = commands.add_parser(
+        "valley", formatter_class=defaults, help="draw gradient descent rolling down a valley",
+        description="Run v -> v - eta * grad C(v) on a built-in function of two variables and "
+                    "draw the path on its contour map, beside the cost against the step. "
+                    "Functions: " + "; ".join(f"{f.name}: {f.description}"
+                                              for f in FUNCTIONS.values()))
+    valley.add_argument("--function", choices=sorted(FUNCTIONS), default="bowl")
+    valley.add_argument("--eta", type=float, default=None,
+                        help="learning rate (default: one that suits the function)")
+    valley.add_argument("--steps", type=int, default=50)
+    valley.add_argument("--start", type=_point, default=None, help="starting point v1,v2")
+    valley.add_argument("--out", default="valley.png", help="the PNG to write")
     return parser
+
+
+def _point(text):
+    try:
+        v1, v2 = (float(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a point is two numbers such as 1.5,-0.5; got "
+                                         f"{text!r}") from None
+    return (v1, v2)
 
 
 def _load_data(args, **kwargs):
@@ -134,11 +158,34 @@ def predict(args):
     return 0
 
 
+def valley(args):
+    import warnings
+
+    import fastgd
+    from .functions import get
+    function = get(args.function)
+    eta = args.eta if args.eta is not None else function.eta
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", fastgd.DescentWarning)
+        result = fastgd.minimize(function.cost, function.grad, args.start or function.start,
+                                 eta=eta, steps=args.steps)
+    for warning in caught[:1]:
+        print(f"fastgd: warning: {warning.message}", file=sys.stderr)
+    fastgd.plot_descent(result, function.cost, args.out, window=function.window,
+                        title=f"{function.name}, eta = {eta}")
+    x = ", ".join(f"{c:.6g}" for c in result.x)
+    print(f"{function.name}: {result.steps} steps of eta = {eta} from {result.path[0].tolist()} "
+          f"to ({x}), cost {result.cost:.6g} (minimum {function.cost(np.array(function.minimum)):.6g}"
+          f" at {function.minimum}); picture in {args.out}")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley}
     try:
-        return {"train": train, "evaluate": evaluate, "predict": predict}[args.command](args)
-    except (ValueError, TypeError, OSError) as exc:
+        return commands[args.command](args)
+    except (ValueError, TypeError, OSError, ImportError, FloatingPointError) as exc:
         print(f"fastgd: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

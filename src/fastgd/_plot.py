@@ -33,3 +33,46 @@ def plot_history(history, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_descent(result, C, path, *, window=None, title=None):
+    """The descent of a 1- or 2-variable cost as a PNG: the curve or the contour map with the
+    path of the ball drawn on it, beside the cost against the step."""
+    import numpy as np
+    plt = pyplot()
+    points = np.asarray(result.path, dtype=float)
+    points = points.reshape(len(points), -1)
+    if points.shape[1] not in (1, 2):
+        raise ValueError(f"only 1- and 2-variable descents can be drawn, this one has "
+                         f"{points.shape[1]} variables")
+    fig, (space, curve) = plt.subplots(1, 2, figsize=(11, 4.5))
+    if points.shape[1] == 1:
+        lo, hi = window[:2] if window else (points.min() - 1, points.max() + 1)
+        xs = np.linspace(lo, hi, 400)
+        space.plot(xs, [C(np.array([x])) for x in xs], color="0.3")
+        space.plot(points[:, 0], result.costs, "o-", color="tab:red", markersize=3)
+        space.set(xlabel="v", ylabel="C(v)")
+    else:
+        if window is None:
+            pad = 0.5 + 0.1 * np.ptp(points, axis=0)
+            lo, hi = points.min(axis=0) - pad, points.max(axis=0) + pad
+            window = (lo[0], hi[0], lo[1], hi[1])
+        xs = np.linspace(window[0], window[1], 200)
+        ys = np.linspace(window[2], window[3], 200)
+        grid = np.array([[C(np.array([x, y])) for x in xs] for y in ys])
+        levels = np.quantile(grid, np.linspace(0, 1, 25) ** 2)
+        space.contourf(xs, ys, grid, levels=np.unique(levels), cmap="viridis", alpha=0.8)
+        space.contour(xs, ys, grid, levels=np.unique(levels), colors="k", linewidths=0.3)
+        space.plot(points[:, 0], points[:, 1], "o-", color="tab:red", markersize=3, linewidth=1)
+        space.plot(*points[0], "s", color="white", markeredgecolor="k", label="start")
+        space.plot(*points[-1], "*", color="yellow", markeredgecolor="k", markersize=12,
+                   label="end")
+        space.set(xlabel="v1", ylabel="v2", xlim=window[:2], ylim=window[2:])
+        space.legend(loc="upper right")
+    space.set_title(title or "the ball rolling down")
+    curve.semilogy(np.arange(len(result.costs)), np.maximum(result.costs, 1e-300), ".-")
+    curve.set(xlabel="step", ylabel="C", title="cost against step")
+    curve.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
