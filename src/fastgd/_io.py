@@ -27,15 +27,37 @@ def atomic_write(path, write):
         raise
 
 
-def read_npz(path):
-    """The arrays of an .npz file as a dict, read with allow_pickle=False.
+def _check_members(path):
+    """Read every array header of the archive first: an object dtype (which needs pickle) or a
+    declared shape the member's bytes cannot hold is refused before any array is allocated."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                header = f.tell()
+            if dtype.hasobject:
+                raise ValueError(f"{info.filename} holds Python objects, which only pickle can "
+                                 f"load, and fastgd files never use pickle")
+            declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if declared != info.file_size - header:
+                raise ValueError(f"{info.filename} declares shape {shape} of {dtype} "
+                                 f"({declared} bytes) but holds {info.file_size - header} bytes")
 
-    A missing file raises FileNotFoundError; a truncated or foreign one ValueError naming it.
+
+def read_npz(path):
+    """The arrays of an .npz file as a dict, read with allow_pickle=False after checking every
+    member's header against its size.
+
+    A missing file raises FileNotFoundError; a truncated, crafted or foreign one ValueError
+    naming it.
     """
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive")
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise

@@ -5,6 +5,8 @@ A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] ha
 (n_{l+1},). A batch of inputs X has one sample per row; its output is
 a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 """
+import threading
+
 import numpy as np
 
 from . import _core
@@ -43,6 +45,7 @@ class Network:
             raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
         self.sizes = [check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(sizes)]
         self.dtype = check_dtype(dtype)
+        self._training = threading.Lock()
         rng = np.random.default_rng(seed)
         # Drawn in float64 and rounded, so both dtypes start from the same network.
         self.biases = [rng.standard_normal(n).astype(self.dtype) for n in self.sizes[1:]]
@@ -90,6 +93,7 @@ class Network:
                                  f"({FORMAT_VERSION}); upgrade fastgd")
             sizes = [int(s) for s in arrays["sizes"]]
             net = cls.__new__(cls)
+            net._training = threading.Lock()
             net.sizes = [check_int(s, "sizes", 1) for s in sizes]
             if len(sizes) < 2:
                 raise ValueError(f"sizes {sizes}")

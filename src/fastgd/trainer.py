@@ -36,7 +36,8 @@ class History:
     validation_* and test_* the same on the validation and test data given to fit; test_correct
     the number of test samples classified correctly; seconds the time of the epoch's training
     (shuffling and the core, not the evaluations). interrupted is True when Ctrl-C stopped fit;
-    stopped_early when a callback did.
+    stopped_early when a callback did; diverged when the weights overflowed (with
+    on_nonfinite="warn").
     """
     epoch: list = field(default_factory=list)
     train_cost: list = field(default_factory=list)
@@ -49,6 +50,7 @@ class History:
     seconds: list = field(default_factory=list)
     interrupted: bool = False
     stopped_early: bool = False
+    diverged: bool = False
 
     def record(self, logs):
         """Append one epoch's figures; epoch goes last, so drop_incomplete can undo a partial
@@ -123,11 +125,17 @@ class Trainer:
     checkpoint_every, checkpoint_path :
         Save a checkpoint (network, shuffling state, history) to checkpoint_path every
         checkpoint_every epochs; fit(..., resume=checkpoint_path) continues from it.
+    on_nonfinite : "raise", "warn" or "ignore"
+        When an update makes a weight or bias infinite or NaN (eta far too large), fit stops
+        with the network as it was before that mini-batch, and raises FloatingPointError naming
+        the epoch and mini-batch ("raise", the default) or warns and returns ("warn",
+        history.diverged). The check runs after every chunk of mini-batches, a pass over the
+        weights. "ignore" trains on regardless.
     """
 
     def __init__(self, network, *, eta, mini_batch_size, epochs, seed=None, shuffle=True,
                  reduction="mean", verbose=1, n_threads=None, train_accuracy=False,
-                 checkpoint_every=None, checkpoint_path=None):
+                 checkpoint_every=None, checkpoint_path=None, on_nonfinite="raise"):
         self.network = network
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -140,6 +148,7 @@ class Trainer:
         self.train_accuracy = train_accuracy
         self.checkpoint_every = checkpoint_every
         self.checkpoint_path = checkpoint_path
+        self.on_nonfinite = on_nonfinite
         self.stop_training = False
         self._check_params()
 
@@ -152,6 +161,9 @@ class Trainer:
         check_int(self.epochs, "epochs", 0)
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
+        if self.on_nonfinite not in ("raise", "warn", "ignore"):
+            raise ValueError(f"on_nonfinite must be 'raise', 'warn' or 'ignore', got "
+                             f"{self.on_nonfinite!r}")
         for name in ("shuffle", "train_accuracy"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -216,6 +228,15 @@ class Trainer:
                           f"epoch is one mini-batch of all {n}", stacklevel=2)
             m = n
 
+        if not net._training.acquire(blocking=False):
+            raise RuntimeError("this network is being trained by another fit (in another "
+                               "thread); train a copy, or wait for that fit to return")
+        try:
+            return self._fit(net, X, Y, train_labels, evaluations, callbacks, m, n, resume)
+        finally:
+            net._training.release()
+
+    def _fit(self, net, X, Y, train_labels, evaluations, callbacks, m, n, resume):
         rng = np.random.default_rng(self.seed)
         history = History()
         first_epoch = 0
@@ -239,6 +260,13 @@ class Trainer:
                         callback(epoch, logs, self)
                     if self.checkpoint_every and (epoch + 1) % self.checkpoint_every == 0:
                         self.save_checkpoint(self.checkpoint_path, rng, epoch + 1, history)
+                except _Diverged as diverged:
+                    history.drop_incomplete()
+                    if self.on_nonfinite == "raise":
+                        raise FloatingPointError(str(diverged)) from None
+                    warnings.warn(str(diverged), RuntimeWarning, stacklevel=2)
+                    history.diverged = True
+                    break
                 except KeyboardInterrupt:
                     # Between two chunks of the core: the weights hold every completed update.
                     history.interrupted = True
@@ -265,16 +293,39 @@ class Trainer:
         # Chunks end on mini-batch boundaries, so they train exactly the epoch one call would.
         chunk = max(1, CHUNK_SAMPLES // m) * m
         bar = _progress_bar(epoch, (n + m - 1) // m) if self.verbose >= 2 else None
+        check = self.on_nonfinite != "ignore"
         try:
             for first in range(0, n, chunk):
-                _core.train_epoch(net.weights, net.biases, X, Y, order[first:first + chunk], m,
-                                  float(self.eta), self.reduction == "mean", n_threads)
+                part = order[first:first + chunk]
+                before = _snapshot(net) if check else None
+                self._core(X, Y, part, m, n_threads)
+                if check and not _finite(net):
+                    self._locate_divergence(before, X, Y, part, m, n_threads, epoch, first // m)
                 if bar is not None:
-                    bar.update((min(first + chunk, n) - first + m - 1) // m)
+                    bar.update((len(part) + m - 1) // m)
         finally:
             if bar is not None:
                 bar.close()
         return time.perf_counter() - start
+
+    def _core(self, X, Y, order, m, n_threads):
+        net = self.network
+        _core.train_epoch(net.weights, net.biases, X, Y, order, m, float(self.eta),
+                          self.reduction == "mean", n_threads)
+
+    def _locate_divergence(self, before, X, Y, part, m, n_threads, epoch, first_batch):
+        """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
+        stop before the mini-batch that overflows, and report it. (The replay gives the same
+        bits: the core is deterministic.)"""
+        net = self.network
+        _restore(net, before)
+        for k, start in enumerate(range(0, len(part), m)):
+            kept = _snapshot(net)
+            self._core(X, Y, part[start:start + m], m, n_threads)
+            if not _finite(net):
+                _restore(net, kept)
+                raise _Diverged(epoch, first_batch + k, self.eta)
+        raise AssertionError("a chunk diverged but none of its mini-batches did")
 
     def _measure(self, X, Y, train_labels, evaluations, n_threads, epoch, seconds):
         """Evaluate after an epoch; returns its logs and its report line."""
@@ -339,6 +390,26 @@ class Trainer:
             mine_arr[...] = saved
         rng.bit_generator.state = state["rng"]
         return epochs_done, History.from_dict(state["history"])
+
+
+class _Diverged(Exception):
+    def __init__(self, epoch, batch, eta):
+        super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
+                         f"weights or biases infinite or NaN (eta={eta} is too large); the "
+                         f"network keeps the weights from before that mini-batch")
+
+
+def _snapshot(net):
+    return [a.copy() for a in net.weights + net.biases]
+
+
+def _restore(net, snapshot):
+    for current, saved in zip(net.weights + net.biases, snapshot):
+        current[...] = saved
+
+
+def _finite(net):
+    return all(np.isfinite(a).all() for a in net.weights + net.biases)
 
 
 def _progress_bar(epoch, total):

@@ -1,0 +1,309 @@
+"""Trust: random networks and inputs against the reference, divergence, threads, interrupts,
+faults and untrusted files."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from threadpoolctl import threadpool_limits
+
+import fastgd
+from fastgd import _core
+from fastgd import reference as ref
+
+from conftest import copy_params, make_data
+
+LAYOUTS = ["C", "Fortran", "strided", "read-only", "int", "bool", "list"]
+
+
+def arrange(X, layout):
+    """X (float64 in [0, 1)) in one of the layouts a user may pass."""
+    if layout == "Fortran":
+        return np.asfortranarray(X)
+    if layout == "strided":
+        wide = np.zeros((X.shape[0], 2 * X.shape[1]))
+        wide[:, ::2] = X
+        return wide[:, ::2]
+    if layout == "read-only":
+        X = X.copy()
+        X.flags.writeable = False
+        return X
+    if layout == "int":
+        return (X * 3).astype(np.int32)
+    if layout == "bool":
+        return X > 0.5
+    if layout == "list":
+        return X.tolist()
+    return X
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_random_networks_and_inputs_agree_with_the_reference(data):
+    """Any sizes (1-4 layers of weights, 1-64 units), mini-batch sizes from 1 past n, both
+    dtypes, reductions, thread counts and every input layout: fit gives the reference's weights
+    (to rounding), and the caller's arrays are untouched."""
+    n_layers = data.draw(st.integers(1, 4), label="weight layers")
+    sizes = [data.draw(st.integers(1, 64), label="units") for _ in range(n_layers + 1)]
+    dtype = data.draw(st.sampled_from(["float64", "float32"]), label="dtype")
+    n = data.draw(st.integers(1, 60), label="n")
+    m = data.draw(st.integers(1, n + 5), label="mini_batch_size")
+    layout = data.draw(st.sampled_from(LAYOUTS), label="layout")
+    reduction = data.draw(st.sampled_from(["mean", "sum"]), label="reduction")
+    n_threads = data.draw(st.integers(1, 3), label="n_threads")
+    epochs = data.draw(st.integers(1, 2), label="epochs")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+
+    rng = np.random.default_rng(seed)
+    X = arrange(rng.random((n, sizes[0])), layout)
+    labels = rng.integers(0, sizes[-1], n)
+    X_before = np.array(X, copy=True)
+    eta = 0.5 if reduction == "mean" else 0.5 / m
+    net = fastgd.Network(sizes, seed=seed, dtype=dtype)
+    W, B = copy_params(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # m > n is clipped, with a warning
+        fastgd.Trainer(net, eta=eta, mini_batch_size=m, epochs=epochs, seed=seed, verbose=0,
+                       reduction=reduction, n_threads=n_threads).fit(X, labels)
+
+    Xr = np.asarray(np.array(X_before), dtype=dtype)
+    Y = np.eye(sizes[-1], dtype=dtype)[labels]
+    order_rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        ref.train_epoch(W, B, Xr, Y, order_rng.permutation(n), min(m, n), eta, reduction)
+    atol = 1e-9 if dtype == "float64" else 1e-4
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_allclose(got, want, rtol=0, atol=atol)
+    np.testing.assert_array_equal(np.array(X), X_before)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_random_bad_inputs_get_clear_errors_and_change_nothing(data):
+    sizes = [data.draw(st.integers(1, 16)) for _ in range(data.draw(st.integers(2, 4)))]
+    n = data.draw(st.integers(1, 20))
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    X = rng.random((n, sizes[0]))
+    labels = rng.integers(0, sizes[-1], n)
+    fault = data.draw(st.sampled_from(["nan", "inf", "width", "label", "rows", "dtype",
+                                       "ndim", "empty"]))
+    if fault in ("nan", "inf"):
+        X[data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, sizes[0] - 1))] = \
+            np.nan if fault == "nan" else -np.inf
+    elif fault == "width":
+        X = rng.random((n, sizes[0] + data.draw(st.integers(1, 3))))
+    elif fault == "label":
+        labels[data.draw(st.integers(0, n - 1))] = sizes[-1] + data.draw(st.integers(0, 5))
+    elif fault == "rows":
+        labels = labels[:-1]
+    elif fault == "dtype":
+        X = X.astype(complex)
+    elif fault == "ndim":
+        X = X[None]
+    else:
+        X, labels = X[:0], labels[:0]
+    net = fastgd.Network(sizes, seed=0)
+    W, B = copy_params(net)
+    with pytest.raises((ValueError, TypeError)) as info:
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=3, epochs=1, verbose=0).fit(X, labels)
+    assert "X" in str(info.value) or "y" in str(info.value)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---- divergence -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype, eta", [("float64", 1.7e308), ("float32", 3.3e38)])
+def test_divergence_names_the_mini_batch_and_keeps_the_last_finite_weights(dtype, eta):
+    """Mini-batches 0-2 hold zero inputs and targets equal to the network's outputs, so their
+    updates are exactly zero; mini-batch 3 (inputs 1, targets opposite to the outputs) makes
+    the sum of 32 gradients times eta overflow."""
+    sizes = [4, 6, 3]
+    net = fastgd.Network(sizes, seed=0, dtype=dtype)
+    X = np.zeros((160, 4), dtype)
+    X[96:] = 1
+    Y = np.repeat(net.feedforward(np.zeros((1, 4), dtype)), 160, axis=0)
+    Y[96:] = 1 - np.round(Y[96:])
+    W, B = copy_params(net)
+    trainer = fastgd.Trainer(net, eta=eta, mini_batch_size=32, epochs=3, shuffle=False,
+                             reduction="sum", verbose=0)
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch 0, mini-batch 3: .* "
+                                                 r"keeps the weights from before"):
+        trainer.fit(X, Y)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+    trainer.on_nonfinite = "warn"
+    with pytest.warns(RuntimeWarning, match="mini-batch 3"):
+        history = trainer.fit(X, Y)
+    assert history.diverged and history.epoch == []
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+    trainer.on_nonfinite = "ignore"
+    trainer.fit(X, Y)
+    assert not all(np.isfinite(a).all() for a in net.weights + net.biases)
+
+
+# ---- threads ----------------------------------------------------------------------------------
+
+def test_the_core_releases_the_gil():
+    """While a long epoch runs in another thread, this thread keeps running Python."""
+    X, labels, _ = make_data(30000, [784, 30, 10], seed=2)
+    net = fastgd.Network([784, 30, 10], seed=0)
+    trainer = fastgd.Trainer(net, eta=1.0, mini_batch_size=1, epochs=1, verbose=0, n_threads=1)
+    trainer_X, trainer_y = np.ascontiguousarray(X), labels
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (trainer.fit(trainer_X, trainer_y), done.set()))
+    counts = 0
+    worker.start()
+    while not done.is_set():
+        counts += 1
+        time.sleep(0)
+    worker.join()
+    # With the GIL held through the core, this loop would stall for whole chunks (15,000
+    # samples, tens of milliseconds each) and count a handful of times.
+    assert counts > 1000
+
+
+def test_the_same_network_in_two_fits_at_once_is_an_error():
+    X, labels, _ = make_data(30000, [100, 30, 10], seed=3)
+    net = fastgd.Network([100, 30, 10], seed=0)
+    started = threading.Event()
+
+    def slow(epoch, logs, trainer):
+        started.set()
+        time.sleep(0.5)
+
+    worker = threading.Thread(target=lambda: fastgd.Trainer(
+        net, eta=1.0, mini_batch_size=10, epochs=1, verbose=0).fit(X, labels, callbacks=[slow]))
+    worker.start()
+    started.wait(30)
+    with pytest.raises(RuntimeError, match="being trained by another fit"):
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=1, verbose=0).fit(X, labels)
+    worker.join()
+    assert all(np.isfinite(a).all() for a in net.weights + net.biases)
+
+
+def test_blas_path_agrees_across_blas_thread_counts():
+    """Mini-batches over 32 rows go through OpenBLAS; its thread count may change the last bits,
+    within the README's stated 1e-12 (float64) after an epoch."""
+    X, labels, Y = make_data(2000, [300, 200, 10], seed=4)
+    order = np.random.default_rng(0).permutation(2000)
+    results = []
+    for threads in (1, 2):
+        net = fastgd.Network([300, 200, 10], seed=0)
+        with threadpool_limits(threads, user_api="blas"):
+            _core.train_epoch(net.weights, net.biases, X, Y, order, 100, 1.0, True)
+        results.append(net.weights + net.biases)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+# ---- interrupts and faults -------------------------------------------------------------------
+
+SIGINT_RUN = """
+import sys, numpy as np, fastgd
+rng = np.random.default_rng(0)
+X, y = rng.random((20000, 300)), rng.integers(0, 10, 20000)
+net = fastgd.Network([300, 30, 10], seed=0)
+print("training", flush=True)
+history = fastgd.Trainer(net, eta=1.0, mini_batch_size=1, epochs=10000, verbose=0).fit(X, y)
+finite = all(np.isfinite(a).all() for a in net.weights + net.biases)
+print("interrupted", history.interrupted, "finite", finite, "epochs", len(history.epoch))
+"""
+
+
+def test_sigint_in_a_real_process_returns_within_a_fraction_of_a_second():
+    process = subprocess.Popen([sys.executable, "-c", SIGINT_RUN], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "training\n"
+    time.sleep(1.0)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    latency = time.perf_counter() - sent
+    assert process.returncode == 0, err
+    assert out.startswith("interrupted True finite True"), out
+    assert latency < 2.0  # a chunk of 15,000 online steps takes a fraction of a second
+
+
+def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatch, mnist_dir):
+    from test_datasets import Mirrors
+    import fastgd.datasets as datasets
+    server = Mirrors(mnist_dir)
+    cache = tmp_path / "cache"
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(datasets.os, "replace", full_disk)
+    monkeypatch.delenv("FASTGD_DATA", raising=False)
+    try:
+        with pytest.raises(datasets.DownloadError, match="No space left on device"):
+            fastgd.load_mnist(cache_dir=cache, mirrors=[server.url("good")])
+    finally:
+        server.close()
+    monkeypatch.setattr(datasets.os, "replace", real_replace)
+    assert os.listdir(cache) == []
+
+
+# ---- untrusted files --------------------------------------------------------------------------
+
+def crafted_npz(path, **members):
+    """An .npz whose members are raw .npy byte strings."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name + ".npy", data)
+
+
+def npy_header(shape, descr="<f8"):
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    import io
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def test_a_crafted_npz_with_huge_dimensions_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "evil.npz"
+    crafted_npz(path, weights_0=npy_header((2**40, 2**20)) + b"\0" * 64)
+    with pytest.raises(ValueError, match=r"declares shape \(1099511627776, 1048576\)"):
+        fastgd.Network.load(path)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(sizes=np.array([3, -2])), "must be at least 1"),
+    (dict(sizes=np.array([3])), "sizes"),
+    (dict(weights_0=np.zeros((2, 3), dtype=np.int64)), "dtypes int64"),
+    (dict(weights_0=np.zeros((3, 2))), r"shapes \(3, 2\)"),
+    (dict(dtype=np.array("complex128")), "dtype must be"),
+    (dict(version=np.array(99)), "format version 99, newer"),
+])
+def test_a_crafted_network_file_is_refused(tmp_path, change, match):
+    arrays = fastgd.Network([3, 2], seed=0)._arrays()
+    arrays.update(change)
+    path = tmp_path / "crafted.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=match):
+        fastgd.Network.load(path)
+
+
+def test_nothing_loads_pickle_unless_asked(tmp_path):
+    import pickle
+    path = tmp_path / "mnist.pkl.gz"
+    import gzip
+    with gzip.open(path, "wb") as f:
+        pickle.dump(((np.zeros((1, 784)), np.zeros(1)),) * 3, f)
+    with pytest.raises(ValueError, match="allow_pickle=True"):
+        fastgd.load_book_pickle(path)
+    with pytest.raises(ValueError):
+        fastgd.Network.load(path)
