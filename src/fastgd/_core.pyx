@@ -650,10 +650,11 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     if n_threads < 1:
         raise ValueError(f"n_threads must be at least 1, got {n_threads}")
     pointers = _Buffers(4 * (n_layers + 1), sizeof(void *))
-    sizes = <int *>malloc((n_layers + 1) * sizeof(int) + n_layers * sizeof(Py_ssize_t))
-    if sizes == NULL:
+    # pads first: the ints of sizes after them keep every Py_ssize_t 8-byte aligned.
+    pads = <Py_ssize_t *>malloc(n_layers * sizeof(Py_ssize_t) + (n_layers + 1) * sizeof(int))
+    if pads == NULL:
         raise MemoryError()
-    pads = <Py_ssize_t *>(sizes + n_layers + 1)
+    sizes = <int *>(pads + n_layers)
     try:
         W = <floating **>pointers.data
         b = W + n_layers
@@ -739,7 +740,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
         with nogil, parallel(num_threads=n_blocks):
             small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
     finally:
-        free(sizes)
+        free(pads)
 
 
 def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
@@ -880,10 +881,11 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
         return -1
     n_threads = min(n_threads, MAX_THREADS, (n + FORWARD_CHUNK - 1) // FORWARD_CHUNK)
     pointers = _Buffers(5 * (n_layers + 1), sizeof(void *))
-    sizes = <int *>malloc((n_layers + 1) * sizeof(int) + n_layers * sizeof(Py_ssize_t))
-    if sizes == NULL:
+    # pads first: the ints of sizes after them keep every Py_ssize_t 8-byte aligned.
+    pads = <Py_ssize_t *>malloc(n_layers * sizeof(Py_ssize_t) + (n_layers + 1) * sizeof(int))
+    if pads == NULL:
         raise MemoryError()
-    pads = <Py_ssize_t *>(sizes + n_layers + 1)
+    sizes = <int *>(pads + n_layers)
     try:
         W = <floating **>pointers.data
         b = W + n_layers
@@ -954,4 +956,4 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
                 start += rows
         return bad
     finally:
-        free(sizes)
+        free(pads)
