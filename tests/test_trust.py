@@ -256,6 +256,22 @@ def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatc
     assert os.listdir(cache) == []
 
 
+def test_a_read_only_directory_during_a_save_leaves_the_old_file(tmp_path, monkeypatch):
+    """(Simulated: the tests run as root, who may write anywhere.)"""
+    import fastgd._io as io_module
+    path = tmp_path / "net.npz"
+    fastgd.Network([4, 3], seed=1).save(path)
+    before = path.read_bytes()
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(io_module.tempfile, "mkstemp", read_only)
+    with pytest.raises(PermissionError, match="Permission denied"):
+        fastgd.Network([4, 3], seed=2).save(path)
+    assert path.read_bytes() == before
+
+
 # ---- untrusted files --------------------------------------------------------------------------
 
 def crafted_npz(path, **members):
