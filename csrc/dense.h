@@ -26,9 +26,9 @@
                                  const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,        \
                                  ptrdiff_t q1, ptrdiff_t m_fwd, const T *Xf, const T *b,  \
                                  T *Z);                                                   \
-    /* out = D W (m x n_in, compact). */                                                  \
+    /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
-                           ptrdiff_t n_pad, T *out);                                      \
+                           ptrdiff_t n_pad, T *out, T *scratch);                          \
     /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */              \
     void (*sigmoid_##SFX)(ptrdiff_t n, T *x);
 

@@ -224,17 +224,35 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
 }
 #undef FG_UPD
 
-/* out (m x n_in, compact) = D W: out[i, k] = D[i, :] . WT[k, :], D m x n_pad, padding zero. */
+/* out (m x n_in, compact) = D W, D m x n_pad with zero padding. A block of VL rows of D is
+ * first transposed into scratch (n_pad vectors, one per column of D, a row of the block per
+ * lane); then out[i0:i0+VL, k] = sum_j WT[k, j] * Dt[j] is n_pad broadcast-multiply-adds per k,
+ * in two chains, with no horizontal sums. */
 static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,
-                           ptrdiff_t n_pad, T *out)
+                           ptrdiff_t n_pad, T *out, T *scratch)
 {
-    for (ptrdiff_t i = 0; i < m; ++i)
+    for (ptrdiff_t i0 = 0; i0 < m; i0 += VL) {
+        ptrdiff_t rows = m - i0 < VL ? m - i0 : VL;
+        for (ptrdiff_t j = 0; j < n_pad; ++j)
+            for (ptrdiff_t r = 0; r < VL; ++r)
+                scratch[j * VL + r] = r < rows ? D[(i0 + r) * n_pad + j] : 0;
         for (ptrdiff_t k = 0; k < n_in; ++k) {
-            V acc = FN(broadcast)(0);
-            for (ptrdiff_t q = 0; q < n_pad; q += VL)
-                acc += FN(load)(D + i * n_pad + q) * FN(load)(WT + k * n_pad + q);
-            out[i * n_in + k] = FN(hsum)(acc);
+            const T *w = WT + k * n_pad;
+            V even = FN(broadcast)(0), odd = FN(broadcast)(0);
+            ptrdiff_t j = 0;
+            for (; j + 2 <= n_pad; j += 2) {
+                even += FN(broadcast)(w[j]) * FN(load)(scratch + j * VL);
+                odd += FN(broadcast)(w[j + 1]) * FN(load)(scratch + (j + 1) * VL);
+            }
+            for (; j < n_pad; ++j)
+                even += FN(broadcast)(w[j]) * FN(load)(scratch + j * VL);
+            T lanes[VBYTES / sizeof(T)];
+            V sum = even + odd;
+            __builtin_memcpy(lanes, &sum, sizeof sum);
+            for (ptrdiff_t r = 0; r < rows; ++r)
+                out[(i0 + r) * n_in + k] = lanes[r];
         }
+    }
 }
 
 /* exp(x) for x <= 0 (or NaN), a vector at a time: x = n ln2 + r with |r| <= ln2/2, exp(r) by

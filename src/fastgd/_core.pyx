@@ -104,7 +104,7 @@ cdef extern from "dense.h" nogil:
                                  Py_ssize_t q1, Py_ssize_t m_fwd, const double *Xf, const double *b,
                                  double *Z) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
-                           Py_ssize_t n_pad, double *out) noexcept nogil
+                           Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
         void (*forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
                           const float *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
@@ -114,7 +114,7 @@ cdef extern from "dense.h" nogil:
                                  Py_ssize_t q1, Py_ssize_t m_fwd, const float *Xf, const float *b,
                                  float *Z) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
-                           Py_ssize_t n_pad, float *out) noexcept nogil
+                           Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
     int fastgd_kernel_sets(const fastgd_kernels **sets, int capacity)
     const fastgd_kernels *fastgd_best_kernels()
@@ -125,7 +125,8 @@ cdef const fastgd_kernels *kernels = fastgd_best_kernels()
 
 # Mini-batches of at most this many rows train with the small-shape kernels of csrc/dense*.c;
 # larger ones with BLAS gemm, which wins once the products are big enough to amortise its
-# packing. (bench/compare.py measures both sides of the crossover.)
+# packing (measured on 784,30,10 and 784,100,10 with one thread: the kernels win at 1, 10 and
+# 32 rows, BLAS from 64 on the wider net).
 cdef Py_ssize_t small_batch_max = 32
 
 # train_epoch calls running now (counted with the GIL held). An epoch that starts while another
@@ -258,11 +259,11 @@ cdef inline void update_forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating 
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
-                            Py_ssize_t n_pad, floating *out) noexcept nogil:
+                            Py_ssize_t n_pad, floating *out, floating *scratch) noexcept nogil:
     if floating is double:
-        kernels.backward_d(m, n_in, D, WT, n_pad, out)
+        kernels.backward_d(m, n_in, D, WT, n_pad, out, scratch)
     else:
-        kernels.backward_s(m, n_in, D, WT, n_pad, out)
+        kernels.backward_s(m, n_in, D, WT, n_pad, out, scratch)
 
 
 cdef inline void pad_rows(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
@@ -463,6 +464,7 @@ cdef struct SmallEpoch:
     void *delta_prev
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
     void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
+    void *transpose_buf             # a block of deltas transposed, max(pads) vectors
     # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
     # own padded transpose, product, coefficients and bias, so that each block lives in the
     # cache of the one thread that works on it.
@@ -552,7 +554,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             for l in range(L - 1, 0, -1):
                 # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
                 pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
-                backward_t(rows, sizes[l], rows_buf, WT[l], pads[l], delta_prev)
+                backward_t(rows, sizes[l], rows_buf, WT[l], pads[l], delta_prev,
+                           <floating *>e.transpose_buf)
                 sigmoid_prime_mul(rows * sizes[l], A[l], delta_prev)
                 # C = -s D_l: W_l += C^T A_l and b_l += the column sums of C.
                 scale_inplace(rows * sizes[l + 1], scale, delta)
@@ -633,6 +636,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     cdef Py_ssize_t *pads
     cdef Py_ssize_t widest_pad = 0
     cdef Py_ssize_t item
+    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
     cdef int t, n_blocks
     cdef floating *cursor
     cdef SmallEpoch e
@@ -688,7 +692,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
                 widest_pad = max(widest_pad, pads[l])
                 total += whole_lines(sizes[l] * pads[l], item)
             total += (whole_lines(m_max * sizes[0], item) + whole_lines(m_max * widest_pad, item)
-                      + whole_lines(widest_pad, item))
+                      + whole_lines(widest_pad, item) + whole_lines(widest_pad * lanes, item))
         work = _Buffers(total, item)
 
         with nogil:
@@ -737,6 +741,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
         e.x_next = carve(&cursor, m_max * sizes[0])
         e.pad_rows_buf = carve(&cursor, m_max * widest_pad)
         e.pad_bias_buf = carve(&cursor, widest_pad)
+        e.transpose_buf = carve(&cursor, widest_pad * lanes)
         with nogil, parallel(num_threads=n_blocks):
             small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
     finally:
