@@ -49,7 +49,8 @@ def arrange(X, layout):
 def test_random_networks_and_inputs_agree_with_the_reference(data):
     """Any sizes (1-4 layers of weights, 1-64 units), mini-batch sizes from 1 past n, both
     dtypes, reductions, thread counts and every input layout: fit gives the reference's weights
-    (to rounding), and the caller's arrays are untouched."""
+    (within 1e-9 in float64; in float32 as close to exact arithmetic as NumPy's float32), and
+    the caller's arrays are untouched."""
     n_layers = data.draw(st.integers(1, 4), label="weight layers")
     sizes = [data.draw(st.integers(1, 64), label="units") for _ in range(n_layers + 1)]
     dtype = data.draw(st.sampled_from(["float64", "float32"]), label="dtype")
@@ -73,14 +74,28 @@ def test_random_networks_and_inputs_agree_with_the_reference(data):
         fastgd.Trainer(net, eta=eta, mini_batch_size=m, epochs=epochs, seed=seed, verbose=0,
                        reduction=reduction, n_threads=n_threads).fit(X, labels)
 
-    Xr = np.asarray(np.array(X_before), dtype=dtype)
-    Y = np.eye(sizes[-1], dtype=dtype)[labels]
-    order_rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        ref.train_epoch(W, B, Xr, Y, order_rng.permutation(n), min(m, n), eta, reduction)
-    atol = 1e-9 if dtype == "float64" else 1e-4
-    for got, want in zip(net.weights + net.biases, W + B):
-        np.testing.assert_allclose(got, want, rtol=0, atol=atol)
+    def reference(W, B, dtype):
+        Xr = np.asarray(np.array(X_before), dtype=dtype)
+        Y = np.eye(sizes[-1], dtype=dtype)[labels]
+        order_rng = np.random.default_rng(seed)
+        for _ in range(epochs):
+            ref.train_epoch(W, B, Xr, Y, order_rng.permutation(n), min(m, n), eta, reduction)
+        return W + B
+
+    got = net.weights + net.biases
+    if dtype == "float64":
+        for a, b in zip(got, reference(W, B, "float64")):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    else:
+        # float32 rounding can grow over many steps (online learning through saturating
+        # sigmoids), for NumPy as for the core: measure both against float64 arithmetic and
+        # require the core to be about as close as NumPy's float32 is.
+        exact = reference(*[[a.astype(np.float64) for a in group] for group in (W, B)],
+                          "float64")
+        numpy32 = reference(W, B, "float32")
+        core_error = max(np.abs(a - e).max() for a, e in zip(got, exact))
+        numpy_error = max(np.abs(a - e).max() for a, e in zip(numpy32, exact))
+        assert core_error <= 4 * numpy_error + 1e-5, (core_error, numpy_error)
     np.testing.assert_array_equal(np.array(X), X_before)
 
 
