@@ -182,9 +182,13 @@ FORMAT = "fastgd-network"
 FORMAT_VERSION = 1
 
 
-def quadratic_cost(A, Y):
-    """1/(2n) * sum ||Y - A||^2 over the n rows, accumulated in float64."""
+def quadratic_cost(A, Y, block=4096):
+    """1/(2n) * sum ||Y - A||^2 over the n rows, accumulated in float64 a block of rows at a
+    time (no float64 copy of the whole data)."""
     if len(A) == 0:
         return float("nan")
-    diff = np.subtract(A, Y, dtype=np.float64)
-    return float(np.einsum("ij,ij->", diff, diff) / (2 * len(A)))
+    total = 0.0
+    for start in range(0, len(A), block):
+        diff = np.subtract(A[start:start + block], Y[start:start + block], dtype=np.float64)
+        total += float(np.einsum("ij,ij->", diff, diff))
+    return total / (2 * len(A))
