@@ -459,7 +459,8 @@ cdef struct SmallEpoch:
     Py_ssize_t m_max
     double eta
     bint mean
-    void *x_next                    # the next mini-batch's inputs, m_max x sizes[0]
+    void *x_next                    # the next two mini-batches' inputs, m_max x sizes[0] each
+    void *x_after
     void *delta                     # m_max x max(sizes[1:]) each
     void *delta_prev
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
@@ -482,9 +483,10 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
 
     The first layer is the bulk of the work. Its output columns come in blocks, block t to
     thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t and, in the
-    same pass, computes them for mini-batch t+1. Thread 0 alone does the rest of each step
-    (sigmoid, the other layers, the deltas), while the last thread gathers the next mini-batch's
-    rows. Two barriers per step separate the phases. The mathematics is epoch_blas's.
+    same pass, computes them for mini-batch t+1, then gathers its share of the rows of
+    mini-batch t+2 (prefetching those of t+3). Thread 0 alone does the rest of each step
+    (sigmoid, the other layers, the deltas). Two barriers per step separate the phases. The
+    mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
@@ -496,14 +498,14 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef const floating *Y = <const floating *>e.Y
     cdef floating *x_now = A[0]
     cdef floating *x_next = <floating *>e.x_next
+    cdef floating *x_after = <floating *>e.x_after
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *swap
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols
-    cdef bint gatherer = tid == n_threads - 1
+    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, later_rows, r0, r1
     cdef floating scale
     cdef unsigned int fp_state = fastgd_flush_denormals()
 
@@ -512,6 +514,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
         gather_rows(rows, sizes[0], X, e.order, x_now)
+        gather_rows(min(e.m_max, e.n_order - rows), sizes[0], X, &e.order[rows], x_next)
     t = tid
     while t < e.n_blocks:
         n_cols = e.col[t + 1] - e.col[t]
@@ -530,11 +533,6 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     while start < e.n_order:
         rows = min(e.m_max, e.n_order - start)
         next_rows = min(e.m_max, e.n_order - start - rows)
-        if gatherer and next_rows > 0:
-            gather_rows(next_rows, sizes[0], X, &e.order[start + rows], x_next)
-            # The rows after those are random rows of X, far out of cache: ask for them now.
-            prefetch_rows(min(e.m_max, e.n_order - start - rows - next_rows), sizes[0], X,
-                          &e.order[start + rows + next_rows])
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
@@ -582,10 +580,23 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                              e.width[t], 0, e.width[t] // lanes, next_rows, x_next,
                              <floating *>e.b0[t], <floating *>e.z0[t])
             t += n_threads
+        # This thread's share of mini-batch t+2's rows, random rows of X far out of cache: they
+        # were asked for a step ago, and those of t+3 are asked for now.
+        later = start + rows + next_rows
+        later_rows = min(e.m_max, e.n_order - later)
+        r0 = later_rows * tid // n_threads
+        r1 = later_rows * (tid + 1) // n_threads
+        gather_rows(r1 - r0, sizes[0], X, &e.order[later + r0], x_after + r0 * sizes[0])
+        later += later_rows
+        later_rows = min(e.m_max, e.n_order - later)
+        r0 = later_rows * tid // n_threads
+        r1 = later_rows * (tid + 1) // n_threads
+        prefetch_rows(r1 - r0, sizes[0], X, &e.order[later + r0])
         fastgd_barrier()
         swap = x_now
         x_now = x_next
-        x_next = swap
+        x_next = x_after
+        x_after = swap
         start += rows
 
     t = tid
@@ -691,7 +702,8 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
                 pads[l] = whole_lines(sizes[l + 1], item)
                 widest_pad = max(widest_pad, pads[l])
                 total += whole_lines(sizes[l] * pads[l], item)
-            total += (whole_lines(m_max * sizes[0], item) + whole_lines(m_max * widest_pad, item)
+            total += (2 * whole_lines(m_max * sizes[0], item)
+                      + whole_lines(m_max * widest_pad, item)
                       + whole_lines(widest_pad, item) + whole_lines(widest_pad * lanes, item))
         work = _Buffers(total, item)
 
@@ -739,6 +751,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
         e.delta = delta
         e.delta_prev = delta_prev
         e.x_next = carve(&cursor, m_max * sizes[0])
+        e.x_after = carve(&cursor, m_max * sizes[0])
         e.pad_rows_buf = carve(&cursor, m_max * widest_pad)
         e.pad_bias_buf = carve(&cursor, widest_pad)
         e.transpose_buf = carve(&cursor, widest_pad * lanes)
