@@ -53,17 +53,6 @@ static inline V FN(load)(const T *p)
 
 static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 
-/* The sum of the lanes, pairwise: halves added until one lane is left. */
-static inline T FN(hsum)(V v)
-{
-    T lanes[VBYTES / sizeof(T)];
-    __builtin_memcpy(lanes, &v, sizeof v);
-    for (int width = (int)VL / 2; width >= 1; width /= 2)
-        for (int l = 0; l < width; ++l)
-            lanes[l] += lanes[l + width];
-    return lanes[0];
-}
-
 /* The weights of a layer live transposed during an epoch: WT[k, j] = W[j, k], n_in rows of
  * n_pad >= n_out columns (a whole number of vectors, the padding kept at zero). A row of WT is
  * then a few vectors, and each product below is a sequence of broadcast-multiply-adds into

@@ -9,10 +9,13 @@ mini-batch of m rows:
     backward    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)
     gradient    dC/dW_l = D_l^T @ A_l,          dC/db_l = sum over rows of D_l
 
-The update W_l <- W_l - s * D_l^T @ A_l is one gemm with beta = 1 (s = eta/m or eta), done only
-after D_{l-1} has been computed from the old W_l. Each Python-facing function here prepares raw
-pointers once, then runs its whole loop in one nogil block: nothing crosses back into Python and
-nothing is allocated per mini-batch.
+The update W_l <- W_l - s * D_l^T @ A_l (s = eta/m or eta) is done only after D_{l-1} has been
+computed from the old W_l. Two paths do this arithmetic: mini-batches of up to small_batch_max
+rows through the small-shape kernels of csrc/dense*.c (weights held transposed for the epoch,
+threads splitting the first layer's columns), larger ones through BLAS gemm with the update
+folded into the gemm (beta = 1). Each Python-facing function here prepares raw pointers once,
+then runs its whole loop without the GIL: nothing crosses back into Python and nothing is
+allocated per mini-batch.
 """
 cimport openmp
 from cython cimport floating
