@@ -232,16 +232,16 @@ class Trainer:
             raise RuntimeError("this network is being trained by another fit (in another "
                                "thread); train a copy, or wait for that fit to return")
         try:
-            return self._fit(net, X, Y, train_labels, evaluations, callbacks, m, n, resume)
+            return self._fit(net, X, Y, train_labels, evaluations, callbacks, m, resume)
         finally:
             net._training.release()
 
-    def _fit(self, net, X, Y, train_labels, evaluations, callbacks, m, n, resume):
+    def _fit(self, net, X, Y, train_labels, evaluations, callbacks, m, resume):
         rng = np.random.default_rng(self.seed)
         history = History()
         first_epoch = 0
         if resume is not None:
-            first_epoch, history = self._resume(resume, rng, n)
+            first_epoch, history = self._resume(resume, rng)
         self.stop_training = False
         n_threads = self.n_threads if self.n_threads is not None else default_threads()
         for callback in callbacks:
@@ -364,7 +364,7 @@ class Trainer:
         arrays["trainer_state"] = np.array(json.dumps(state))
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
-    def _resume(self, path, rng, n):
+    def _resume(self, path, rng):
         """Load a checkpoint into the network and rng; returns (epochs done, history)."""
         arrays = read_npz(path)
         if "trainer_state" not in arrays:
