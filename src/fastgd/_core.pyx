@@ -20,7 +20,7 @@ allocated per mini-batch.
 cimport openmp
 from cython cimport floating
 from cython.parallel cimport parallel, threadid
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport free
 from posix.stdlib cimport posix_memalign
 
 from fastgd._blas cimport gemm, NoTrans, Trans
@@ -389,7 +389,7 @@ cdef enum:
 
 
 cdef class _Buffers:
-    """Scratch memory of one call, aligned to a cache line: activations, deltas, transposes."""
+    """A block of scratch memory aligned to a cache line (see alloc)."""
     cdef void *data
 
     def __cinit__(self, Py_ssize_t n_items, Py_ssize_t itemsize):
@@ -402,17 +402,18 @@ cdef class _Buffers:
 
 
 cdef inline Py_ssize_t whole_lines(Py_ssize_t n_items, Py_ssize_t itemsize) noexcept nogil:
-    """n_items rounded up to fill whole cache lines: what carve takes for n_items."""
+    """n_items rounded up to fill whole cache lines."""
     cdef Py_ssize_t per_line = CACHE_LINE // itemsize
     return (n_items + per_line - 1) // per_line * per_line
 
 
-cdef floating *carve(floating **cursor, Py_ssize_t n_items) noexcept nogil:
-    """The next n_items of a _Buffers, starting on a cache line of its own, so that buffers
-    written by different threads never share a line."""
-    cdef floating *start = cursor[0]
-    cursor[0] = start + whole_lines(n_items, sizeof(floating))
-    return start
+cdef void *alloc(list keep, Py_ssize_t n_items, Py_ssize_t itemsize) except NULL:
+    """Scratch for one call: n_items of itemsize bytes starting on a cache line of their own (so
+    buffers written by different threads never share one), freed with keep. A call allocates a
+    few dozen of these, never one per mini-batch."""
+    buffer = _Buffers(n_items, itemsize)
+    keep.append(buffer)
+    return buffer.data
 
 
 # ---- the Python-facing functions ----------------------------------------------------------------
@@ -638,25 +639,17 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
                  int n_threads):
     cdef Py_ssize_t n_layers = len(weights)
     cdef Py_ssize_t n = X.shape[0], n_order = order.shape[0]
-    cdef Py_ssize_t i, widest = 0, m_max, total = 0
-    cdef int l
-    cdef bint bad_index = False
-    cdef int *sizes
-    cdef floating **W
-    cdef floating **b
-    cdef floating **A
-    cdef floating *delta
-    cdef floating *delta_prev
-    cdef Py_ssize_t *pads
-    cdef Py_ssize_t widest_pad = 0
-    cdef Py_ssize_t item
-    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
+    cdef Py_ssize_t i, l, widest = 0, widest_pad = 0, m_max
+    cdef Py_ssize_t item = sizeof(floating), lanes = kernels.vector_bytes // sizeof(floating)
     cdef int t, n_blocks
-    cdef floating *cursor
+    cdef bint bad_index = False
+    cdef list keep = []
     cdef SmallEpoch e
 
     if mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
     if Y.shape[0] != n:
         raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
     m_max = min(mini_batch_size, n_order)
@@ -664,104 +657,75 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
         return
     if m_max > 2**31 - 1:
         raise ValueError("mini_batch_size must be below 2**31")
+    cdef int *sizes = <int *>alloc(keep, n_layers + 1, sizeof(int))
+    cdef floating **W = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **b = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **A = <floating **>alloc(keep, n_layers + 1, sizeof(void *))
+    collect_layers(weights, biases, sizes, W, b)
+    check_rows(X, sizes[0], "X")
+    check_rows(Y, sizes[n_layers], "Y")
+    with nogil:
+        for i in range(n_order):
+            if order[i] < 0 or order[i] >= n:
+                bad_index = True
+                break
+    if bad_index:
+        raise IndexError(f"order holds an index outside [0, {n})")
 
-    if n_threads < 1:
-        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
-    pointers = _Buffers(4 * (n_layers + 1), sizeof(void *))
-    # pads first: the ints of sizes after them keep every Py_ssize_t 8-byte aligned.
-    pads = <Py_ssize_t *>malloc(n_layers * sizeof(Py_ssize_t) + (n_layers + 1) * sizeof(int))
-    if pads == NULL:
-        raise MemoryError()
-    sizes = <int *>(pads + n_layers)
-    try:
-        W = <floating **>pointers.data
-        b = W + n_layers
-        A = b + n_layers
-        WT = A + n_layers + 1
-        collect_layers(weights, biases, sizes, W, b)
-        check_rows(X, sizes[0], "X")
-        check_rows(Y, sizes[n_layers], "Y")
-        small = m_max <= small_batch_max
-        # A[0..L], two delta buffers; for the small kernels also the next inputs, the padded
-        # transposes and the padded rows of the steps.
-        item = sizeof(floating)
-        for l in range(n_layers + 1):
-            total += whole_lines(m_max * sizes[l], item)
-            if l > 0:
-                widest = max(widest, sizes[l])
-        total += 2 * whole_lines(m_max * widest, item)
-        if small:
-            # More blocks than columns of the first layer would leave some empty.
-            n_blocks = <int>min(n_threads, sizes[1], MAX_THREADS)
-            for t in range(n_blocks):
-                e.col[t] = t * sizes[1] // n_blocks
-                e.col[t + 1] = (t + 1) * sizes[1] // n_blocks
-                # Whole cache lines, so no line is written by two threads.
-                e.width[t] = whole_lines(e.col[t + 1] - e.col[t], item)
-                total += (whole_lines(sizes[0] * e.width[t], item)
-                          + 2 * whole_lines(m_max * e.width[t], item)
-                          + whole_lines(e.width[t], item))
-            for l in range(1, n_layers):
-                pads[l] = whole_lines(sizes[l + 1], item)
-                widest_pad = max(widest_pad, pads[l])
-                total += whole_lines(sizes[l] * pads[l], item)
-            total += (2 * whole_lines(m_max * sizes[0], item)
-                      + whole_lines(m_max * widest_pad, item)
-                      + whole_lines(widest_pad, item) + whole_lines(widest_pad * lanes, item))
-        work = _Buffers(total, item)
-
+    for l in range(n_layers + 1):
+        A[l] = <floating *>alloc(keep, m_max * sizes[l], item)
+        if l > 0:
+            widest = max(widest, sizes[l])
+    cdef floating *delta = <floating *>alloc(keep, m_max * widest, item)
+    cdef floating *delta_prev = <floating *>alloc(keep, m_max * widest, item)
+    if m_max > small_batch_max:
         with nogil:
-            for i in range(n_order):
-                if order[i] < 0 or order[i] >= n:
-                    bad_index = True
-                    break
-        if bad_index:
-            raise IndexError(f"order holds an index outside [0, {n})")
+            epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
+                       m_max, eta, mean, A, delta, delta_prev)
+        return
 
-        cursor = <floating *>work.data
-        for l in range(n_layers + 1):
-            A[l] = carve(&cursor, m_max * sizes[l])
-        delta = carve(&cursor, m_max * widest)
-        delta_prev = carve(&cursor, m_max * widest)
-
-        if not small:
-            with nogil:
-                epoch_blas(<int>n_layers, sizes, W, b, &X[0, 0], &Y[0, 0], &order[0], n_order,
-                           m_max, eta, mean, A, delta, delta_prev)
-            return
-        for l in range(1, n_layers):
-            WT[l] = carve(&cursor, sizes[l] * pads[l])
-        e.n_blocks = n_blocks
-        for t in range(n_blocks):
-            e.WT0[t] = carve(&cursor, sizes[0] * e.width[t])
-            e.z0[t] = carve(&cursor, m_max * e.width[t])
-            e.c0[t] = carve(&cursor, m_max * e.width[t])
-            e.b0[t] = carve(&cursor, e.width[t])
-        e.n_layers = <int>n_layers
-        e.sizes = sizes
-        e.pads = pads
-        e.W = <void **>W
-        e.b = <void **>b
-        e.WT = <void **>WT
-        e.A = <void **>A
-        e.X = &X[0, 0]
-        e.Y = &Y[0, 0]
-        e.order = &order[0]
-        e.n_order = n_order
-        e.m_max = m_max
-        e.eta = eta
-        e.mean = mean
-        e.delta = delta
-        e.delta_prev = delta_prev
-        e.x_next = carve(&cursor, m_max * sizes[0])
-        e.x_after = carve(&cursor, m_max * sizes[0])
-        e.pad_rows_buf = carve(&cursor, m_max * widest_pad)
-        e.pad_bias_buf = carve(&cursor, widest_pad)
-        e.transpose_buf = carve(&cursor, widest_pad * lanes)
-        with nogil, parallel(num_threads=n_blocks):
-            small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
-    finally:
-        free(pads)
+    # The small-shape kernels: the first layer in blocks of columns, one per thread (more blocks
+    # than columns would leave some empty), each padded to whole cache lines so that no line is
+    # written by two threads; the other layers transposed and padded the same way.
+    n_blocks = <int>min(n_threads, sizes[1], MAX_THREADS)
+    e.n_blocks = n_blocks
+    for t in range(n_blocks):
+        e.col[t] = t * sizes[1] // n_blocks
+        e.col[t + 1] = (t + 1) * sizes[1] // n_blocks
+        e.width[t] = whole_lines(e.col[t + 1] - e.col[t], item)
+        e.WT0[t] = alloc(keep, sizes[0] * e.width[t], item)
+        e.z0[t] = alloc(keep, m_max * e.width[t], item)
+        e.c0[t] = alloc(keep, m_max * e.width[t], item)
+        e.b0[t] = alloc(keep, e.width[t], item)
+    cdef Py_ssize_t *pads = <Py_ssize_t *>alloc(keep, n_layers, sizeof(Py_ssize_t))
+    cdef floating **WT = <floating **>alloc(keep, n_layers, sizeof(void *))
+    for l in range(1, n_layers):
+        pads[l] = whole_lines(sizes[l + 1], item)
+        widest_pad = max(widest_pad, pads[l])
+        WT[l] = <floating *>alloc(keep, sizes[l] * pads[l], item)
+    e.n_layers = <int>n_layers
+    e.sizes = sizes
+    e.pads = pads
+    e.W = <void **>W
+    e.b = <void **>b
+    e.WT = <void **>WT
+    e.A = <void **>A
+    e.X = &X[0, 0]
+    e.Y = &Y[0, 0]
+    e.order = &order[0]
+    e.n_order = n_order
+    e.m_max = m_max
+    e.eta = eta
+    e.mean = mean
+    e.delta = delta
+    e.delta_prev = delta_prev
+    e.x_next = alloc(keep, m_max * sizes[0], item)
+    e.x_after = alloc(keep, m_max * sizes[0], item)
+    e.pad_rows_buf = alloc(keep, m_max * widest_pad, item)
+    e.pad_bias_buf = alloc(keep, widest_pad, item)
+    e.transpose_buf = alloc(keep, widest_pad * lanes, item)
+    with nogil, parallel(num_threads=n_blocks):
+        small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
 
 
 def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
@@ -769,60 +733,39 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
     """Write into grad_weights / grad_biases the gradient of (1/2) sum_x ||y(x) - a(x)||^2.
 
     The sum runs over all rows of X (no division by n): the same forward and backward code as
-    train_epoch, with the gemm writing the gradient instead of updating the weights.
+    train_epoch's BLAS path, with the gemm writing the gradient instead of updating the weights.
     """
-    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], total = 0, widest = 0
-    cdef int l
-    cdef int *sizes
-    cdef int *grad_sizes
-    cdef floating **W
-    cdef floating **b
-    cdef floating **GW
-    cdef floating **Gb
-    cdef floating **A
-    cdef floating *cursor
-    cdef floating *targets
-    cdef floating *delta
-    cdef floating *delta_prev
+    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], widest = 0, l
+    cdef list keep = []
 
     if Y.shape[0] != n:
         raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
     if n < 1 or n > 2**31 - 1:
         raise ValueError(f"the gradient needs between 1 and 2**31 - 1 rows, got {n}")
-    pointers = _Buffers(5 * (n_layers + 1), sizeof(void *))
-    sizes = <int *>malloc(2 * (n_layers + 1) * sizeof(int))
-    if sizes == NULL:
-        raise MemoryError()
-    grad_sizes = sizes + n_layers + 1
-    try:
-        W = <floating **>pointers.data
-        b = W + n_layers
-        GW = b + n_layers
-        Gb = GW + n_layers
-        A = Gb + n_layers
-        collect_layers(weights, biases, sizes, W, b)
-        collect_layers(grad_weights, grad_biases, grad_sizes, GW, Gb)
-        for l in range(n_layers + 1):
-            if grad_sizes[l] != sizes[l]:
-                raise ValueError("the gradient arrays do not have the shapes of the network")
-        check_rows(X, sizes[0], "X")
-        check_rows(Y, sizes[n_layers], "Y")
-        for l in range(1, n_layers + 1):
-            total += whole_lines(n * sizes[l], sizeof(floating))
-            widest = max(widest, sizes[l])
-        work = _Buffers(total + 2 * whole_lines(n * widest, sizeof(floating)), sizeof(floating))
-        cursor = <floating *>work.data
-        A[0] = <floating *>&X[0, 0]
-        for l in range(1, n_layers + 1):
-            A[l] = carve(&cursor, n * sizes[l])
-        delta = carve(&cursor, n * widest)
-        delta_prev = carve(&cursor, n * widest)
-        with nogil:
-            forward(<int>n_layers, sizes, W, b, <int>n, A)
-            backward(<int>n_layers, sizes, W, <int>n, A, &Y[0, 0], delta, delta_prev,
-                     GW, Gb, <floating>1, <floating>0)
-    finally:
-        free(sizes)
+    cdef int *sizes = <int *>alloc(keep, n_layers + 1, sizeof(int))
+    cdef int *grad_sizes = <int *>alloc(keep, n_layers + 1, sizeof(int))
+    cdef floating **W = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **b = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **GW = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **Gb = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **A = <floating **>alloc(keep, n_layers + 1, sizeof(void *))
+    collect_layers(weights, biases, sizes, W, b)
+    collect_layers(grad_weights, grad_biases, grad_sizes, GW, Gb)
+    for l in range(n_layers + 1):
+        if grad_sizes[l] != sizes[l]:
+            raise ValueError("the gradient arrays do not have the shapes of the network")
+    check_rows(X, sizes[0], "X")
+    check_rows(Y, sizes[n_layers], "Y")
+    A[0] = <floating *>&X[0, 0]
+    for l in range(1, n_layers + 1):
+        A[l] = <floating *>alloc(keep, n * sizes[l], sizeof(floating))
+        widest = max(widest, sizes[l])
+    cdef floating *delta = <floating *>alloc(keep, n * widest, sizeof(floating))
+    cdef floating *delta_prev = <floating *>alloc(keep, n * widest, sizeof(floating))
+    with nogil:
+        forward(<int>n_layers, sizes, W, b, <int>n, A)
+        backward(<int>n_layers, sizes, W, <int>n, A, &Y[0, 0], delta, delta_prev,
+                 GW, Gb, <floating>1, <floating>0)
 
 
 cdef enum:
@@ -876,20 +819,16 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
     check_finite, returns the flat index into X of its first NaN or infinity (out is then
     incomplete), else -1.
     """
-    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], start, rows, total = 0
+    cdef Py_ssize_t n_layers = len(weights), n = X.shape[0], start, rows, l
     cdef Py_ssize_t block = min(<Py_ssize_t>FORWARD_BLOCK, n), widest = 0, widest_pad = 0
     cdef Py_ssize_t item = sizeof(floating), r0, r1, bad = -1
     cdef Py_ssize_t first_bad[MAX_THREADS]
-    cdef int l, t, tid, threads_now
+    cdef int t, tid, threads_now
     cdef bint narrow = True
-    cdef int *sizes
+    cdef list keep = []
     cdef Py_ssize_t *pads
-    cdef floating **W
-    cdef floating **b
-    cdef floating **A
     cdef floating **WT
     cdef floating **b_pad
-    cdef floating *cursor
     cdef floating *z[MAX_THREADS]
     cdef floating *a0[MAX_THREADS]
     cdef floating *a1[MAX_THREADS]
@@ -901,80 +840,63 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
     if n == 0:
         return -1
     n_threads = min(n_threads, MAX_THREADS, (n + FORWARD_CHUNK - 1) // FORWARD_CHUNK)
-    pointers = _Buffers(5 * (n_layers + 1), sizeof(void *))
-    # pads first: the ints of sizes after them keep every Py_ssize_t 8-byte aligned.
-    pads = <Py_ssize_t *>malloc(n_layers * sizeof(Py_ssize_t) + (n_layers + 1) * sizeof(int))
-    if pads == NULL:
-        raise MemoryError()
-    sizes = <int *>(pads + n_layers)
-    try:
-        W = <floating **>pointers.data
-        b = W + n_layers
-        A = b + n_layers
-        WT = A + n_layers + 1
-        b_pad = WT + n_layers
-        collect_layers(weights, biases, sizes, W, b)
-        check_rows(X, sizes[0], "X")
-        check_rows(out, sizes[n_layers], "out")
-        for l in range(1, n_layers + 1):
-            narrow = narrow and sizes[l] <= NARROW_MAX
-            widest = max(widest, sizes[l])
-        if narrow:
-            for l in range(n_layers):
-                pads[l] = whole_lines(sizes[l + 1], item)
-                widest_pad = max(widest_pad, pads[l])
-                total += whole_lines(sizes[l] * pads[l], item) + whole_lines(pads[l], item)
-            total += n_threads * (whole_lines(FORWARD_CHUNK * widest_pad, item)
-                                  + 2 * whole_lines(FORWARD_CHUNK * widest, item))
-        else:
-            for l in range(1, n_layers):
-                total += whole_lines(block * sizes[l], item)
-        work = _Buffers(total, item)
-        cursor = <floating *>work.data
+    cdef int *sizes = <int *>alloc(keep, n_layers + 1, sizeof(int))
+    cdef floating **W = <floating **>alloc(keep, n_layers, sizeof(void *))
+    cdef floating **b = <floating **>alloc(keep, n_layers, sizeof(void *))
+    collect_layers(weights, biases, sizes, W, b)
+    check_rows(X, sizes[0], "X")
+    check_rows(out, sizes[n_layers], "out")
+    for l in range(1, n_layers + 1):
+        narrow = narrow and sizes[l] <= NARROW_MAX
+        widest = max(widest, sizes[l])
 
-        if narrow:
-            for l in range(n_layers):
-                WT[l] = carve(&cursor, sizes[l] * pads[l])
-                b_pad[l] = carve(&cursor, pads[l])
-                transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-                pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], b_pad[l])
-            for t in range(n_threads):
-                z[t] = carve(&cursor, FORWARD_CHUNK * widest_pad)
-                a0[t] = carve(&cursor, FORWARD_CHUNK * widest)
-                a1[t] = carve(&cursor, FORWARD_CHUNK * widest)
-                first_bad[t] = -1
-            with nogil, parallel(num_threads=n_threads):
-                tid = threadid()
-                threads_now = openmp.omp_get_num_threads()
-                r0 = n * tid // threads_now
-                r1 = n * (tid + 1) // threads_now
-                first_bad[tid] = forward_rows_t(
-                    <int>n_layers, sizes, pads, WT, b_pad, &X[0, 0] + r0 * sizes[0], r1 - r0,
-                    &out[0, 0] + r0 * sizes[n_layers], z[tid], a0[tid], a1[tid], check_finite)
-                if first_bad[tid] >= 0:
-                    first_bad[tid] += r0 * sizes[0]
-            # Threads hold consecutive ranges of rows: the first one that found any, found the first.
-            for t in range(n_threads):
-                if first_bad[t] >= 0:
-                    return first_bad[t]
-            return -1
+    if narrow:
+        pads = <Py_ssize_t *>alloc(keep, n_layers, sizeof(Py_ssize_t))
+        WT = <floating **>alloc(keep, n_layers, sizeof(void *))
+        b_pad = <floating **>alloc(keep, n_layers, sizeof(void *))
+        for l in range(n_layers):
+            pads[l] = whole_lines(sizes[l + 1], item)
+            widest_pad = max(widest_pad, pads[l])
+            WT[l] = <floating *>alloc(keep, sizes[l] * pads[l], item)
+            b_pad[l] = <floating *>alloc(keep, pads[l], item)
+            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
+            pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], b_pad[l])
+        for t in range(n_threads):
+            z[t] = <floating *>alloc(keep, FORWARD_CHUNK * widest_pad, item)
+            a0[t] = <floating *>alloc(keep, FORWARD_CHUNK * widest, item)
+            a1[t] = <floating *>alloc(keep, FORWARD_CHUNK * widest, item)
+            first_bad[t] = -1
+        with nogil, parallel(num_threads=n_threads):
+            tid = threadid()
+            threads_now = openmp.omp_get_num_threads()
+            r0 = n * tid // threads_now
+            r1 = n * (tid + 1) // threads_now
+            first_bad[tid] = forward_rows_t(
+                <int>n_layers, sizes, pads, WT, b_pad, &X[0, 0] + r0 * sizes[0], r1 - r0,
+                &out[0, 0] + r0 * sizes[n_layers], z[tid], a0[tid], a1[tid], check_finite)
+            if first_bad[tid] >= 0:
+                first_bad[tid] += r0 * sizes[0]
+        # Threads hold consecutive ranges of rows: the first one that found any, found the first.
+        for t in range(n_threads):
+            if first_bad[t] >= 0:
+                return first_bad[t]
+        return -1
 
-        for l in range(1, n_layers):
-            A[l] = carve(&cursor, block * sizes[l])
-        with nogil:
-            start = 0
-            while start < n:
-                rows = min(block, n - start)
-                if check_finite:
-                    bad = first_nonfinite(rows * sizes[0], &X[start, 0])
-                    if bad >= 0:
-                        bad += start * sizes[0]
-                        break
-                # The block reads its rows of X in place and writes its rows of out in place.
-                A[0] = <floating *>&X[start, 0]
-                A[n_layers] = &out[start, 0]
-                forward(<int>n_layers, sizes, W, b, <int>rows, A)
-                start += rows
-        return bad
-    finally:
-        free(pads)
+    cdef floating **A = <floating **>alloc(keep, n_layers + 1, sizeof(void *))
+    for l in range(1, n_layers):
+        A[l] = <floating *>alloc(keep, block * sizes[l], item)
+    with nogil:
+        start = 0
+        while start < n:
+            rows = min(block, n - start)
+            if check_finite:
+                bad = first_nonfinite(rows * sizes[0], &X[start, 0])
+                if bad >= 0:
+                    bad += start * sizes[0]
+                    break
+            # The block reads its rows of X in place and writes its rows of out in place.
+            A[0] = <floating *>&X[start, 0]
+            A[n_layers] = &out[start, 0]
+            forward(<int>n_layers, sizes, W, b, <int>rows, A)
+            start += rows
+    return bad
