@@ -53,8 +53,7 @@ class EarlyStopping:
         if score > self.best + self.min_delta:
             self.best, self.best_epoch, self.wait = score, epoch, 0
             if self.restore_best_weights:
-                net = trainer.network
-                self.best_weights = [a.copy() for a in net.weights + net.biases]
+                self.best_weights = trainer.network._parameters()
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -63,6 +62,4 @@ class EarlyStopping:
 
     def on_train_end(self, trainer):
         if self.restore_best_weights and self.best_weights is not None:
-            net = trainer.network
-            for current, best in zip(net.weights + net.biases, self.best_weights):
-                current[...] = best
+            trainer.network._set_parameters(self.best_weights)

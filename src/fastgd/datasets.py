@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import check_dtype
+
 MNIST_FILES = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -151,13 +153,6 @@ def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
         raise ValueError(f"{path}: cannot be read as a gzip file ({exc})") from exc
 
 
-def _float_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype.name!r}")
-    return dtype
-
-
 def load_idx(images_path, labels_path, *, dtype="float64"):
     """An IDX image/label pair of any image size, as (X, y).
 
@@ -167,7 +162,7 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     ValueError. For Fashion-MNIST and other sets in MNIST's format and file names,
     load_mnist(path, verify=False) does the same for all four files.
     """
-    dtype = _float_dtype(dtype)
+    dtype = check_dtype(dtype)
     X = _load(Path(images_path), dtype=dtype, scale=255)
     y = _load(Path(labels_path))
     if X.ndim < 2:
@@ -307,7 +302,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     with 10,000 (50,000 remain for training): tune eta on them, keep the test set for the end.
     The three parts are views of one array, no copy.
     """
-    dtype = _float_dtype(dtype)
+    dtype = check_dtype(dtype)
     if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
             or not 0 <= validation_size < 60000:
         raise ValueError(f"validation_size must be an integer in [0, 60000), got "
@@ -351,7 +346,7 @@ def load_book_pickle(path, *, allow_pickle=False, dtype="float64"):
         raise ValueError("mnist.pkl.gz is a pickle, and loading a pickle can run arbitrary "
                          "code; pass allow_pickle=True if you trust this file, or use "
                          "load_mnist(), which reads the IDX files without pickle")
-    dtype = _float_dtype(dtype)
+    dtype = check_dtype(dtype)
     with gzip.open(path, "rb") as f:
         parts = pickle.load(f, encoding="latin1")
     try:

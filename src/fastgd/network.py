@@ -113,6 +113,15 @@ class Network:
             raise ValueError(f"{source} is not a valid saved fastgd network: {exc}") from None
         return net
 
+    def _parameters(self):
+        """Copies of the weights and biases, weights first (for _set_parameters)."""
+        return [a.copy() for a in self.weights + self.biases]
+
+    def _set_parameters(self, arrays):
+        """Write arrays, as _parameters returns them, into the network's own arrays in place."""
+        for current, saved in zip(self.weights + self.biases, arrays):
+            current[...] = saved
+
     def check_parameters(self):
         """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
 

@@ -297,7 +297,7 @@ class Trainer:
         try:
             for first in range(0, n, chunk):
                 part = order[first:first + chunk]
-                before = _snapshot(net) if check else None
+                before = net._parameters() if check else None
                 self._core(X, Y, part, m, n_threads)
                 if check and not _finite(net):
                     self._locate_divergence(before, X, Y, part, m, n_threads, epoch, first // m)
@@ -318,12 +318,12 @@ class Trainer:
         stop before the mini-batch that overflows, and report it. (The replay gives the same
         bits: the core is deterministic.)"""
         net = self.network
-        _restore(net, before)
+        net._set_parameters(before)
         for k, start in enumerate(range(0, len(part), m)):
-            kept = _snapshot(net)
+            kept = net._parameters()
             self._core(X, Y, part[start:start + m], m, n_threads)
             if not _finite(net):
-                _restore(net, kept)
+                net._set_parameters(kept)
                 raise _Diverged(epoch, first_batch + k, self.eta)
         raise AssertionError("a chunk diverged but none of its mini-batches did")
 
@@ -385,9 +385,7 @@ class Trainer:
         if epochs_done > self.epochs:
             raise ValueError(f"{path} holds {epochs_done} epochs, more than epochs={self.epochs}")
         loaded = Network._from_arrays(arrays, str(path))
-        for mine_arr, saved in zip(self.network.weights + self.network.biases,
-                                   loaded.weights + loaded.biases):
-            mine_arr[...] = saved
+        self.network._set_parameters(loaded.weights + loaded.biases)
         rng.bit_generator.state = state["rng"]
         return epochs_done, History.from_dict(state["history"])
 
@@ -397,15 +395,6 @@ class _Diverged(Exception):
         super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
                          f"weights or biases infinite or NaN (eta={eta} is too large); the "
                          f"network keeps the weights from before that mini-batch")
-
-
-def _snapshot(net):
-    return [a.copy() for a in net.weights + net.biases]
-
-
-def _restore(net, snapshot):
-    for current, saved in zip(net.weights + net.biases, snapshot):
-        current[...] = saved
 
 
 def _finite(net):
