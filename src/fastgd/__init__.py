@@ -1,5 +1,4 @@
 """fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
-from . import _reference as reference
 from . import callbacks
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .datasets import load_book_pickle, load_idx, load_mnist
@@ -11,3 +10,11 @@ __version__ = "0.1.0"
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "minimize", "sgd", "DescentResult", "DescentWarning",
            "LeastSquares", "plot_descent"]
+
+
+def __getattr__(name):
+    # fastgd.reference loads on first use: it imports scipy.special, which training never needs.
+    if name == "reference":
+        from . import _reference
+        return _reference
+    raise AttributeError(f"module 'fastgd' has no attribute {name!r}")

@@ -12,13 +12,7 @@ and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") o
 ("sum"), where m is the size of that mini-batch (the last one may be shorter).
 """
 import numpy as np
-
-
-def sigmoid(z):
-    """1 / (1 + exp(-z)), by SciPy's expit: one ufunc, no overflow. (Imported here, when the
-    reference is used, so that importing fastgd does not load scipy.special.)"""
-    from scipy.special import expit
-    return expit(z)
+from scipy.special import expit as sigmoid  # 1 / (1 + exp(-z)), one ufunc, no overflow
 
 
 def feedforward(weights, biases, X):
