@@ -15,17 +15,28 @@
 
 #include <stddef.h>
 
+/* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
+ * each tile of its own work: the rows base + idx[r] * row_bytes for r < n_rows. A burst of
+ * prefetches would stall on the core's dozen outstanding misses; spread out, they cost nothing. */
+typedef struct {
+    const char *base;
+    const ptrdiff_t *idx;
+    ptrdiff_t n_rows;
+    ptrdiff_t row_bytes;
+} fastgd_prefetch;
+
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
     /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows. */          \
     void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,         \
                           const T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,       \
                           const T *b, T *Z);                                              \
     /* W += C^T X on those vectors (C = -scale * delta), then Z[:, q0:q1] = Xf W^T + b    \
-       for the m_fwd rows of the next mini-batch (m_fwd may be 0). */                     \
+       for the m_fwd rows of the next mini-batch (m_fwd may be 0); meanwhile the rows of   \
+       pf (may be NULL) are prefetched. */                                                \
     void (*update_forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,  \
                                  const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,        \
                                  ptrdiff_t q1, ptrdiff_t m_fwd, const T *Xf, const T *b,  \
-                                 T *Z);                                                   \
+                                 T *Z, const fastgd_prefetch *pf);                        \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
                            ptrdiff_t n_pad, T *out, T *scratch);                          \

@@ -117,12 +117,30 @@ FN(update_tile)(const int rows, const int qw, const int mf, ptrdiff_t m, ptrdiff
         }
 }
 
+/* Where a kernel is in the prefetch list pf: row r, byte offset, and lines per tile. */
+typedef struct {
+    ptrdiff_t r, offset, per_tile;
+} FN(prefetch_cursor);
+
+/* The next c->per_tile cache lines of pf, if any are left. */
+static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c)
+{
+    for (ptrdiff_t j = 0; j < c->per_tile && c->r < pf->n_rows; ++j) {
+        __builtin_prefetch(pf->base + pf->idx[c->r] * pf->row_bytes + c->offset, 0, 2);
+        c->offset += 64;
+        if (c->offset >= pf->row_bytes) {
+            c->offset = 0;
+            c->r += 1;
+        }
+    }
+}
+
 /* The update of the columns at WT and C (qw vectors) over all n_in rows, fused with the forward
- * product of mf rows Xf into Z (b the bias) when mf > 0. */
+ * product of mf rows Xf into Z (b the bias) when mf > 0; after each tile, the next lines of pf. */
 static inline __attribute__((always_inline)) void
 FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, const T *X,
                    const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, const T *b,
-                   T *Z)
+                   T *Z, const fastgd_prefetch *pf, FN(prefetch_cursor) *cursor)
 {
     V z[FUSED_M][2];
     for (int i = 0; i < mf; ++i)
@@ -131,11 +149,15 @@ FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, cons
     ptrdiff_t k = 0;
     if (mf > 0)
         /* Two rows at a time leave registers for the forward accumulators. */
-        for (; k + 2 <= n_in; k += 2)
+        for (; k + 2 <= n_in; k += 2) {
             FN(update_tile)(2, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
+            FN(prefetch_next)(pf, cursor);
+        }
     else
-        for (; k + 4 <= n_in; k += 4)
+        for (; k + 4 <= n_in; k += 4) {
             FN(update_tile)(4, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
+            FN(prefetch_next)(pf, cursor);
+        }
     for (; k < n_in; ++k)
         FN(update_tile)(1, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
     for (int i = 0; i < mf; ++i)
@@ -187,19 +209,28 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx
 #define FG_UPD(a)                                                                          \
     case a:                                                                                \
         if (qw == 2)                                                                       \
-            FN(update_columns)(2, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq);         \
+            FN(update_columns)(2, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq, pf, &cur); \
         else                                                                               \
-            FN(update_columns)(1, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq);         \
+            FN(update_columns)(1, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq, pf, &cur); \
         break;
 
 /* W += C^T X over the vectors q0 <= q < q1 (WT += X^T C; C is m x n_pad, holding
  * -scale * delta, padding zero); then Z[:, q0:q1] = Xf W^T + b for the m_fwd rows of the next
- * mini-batch (m_fwd may be 0), fused into the same pass over WT when m_fwd <= FUSED_M. */
+ * mini-batch (m_fwd may be 0), fused into the same pass over WT when m_fwd <= FUSED_M. The
+ * lines of pf (NULL: none) are spread over the update's tiles. */
 static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
                                  const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,
-                                 ptrdiff_t m_fwd, const T *Xf, const T *b, T *Z)
+                                 ptrdiff_t m_fwd, const T *Xf, const T *b, T *Z,
+                                 const fastgd_prefetch *pf)
 {
+    static const fastgd_prefetch none = {0};
     int fused = m_fwd <= FUSED_M;
+    ptrdiff_t tiles = (n_in / (fused && m_fwd > 0 ? 2 : 4)) * ((q1 - q0 + 1) / 2);
+    FN(prefetch_cursor) cur = {0, 0, 0};
+    if (pf == NULL)
+        pf = &none;
+    else if (tiles > 0)
+        cur.per_tile = (pf->n_rows * ((pf->row_bytes + 63) / 64) + tiles - 1) / tiles;
     for (ptrdiff_t q = q0; q < q1; q += 2) {
         int qw = q1 - q >= 2 ? 2 : 1;
         const T *Cq = C + q * VL, *bq = b + q * VL;
@@ -210,6 +241,9 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
     }
     if (!fused)
         FN(forward_t)(m_fwd, n_in, Xf, ldx, WT, n_pad, q0, q1, b, Z);
+    /* What the tiles left (n_in below a tile): a burst. */
+    cur.per_tile = PTRDIFF_MAX;
+    FN(prefetch_next)(pf, &cur);
 }
 #undef FG_UPD
 

@@ -96,6 +96,11 @@ cdef extern from * nogil:
 
 
 cdef extern from "dense.h" nogil:
+    ctypedef struct fastgd_prefetch:
+        const char *base
+        const Py_ssize_t *idx
+        Py_ssize_t n_rows
+        Py_ssize_t row_bytes
     ctypedef struct fastgd_kernels:
         const char *name
         int vector_bytes
@@ -105,7 +110,7 @@ cdef extern from "dense.h" nogil:
         void (*update_forward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *X, Py_ssize_t ldx,
                                  const double *C, double *WT, Py_ssize_t n_pad, Py_ssize_t q0,
                                  Py_ssize_t q1, Py_ssize_t m_fwd, const double *Xf, const double *b,
-                                 double *Z) noexcept nogil
+                                 double *Z, const fastgd_prefetch *pf) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
@@ -115,7 +120,7 @@ cdef extern from "dense.h" nogil:
         void (*update_forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
                                  const float *C, float *WT, Py_ssize_t n_pad, Py_ssize_t q0,
                                  Py_ssize_t q1, Py_ssize_t m_fwd, const float *Xf, const float *b,
-                                 float *Z) noexcept nogil
+                                 float *Z, const fastgd_prefetch *pf) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -254,11 +259,11 @@ cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, con
 cdef inline void update_forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, const floating *C,
                                   floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                                   Py_ssize_t m_fwd, const floating *Xf, const floating *b,
-                                  floating *Z) noexcept nogil:
+                                  floating *Z, const fastgd_prefetch *pf) noexcept nogil:
     if floating is double:
-        kernels.update_forward_d(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z)
+        kernels.update_forward_d(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z, pf)
     else:
-        kernels.update_forward_s(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z)
+        kernels.update_forward_s(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z, pf)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -509,8 +514,11 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, later_rows, r0, r1
+    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, later_rows, ahead, r0, r1
     cdef floating scale
+    cdef fastgd_prefetch pf
+    pf.base = <const char *>X
+    pf.row_bytes = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
 
     rows = min(e.m_max, e.n_order)
@@ -565,7 +573,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
                 update_forward_t(rows, sizes[l], A[l], rows_buf, WT[l], pads[l], 0,
                                  pads[l] // lanes, 0, <floating *>NULL, <floating *>NULL,
-                                 <floating *>NULL)
+                                 <floating *>NULL, NULL)
                 swap = delta
                 delta = delta_prev
                 delta_prev = swap
@@ -577,25 +585,28 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                          <floating *>e.c0[t])
                 pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
         fastgd_barrier()
+        # This thread's share of the rows of mini-batch t+3, random rows of X far out of cache,
+        # asked for while the update below computes; they are copied out a step later.
+        later = start + rows + next_rows
+        later_rows = min(e.m_max, e.n_order - later)
+        ahead = min(e.m_max, e.n_order - later - later_rows)
+        pf.idx = &e.order[later + later_rows + ahead * tid // n_threads]
+        pf.n_rows = ahead * (tid + 1) // n_threads - ahead * tid // n_threads
         # W_0 += C^T X_t on this thread's blocks, fused with z0 = b_0 + X_{t+1} W_0^T there.
         t = tid
         while t < e.n_blocks:
             update_forward_t(rows, sizes[0], x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
                              e.width[t], 0, e.width[t] // lanes, next_rows, x_next,
-                             <floating *>e.b0[t], <floating *>e.z0[t])
+                             <floating *>e.b0[t], <floating *>e.z0[t], &pf)
+            pf.n_rows = 0
             t += n_threads
-        # This thread's share of mini-batch t+2's rows, random rows of X far out of cache: they
-        # were asked for a step ago, and those of t+3 are asked for now.
-        later = start + rows + next_rows
-        later_rows = min(e.m_max, e.n_order - later)
+        # This thread's share of mini-batch t+2's rows, prefetched a step ago.
         r0 = later_rows * tid // n_threads
         r1 = later_rows * (tid + 1) // n_threads
         gather_rows(r1 - r0, sizes[0], X, &e.order[later + r0], x_after + r0 * sizes[0])
-        later += later_rows
-        later_rows = min(e.m_max, e.n_order - later)
-        r0 = later_rows * tid // n_threads
-        r1 = later_rows * (tid + 1) // n_threads
-        prefetch_rows(r1 - r0, sizes[0], X, &e.order[later + r0])
+        if tid == n_threads - 1:
+            # Its targets, wanted by the serial phase a step from now.
+            prefetch_rows(later_rows, sizes[L], Y, &e.order[later])
         fastgd_barrier()
         swap = x_now
         x_now = x_next
