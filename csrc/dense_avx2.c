@@ -4,5 +4,6 @@
 #define ISA avx2
 #define VBYTES 32
 #define TILE_M 6
+#define UPDATE_ROWS 4
 #include "dense_isa.h"
 #endif

@@ -2,4 +2,5 @@
 #define ISA baseline
 #define VBYTES 16
 #define TILE_M 6
+#define UPDATE_ROWS 4
 #include "dense_isa.h"

@@ -7,6 +7,8 @@
  *   VBYTES   bytes per vector register used (64, 32, 16)
  *   TILE_M   rows of X per register tile of the forward product (4, 6 or 12): TILE_M x 2
  *            vector accumulators must fit the registers
+ *   UPDATE_ROWS  rows of WT per tile of the update (4 or 8): UPDATE_ROWS x 2 accumulators,
+ *            each a chain of m FMAs, and 2 more registers
  * No allocation; every loop bound comes from the arguments.
  */
 #include <stdint.h>
@@ -92,7 +94,7 @@ FN(update_tile)(const int rows, const int qw, const int mf, ptrdiff_t m, ptrdiff
                 const T *X, const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad,
                 V z[][2])
 {
-    V w[4][2];
+    V w[UPDATE_ROWS][2];
     for (int u = 0; u < rows; ++u)
         for (int q = 0; q < qw; ++q)
             w[u][q] = FN(load)(WT + (k0 + u) * n_pad + q * VL);
@@ -154,8 +156,8 @@ FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, cons
             FN(prefetch_next)(pf, cursor);
         }
     else
-        for (; k + 4 <= n_in; k += 4) {
-            FN(update_tile)(4, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
+        for (; k + UPDATE_ROWS <= n_in; k += UPDATE_ROWS) {
+            FN(update_tile)(UPDATE_ROWS, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
             FN(prefetch_next)(pf, cursor);
         }
     for (; k < n_in; ++k)
@@ -225,7 +227,7 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
 {
     static const fastgd_prefetch none = {0};
     int fused = m_fwd <= FUSED_M;
-    ptrdiff_t tiles = (n_in / (fused && m_fwd > 0 ? 2 : 4)) * ((q1 - q0 + 1) / 2);
+    ptrdiff_t tiles = (n_in / (fused && m_fwd > 0 ? 2 : UPDATE_ROWS)) * ((q1 - q0 + 1) / 2);
     FN(prefetch_cursor) cur = {0, 0, 0};
     if (pf == NULL)
         pf = &none;
@@ -247,6 +249,36 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
 }
 #undef FG_UPD
 
+/* out[r, k0 + u] = sum_j WT[k0 + u, j] * Dt[j][r] for u < nk and the rows r < rows of a block
+ * of D transposed into Dt (n_pad vectors): the sum over j in two chains, even and odd j, and nk
+ * columns at once so that 2 nk chains are in flight. */
+static inline __attribute__((always_inline)) void
+FN(backward_columns)(const int nk, ptrdiff_t n_in, ptrdiff_t k0, ptrdiff_t rows, const T *WT,
+                     ptrdiff_t n_pad, const T *Dt, T *out)
+{
+    V even[4], odd[4];
+    for (int u = 0; u < nk; ++u)
+        even[u] = odd[u] = FN(broadcast)(0);
+    ptrdiff_t j = 0;
+    for (; j + 2 <= n_pad; j += 2) {
+        V d0 = FN(load)(Dt + j * VL), d1 = FN(load)(Dt + (j + 1) * VL);
+        for (int u = 0; u < nk; ++u) {
+            even[u] += FN(broadcast)(WT[(k0 + u) * n_pad + j]) * d0;
+            odd[u] += FN(broadcast)(WT[(k0 + u) * n_pad + j + 1]) * d1;
+        }
+    }
+    for (; j < n_pad; ++j)
+        for (int u = 0; u < nk; ++u)
+            even[u] += FN(broadcast)(WT[(k0 + u) * n_pad + j]) * FN(load)(Dt + j * VL);
+    for (int u = 0; u < nk; ++u) {
+        T lanes[VBYTES / sizeof(T)];
+        V sum = even[u] + odd[u];
+        __builtin_memcpy(lanes, &sum, sizeof sum);
+        for (ptrdiff_t r = 0; r < rows; ++r)
+            out[r * n_in + k0 + u] = lanes[r];
+    }
+}
+
 /* out (m x n_in, compact) = D W, D m x n_pad with zero padding. A block of VL rows of D is
  * first transposed into scratch (n_pad vectors, one per column of D, a row of the block per
  * lane); then out[i0:i0+VL, k] = sum_j WT[k, j] * Dt[j] is n_pad broadcast-multiply-adds per k,
@@ -259,22 +291,11 @@ static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,
         for (ptrdiff_t j = 0; j < n_pad; ++j)
             for (ptrdiff_t r = 0; r < VL; ++r)
                 scratch[j * VL + r] = r < rows ? D[(i0 + r) * n_pad + j] : 0;
-        for (ptrdiff_t k = 0; k < n_in; ++k) {
-            const T *w = WT + k * n_pad;
-            V even = FN(broadcast)(0), odd = FN(broadcast)(0);
-            ptrdiff_t j = 0;
-            for (; j + 2 <= n_pad; j += 2) {
-                even += FN(broadcast)(w[j]) * FN(load)(scratch + j * VL);
-                odd += FN(broadcast)(w[j + 1]) * FN(load)(scratch + (j + 1) * VL);
-            }
-            for (; j < n_pad; ++j)
-                even += FN(broadcast)(w[j]) * FN(load)(scratch + j * VL);
-            T lanes[VBYTES / sizeof(T)];
-            V sum = even + odd;
-            __builtin_memcpy(lanes, &sum, sizeof sum);
-            for (ptrdiff_t r = 0; r < rows; ++r)
-                out[(i0 + r) * n_in + k] = lanes[r];
-        }
+        ptrdiff_t k = 0;
+        for (; k + 4 <= n_in; k += 4)
+            FN(backward_columns)(4, n_in, k, rows, WT, n_pad, scratch, out + i0 * n_in);
+        for (; k < n_in; ++k)
+            FN(backward_columns)(1, n_in, k, rows, WT, n_pad, scratch, out + i0 * n_in);
     }
 }
 
