@@ -487,15 +487,30 @@ cdef struct SmallEpoch:
     void *b0[MAX_THREADS]           # width[t]
 
 
+cdef inline void sync(int n_threads) noexcept nogil:
+    """All threads of the epoch meet here: an OpenMP barrier, skipped when there is one thread
+    (it costs a quarter of a microsecond even then, twice a step)."""
+    if n_threads > 1:
+        fastgd_barrier()
+
+
+cdef inline void activate_block(SmallEpoch *e, int t, Py_ssize_t rows, floating *a1) noexcept nogil:
+    """A_1 on block t's columns of the first layer: the sigmoid of its z0 (padding and all, as
+    one run of rows), copied into the block's columns of a1 (rows x sizes[1])."""
+    cdef floating *z0 = <floating *>e.z0[t]
+    sigmoid_inplace(rows * e.width[t], z0)
+    unpad_rows(rows, e.col[t + 1] - e.col[t], e.width[t], z0, e.sizes[1], a1 + e.col[t])
+
+
 cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_threads) noexcept nogil:
     """One thread's share of an epoch through the small-shape kernels of dense.h.
 
     The first layer is the bulk of the work. Its output columns come in blocks, block t to
     thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t and, in the
-    same pass, computes them for mini-batch t+1, then gathers its share of the rows of
-    mini-batch t+2 (prefetching those of t+3). Thread 0 alone does the rest of each step
-    (sigmoid, the other layers, the deltas). Two barriers per step separate the phases. The
-    mathematics is epoch_blas's.
+    same pass, computes them for mini-batch t+1 and their sigmoid, then gathers its share of
+    the rows of mini-batch t+2 (prefetching those of t+3 during the update). Thread 0 alone
+    does the rest of each step (the other layers, the deltas). Two barriers per step separate
+    the phases. The mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
@@ -534,13 +549,14 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                       <floating *>e.WT0[t])
         pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
         t += n_threads
-    fastgd_barrier()
+    sync(n_threads)
     t = tid
     while t < e.n_blocks:
         forward_t(rows, sizes[0], x_now, <floating *>e.WT0[t], e.width[t], 0,
                   e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
+        activate_block(e, t, rows, A[1])
         t += n_threads
-    fastgd_barrier()
+    sync(n_threads)
 
     while start < e.n_order:
         rows = min(e.m_max, e.n_order - start)
@@ -548,10 +564,6 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
-            for t in range(e.n_blocks):
-                unpad_rows(rows, e.col[t + 1] - e.col[t], e.width[t], <floating *>e.z0[t],
-                           sizes[1], A[1] + e.col[t])
-            sigmoid_inplace(rows * sizes[1], A[1])
             for l in range(1, L):
                 pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], bias_buf)
                 forward_t(rows, sizes[l], A[l], WT[l], pads[l], 0, pads[l] // lanes, bias_buf,
@@ -584,7 +596,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 pad_rows(rows, n_cols, sizes[1], e.width[t], delta + e.col[t],
                          <floating *>e.c0[t])
                 pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
-        fastgd_barrier()
+        sync(n_threads)
         # This thread's share of the rows of mini-batch t+3, random rows of X far out of cache,
         # asked for while the update below computes; they are copied out a step later.
         later = start + rows + next_rows
@@ -598,6 +610,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             update_forward_t(rows, sizes[0], x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
                              e.width[t], 0, e.width[t] // lanes, next_rows, x_next,
                              <floating *>e.b0[t], <floating *>e.z0[t], &pf)
+            activate_block(e, t, next_rows, A[1])
             pf.n_rows = 0
             t += n_threads
         # This thread's share of mini-batch t+2's rows, prefetched a step ago.
@@ -607,7 +620,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         if tid == n_threads - 1:
             # Its targets, wanted by the serial phase a step from now.
             prefetch_rows(later_rows, sizes[L], Y, &e.order[later])
-        fastgd_barrier()
+        sync(n_threads)
         swap = x_now
         x_now = x_next
         x_next = x_after
