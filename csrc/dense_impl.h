@@ -160,6 +160,10 @@ FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, cons
             FN(update_tile)(UPDATE_ROWS, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
             FN(prefetch_next)(pf, cursor);
         }
+    if (mf == 0 && UPDATE_ROWS > 4)
+        /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
+        for (; k + 4 <= n_in; k += 4)
+            FN(update_tile)(4, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
     for (; k < n_in; ++k)
         FN(update_tile)(1, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
     for (int i = 0; i < mf; ++i)
