@@ -208,3 +208,60 @@ def test_the_callers_data_is_not_modified():
     fastgd.Trainer(net, eta=1.0, mini_batch_size=4, epochs=2, seed=0, verbose=0).fit(X, labels)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(labels, labels0)
+
+
+def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again():
+    from fastgd.trainer import _ThreadTuner
+
+    tuner = _ThreadTuner([2, 1])
+    speed = {2: 3.0, 1: 1.0}            # seconds per sample: one thread is faster here
+    chosen = []
+    for chunk in range(24):
+        n = tuner.choose()
+        chosen.append(n)
+        tuner.record(n, speed[n] * 100, 100)
+        if chunk == 11:
+            speed[2] = 0.5              # the machine's other core frees up
+    assert chosen[:2] == [2, 1]         # each count once, the default first
+    assert chosen[2:7] == [1] * 5       # then the faster
+    assert chosen[7] == 2               # every eighth chunk the other again
+    assert chosen[15:23] == [2] * 8     # the probe at chunk 15 finds two threads faster now
+    assert chosen[23] == 1              # and the probes go on, the other way
+    assert tuner.seconds_per_sample == {2: 0.5, 1: 1.0}
+
+
+def record_threads(monkeypatch):
+    """Make fit run on several chunks per epoch and log the thread count of each."""
+    from fastgd import trainer as trainer_module
+
+    seen = []
+    core = fastgd.Trainer._core
+
+    def logging_core(self, X, Y, order, m, n_threads):
+        seen.append(n_threads)
+        return core(self, X, Y, order, m, n_threads)
+
+    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 30)
+    monkeypatch.setattr(trainer_module, "default_threads", lambda: 2)
+    monkeypatch.setattr(fastgd.Trainer, "_core", logging_core)
+    return seen
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_default_threads_are_chosen_by_measuring_and_change_no_bit(monkeypatch, dtype):
+    seen = record_threads(monkeypatch)
+    tuned, _ = train(5, dtype, n_threads=None)
+    assert set(seen) == {1, 2}          # both counts trained chunks of the same fit
+    for fixed in (1, 2):
+        net, _ = train(5, dtype, n_threads=fixed)
+        for x, y in zip(tuned.weights + tuned.biases, net.weights + net.biases):
+            assert x.tobytes() == y.tobytes()
+
+
+def test_larger_mini_batches_keep_the_default_thread_count(monkeypatch):
+    """Through BLAS the thread count may change the last bits: no switching there."""
+    seen = record_threads(monkeypatch)
+    X, labels, _ = make_data(200, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4)
+    fastgd.Trainer(net, eta=2.0, mini_batch_size=40, epochs=2, seed=0, verbose=0).fit(X, labels)
+    assert seen and set(seen) == {2}

@@ -170,6 +170,11 @@ def use_kernel_set(name):
     raise ValueError(f"kernel set {name!r} is not available here; this CPU has {kernel_sets()}")
 
 
+def get_small_batch_max():
+    """Largest mini-batch trained by the small-shape kernels (larger ones go through BLAS)."""
+    return small_batch_max
+
+
 def set_small_batch_max(Py_ssize_t rows):
     """Largest mini-batch trained by the small-shape kernels (0: always BLAS); returns the old."""
     global small_batch_max

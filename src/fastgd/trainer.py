@@ -27,6 +27,35 @@ REDUCTIONS = ("mean", "sum")
 CHUNK_SAMPLES = 15000
 
 
+class _ThreadTuner:
+    """The thread count of Trainer(n_threads=None) on the small-kernel path, chosen by measuring
+    the chunks themselves: each candidate once, then the fastest, with every PROBE_EVERY-th
+    chunk given to another candidate, as the load of a shared machine changes (two threads in
+    lockstep slow down several-fold when a core is taken by other work). The small-kernel path
+    gives the same bits for every thread count, so the choice changes only the speed."""
+
+    PROBE_EVERY = 8
+
+    def __init__(self, candidates):
+        self.candidates = list(candidates)
+        self.seconds_per_sample = {}   # the latest chunk's, per thread count
+        self.chunks = 0
+
+    def choose(self):
+        for n in self.candidates:
+            if n not in self.seconds_per_sample:
+                return n
+        best = min(self.candidates, key=self.seconds_per_sample.__getitem__)
+        others = [n for n in self.candidates if n != best]
+        if others and self.chunks % self.PROBE_EVERY == self.PROBE_EVERY - 1:
+            return others[(self.chunks // self.PROBE_EVERY) % len(others)]
+        return best
+
+    def record(self, n_threads, seconds, samples):
+        self.seconds_per_sample[n_threads] = seconds / max(samples, 1)
+        self.chunks += 1
+
+
 @dataclass
 class History:
     """What fit measured, one entry per epoch in each list that applies.
@@ -116,8 +145,10 @@ class Trainer:
         over the mini-batches of each epoch when stderr is a terminal (tqdm if installed).
     n_threads : int or None
         Threads for training: the compiled core's own for mini-batches of up to 32 rows, BLAS's
-        for larger ones. None (default) takes two, or one on a single-CPU machine: measured
-        fastest on two cores (bench/compare.py). An epoch that starts while another fit is
+        for larger ones. None (default): for mini-batches of up to 32 rows, whichever of two
+        threads and one trains faster, measured on the chunks of mini-batches as training goes
+        (two threads in lockstep lose to one when the machine's other core is busy); for larger
+        ones two, or one on a single-CPU machine. An epoch that starts while another fit is
         training runs on one thread. The result does not depend on it (bit for bit for
         mini-batches of up to 32 rows; within BLAS's rounding for larger ones).
     train_accuracy : bool
@@ -244,13 +275,16 @@ class Trainer:
             first_epoch, history = self._resume(resume, rng)
         self.stop_training = False
         n_threads = self.n_threads if self.n_threads is not None else default_threads()
+        tuner = None
+        if self.n_threads is None and n_threads > 1 and m <= _core.get_small_batch_max():
+            tuner = _ThreadTuner([n_threads, 1])
         for callback in callbacks:
             if hasattr(callback, "on_train_begin"):
                 callback.on_train_begin(self)
         with threadpool_limits(limits=n_threads, user_api="blas"):
             for epoch in range(first_epoch, self.epochs):
                 try:
-                    seconds = self._train_epoch(X, Y, rng, m, n_threads, epoch)
+                    seconds = self._train_epoch(X, Y, rng, m, n_threads, epoch, tuner)
                     logs, line = self._measure(X, Y, train_labels, evaluations, n_threads, epoch,
                                                seconds)
                     history.record(logs)
@@ -283,8 +317,9 @@ class Trainer:
                 callback.on_train_end(self)
         return history
 
-    def _train_epoch(self, X, Y, rng, m, n_threads, epoch):
-        """One epoch, chunk by chunk; returns its seconds."""
+    def _train_epoch(self, X, Y, rng, m, n_threads, epoch, tuner=None):
+        """One epoch, chunk by chunk, each on n_threads or, with a tuner, on the thread count
+        it chooses; returns the epoch's seconds."""
         net = self.network
         n = len(X)
         start = time.perf_counter()
@@ -298,9 +333,13 @@ class Trainer:
             for first in range(0, n, chunk):
                 part = order[first:first + chunk]
                 before = net._parameters() if check else None
-                self._core(X, Y, part, m, n_threads)
+                threads = tuner.choose() if tuner is not None else n_threads
+                began = time.perf_counter()
+                self._core(X, Y, part, m, threads)
+                if tuner is not None:
+                    tuner.record(threads, time.perf_counter() - began, len(part))
                 if check and not _finite(net):
-                    self._locate_divergence(before, X, Y, part, m, n_threads, epoch, first // m)
+                    self._locate_divergence(before, X, Y, part, m, threads, epoch, first // m)
                 if bar is not None:
                     bar.update((len(part) + m - 1) // m)
         finally:
