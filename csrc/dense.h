@@ -16,8 +16,9 @@
 #include <stddef.h>
 
 /* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
- * each tile of its own work: the rows base + idx[r] * row_bytes for r < n_rows. A burst of
- * prefetches would stall on the core's dozen outstanding misses; spread out, they cost nothing. */
+ * each tile of its own work: the rows base + idx[r] * row_bytes for r < n_rows. (A burst of a
+ * thousand prefetches stalls the core on its dozen outstanding misses; spread out they do not,
+ * though the rows' memory traffic still slows the kernel about as much.) */
 typedef struct {
     const char *base;
     const ptrdiff_t *idx;
