@@ -51,7 +51,8 @@ def build_parser():
                        help="keep the last N training images for validation (the book: 10000)")
     train.add_argument("--train-size", type=int, default=None,
                        help="train on the first N training images only")
-    train.add_argument("--threads", type=int, default=None, help="threads (default: 2)")
+    train.add_argument("--threads", type=int, default=None,
+                       help="threads (default: two or one, whichever measures faster as it trains)")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                        help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal")
     train.add_argument("--save", metavar="FILE", default=None,
