@@ -265,3 +265,13 @@ def test_larger_mini_batches_keep_the_default_thread_count(monkeypatch):
     net = fastgd.Network(SIZES, seed=4)
     fastgd.Trainer(net, eta=2.0, mini_batch_size=40, epochs=2, seed=0, verbose=0).fit(X, labels)
     assert seen and set(seen) == {2}
+
+
+def test_chunks_shorter_than_half_are_not_measured(monkeypatch):
+    """A short chunk's time is mostly start-up: it does not decide the thread count (here every
+    chunk is short, so the default two threads stay)."""
+    seen = record_threads(monkeypatch)
+    X, labels, _ = make_data(10, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4)
+    fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=4, seed=0, verbose=0).fit(X, labels)
+    assert seen == [2] * 4

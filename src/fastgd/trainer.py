@@ -336,7 +336,8 @@ class Trainer:
                 threads = tuner.choose() if tuner is not None else n_threads
                 began = time.perf_counter()
                 self._core(X, Y, part, m, threads)
-                if tuner is not None:
+                if tuner is not None and 2 * len(part) >= chunk:
+                    # (A short last chunk would weigh the threads' start-up too heavily.)
                     tuner.record(threads, time.perf_counter() - began, len(part))
                 if check and not _finite(net):
                     self._locate_divergence(before, X, Y, part, m, threads, epoch, first // m)
