@@ -119,22 +119,32 @@ FN(update_tile)(const int rows, const int qw, const int mf, ptrdiff_t m, ptrdiff
         }
 }
 
-/* Where a kernel is in the prefetch list pf: row r, byte offset, and lines per tile. */
+/* Where a kernel is in the prefetch list pf: row r and byte offset of the next line, lines
+ * asked for so far, and the pace: `lines` in all over `rows` rows of WT passed by the update. */
 typedef struct {
-    ptrdiff_t r, offset, per_tile;
+    ptrdiff_t r, offset, issued, passed, lines, rows;
 } FN(prefetch_cursor);
 
-/* The next c->per_tile cache lines of pf, if any are left. */
-static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c)
+/* Ask for the next line of pf (there is one: issued < lines). */
+static inline void FN(prefetch_one)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c)
 {
-    for (ptrdiff_t j = 0; j < c->per_tile && c->r < pf->n_rows; ++j) {
-        __builtin_prefetch(pf->base + pf->idx[c->r] * pf->row_bytes + c->offset, 0, 2);
-        c->offset += 64;
-        if (c->offset >= pf->row_bytes) {
-            c->offset = 0;
-            c->r += 1;
-        }
+    __builtin_prefetch(pf->base + pf->idx[c->r] * pf->row_bytes + c->offset, 0, 2);
+    c->issued += 1;
+    c->offset += 64;
+    if (c->offset >= pf->row_bytes) {
+        c->offset = 0;
+        c->r += 1;
     }
+}
+
+/* The update has passed `rows` more rows of WT: the lines of pf due by now, evenly paced. */
+static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c,
+                                     ptrdiff_t rows)
+{
+    c->passed += rows;
+    ptrdiff_t due = c->rows > 0 ? c->passed * c->lines / c->rows : c->lines;
+    while (c->issued < due && c->issued < c->lines)
+        FN(prefetch_one)(pf, c);
 }
 
 /* The update of the columns at WT and C (qw vectors) over all n_in rows, fused with the forward
@@ -153,12 +163,12 @@ FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, cons
         /* Two rows at a time leave registers for the forward accumulators. */
         for (; k + 2 <= n_in; k += 2) {
             FN(update_tile)(2, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
-            FN(prefetch_next)(pf, cursor);
+            FN(prefetch_next)(pf, cursor, 2);
         }
     else
         for (; k + UPDATE_ROWS <= n_in; k += UPDATE_ROWS) {
             FN(update_tile)(UPDATE_ROWS, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
-            FN(prefetch_next)(pf, cursor);
+            FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
         }
     if (mf == 0 && UPDATE_ROWS > 4)
         /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
@@ -231,12 +241,11 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
 {
     static const fastgd_prefetch none = {0};
     int fused = m_fwd <= FUSED_M;
-    ptrdiff_t tiles = (n_in / (fused && m_fwd > 0 ? 2 : UPDATE_ROWS)) * ((q1 - q0 + 1) / 2);
-    FN(prefetch_cursor) cur = {0, 0, 0};
     if (pf == NULL)
         pf = &none;
-    else if (tiles > 0)
-        cur.per_tile = (pf->n_rows * ((pf->row_bytes + 63) / 64) + tiles - 1) / tiles;
+    /* The update passes the n_in rows of WT once per pair of vectors. */
+    FN(prefetch_cursor) cur = {0, 0, 0, 0, pf->n_rows * ((pf->row_bytes + 63) / 64),
+                               n_in * ((q1 - q0 + 1) / 2)};
     for (ptrdiff_t q = q0; q < q1; q += 2) {
         int qw = q1 - q >= 2 ? 2 : 1;
         const T *Cq = C + q * VL, *bq = b + q * VL;
@@ -247,9 +256,9 @@ static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdif
     }
     if (!fused)
         FN(forward_t)(m_fwd, n_in, Xf, ldx, WT, n_pad, q0, q1, b, Z);
-    /* What the tiles left (n_in below a tile): a burst. */
-    cur.per_tile = PTRDIFF_MAX;
-    FN(prefetch_next)(pf, &cur);
+    /* What the tiles left (single-row tiles do not count their rows): a burst. */
+    while (cur.issued < cur.lines)
+        FN(prefetch_one)(pf, &cur);
 }
 #undef FG_UPD
 
