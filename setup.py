@@ -33,6 +33,8 @@ extensions = [
         ["src/fastgd/_core.pyx", "csrc/kernels.c", "csrc/dense_dispatch.c",
          "csrc/dense_baseline.c", "csrc/dense_avx2.c", "csrc/dense_avx512.c"],
         include_dirs=["csrc"],
+        # (so that an in-place rebuild notices an edited kernel header)
+        depends=["csrc/kernels.h", "csrc/dense.h", "csrc/dense_impl.h", "csrc/dense_isa.h"],
         extra_compile_args=compile_args + openmp,
         extra_link_args=openmp,
     ),

@@ -8,7 +8,10 @@
  *
  * Inputs X are row-major m x n_in (row stride ldx); the layer's Z, C, D and b are padded
  * like WT (rows of n_pad, the padding of C, D and b zero). q0 <= q < q1 selects vectors of
- * columns, so two threads can share a layer.
+ * columns, so two threads can share a layer. The forward product and the update can skip
+ * inputs: given the list of the inputs that are nonzero in some row of X (about half of
+ * MNIST's 784 pixels in a mini-batch of ten), they do that share of the work, and the sums
+ * they leave out are exact zeros.
  */
 #ifndef FASTGD_DENSE_H
 #define FASTGD_DENSE_H
@@ -27,17 +30,21 @@ typedef struct {
 } fastgd_prefetch;
 
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
-    /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows. */          \
-    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,         \
-                          const T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,       \
-                          const T *b, T *Z);                                              \
-    /* W += C^T X on those vectors (C = -scale * delta), then Z[:, q0:q1] = Xf W^T + b    \
-       for the m_fwd rows of the next mini-batch (m_fwd may be 0); meanwhile the rows of   \
-       pf (may be NULL) are prefetched. */                                                \
-    void (*update_forward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,  \
-                                 const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,        \
-                                 ptrdiff_t q1, ptrdiff_t m_fwd, const T *Xf, const T *b,  \
-                                 T *Z, const fastgd_prefetch *pf);                        \
+    /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows, the sums   \
+       over the n inputs k = rows[0] < rows[1] < ... (rows NULL: k = 0 .. n-1); row i of X \
+       at X + i * ldx. */                                                                 \
+    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,    \
+                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, ptrdiff_t q0,      \
+                          ptrdiff_t q1, const T *b, T *Z);                                \
+    /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs;     \
+       meanwhile the rows of pf (may be NULL) are prefetched. */                          \
+    void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,     \
+                         ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, \
+                         ptrdiff_t q1, const fastgd_prefetch *pf);                        \
+    /* The inputs k < n (columns of the m rows of X) that are nonzero or NaN in some row,  \
+       increasing, into cols (room for n); returns how many. */                           \
+    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx, \
+                                      ptrdiff_t *cols);                                   \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
                            ptrdiff_t n_pad, T *out, T *scratch);                          \

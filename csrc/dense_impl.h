@@ -17,11 +17,6 @@
 #define FG_CAT(a, b, c) FG_CAT_(a, b, c)
 #define FN(name) FG_CAT(name, SFX, ISA)
 #define VL ((ptrdiff_t)(VBYTES / sizeof(T)))
-/* The most rows of the next mini-batch whose forward product is fused into the update. With
-   more, the update's two-row tiles leave too few independent FMA chains: measured on the
-   reference shapes, two separate passes win from four rows on. */
-#define FUSED_M 2
-
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef IT FN(ivec) __attribute__((vector_size(VBYTES)));
 #define V FN(vec)
@@ -55,22 +50,30 @@ static inline V FN(load)(const T *p)
 
 static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 
-/* The weights of a layer live transposed during an epoch: WT[k, j] = W[j, k], n_in rows of
- * n_pad >= n_out columns (a whole number of vectors, the padding kept at zero). A row of WT is
+/* The weights of a layer live transposed during an epoch: WT[k, j] = W[j, k], one row per input,
+ * of n_pad >= n_out columns (a whole number of vectors, the padding kept at zero). A row of WT is
  * then a few vectors, and each product below is a sequence of broadcast-multiply-adds into
  * vector accumulators: no horizontal sums, every sum over k in order, lane by lane.
- * The kernels work on the vectors q0 <= q < q1 of a row, so threads can share a layer. */
+ * The kernels work on the vectors q0 <= q < q1 of a row, so threads can share a layer, and on
+ * the rows of WT (inputs k) of a list `rows`, increasing, or all of them (rows NULL): an input
+ * that is zero in every row of X adds x * w = 0 to each sum, and leaving it out changes no
+ * sum except, at most, the sign of a zero (for finite weights and deltas). */
 
-/* Z[i, q] = b[q] + sum_k X[i, k] WT[k, q] for the mi rows at X and the qw vectors at WT, b, Z. */
+/* Row j of a product: rows[j], or j when the product runs over all the rows of WT. */
+#define ROW(rows, j) ((rows) ? (rows)[j] : (j))
+
+/* Z[i, q] = b[q] + sum_k X[i, k] WT[k, q] over the n rows k of the list (rows: see above), for
+ * the mi rows at X and the qw vectors at WT, b, Z. */
 static inline __attribute__((always_inline)) void
-FN(forward_tile)(const int mi, const int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
-                 const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
+FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+                 ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
 {
     V z[TILE_M][2];
     for (int i = 0; i < mi; ++i)
         for (int q = 0; q < qw; ++q)
             z[i][q] = FN(load)(b + q * VL);
-    for (ptrdiff_t k = 0; k < n_in; ++k) {
+    for (ptrdiff_t j = 0; j < n; ++j) {
+        ptrdiff_t k = ROW(rows, j);
         V w[2];
         for (int q = 0; q < qw; ++q)
             w[q] = FN(load)(WT + k * n_pad + q * VL);
@@ -85,38 +88,33 @@ FN(forward_tile)(const int mi, const int qw, ptrdiff_t n_in, const T *X, ptrdiff
             FN(store)(Z + i * n_pad + q * VL, z[i][q]);
 }
 
-/* WT[k0 + u, q] += sum_i X[i, k0 + u] C[i, q] for u < rows, over the m rows of X, for the qw
- * vectors at WT and C: rows * qw accumulators, each a chain of m FMAs. Then, when mf > 0, the
- * fused forward product of the next mini-batch Xf with these rows while they are in registers:
- * z[i][q] += Xf[i, k0 + u] WT[k0 + u, q]. */
+/* WT[k, q] += sum_i X[i, k] C[i, q] over the m rows of X, for the `count` rows
+ * k = ROW(rows, j0 + u), u < count, and the qw vectors at WT and C: count * qw accumulators,
+ * each a chain of m FMAs. */
 static inline __attribute__((always_inline)) void
-FN(update_tile)(const int rows, const int qw, const int mf, ptrdiff_t m, ptrdiff_t k0,
-                const T *X, const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad,
-                V z[][2])
+FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *rows, ptrdiff_t j0,
+                const T *X, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad)
 {
+    ptrdiff_t k[UPDATE_ROWS];
     V w[UPDATE_ROWS][2];
-    for (int u = 0; u < rows; ++u)
+    for (int u = 0; u < count; ++u) {
+        k[u] = ROW(rows, j0 + u);
         for (int q = 0; q < qw; ++q)
-            w[u][q] = FN(load)(WT + (k0 + u) * n_pad + q * VL);
+            w[u][q] = FN(load)(WT + k[u] * n_pad + q * VL);
+    }
     for (ptrdiff_t i = 0; i < m; ++i) {
         V c[2];
         for (int q = 0; q < qw; ++q)
             c[q] = FN(load)(C + i * n_pad + q * VL);
-        for (int u = 0; u < rows; ++u) {
-            V x = FN(broadcast)(X[i * ldx + k0 + u]);
+        for (int u = 0; u < count; ++u) {
+            V x = FN(broadcast)(X[i * ldx + k[u]]);
             for (int q = 0; q < qw; ++q)
                 w[u][q] += x * c[q];
         }
     }
-    for (int u = 0; u < rows; ++u)
+    for (int u = 0; u < count; ++u)
         for (int q = 0; q < qw; ++q)
-            FN(store)(WT + (k0 + u) * n_pad + q * VL, w[u][q]);
-    for (int u = 0; u < rows; ++u)
-        for (int i = 0; i < mf; ++i) {
-            V x = FN(broadcast)(Xf[i * ldx + k0 + u]);
-            for (int q = 0; q < qw; ++q)
-                z[i][q] += x * w[u][q];
-        }
+            FN(store)(WT + k[u] * n_pad + q * VL, w[u][q]);
 }
 
 /* Where a kernel is in the prefetch list pf: row r and byte offset of the next line, lines
@@ -147,50 +145,40 @@ static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_curs
         FN(prefetch_one)(pf, c);
 }
 
-/* The update of the columns at WT and C (qw vectors) over all n_in rows, fused with the forward
- * product of mf rows Xf into Z (b the bias) when mf > 0; after each tile, the next lines of pf. */
+/* The update of the columns at WT and C (qw vectors) over the n rows of the list; after each
+ * full tile, the next lines of pf. */
 static inline __attribute__((always_inline)) void
-FN(update_columns)(const int qw, const int mf, ptrdiff_t m, ptrdiff_t n_in, const T *X,
-                   const T *Xf, ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, const T *b,
-                   T *Z, const fastgd_prefetch *pf, FN(prefetch_cursor) *cursor)
+FN(update_columns)(const int qw, ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+                   ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, const fastgd_prefetch *pf,
+                   FN(prefetch_cursor) *cursor)
 {
-    V z[FUSED_M][2];
-    for (int i = 0; i < mf; ++i)
-        for (int q = 0; q < qw; ++q)
-            z[i][q] = FN(load)(b + q * VL);
-    ptrdiff_t k = 0;
-    if (mf > 0)
-        /* Two rows at a time leave registers for the forward accumulators. */
-        for (; k + 2 <= n_in; k += 2) {
-            FN(update_tile)(2, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
-            FN(prefetch_next)(pf, cursor, 2);
-        }
-    else
-        for (; k + UPDATE_ROWS <= n_in; k += UPDATE_ROWS) {
-            FN(update_tile)(UPDATE_ROWS, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
-            FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
-        }
-    if (mf == 0 && UPDATE_ROWS > 4)
+    ptrdiff_t j = 0;
+    for (; j + UPDATE_ROWS <= n; j += UPDATE_ROWS) {
+        FN(update_tile)(UPDATE_ROWS, qw, m, rows, j, X, ldx, C, WT, n_pad);
+        FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
+    }
+    if (UPDATE_ROWS > 4)
         /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
-        for (; k + 4 <= n_in; k += 4)
-            FN(update_tile)(4, qw, 0, m, k, X, Xf, ldx, C, WT, n_pad, z);
-    for (; k < n_in; ++k)
-        FN(update_tile)(1, qw, mf, m, k, X, Xf, ldx, C, WT, n_pad, z);
-    for (int i = 0; i < mf; ++i)
-        for (int q = 0; q < qw; ++q)
-            FN(store)(Z + i * n_pad + q * VL, z[i][q]);
+        for (; j + 4 <= n; j += 4)
+            FN(update_tile)(4, qw, m, rows, j, X, ldx, C, WT, n_pad);
+    for (; j < n; ++j)
+        FN(update_tile)(1, qw, m, rows, j, X, ldx, C, WT, n_pad);
 }
 
 #define FG_FWD(a)                                                                          \
     case a:                                                                                \
-        if (qw == 2)                                                                       \
-            FN(forward_tile)(a, 2, n_in, X, ldx, WT, n_pad, b, Z);                         \
+        if (rows != NULL && qw == 2)                                                       \
+            FN(forward_tile)(a, 2, n, rows, X, ldx, WT, n_pad, b, Z);                      \
+        else if (rows != NULL)                                                             \
+            FN(forward_tile)(a, 1, n, rows, X, ldx, WT, n_pad, b, Z);                      \
+        else if (qw == 2)                                                                  \
+            FN(forward_tile)(a, 2, n, NULL, X, ldx, WT, n_pad, b, Z);                      \
         else                                                                               \
-            FN(forward_tile)(a, 1, n_in, X, ldx, WT, n_pad, b, Z);                         \
+            FN(forward_tile)(a, 1, n, NULL, X, ldx, WT, n_pad, b, Z);                      \
         break;
 
-static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
-                              const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
+static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+                              ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, const T *b, T *Z)
 {
     switch (mi) {
         FG_FWD(1) FG_FWD(2) FG_FWD(3) FG_FWD(4)
@@ -205,9 +193,10 @@ static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n_in, const T *X, ptrdif
 #undef FG_FWD
 
 /* Z[:, q0:q1] = X W^T + b over the vectors q0 <= q < q1 of the padded rows (Z is m x n_pad,
- * b has n_pad entries, padding zero). */
-static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx, const T *WT,
-                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z)
+ * b has n_pad entries, padding zero), the sums over the n rows of WT of the list. */
+static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, ptrdiff_t q0,
+                          ptrdiff_t q1, const T *b, T *Z)
 {
     /* Tiles of rows as even as possible, at most TILE_M each. */
     ptrdiff_t n_tiles = (m + TILE_M - 1) / TILE_M;
@@ -215,52 +204,81 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx
         int mi = (int)((m - i0) / (n_tiles - t));
         for (ptrdiff_t q = q0; q < q1; q += 2) {
             int qw = q1 - q >= 2 ? 2 : 1;
-            FN(forward_tiles)(mi, qw, n_in, X + i0 * ldx, ldx, WT + q * VL, n_pad, b + q * VL,
-                              Z + i0 * n_pad + q * VL);
+            FN(forward_tiles)(mi, qw, n, rows, X + i0 * ldx, ldx, WT + q * VL, n_pad,
+                              b + q * VL, Z + i0 * n_pad + q * VL);
         }
         i0 += mi;
     }
 }
 
-#define FG_UPD(a)                                                                          \
-    case a:                                                                                \
-        if (qw == 2)                                                                       \
-            FN(update_columns)(2, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq, pf, &cur); \
-        else                                                                               \
-            FN(update_columns)(1, a, m, n_in, X, Xf, ldx, Cq, WTq, n_pad, bq, Zq, pf, &cur); \
-        break;
-
 /* W += C^T X over the vectors q0 <= q < q1 (WT += X^T C; C is m x n_pad, holding
- * -scale * delta, padding zero); then Z[:, q0:q1] = Xf W^T + b for the m_fwd rows of the next
- * mini-batch (m_fwd may be 0), fused into the same pass over WT when m_fwd <= FUSED_M. The
- * lines of pf (NULL: none) are spread over the update's tiles. */
-static void FN(update_forward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *X, ptrdiff_t ldx,
-                                 const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,
-                                 ptrdiff_t m_fwd, const T *Xf, const T *b, T *Z,
-                                 const fastgd_prefetch *pf)
+ * -scale * delta, padding zero), on the n rows of WT of the list. The lines of pf (NULL: none)
+ * are spread over the update's tiles. */
+static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+                         ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,
+                         ptrdiff_t q1, const fastgd_prefetch *pf)
 {
     static const fastgd_prefetch none = {0};
-    int fused = m_fwd <= FUSED_M;
     if (pf == NULL)
         pf = &none;
-    /* The update passes the n_in rows of WT once per pair of vectors. */
+    /* The update passes the n rows of WT once per pair of vectors. */
     FN(prefetch_cursor) cur = {0, 0, 0, 0, pf->n_rows * ((pf->row_bytes + 63) / 64),
-                               n_in * ((q1 - q0 + 1) / 2)};
+                               n * ((q1 - q0 + 1) / 2)};
     for (ptrdiff_t q = q0; q < q1; q += 2) {
-        int qw = q1 - q >= 2 ? 2 : 1;
-        const T *Cq = C + q * VL, *bq = b + q * VL;
-        T *WTq = WT + q * VL, *Zq = Z + q * VL;
-        switch (fused ? (int)m_fwd : 0) {
-            FG_UPD(0) FG_UPD(1) FG_UPD(2)
-        }
+        const T *Cq = C + q * VL;
+        T *WTq = WT + q * VL;
+        if (rows != NULL && q1 - q >= 2)
+            FN(update_columns)(2, m, n, rows, X, ldx, Cq, WTq, n_pad, pf, &cur);
+        else if (rows != NULL)
+            FN(update_columns)(1, m, n, rows, X, ldx, Cq, WTq, n_pad, pf, &cur);
+        else if (q1 - q >= 2)
+            FN(update_columns)(2, m, n, NULL, X, ldx, Cq, WTq, n_pad, pf, &cur);
+        else
+            FN(update_columns)(1, m, n, NULL, X, ldx, Cq, WTq, n_pad, pf, &cur);
     }
-    if (!fused)
-        FN(forward_t)(m_fwd, n_in, Xf, ldx, WT, n_pad, q0, q1, b, Z);
-    /* What the tiles left (single-row tiles do not count their rows): a burst. */
+    /* What the tiles left (the tail tiles do not count their rows): a burst. */
     while (cur.issued < cur.lines)
         FN(prefetch_one)(pf, &cur);
 }
-#undef FG_UPD
+
+#undef ROW
+
+/* The inputs k < n (columns of the m rows X, row stride ldx) that are nonzero or NaN in some
+ * row, in increasing order, into cols; returns how many. (A vector of columns at a time: the
+ * OR of their bits over the rows, without the sign bit so that -0 counts as zero; then their
+ * indices, written without a branch.) */
+static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx,
+                                    ptrdiff_t *cols)
+{
+    const IT magnitude = (IT)(((uint64_t)1 << (8 * sizeof(T) - 1)) - 1);
+    ptrdiff_t count = 0, k = 0;
+    for (; k + VL <= n; k += VL) {
+        I any = (I){0};
+        for (ptrdiff_t i = 0; i < m; ++i) {
+            I bits;
+            __builtin_memcpy(&bits, X + i * ldx + k, sizeof bits);
+            any |= bits;
+        }
+        any &= magnitude;
+        IT lanes[VBYTES / sizeof(T)];
+        __builtin_memcpy(lanes, &any, sizeof any);
+        for (ptrdiff_t l = 0; l < VL; ++l) {
+            cols[count] = k + l;
+            count += lanes[l] != 0;
+        }
+    }
+    for (; k < n; ++k) {
+        IT any = 0;
+        for (ptrdiff_t i = 0; i < m; ++i) {
+            IT bits;
+            __builtin_memcpy(&bits, X + i * ldx + k, sizeof bits);
+            any |= bits;
+        }
+        cols[count] = k;
+        count += (any & magnitude) != 0;
+    }
+    return count;
+}
 
 /* out[r, k0 + u] = sum_j WT[k0 + u, j] * Dt[j][r] for u < nk and the rows r < rows of a block
  * of D transposed into Dt (n_pad vectors): the sum over j in two chains, even and odd j, and nk
@@ -376,6 +394,5 @@ static void FN(sigmoid)(ptrdiff_t n, T *x)
 #undef I
 #undef FN
 #undef VL
-#undef FUSED_M
 #undef FG_CAT
 #undef FG_CAT_

@@ -122,6 +122,54 @@ def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
         assert np.abs(got - want).max() < TOLERANCE[dtype]
 
 
+def sparse_data(n, sizes, dtype, seed):
+    """Inputs shaped like MNIST's zeros: a border of columns zero in every row, four in five of
+    the other entries zero (some of them -0.0), a few rows all zero; one-hot targets."""
+    X, labels, Y = make_data(n, sizes, dtype, seed)
+    rng = np.random.default_rng(seed + 1)
+    n_in = sizes[0]
+    X[:, : n_in // 4] = 0
+    X[:, n_in - n_in // 4:] = 0
+    X[rng.random(X.shape) < 0.8] = 0
+    X[rng.random(X.shape) < 0.05] = -0.0
+    X[rng.integers(0, n, 3)] = 0
+    return X, labels, Y
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([784, 30, 10], 1),
+                                      ([40, 16, 8, 5], 7), ([64, 20, 10], 32)])
+def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, kernel_set):
+    """The small-kernel path leaves out the inputs that are zero in every row of a mini-batch;
+    their terms are exact zeros, so with and without skipping, on one thread and two, the
+    weights come out byte for byte the same, and equal to the reference's within rounding."""
+    n = 160
+    X, _, Y = sparse_data(n, sizes, dtype, seed=30)
+    order = np.random.default_rng(31).permutation(n)
+    batches = X[order[: n // m * m]].reshape(n // m, m, -1)
+    skipped = (batches == 0).all(axis=1).sum(axis=1)
+    assert skipped.min() >= sizes[0] // 2  # every mini-batch has inputs to skip
+    results = []
+    for skip in (True, False):
+        old = _core.set_skip_zero_inputs(skip)
+        try:
+            for n_threads in (1, 2):
+                net = fastgd.Network(sizes, seed=32, dtype=dtype)
+                _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True, n_threads)
+                results.append(net.weights + net.biases)
+        finally:
+            _core.set_skip_zero_inputs(old)
+    for arrays in results[1:]:
+        for got, want in zip(arrays, results[0]):
+            assert got.tobytes() == want.tobytes()
+    W, B = copy_params(fastgd.Network(sizes, seed=32, dtype=dtype))
+    start = W[0].copy()
+    ref.train_epoch(W, B, X, Y, order, m, 3.0)
+    assert np.abs(W[0] - start).max() > 1e-3  # the first layer did train
+    for got, want in zip(results[0], W + B):
+        assert np.abs(got - want).max() < TOLERANCE[dtype]
+
+
 def per_sample_gradient(weights, biases, x, y):
     """Backpropagation for one sample of a two-layer network, written out step by step."""
     (w1, w2), (b1, b2) = weights, biases

@@ -104,23 +104,25 @@ cdef extern from "dense.h" nogil:
     ctypedef struct fastgd_kernels:
         const char *name
         int vector_bytes
-        void (*forward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *X, Py_ssize_t ldx,
-                          const double *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
-                          const double *b, double *Z) noexcept nogil
-        void (*update_forward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *X, Py_ssize_t ldx,
-                                 const double *C, double *WT, Py_ssize_t n_pad, Py_ssize_t q0,
-                                 Py_ssize_t q1, Py_ssize_t m_fwd, const double *Xf, const double *b,
-                                 double *Z, const fastgd_prefetch *pf) noexcept nogil
+        void (*forward_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
+                          Py_ssize_t ldx, const double *WT, Py_ssize_t n_pad, Py_ssize_t q0,
+                          Py_ssize_t q1, const double *b, double *Z) noexcept nogil
+        void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
+                         Py_ssize_t ldx, const double *C, double *WT, Py_ssize_t n_pad,
+                         Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t m, Py_ssize_t n, const double *X, Py_ssize_t ldx,
+                                        Py_ssize_t *cols) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
-        void (*forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
-                          const float *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
-                          const float *b, float *Z) noexcept nogil
-        void (*update_forward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *X, Py_ssize_t ldx,
-                                 const float *C, float *WT, Py_ssize_t n_pad, Py_ssize_t q0,
-                                 Py_ssize_t q1, Py_ssize_t m_fwd, const float *Xf, const float *b,
-                                 float *Z, const fastgd_prefetch *pf) noexcept nogil
+        void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
+                          Py_ssize_t ldx, const float *WT, Py_ssize_t n_pad, Py_ssize_t q0,
+                          Py_ssize_t q1, const float *b, float *Z) noexcept nogil
+        void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
+                         Py_ssize_t ldx, const float *C, float *WT, Py_ssize_t n_pad,
+                         Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t m, Py_ssize_t n, const float *X, Py_ssize_t ldx,
+                                        Py_ssize_t *cols) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -183,10 +185,33 @@ def set_small_batch_max(Py_ssize_t rows):
     return old
 
 
+# Whether the small-shape kernels skip the inputs that are zero in every row of a mini-batch.
+cdef bint skip_zero_inputs = True
+
+
+def set_skip_zero_inputs(bint skip):
+    """Whether the small-kernel path leaves out the first layer's inputs that are zero in every
+    row of a mini-batch (the default; for tests and benchmarks); returns the old setting.
+
+    The terms it leaves out are exact zeros, so the results are the same either way (up to the
+    sign of a zero weight, and apart from runs whose weights or deltas are already infinite)."""
+    global skip_zero_inputs
+    old = skip_zero_inputs
+    skip_zero_inputs = skip
+    return old
+
+
 # Rows per block when feeding forward a whole data set: large enough for BLAS to run near peak,
 # small enough that the activations of a block stay in cache.
 cdef enum:
     FORWARD_BLOCK = 2048
+
+
+cdef struct Inputs:
+    # The inputs of a mini-batch that are nonzero in at least one of its rows: cols[0:n],
+    # increasing. The first layer's products skip the others (their terms are exact zeros).
+    Py_ssize_t n
+    Py_ssize_t *cols
 
 
 # ---- fused-type dispatch to the C kernels -------------------------------------------------------
@@ -252,23 +277,38 @@ cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floati
         transpose_unpad_s(n_out, n_in, WT, n_pad, W)
 
 
-cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, const floating *WT,
-                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const floating *b,
-                           floating *Z) noexcept nogil:
+cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
+                           const floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                           const floating *b, floating *Z) noexcept nogil:
+    """Z = X W^T + b on the vectors q0 <= q < q1, X having rows of n_in; the sums over the
+    inputs of `inputs` (NULL: all of them)."""
+    cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
+    cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
     if floating is double:
-        kernels.forward_d(m, n_in, X, n_in, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_d(m, n, rows, X, n_in, WT, n_pad, q0, q1, b, Z)
     else:
-        kernels.forward_s(m, n_in, X, n_in, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_s(m, n, rows, X, n_in, WT, n_pad, q0, q1, b, Z)
 
 
-cdef inline void update_forward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *X, const floating *C,
-                                  floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
-                                  Py_ssize_t m_fwd, const floating *Xf, const floating *b,
-                                  floating *Z, const fastgd_prefetch *pf) noexcept nogil:
+cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
+                          const floating *C, floating *WT, Py_ssize_t n_pad, Py_ssize_t q0,
+                          Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil:
+    """W += C^T X on the vectors q0 <= q < q1, on the inputs of `inputs` (NULL: all)."""
+    cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
+    cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
     if floating is double:
-        kernels.update_forward_d(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z, pf)
+        kernels.update_d(m, n, rows, X, n_in, C, WT, n_pad, q0, q1, pf)
     else:
-        kernels.update_forward_s(m, n_in, X, n_in, C, WT, n_pad, q0, q1, m_fwd, Xf, b, Z, pf)
+        kernels.update_s(m, n, rows, X, n_in, C, WT, n_pad, q0, q1, pf)
+
+
+cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X,
+                             Inputs *inputs) noexcept nogil:
+    """The inputs (columns of the m x n_in rows X) that are nonzero in some row."""
+    if floating is double:
+        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, n_in, inputs.cols)
+    else:
+        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, n_in, inputs.cols)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -480,6 +520,10 @@ cdef struct SmallEpoch:
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
     void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
     void *transpose_buf             # a block of deltas transposed, max(pads) vectors
+    # The nonzero inputs of two consecutive mini-batches (those of x_now and x_next), used by
+    # the first layer's products when skip_zero is set, each cols holding sizes[0] entries.
+    bint skip_zero
+    Inputs inputs[2]
     # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
     # own padded transpose, product, coefficients and bias, so that each block lives in the
     # cache of the one thread that works on it.
@@ -511,11 +555,13 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     """One thread's share of an epoch through the small-shape kernels of dense.h.
 
     The first layer is the bulk of the work. Its output columns come in blocks, block t to
-    thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t and, in the
-    same pass, computes them for mini-batch t+1 and their sigmoid, then gathers its share of
-    the rows of mini-batch t+2 (prefetching those of t+3 during the update). Thread 0 alone
-    does the rest of each step (the other layers, the deltas). Two barriers per step separate
-    the phases. The mathematics is epoch_blas's.
+    thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t, then
+    computes them for mini-batch t+1 and their sigmoid, then gathers its share of the rows of
+    mini-batch t+2 (prefetching those of t+3 during the update). Both products run over the
+    inputs that are nonzero in some row of their mini-batch (all of them without skip_zero),
+    listed by the last thread at the start of the step. Thread 0 alone does the rest of each
+    step (the other layers, the deltas). Two barriers per step separate the phases. The
+    mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
@@ -537,6 +583,9 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, later_rows, ahead, r0, r1
     cdef floating scale
     cdef fastgd_prefetch pf
+    cdef Inputs *now_in = &e.inputs[0] if e.skip_zero else NULL
+    cdef Inputs *next_in = &e.inputs[1] if e.skip_zero else NULL
+    cdef Inputs *swap_in
     pf.base = <const char *>X
     pf.row_bytes = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
@@ -547,6 +596,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
         gather_rows(rows, sizes[0], X, e.order, x_now)
         gather_rows(min(e.m_max, e.n_order - rows), sizes[0], X, &e.order[rows], x_next)
+        if now_in != NULL:
+            find_inputs(rows, sizes[0], x_now, now_in)
     t = tid
     while t < e.n_blocks:
         n_cols = e.col[t + 1] - e.col[t]
@@ -557,7 +608,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     sync(n_threads)
     t = tid
     while t < e.n_blocks:
-        forward_t(rows, sizes[0], x_now, <floating *>e.WT0[t], e.width[t], 0,
+        forward_t(rows, sizes[0], now_in, x_now, <floating *>e.WT0[t], e.width[t], 0,
                   e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
         activate_block(e, t, rows, A[1])
         t += n_threads
@@ -566,13 +617,16 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     while start < e.n_order:
         rows = min(e.m_max, e.n_order - start)
         next_rows = min(e.m_max, e.n_order - start - rows)
+        if next_in != NULL and tid == n_threads - 1:
+            # (With two threads, while thread 0 does the serial phase below.)
+            find_inputs(next_rows, sizes[0], x_next, next_in)
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
             for l in range(1, L):
                 pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], bias_buf)
-                forward_t(rows, sizes[l], A[l], WT[l], pads[l], 0, pads[l] // lanes, bias_buf,
-                          rows_buf)
+                forward_t(rows, sizes[l], NULL, A[l], WT[l], pads[l], 0, pads[l] // lanes,
+                          bias_buf, rows_buf)
                 unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, sizes[l + 1], A[l + 1])
                 sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
             gather_rows(rows, sizes[L], Y, &e.order[start], delta_prev)
@@ -588,9 +642,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 scale_inplace(rows * sizes[l + 1], scale, delta)
                 column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
                 pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
-                update_forward_t(rows, sizes[l], A[l], rows_buf, WT[l], pads[l], 0,
-                                 pads[l] // lanes, 0, <floating *>NULL, <floating *>NULL,
-                                 <floating *>NULL, NULL)
+                update_t(rows, sizes[l], NULL, A[l], rows_buf, WT[l], pads[l], 0,
+                         pads[l] // lanes, NULL)
                 swap = delta
                 delta = delta_prev
                 delta_prev = swap
@@ -609,12 +662,13 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         ahead = min(e.m_max, e.n_order - later - later_rows)
         pf.idx = &e.order[later + later_rows + ahead * tid // n_threads]
         pf.n_rows = ahead * (tid + 1) // n_threads - ahead * tid // n_threads
-        # W_0 += C^T X_t on this thread's blocks, fused with z0 = b_0 + X_{t+1} W_0^T there.
+        # W_0 += C^T X_t on this thread's blocks, then z0 = b_0 + X_{t+1} W_0^T there.
         t = tid
         while t < e.n_blocks:
-            update_forward_t(rows, sizes[0], x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
-                             e.width[t], 0, e.width[t] // lanes, next_rows, x_next,
-                             <floating *>e.b0[t], <floating *>e.z0[t], &pf)
+            update_t(rows, sizes[0], now_in, x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
+                     e.width[t], 0, e.width[t] // lanes, &pf)
+            forward_t(next_rows, sizes[0], next_in, x_next, <floating *>e.WT0[t], e.width[t], 0,
+                      e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
             activate_block(e, t, next_rows, A[1])
             pf.n_rows = 0
             t += n_threads
@@ -630,6 +684,9 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         x_now = x_next
         x_next = x_after
         x_after = swap
+        swap_in = now_in
+        now_in = next_in
+        next_in = swap_in
         start += rows
 
     t = tid
@@ -753,6 +810,10 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     e.pad_rows_buf = alloc(keep, m_max * widest_pad, item)
     e.pad_bias_buf = alloc(keep, widest_pad, item)
     e.transpose_buf = alloc(keep, widest_pad * lanes, item)
+    e.skip_zero = skip_zero_inputs
+    for t in range(2):
+        e.inputs[t].n = 0
+        e.inputs[t].cols = <Py_ssize_t *>alloc(keep, sizes[0], sizeof(Py_ssize_t))
     with nogil, parallel(num_threads=n_blocks):
         small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
 
@@ -829,7 +890,8 @@ cdef Py_ssize_t forward_rows_t(int n_layers, const int *sizes, const Py_ssize_t 
                 bad += start * sizes[0]
                 break
         for l in range(n_layers):
-            forward_t(rows, sizes[l], a_in, WT[l], pads[l], 0, pads[l] // lanes, b_pad[l], z)
+            forward_t(rows, sizes[l], NULL, a_in, WT[l], pads[l], 0, pads[l] // lanes, b_pad[l],
+                      z)
             a_out = out + start * sizes[n_layers] if l == n_layers - 1 else (a0 if l % 2 == 0 else a1)
             unpad_rows(rows, sizes[l + 1], pads[l], z, sizes[l + 1], a_out)
             sigmoid_inplace(rows * sizes[l + 1], a_out)
