@@ -41,10 +41,14 @@ typedef struct {
     void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,     \
                          ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, \
                          ptrdiff_t q1, const fastgd_prefetch *pf);                        \
-    /* The inputs k < n (columns of the m rows of X) that are nonzero or NaN in some row,  \
-       increasing, into cols (room for n); returns how many. */                           \
-    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx, \
-                                      ptrdiff_t *cols);                                   \
+    /* dst[i, :] = src[idx[i], :] for n_rows rows of n inputs, and bits[k] = the OR of the  \
+       copied rows' bits of input k (zero without rows). */                               \
+    void (*gather_inputs_##SFX)(ptrdiff_t n_rows, ptrdiff_t n, const T *src,               \
+                                const ptrdiff_t *idx, T *dst, T *bits);                   \
+    /* The inputs k < n nonzero or NaN in some row, increasing, into cols (room for n),    \
+       from the bits of n_parts gathers at bits + p * ld; returns how many. */            \
+    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t n_parts, ptrdiff_t n, const T *bits,      \
+                                      ptrdiff_t ld, ptrdiff_t *cols);                     \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
                            ptrdiff_t n_pad, T *out, T *scratch);                          \

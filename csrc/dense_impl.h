@@ -243,21 +243,50 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
 
 #undef ROW
 
-/* The inputs k < n (columns of the m rows X, row stride ldx) that are nonzero or NaN in some
- * row, in increasing order, into cols; returns how many. (A vector of columns at a time: the
- * OR of their bits over the rows, without the sign bit so that -0 counts as zero; then their
- * indices, written without a branch.) */
-static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx,
+/* dst[i, :] = src[idx[i], :] for the n_rows rows of n inputs (the rows of a mini-batch), and
+ * bits[k] = the OR of the bits of the copied rows' input k (all zero bits without rows): what
+ * nonzero_inputs lists. */
+static void FN(gather_inputs)(ptrdiff_t n_rows, ptrdiff_t n, const T *src, const ptrdiff_t *idx,
+                              T *dst, T *bits)
+{
+    ptrdiff_t k = 0;
+    for (; k + VL <= n; k += VL) {
+        I any = (I){0};
+        for (ptrdiff_t i = 0; i < n_rows; ++i) {
+            I v;
+            __builtin_memcpy(&v, src + idx[i] * n + k, sizeof v);
+            __builtin_memcpy(dst + i * n + k, &v, sizeof v);
+            any |= v;
+        }
+        __builtin_memcpy(bits + k, &any, sizeof any);
+    }
+    for (; k < n; ++k) {
+        IT any = 0;
+        for (ptrdiff_t i = 0; i < n_rows; ++i) {
+            IT v;
+            __builtin_memcpy(&v, src + idx[i] * n + k, sizeof v);
+            __builtin_memcpy(dst + i * n + k, &v, sizeof v);
+            any |= v;
+        }
+        __builtin_memcpy(bits + k, &any, sizeof any);
+    }
+}
+
+/* The inputs k < n that are nonzero or NaN in some row, in increasing order, into cols; returns
+ * how many. The rows' bits come as n_parts arrays bits + p * ld (from gather_inputs, one per
+ * thread that gathered a share of the rows); the sign bit is left out, so -0 counts as zero.
+ * The indices are written without a branch. */
+static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t n_parts, ptrdiff_t n, const T *bits, ptrdiff_t ld,
                                     ptrdiff_t *cols)
 {
     const IT magnitude = (IT)(((uint64_t)1 << (8 * sizeof(T) - 1)) - 1);
     ptrdiff_t count = 0, k = 0;
     for (; k + VL <= n; k += VL) {
         I any = (I){0};
-        for (ptrdiff_t i = 0; i < m; ++i) {
-            I bits;
-            __builtin_memcpy(&bits, X + i * ldx + k, sizeof bits);
-            any |= bits;
+        for (ptrdiff_t p = 0; p < n_parts; ++p) {
+            I v;
+            __builtin_memcpy(&v, bits + p * ld + k, sizeof v);
+            any |= v;
         }
         any &= magnitude;
         IT lanes[VBYTES / sizeof(T)];
@@ -269,10 +298,10 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdif
     }
     for (; k < n; ++k) {
         IT any = 0;
-        for (ptrdiff_t i = 0; i < m; ++i) {
-            IT bits;
-            __builtin_memcpy(&bits, X + i * ldx + k, sizeof bits);
-            any |= bits;
+        for (ptrdiff_t p = 0; p < n_parts; ++p) {
+            IT v;
+            __builtin_memcpy(&v, bits + p * ld + k, sizeof v);
+            any |= v;
         }
         cols[count] = k;
         count += (any & magnitude) != 0;

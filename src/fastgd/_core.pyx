@@ -110,8 +110,10 @@ cdef extern from "dense.h" nogil:
         void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
                          Py_ssize_t ldx, const double *C, double *WT, Py_ssize_t n_pad,
                          Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
-        Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t m, Py_ssize_t n, const double *X, Py_ssize_t ldx,
-                                        Py_ssize_t *cols) noexcept nogil
+        void (*gather_inputs_d)(Py_ssize_t n_rows, Py_ssize_t n, const double *src,
+                                 const Py_ssize_t *idx, double *dst, double *bits) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t n_parts, Py_ssize_t n, const double *bits,
+                                        Py_ssize_t ld, Py_ssize_t *cols) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
@@ -121,8 +123,10 @@ cdef extern from "dense.h" nogil:
         void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
                          Py_ssize_t ldx, const float *C, float *WT, Py_ssize_t n_pad,
                          Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
-        Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t m, Py_ssize_t n, const float *X, Py_ssize_t ldx,
-                                        Py_ssize_t *cols) noexcept nogil
+        void (*gather_inputs_s)(Py_ssize_t n_rows, Py_ssize_t n, const float *src,
+                                 const Py_ssize_t *idx, float *dst, float *bits) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t n_parts, Py_ssize_t n, const float *bits,
+                                        Py_ssize_t ld, Py_ssize_t *cols) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -302,13 +306,27 @@ cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, c
         kernels.update_s(m, n, rows, X, n_in, C, WT, n_pad, q0, q1, pf)
 
 
-cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X,
-                             Inputs *inputs) noexcept nogil:
-    """The inputs (columns of the m x n_in rows X) that are nonzero in some row."""
-    if floating is double:
-        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, n_in, inputs.cols)
+cdef inline void gather_inputs(Py_ssize_t n_rows, Py_ssize_t n_in, const floating *src,
+                               const Py_ssize_t *idx, floating *dst,
+                               floating *bits) noexcept nogil:
+    """dst[i] = src[idx[i]] for n_rows rows of n_in inputs; bits = the OR of their bits (or,
+    without bits, a plain copy)."""
+    if bits == NULL:
+        gather_rows(n_rows, n_in, src, idx, dst)
+    elif floating is double:
+        kernels.gather_inputs_d(n_rows, n_in, src, idx, dst, bits)
     else:
-        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, n_in, inputs.cols)
+        kernels.gather_inputs_s(n_rows, n_in, src, idx, dst, bits)
+
+
+cdef inline void find_inputs(Py_ssize_t n_parts, Py_ssize_t n_in, const floating *bits,
+                             Py_ssize_t ld, Inputs *inputs) noexcept nogil:
+    """The inputs nonzero in some row of a mini-batch, from the bits of the n_parts shares of
+    its rows gathered by gather_inputs (at bits + p * ld)."""
+    if floating is double:
+        inputs.n = kernels.nonzero_inputs_d(n_parts, n_in, bits, ld, inputs.cols)
+    else:
+        inputs.n = kernels.nonzero_inputs_s(n_parts, n_in, bits, ld, inputs.cols)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -520,10 +538,14 @@ cdef struct SmallEpoch:
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
     void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
     void *transpose_buf             # a block of deltas transposed, max(pads) vectors
-    # The nonzero inputs of two consecutive mini-batches (those of x_now and x_next), used by
-    # the first layer's products when skip_zero is set, each cols holding sizes[0] entries.
+    # With skip_zero, the nonzero inputs of two consecutive mini-batches (those of x_now and
+    # x_next), used by the first layer's products, each cols holding sizes[0] entries; and for
+    # each of the three input buffers, the OR of its rows' bits in n_blocks parts (one per
+    # thread gathering a share of the rows) of bits_ld values each. Without: all NULL.
     bint skip_zero
     Inputs inputs[2]
+    void *bits[3]
+    Py_ssize_t bits_ld
     # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
     # own padded transpose, product, coefficients and bias, so that each block lives in the
     # cache of the one thread that works on it.
@@ -559,7 +581,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     computes them for mini-batch t+1 and their sigmoid, then gathers its share of the rows of
     mini-batch t+2 (prefetching those of t+3 during the update). Both products run over the
     inputs that are nonzero in some row of their mini-batch (all of them without skip_zero),
-    listed by the last thread at the start of the step. Thread 0 alone does the rest of each
+    listed by the last thread at the start of the step from the bits each thread collected
+    while gathering its share of the rows. Thread 0 alone does the rest of each
     step (the other layers, the deltas). Two barriers per step separate the phases. The
     mathematics is epoch_blas's.
     """
@@ -586,6 +609,10 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef Inputs *now_in = &e.inputs[0] if e.skip_zero else NULL
     cdef Inputs *next_in = &e.inputs[1] if e.skip_zero else NULL
     cdef Inputs *swap_in
+    cdef floating *bits_now = <floating *>e.bits[0]
+    cdef floating *bits_next = <floating *>e.bits[1]
+    cdef floating *bits_after = <floating *>e.bits[2]
+    cdef Py_ssize_t ld = e.bits_ld
     pf.base = <const char *>X
     pf.row_bytes = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
@@ -594,10 +621,15 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     if tid == 0:
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-        gather_rows(rows, sizes[0], X, e.order, x_now)
-        gather_rows(min(e.m_max, e.n_order - rows), sizes[0], X, &e.order[rows], x_next)
+        gather_inputs(rows, sizes[0], X, e.order, x_now, bits_now)
+        gather_inputs(min(e.m_max, e.n_order - rows), sizes[0], X, &e.order[rows], x_next,
+                      bits_next)
         if now_in != NULL:
-            find_inputs(rows, sizes[0], x_now, now_in)
+            for t in range(1, n_threads):
+                # (Parts of no rows: zero bits.)
+                gather_inputs(0, sizes[0], X, e.order, x_now, bits_now + t * ld)
+                gather_inputs(0, sizes[0], X, e.order, x_next, bits_next + t * ld)
+            find_inputs(n_threads, sizes[0], bits_now, ld, now_in)
     t = tid
     while t < e.n_blocks:
         n_cols = e.col[t + 1] - e.col[t]
@@ -619,7 +651,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         next_rows = min(e.m_max, e.n_order - start - rows)
         if next_in != NULL and tid == n_threads - 1:
             # (With two threads, while thread 0 does the serial phase below.)
-            find_inputs(next_rows, sizes[0], x_next, next_in)
+            find_inputs(n_threads, sizes[0], bits_next, ld, next_in)
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
@@ -675,7 +707,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         # This thread's share of mini-batch t+2's rows, prefetched a step ago.
         r0 = later_rows * tid // n_threads
         r1 = later_rows * (tid + 1) // n_threads
-        gather_rows(r1 - r0, sizes[0], X, &e.order[later + r0], x_after + r0 * sizes[0])
+        gather_inputs(r1 - r0, sizes[0], X, &e.order[later + r0], x_after + r0 * sizes[0],
+                      NULL if bits_after == NULL else bits_after + tid * ld)
         if tid == n_threads - 1:
             # Its targets, wanted by the serial phase a step from now.
             prefetch_rows(later_rows, sizes[L], Y, &e.order[later])
@@ -687,6 +720,10 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         swap_in = now_in
         now_in = next_in
         next_in = swap_in
+        swap = bits_now
+        bits_now = bits_next
+        bits_next = bits_after
+        bits_after = swap
         start += rows
 
     t = tid
@@ -811,6 +848,9 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     e.pad_bias_buf = alloc(keep, widest_pad, item)
     e.transpose_buf = alloc(keep, widest_pad * lanes, item)
     e.skip_zero = skip_zero_inputs
+    e.bits_ld = whole_lines(sizes[0], item)
+    for t in range(3):
+        e.bits[t] = alloc(keep, n_blocks * e.bits_ld, item) if e.skip_zero else NULL
     for t in range(2):
         e.inputs[t].n = 0
         e.inputs[t].cols = <Py_ssize_t *>alloc(keep, sizes[0], sizeof(Py_ssize_t))
