@@ -9,8 +9,8 @@ It prints seconds per epoch for each side, the speed-up, the GFLOP/s the core re
 as a fraction of this machine's large-GEMM peak (measured here first, one core and all), and
 the peak memory of a 30-epoch float32 run. GFLOP/s count the dense algorithm's operations: the
 core leaves out the inputs that are zero in a whole mini-batch (about half of MNIST's pixels at
-m=10), so it does fewer; the "all inputs" rows turn that off to show the kernels' own rate. MNIST is read from $FASTGD_DATA, else from
-../shared/data/mnist beside the repository.
+m=10), so it does fewer; the "all inputs" rows turn that off to show the kernels' own rate.
+MNIST is read from $FASTGD_DATA, else from ../shared/data/mnist beside the repository.
 """
 import argparse
 import os
