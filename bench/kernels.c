@@ -9,11 +9,12 @@
  * of 32 output columns (30 padded: the whole layer on one thread) and of 16 (one thread's half),
  * float64 and float32: over all 784 inputs, and over the inputs nonzero in some row of inputs
  * shaped like MNIST's (a zero border, a third of the centre zero: about half the inputs listed,
- * as in a mini-batch of ten MNIST images), and the listing of those inputs apart (from the bits
- * that gathering the rows collects). Min and median of ROUNDS rounds of STEPS steps, with the
- * data in cache (the epoch adds the random rows' memory traffic on top). To measure a variant
- * of a kernel, compile a copy of csrc/dense_avx512.c with another ISA name and add its
- * fastgd_kernels_<name> to the sets below.
+ * as in a mini-batch of ten MNIST images), and the listing of those inputs apart (a pass over
+ * the rows). Rows are given by offsets, as an epoch reads them in the data set. Min and median
+ * of ROUNDS rounds of STEPS steps, with the data in cache (the epoch adds the random rows'
+ * memory traffic on top). To measure a variant of a kernel, compile a copy of
+ * csrc/dense_avx512.c with another ISA name and add its fastgd_kernels_<name> to the sets
+ * below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,8 +85,8 @@ static void *images(int dbl)
 typedef struct {
     int dbl;
     ptrdiff_t width;
-    void *X, *Xf, *C, *WT, *b, *Z, *bits;
-    ptrdiff_t n, nf, rows[N_IN], rows_f[N_IN];
+    void *X, *Xf, *C, *WT, *b, *Z;
+    ptrdiff_t xoff[M], n, nf, rows[N_IN], rows_f[N_IN];
 } problem;
 
 static void run(const fastgd_kernels *k, int work, problem *p)
@@ -95,15 +96,15 @@ static void run(const fastgd_kernels *k, int work, problem *p)
     const ptrdiff_t *ru = listed ? p->rows : NULL, *rf = listed ? p->rows_f : NULL;
     ptrdiff_t n = listed ? p->n : N_IN, nf = listed ? p->nf : N_IN;
     if (work == LISTING && p->dbl)
-        p->n = k->nonzero_inputs_d(1, N_IN, p->bits, N_IN, p->rows);
+        p->n = k->nonzero_inputs_d(M, N_IN, p->X, p->xoff, p->rows);
     else if (work == LISTING)
-        p->n = k->nonzero_inputs_s(1, N_IN, p->bits, N_IN, p->rows);
+        p->n = k->nonzero_inputs_s(M, N_IN, p->X, p->xoff, p->rows);
     else if (p->dbl) {
-        k->update_d(M, n, ru, p->X, N_IN, p->C, p->WT, p->width, 0, q1, NULL);
-        k->forward_d(M, nf, rf, p->Xf, N_IN, p->WT, p->width, 0, q1, p->b, p->Z);
+        k->update_d(M, n, ru, p->X, N_IN, p->xoff, p->C, p->WT, p->width, 0, q1, NULL);
+        k->forward_d(M, nf, rf, p->Xf, N_IN, p->xoff, p->WT, p->width, 0, q1, p->b, p->Z);
     } else {
-        k->update_s(M, n, ru, p->X, N_IN, p->C, p->WT, p->width, 0, q1, NULL);
-        k->forward_s(M, nf, rf, p->Xf, N_IN, p->WT, p->width, 0, q1, p->b, p->Z);
+        k->update_s(M, n, ru, p->X, N_IN, p->xoff, p->C, p->WT, p->width, 0, q1, NULL);
+        k->forward_s(M, nf, rf, p->Xf, N_IN, p->xoff, p->WT, p->width, 0, q1, p->b, p->Z);
     }
 }
 
@@ -120,24 +121,16 @@ int main(void)
             problem p = {.dbl = dbl, .width = width, .X = images(dbl), .Xf = images(dbl),
                          .C = filled(M * width, dbl, 1e-9), .WT = filled(N_IN * width, dbl, 0.01),
                          .b = filled(width, dbl, 0.0), .Z = filled(M * width, dbl, 0.0)};
-            /* The bits of X's and Xf's rows, as gathering them leaves them, and their lists. */
-            ptrdiff_t idx[M];
-            void *copy = filled(M * N_IN, dbl, 0.0), *bits_f = filled(N_IN, dbl, 0.0);
-            p.bits = filled(N_IN, dbl, 0.0);
+            /* The rows given by offsets, as an epoch reads them from the data set. */
             for (ptrdiff_t i = 0; i < M; ++i)
-                idx[i] = i;
+                p.xoff[i] = i * N_IN;
             if (dbl) {
-                sets[0]->gather_inputs_d(M, N_IN, p.X, idx, copy, p.bits);
-                sets[0]->gather_inputs_d(M, N_IN, p.Xf, idx, copy, bits_f);
-                p.n = sets[0]->nonzero_inputs_d(1, N_IN, p.bits, N_IN, p.rows);
-                p.nf = sets[0]->nonzero_inputs_d(1, N_IN, bits_f, N_IN, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, p.xoff, p.rows);
+                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, p.xoff, p.rows_f);
             } else {
-                sets[0]->gather_inputs_s(M, N_IN, p.X, idx, copy, p.bits);
-                sets[0]->gather_inputs_s(M, N_IN, p.Xf, idx, copy, bits_f);
-                p.n = sets[0]->nonzero_inputs_s(1, N_IN, p.bits, N_IN, p.rows);
-                p.nf = sets[0]->nonzero_inputs_s(1, N_IN, bits_f, N_IN, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, p.xoff, p.rows);
+                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, p.xoff, p.rows_f);
             }
-            free(copy), free(bits_f);
             for (int r = 0; r < ROUNDS; ++r)
                 for (int v = 0; v < n_sets * N_WORK; ++v) {
                     int turn = (v + r) % (n_sets * N_WORK); /* a different one first each round */
@@ -158,7 +151,7 @@ int main(void)
                 }
                 printf("\n");
             }
-            free(p.X), free(p.Xf), free(p.C), free(p.WT), free(p.b), free(p.Z), free(p.bits);
+            free(p.X), free(p.Xf), free(p.C), free(p.WT), free(p.b), free(p.Z);
         }
     return 0;
 }

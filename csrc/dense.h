@@ -6,7 +6,8 @@
  * WT[k, j] = W[j, k] and n_pad the n_out rounded up to whole vectors (zero padding), so every
  * product is a run of broadcast-multiply-adds into vector accumulators.
  *
- * Inputs X are row-major m x n_in (row stride ldx); the layer's Z, C, D and b are padded
+ * Inputs X are m rows of n_in (row stride ldx, or each at its own offset: the rows of a
+ * mini-batch where they lie in the data set, with no copy); the layer's Z, C, D and b are padded
  * like WT (rows of n_pad, the padding of C, D and b zero). q0 <= q < q1 selects vectors of
  * columns, so two threads can share a layer. The forward product and the update can skip
  * inputs: given the list of the inputs that are nonzero in some row of X (about half of
@@ -32,23 +33,20 @@ typedef struct {
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
     /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows, the sums   \
        over the n inputs k = rows[0] < rows[1] < ... (rows NULL: k = 0 .. n-1); row i of X \
-       at X + i * ldx. */                                                                 \
+       at X + xoff[i] (xoff NULL: X + i * ldx). */                                        \
     void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,    \
-                          ptrdiff_t ldx, const T *WT, ptrdiff_t n_pad, ptrdiff_t q0,      \
-                          ptrdiff_t q1, const T *b, T *Z);                                \
-    /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs;     \
-       meanwhile the rows of pf (may be NULL) are prefetched. */                          \
+                          ptrdiff_t ldx, const ptrdiff_t *xoff, const T *WT,              \
+                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z); \
+    /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs and  \
+       rows of X; meanwhile the rows of pf (may be NULL) are prefetched. */               \
     void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,     \
-                         ptrdiff_t ldx, const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0, \
-                         ptrdiff_t q1, const fastgd_prefetch *pf);                        \
-    /* dst[i, :] = src[idx[i], :] for n_rows rows of n inputs, and bits[k] = the OR of the  \
-       copied rows' bits of input k (zero without rows). */                               \
-    void (*gather_inputs_##SFX)(ptrdiff_t n_rows, ptrdiff_t n, const T *src,               \
-                                const ptrdiff_t *idx, T *dst, T *bits);                   \
-    /* The inputs k < n nonzero or NaN in some row, increasing, into cols (room for n),    \
-       from the bits of n_parts gathers at bits + p * ld; returns how many. */            \
-    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t n_parts, ptrdiff_t n, const T *bits,      \
-                                      ptrdiff_t ld, ptrdiff_t *cols);                     \
+                         ptrdiff_t ldx, const ptrdiff_t *xoff, const T *C, T *WT,         \
+                         ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,                     \
+                         const fastgd_prefetch *pf);                                      \
+    /* The inputs k < n nonzero or NaN in some of the m rows X + xoff[i], increasing, into \
+       cols (room for n); returns how many. */                                            \
+    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X,               \
+                                      const ptrdiff_t *xoff, ptrdiff_t *cols);            \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
                            ptrdiff_t n_pad, T *out, T *scratch);                          \

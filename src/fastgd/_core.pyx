@@ -105,28 +105,28 @@ cdef extern from "dense.h" nogil:
         const char *name
         int vector_bytes
         void (*forward_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
-                          Py_ssize_t ldx, const double *WT, Py_ssize_t n_pad, Py_ssize_t q0,
-                          Py_ssize_t q1, const double *b, double *Z) noexcept nogil
+                          Py_ssize_t ldx, const Py_ssize_t *xoff, const double *WT,
+                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const double *b,
+                          double *Z) noexcept nogil
         void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
-                         Py_ssize_t ldx, const double *C, double *WT, Py_ssize_t n_pad,
-                         Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
-        void (*gather_inputs_d)(Py_ssize_t n_rows, Py_ssize_t n, const double *src,
-                                 const Py_ssize_t *idx, double *dst, double *bits) noexcept nogil
-        Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t n_parts, Py_ssize_t n, const double *bits,
-                                        Py_ssize_t ld, Py_ssize_t *cols) noexcept nogil
+                         Py_ssize_t ldx, const Py_ssize_t *xoff, const double *C, double *WT,
+                         Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                         const fastgd_prefetch *pf) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t m, Py_ssize_t n, const double *X,
+                                        const Py_ssize_t *xoff, Py_ssize_t *cols) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
         void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
-                          Py_ssize_t ldx, const float *WT, Py_ssize_t n_pad, Py_ssize_t q0,
-                          Py_ssize_t q1, const float *b, float *Z) noexcept nogil
+                          Py_ssize_t ldx, const Py_ssize_t *xoff, const float *WT,
+                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const float *b,
+                          float *Z) noexcept nogil
         void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
-                         Py_ssize_t ldx, const float *C, float *WT, Py_ssize_t n_pad,
-                         Py_ssize_t q0, Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil
-        void (*gather_inputs_s)(Py_ssize_t n_rows, Py_ssize_t n, const float *src,
-                                 const Py_ssize_t *idx, float *dst, float *bits) noexcept nogil
-        Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t n_parts, Py_ssize_t n, const float *bits,
-                                        Py_ssize_t ld, Py_ssize_t *cols) noexcept nogil
+                         Py_ssize_t ldx, const Py_ssize_t *xoff, const float *C, float *WT,
+                         Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                         const fastgd_prefetch *pf) noexcept nogil
+        Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t m, Py_ssize_t n, const float *X,
+                                        const Py_ssize_t *xoff, Py_ssize_t *cols) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -282,51 +282,41 @@ cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floati
 
 
 cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                           const floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
-                           const floating *b, floating *Z) noexcept nogil:
-    """Z = X W^T + b on the vectors q0 <= q < q1, X having rows of n_in; the sums over the
-    inputs of `inputs` (NULL: all of them)."""
+                           const Py_ssize_t *xoff, const floating *WT, Py_ssize_t n_pad,
+                           Py_ssize_t q0, Py_ssize_t q1, const floating *b,
+                           floating *Z) noexcept nogil:
+    """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i at
+    X + xoff[i] (xoff NULL: contiguous rows); the sums over the inputs of `inputs` (NULL: all
+    of them)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
     if floating is double:
-        kernels.forward_d(m, n, rows, X, n_in, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_d(m, n, rows, X, n_in, xoff, WT, n_pad, q0, q1, b, Z)
     else:
-        kernels.forward_s(m, n, rows, X, n_in, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_s(m, n, rows, X, n_in, xoff, WT, n_pad, q0, q1, b, Z)
 
 
 cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                          const floating *C, floating *WT, Py_ssize_t n_pad, Py_ssize_t q0,
-                          Py_ssize_t q1, const fastgd_prefetch *pf) noexcept nogil:
-    """W += C^T X on the vectors q0 <= q < q1, on the inputs of `inputs` (NULL: all)."""
+                          const Py_ssize_t *xoff, const floating *C, floating *WT,
+                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                          const fastgd_prefetch *pf) noexcept nogil:
+    """W += C^T X on the vectors q0 <= q < q1 (rows of X as for forward_t), on the inputs of
+    `inputs` (NULL: all)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
     if floating is double:
-        kernels.update_d(m, n, rows, X, n_in, C, WT, n_pad, q0, q1, pf)
+        kernels.update_d(m, n, rows, X, n_in, xoff, C, WT, n_pad, q0, q1, pf)
     else:
-        kernels.update_s(m, n, rows, X, n_in, C, WT, n_pad, q0, q1, pf)
+        kernels.update_s(m, n, rows, X, n_in, xoff, C, WT, n_pad, q0, q1, pf)
 
 
-cdef inline void gather_inputs(Py_ssize_t n_rows, Py_ssize_t n_in, const floating *src,
-                               const Py_ssize_t *idx, floating *dst,
-                               floating *bits) noexcept nogil:
-    """dst[i] = src[idx[i]] for n_rows rows of n_in inputs; bits = the OR of their bits (or,
-    without bits, a plain copy)."""
-    if bits == NULL:
-        gather_rows(n_rows, n_in, src, idx, dst)
-    elif floating is double:
-        kernels.gather_inputs_d(n_rows, n_in, src, idx, dst, bits)
-    else:
-        kernels.gather_inputs_s(n_rows, n_in, src, idx, dst, bits)
-
-
-cdef inline void find_inputs(Py_ssize_t n_parts, Py_ssize_t n_in, const floating *bits,
-                             Py_ssize_t ld, Inputs *inputs) noexcept nogil:
-    """The inputs nonzero in some row of a mini-batch, from the bits of the n_parts shares of
-    its rows gathered by gather_inputs (at bits + p * ld)."""
+cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X,
+                             const Py_ssize_t *xoff, Inputs *inputs) noexcept nogil:
+    """The inputs nonzero in some of the m rows X + xoff[i] of a mini-batch."""
     if floating is double:
-        inputs.n = kernels.nonzero_inputs_d(n_parts, n_in, bits, ld, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, xoff, inputs.cols)
     else:
-        inputs.n = kernels.nonzero_inputs_s(n_parts, n_in, bits, ld, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, xoff, inputs.cols)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -531,21 +521,16 @@ cdef struct SmallEpoch:
     Py_ssize_t m_max
     double eta
     bint mean
-    void *x_next                    # the next two mini-batches' inputs, m_max x sizes[0] each
-    void *x_after
+    const Py_ssize_t *xoff          # xoff[i] = order[i] * sizes[0]: where row order[i] of X is
     void *delta                     # m_max x max(sizes[1:]) each
     void *delta_prev
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
     void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
     void *transpose_buf             # a block of deltas transposed, max(pads) vectors
-    # With skip_zero, the nonzero inputs of two consecutive mini-batches (those of x_now and
-    # x_next), used by the first layer's products, each cols holding sizes[0] entries; and for
-    # each of the three input buffers, the OR of its rows' bits in n_blocks parts (one per
-    # thread gathering a share of the rows) of bits_ld values each. Without: all NULL.
+    # With skip_zero, the nonzero inputs of two consecutive mini-batches (t and t+1), used by
+    # the first layer's products, each cols holding sizes[0] entries.
     bint skip_zero
     Inputs inputs[2]
-    void *bits[3]
-    Py_ssize_t bits_ld
     # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
     # own padded transpose, product, coefficients and bias, so that each block lives in the
     # cache of the one thread that works on it.
@@ -578,13 +563,12 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
 
     The first layer is the bulk of the work. Its output columns come in blocks, block t to
     thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t, then
-    computes them for mini-batch t+1 and their sigmoid, then gathers its share of the rows of
-    mini-batch t+2 (prefetching those of t+3 during the update). Both products run over the
-    inputs that are nonzero in some row of their mini-batch (all of them without skip_zero),
-    listed by the last thread at the start of the step from the bits each thread collected
-    while gathering its share of the rows. Thread 0 alone does the rest of each
-    step (the other layers, the deltas). Two barriers per step separate the phases. The
-    mathematics is epoch_blas's.
+    computes them for mini-batch t+1 and their sigmoid, reading the rows where they lie in X
+    (no copy); during the update it asks for its share of the rows of mini-batch t+2. Both
+    products run over the inputs that are nonzero in some row of their mini-batch (all of them
+    without skip_zero), listed by the last thread at the start of the step. Thread 0 alone
+    does the rest of each step (the other layers, the deltas). Two barriers per step separate
+    the phases. The mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
@@ -594,25 +578,19 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating **WT = <floating **>e.WT
     cdef floating **A = <floating **>e.A
     cdef const floating *Y = <const floating *>e.Y
-    cdef floating *x_now = A[0]
-    cdef floating *x_next = <floating *>e.x_next
-    cdef floating *x_after = <floating *>e.x_after
+    cdef const Py_ssize_t *xoff = e.xoff
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *swap
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, later_rows, ahead, r0, r1
+    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, ahead
     cdef floating scale
     cdef fastgd_prefetch pf
     cdef Inputs *now_in = &e.inputs[0] if e.skip_zero else NULL
     cdef Inputs *next_in = &e.inputs[1] if e.skip_zero else NULL
     cdef Inputs *swap_in
-    cdef floating *bits_now = <floating *>e.bits[0]
-    cdef floating *bits_next = <floating *>e.bits[1]
-    cdef floating *bits_after = <floating *>e.bits[2]
-    cdef Py_ssize_t ld = e.bits_ld
     pf.base = <const char *>X
     pf.row_bytes = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
@@ -621,15 +599,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     if tid == 0:
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-        gather_inputs(rows, sizes[0], X, e.order, x_now, bits_now)
-        gather_inputs(min(e.m_max, e.n_order - rows), sizes[0], X, &e.order[rows], x_next,
-                      bits_next)
         if now_in != NULL:
-            for t in range(1, n_threads):
-                # (Parts of no rows: zero bits.)
-                gather_inputs(0, sizes[0], X, e.order, x_now, bits_now + t * ld)
-                gather_inputs(0, sizes[0], X, e.order, x_next, bits_next + t * ld)
-            find_inputs(n_threads, sizes[0], bits_now, ld, now_in)
+            find_inputs(rows, sizes[0], X, xoff, now_in)
     t = tid
     while t < e.n_blocks:
         n_cols = e.col[t + 1] - e.col[t]
@@ -640,7 +611,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     sync(n_threads)
     t = tid
     while t < e.n_blocks:
-        forward_t(rows, sizes[0], now_in, x_now, <floating *>e.WT0[t], e.width[t], 0,
+        forward_t(rows, sizes[0], now_in, X, xoff, <floating *>e.WT0[t], e.width[t], 0,
                   e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
         activate_block(e, t, rows, A[1])
         t += n_threads
@@ -651,14 +622,14 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         next_rows = min(e.m_max, e.n_order - start - rows)
         if next_in != NULL and tid == n_threads - 1:
             # (With two threads, while thread 0 does the serial phase below.)
-            find_inputs(n_threads, sizes[0], bits_next, ld, next_in)
+            find_inputs(next_rows, sizes[0], X, &xoff[start + rows], next_in)
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
             for l in range(1, L):
                 pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], bias_buf)
-                forward_t(rows, sizes[l], NULL, A[l], WT[l], pads[l], 0, pads[l] // lanes,
-                          bias_buf, rows_buf)
+                forward_t(rows, sizes[l], NULL, A[l], NULL, WT[l], pads[l], 0,
+                          pads[l] // lanes, bias_buf, rows_buf)
                 unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, sizes[l + 1], A[l + 1])
                 sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
             gather_rows(rows, sizes[L], Y, &e.order[start], delta_prev)
@@ -674,7 +645,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 scale_inplace(rows * sizes[l + 1], scale, delta)
                 column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
                 pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
-                update_t(rows, sizes[l], NULL, A[l], rows_buf, WT[l], pads[l], 0,
+                update_t(rows, sizes[l], NULL, A[l], NULL, rows_buf, WT[l], pads[l], 0,
                          pads[l] // lanes, NULL)
                 swap = delta
                 delta = delta_prev
@@ -687,43 +658,30 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                          <floating *>e.c0[t])
                 pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
         sync(n_threads)
-        # This thread's share of the rows of mini-batch t+3, random rows of X far out of cache,
-        # asked for while the update below computes; they are copied out a step later.
+        # This thread's share of the rows of mini-batch t+2, random rows of X far out of cache,
+        # asked for while the update below computes; they are read from a step later.
         later = start + rows + next_rows
-        later_rows = min(e.m_max, e.n_order - later)
-        ahead = min(e.m_max, e.n_order - later - later_rows)
-        pf.idx = &e.order[later + later_rows + ahead * tid // n_threads]
+        ahead = min(e.m_max, e.n_order - later)
+        pf.idx = &e.order[later + ahead * tid // n_threads]
         pf.n_rows = ahead * (tid + 1) // n_threads - ahead * tid // n_threads
         # W_0 += C^T X_t on this thread's blocks, then z0 = b_0 + X_{t+1} W_0^T there.
         t = tid
         while t < e.n_blocks:
-            update_t(rows, sizes[0], now_in, x_now, <floating *>e.c0[t], <floating *>e.WT0[t],
-                     e.width[t], 0, e.width[t] // lanes, &pf)
-            forward_t(next_rows, sizes[0], next_in, x_next, <floating *>e.WT0[t], e.width[t], 0,
-                      e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
+            update_t(rows, sizes[0], now_in, X, &xoff[start], <floating *>e.c0[t],
+                     <floating *>e.WT0[t], e.width[t], 0, e.width[t] // lanes, &pf)
+            forward_t(next_rows, sizes[0], next_in, X, &xoff[start + rows], <floating *>e.WT0[t],
+                      e.width[t], 0, e.width[t] // lanes, <floating *>e.b0[t],
+                      <floating *>e.z0[t])
             activate_block(e, t, next_rows, A[1])
             pf.n_rows = 0
             t += n_threads
-        # This thread's share of mini-batch t+2's rows, prefetched a step ago.
-        r0 = later_rows * tid // n_threads
-        r1 = later_rows * (tid + 1) // n_threads
-        gather_inputs(r1 - r0, sizes[0], X, &e.order[later + r0], x_after + r0 * sizes[0],
-                      NULL if bits_after == NULL else bits_after + tid * ld)
         if tid == n_threads - 1:
-            # Its targets, wanted by the serial phase a step from now.
-            prefetch_rows(later_rows, sizes[L], Y, &e.order[later])
+            # The targets of mini-batch t+2, wanted by the serial phase a step from now.
+            prefetch_rows(ahead, sizes[L], Y, &e.order[later])
         sync(n_threads)
-        swap = x_now
-        x_now = x_next
-        x_next = x_after
-        x_after = swap
         swap_in = now_in
         now_in = next_in
         next_in = swap_in
-        swap = bits_now
-        bits_now = bits_next
-        bits_next = bits_after
-        bits_after = swap
         start += rows
 
     t = tid
@@ -842,15 +800,14 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     e.mean = mean
     e.delta = delta
     e.delta_prev = delta_prev
-    e.x_next = alloc(keep, m_max * sizes[0], item)
-    e.x_after = alloc(keep, m_max * sizes[0], item)
+    cdef Py_ssize_t *xoff = <Py_ssize_t *>alloc(keep, n_order, sizeof(Py_ssize_t))
+    for i in range(n_order):
+        xoff[i] = order[i] * sizes[0]
+    e.xoff = xoff
     e.pad_rows_buf = alloc(keep, m_max * widest_pad, item)
     e.pad_bias_buf = alloc(keep, widest_pad, item)
     e.transpose_buf = alloc(keep, widest_pad * lanes, item)
     e.skip_zero = skip_zero_inputs
-    e.bits_ld = whole_lines(sizes[0], item)
-    for t in range(3):
-        e.bits[t] = alloc(keep, n_blocks * e.bits_ld, item) if e.skip_zero else NULL
     for t in range(2):
         e.inputs[t].n = 0
         e.inputs[t].cols = <Py_ssize_t *>alloc(keep, sizes[0], sizeof(Py_ssize_t))
@@ -930,8 +887,8 @@ cdef Py_ssize_t forward_rows_t(int n_layers, const int *sizes, const Py_ssize_t 
                 bad += start * sizes[0]
                 break
         for l in range(n_layers):
-            forward_t(rows, sizes[l], NULL, a_in, WT[l], pads[l], 0, pads[l] // lanes, b_pad[l],
-                      z)
+            forward_t(rows, sizes[l], NULL, a_in, NULL, WT[l], pads[l], 0, pads[l] // lanes,
+                      b_pad[l], z)
             a_out = out + start * sizes[n_layers] if l == n_layers - 1 else (a0 if l % 2 == 0 else a1)
             unpad_rows(rows, sizes[l + 1], pads[l], z, sizes[l + 1], a_out)
             sigmoid_inplace(rows * sizes[l + 1], a_out)
