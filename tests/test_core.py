@@ -139,16 +139,23 @@ def sparse_data(n, sizes, dtype, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([784, 30, 10], 1),
                                       ([40, 16, 8, 5], 7), ([64, 20, 10], 32)])
-def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, kernel_set):
+@pytest.mark.parametrize("dense_first", [0, 11])
+def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kernel_set):
     """The small-kernel path leaves out the inputs that are zero in every row of a mini-batch;
     their terms are exact zeros, so with and without skipping, on one thread and two, the
-    weights come out byte for byte the same, and equal to the reference's within rounding."""
-    n = 160
+    weights come out byte for byte the same, and equal to the reference's within rounding.
+    With dense_first, the first mini-batches have no zeros (their lists come out full, and
+    after eight of them the core lists only now and then until one is not full again)."""
+    n = max(160, 2 * dense_first * m)
     X, _, Y = sparse_data(n, sizes, dtype, seed=30)
     order = np.random.default_rng(31).permutation(n)
+    # (Small values, so that 784 of them in a row do not saturate the sigmoids.)
+    X[order[: dense_first * m]] = np.random.default_rng(33).uniform(0.01, 0.1, (dense_first * m,
+                                                                                 sizes[0]))
     batches = X[order[: n // m * m]].reshape(n // m, m, -1)
     skipped = (batches == 0).all(axis=1).sum(axis=1)
-    assert skipped.min() >= sizes[0] // 2  # every mini-batch has inputs to skip
+    assert skipped[:dense_first].max(initial=0) == 0
+    assert skipped[dense_first:].min() >= sizes[0] // 2  # the others have inputs to skip
     results = []
     for skip in (True, False):
         old = _core.set_skip_zero_inputs(skip)

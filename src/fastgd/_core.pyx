@@ -287,9 +287,9 @@ cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, 
                            floating *Z) noexcept nogil:
     """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i at
     X + xoff[i] (xoff NULL: contiguous rows); the sums over the inputs of `inputs` (NULL: all
-    of them)."""
+    of them; a list of all of them goes as NULL: the same sums, without the indirection)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
-    cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
+    cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
         kernels.forward_d(m, n, rows, X, n_in, xoff, WT, n_pad, q0, q1, b, Z)
     else:
@@ -303,7 +303,7 @@ cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, c
     """W += C^T X on the vectors q0 <= q < q1 (rows of X as for forward_t), on the inputs of
     `inputs` (NULL: all)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
-    cdef const Py_ssize_t *rows = NULL if inputs == NULL else inputs.cols
+    cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
         kernels.update_d(m, n, rows, X, n_in, xoff, C, WT, n_pad, q0, q1, pf)
     else:
@@ -543,6 +543,11 @@ cdef struct SmallEpoch:
     void *b0[MAX_THREADS]           # width[t]
 
 
+cdef enum:
+    # Consecutive full lists of nonzero inputs after which an epoch lists only now and then.
+    FULL_LISTS = 8
+
+
 cdef inline void sync(int n_threads) noexcept nogil:
     """All threads of the epoch meet here: an OpenMP barrier, skipped when there is one thread
     (it costs a quarter of a microsecond even then, twice a step)."""
@@ -591,6 +596,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef Inputs *now_in = &e.inputs[0] if e.skip_zero else NULL
     cdef Inputs *next_in = &e.inputs[1] if e.skip_zero else NULL
     cdef Inputs *swap_in
+    cdef int full_lists = 0
     pf.base = <const char *>X
     pf.row_bytes = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
@@ -621,8 +627,14 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         rows = min(e.m_max, e.n_order - start)
         next_rows = min(e.m_max, e.n_order - start - rows)
         if next_in != NULL and tid == n_threads - 1:
-            # (With two threads, while thread 0 does the serial phase below.)
-            find_inputs(next_rows, sizes[0], X, &xoff[start + rows], next_in)
+            # (With two threads, while thread 0 does the serial phase below.) On data with no
+            # zeros every list comes out full: after FULL_LISTS of them in a row, only every
+            # FULL_LISTS-th mini-batch is listed, until one is not full again.
+            if full_lists < FULL_LISTS or (start // e.m_max) % FULL_LISTS == 0:
+                find_inputs(next_rows, sizes[0], X, &xoff[start + rows], next_in)
+                full_lists = full_lists + 1 if next_in.n == sizes[0] else 0
+            else:
+                next_in.n = sizes[0]
         if tid == 0:
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
