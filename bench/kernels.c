@@ -10,7 +10,7 @@
  * float64 and float32: over all 784 inputs, and over the inputs nonzero in some row of inputs
  * shaped like MNIST's (a zero border, a third of the centre zero: about half the inputs listed,
  * as in a mini-batch of ten MNIST images), and the listing of those inputs apart (a pass over
- * the rows). Rows are given by offsets, as an epoch reads them in the data set. Min and median
+ * the rows). Rows are given by index, as an epoch reads them in the data set. Min and median
  * of ROUNDS rounds of STEPS steps, with the data in cache (the epoch adds the random rows'
  * memory traffic on top). To measure a variant of a kernel, compile a copy of
  * csrc/dense_avx512.c with another ISA name and add its fastgd_kernels_<name> to the sets
@@ -86,7 +86,7 @@ typedef struct {
     int dbl;
     ptrdiff_t width;
     void *X, *Xf, *C, *WT, *b, *Z;
-    ptrdiff_t xoff[M], n, nf, rows[N_IN], rows_f[N_IN];
+    ptrdiff_t xidx[M], n, nf, rows[N_IN], rows_f[N_IN];
 } problem;
 
 static void run(const fastgd_kernels *k, int work, problem *p)
@@ -96,15 +96,15 @@ static void run(const fastgd_kernels *k, int work, problem *p)
     const ptrdiff_t *ru = listed ? p->rows : NULL, *rf = listed ? p->rows_f : NULL;
     ptrdiff_t n = listed ? p->n : N_IN, nf = listed ? p->nf : N_IN;
     if (work == LISTING && p->dbl)
-        p->n = k->nonzero_inputs_d(M, N_IN, p->X, p->xoff, p->rows);
+        p->n = k->nonzero_inputs_d(M, N_IN, p->X, p->xidx, p->rows);
     else if (work == LISTING)
-        p->n = k->nonzero_inputs_s(M, N_IN, p->X, p->xoff, p->rows);
+        p->n = k->nonzero_inputs_s(M, N_IN, p->X, p->xidx, p->rows);
     else if (p->dbl) {
-        k->update_d(M, n, ru, p->X, N_IN, p->xoff, p->C, p->WT, p->width, 0, q1, NULL);
-        k->forward_d(M, nf, rf, p->Xf, N_IN, p->xoff, p->WT, p->width, 0, q1, p->b, p->Z);
+        k->update_d(M, n, ru, p->X, N_IN, p->xidx, p->C, p->WT, p->width, 0, q1, NULL);
+        k->forward_d(M, nf, rf, p->Xf, N_IN, p->xidx, p->WT, p->width, 0, q1, p->b, p->Z);
     } else {
-        k->update_s(M, n, ru, p->X, N_IN, p->xoff, p->C, p->WT, p->width, 0, q1, NULL);
-        k->forward_s(M, nf, rf, p->Xf, N_IN, p->xoff, p->WT, p->width, 0, q1, p->b, p->Z);
+        k->update_s(M, n, ru, p->X, N_IN, p->xidx, p->C, p->WT, p->width, 0, q1, NULL);
+        k->forward_s(M, nf, rf, p->Xf, N_IN, p->xidx, p->WT, p->width, 0, q1, p->b, p->Z);
     }
 }
 
@@ -121,15 +121,15 @@ int main(void)
             problem p = {.dbl = dbl, .width = width, .X = images(dbl), .Xf = images(dbl),
                          .C = filled(M * width, dbl, 1e-9), .WT = filled(N_IN * width, dbl, 0.01),
                          .b = filled(width, dbl, 0.0), .Z = filled(M * width, dbl, 0.0)};
-            /* The rows given by offsets, as an epoch reads them from the data set. */
+            /* The rows given by index, as an epoch reads them in the data set. */
             for (ptrdiff_t i = 0; i < M; ++i)
-                p.xoff[i] = i * N_IN;
+                p.xidx[i] = i;
             if (dbl) {
-                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, p.xoff, p.rows);
-                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, p.xoff, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, p.xidx, p.rows_f);
             } else {
-                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, p.xoff, p.rows);
-                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, p.xoff, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, p.xidx, p.rows_f);
             }
             for (int r = 0; r < ROUNDS; ++r)
                 for (int v = 0; v < n_sets * N_WORK; ++v) {

@@ -6,7 +6,7 @@
  * WT[k, j] = W[j, k] and n_pad the n_out rounded up to whole vectors (zero padding), so every
  * product is a run of broadcast-multiply-adds into vector accumulators.
  *
- * Inputs X are m rows of n_in (row stride ldx, or each at its own offset: the rows of a
+ * Inputs X are m rows of n_in (row stride ldx; or rows xidx[i] of a matrix: the rows of a
  * mini-batch where they lie in the data set, with no copy); the layer's Z, C, D and b are padded
  * like WT (rows of n_pad, the padding of C, D and b zero). q0 <= q < q1 selects vectors of
  * columns, so two threads can share a layer. The forward product and the update can skip
@@ -33,20 +33,20 @@ typedef struct {
 #define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
     /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows, the sums   \
        over the n inputs k = rows[0] < rows[1] < ... (rows NULL: k = 0 .. n-1); row i of X \
-       at X + xoff[i] (xoff NULL: X + i * ldx). */                                        \
+       at X + xidx[i] * ldx (xidx NULL: X + i * ldx). */                                  \
     void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,    \
-                          ptrdiff_t ldx, const ptrdiff_t *xoff, const T *WT,              \
+                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT,              \
                           ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z); \
     /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs and  \
        rows of X; meanwhile the rows of pf (may be NULL) are prefetched. */               \
     void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,     \
-                         ptrdiff_t ldx, const ptrdiff_t *xoff, const T *C, T *WT,         \
+                         ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,         \
                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,                     \
                          const fastgd_prefetch *pf);                                      \
-    /* The inputs k < n nonzero or NaN in some of the m rows X + xoff[i], increasing, into \
-       cols (room for n); returns how many. */                                            \
+    /* The inputs k < n nonzero or NaN in some of the m rows X + xidx[i] * n, increasing, \
+       into cols (room for n); returns how many. */                                       \
     ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X,               \
-                                      const ptrdiff_t *xoff, ptrdiff_t *cols);            \
+                                      const ptrdiff_t *xidx, ptrdiff_t *cols);            \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
                            ptrdiff_t n_pad, T *out, T *scratch);                          \

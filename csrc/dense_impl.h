@@ -62,19 +62,19 @@ static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 /* Row j of a product: rows[j], or j when the product runs over all the rows of WT. */
 #define ROW(rows, j) ((rows) ? (rows)[j] : (j))
 
-/* Row i of X: at X + xoff[i], or X + i * ldx without offsets. */
-#define XROW(X, ldx, xoff, i) ((X) + ((xoff) ? (xoff)[i] : (i) * (ldx)))
+/* Row i of X: row xidx[i] of the matrix at X (row stride ldx), or row i without an index. */
+#define XROW(X, ldx, xidx, i) ((X) + ((xidx) ? (xidx)[i] : (i)) * (ldx))
 
 /* Z[i, q] = b[q] + sum_k x_i[k] WT[k, q] over the n rows k of the list (rows: see above), for
- * the mi rows x_i = XROW(X, ldx, xoff, i) and the qw vectors at WT, b, Z. */
+ * the mi rows x_i = XROW(X, ldx, xidx, i) and the qw vectors at WT, b, Z. */
 static inline __attribute__((always_inline)) void
 FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
-                 ptrdiff_t ldx, const ptrdiff_t *xoff, const T *WT, ptrdiff_t n_pad, const T *b,
+                 ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad, const T *b,
                  T *Z)
 {
     const T *x_row[TILE_M];
     for (int i = 0; i < mi; ++i)
-        x_row[i] = XROW(X, ldx, xoff, i);
+        x_row[i] = XROW(X, ldx, xidx, i);
     V z[TILE_M][2];
     for (int i = 0; i < mi; ++i)
         for (int q = 0; q < qw; ++q)
@@ -95,12 +95,12 @@ FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows,
             FN(store)(Z + i * n_pad + q * VL, z[i][q]);
 }
 
-/* WT[k, q] += sum_i x_i[k] C[i, q] over the m rows x_i = XROW(X, ldx, xoff, i), for the
+/* WT[k, q] += sum_i x_i[k] C[i, q] over the m rows x_i = XROW(X, ldx, xidx, i), for the
  * `count` rows k = ROW(rows, j0 + u), u < count, and the qw vectors at WT and C: count * qw
  * accumulators, each a chain of m FMAs. */
 static inline __attribute__((always_inline)) void
 FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *rows, ptrdiff_t j0,
-                const T *X, ptrdiff_t ldx, const ptrdiff_t *xoff, const T *C, T *WT,
+                const T *X, ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
                 ptrdiff_t n_pad)
 {
     ptrdiff_t k[UPDATE_ROWS];
@@ -114,7 +114,7 @@ FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *row
         V c[2];
         for (int q = 0; q < qw; ++q)
             c[q] = FN(load)(C + i * n_pad + q * VL);
-        const T *x_row = XROW(X, ldx, xoff, i);
+        const T *x_row = XROW(X, ldx, xidx, i);
         for (int u = 0; u < count; ++u) {
             V x = FN(broadcast)(x_row[k[u]]);
             for (int q = 0; q < qw; ++q)
@@ -158,36 +158,36 @@ static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_curs
  * full tile, the next lines of pf. */
 static inline __attribute__((always_inline)) void
 FN(update_columns)(const int qw, ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
-                   ptrdiff_t ldx, const ptrdiff_t *xoff, const T *C, T *WT, ptrdiff_t n_pad,
+                   ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT, ptrdiff_t n_pad,
                    const fastgd_prefetch *pf, FN(prefetch_cursor) *cursor)
 {
     ptrdiff_t j = 0;
     for (; j + UPDATE_ROWS <= n; j += UPDATE_ROWS) {
-        FN(update_tile)(UPDATE_ROWS, qw, m, rows, j, X, ldx, xoff, C, WT, n_pad);
+        FN(update_tile)(UPDATE_ROWS, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
         FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
     }
     if (UPDATE_ROWS > 4)
         /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
         for (; j + 4 <= n; j += 4)
-            FN(update_tile)(4, qw, m, rows, j, X, ldx, xoff, C, WT, n_pad);
+            FN(update_tile)(4, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
     for (; j < n; ++j)
-        FN(update_tile)(1, qw, m, rows, j, X, ldx, xoff, C, WT, n_pad);
+        FN(update_tile)(1, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
 }
 
 #define FG_FWD(a)                                                                          \
     case a:                                                                                \
         if (rows != NULL && qw == 2)                                                       \
-            FN(forward_tile)(a, 2, n, rows, X, ldx, xoff, WT, n_pad, b, Z);                \
+            FN(forward_tile)(a, 2, n, rows, X, ldx, xidx, WT, n_pad, b, Z);                \
         else if (rows != NULL)                                                             \
-            FN(forward_tile)(a, 1, n, rows, X, ldx, xoff, WT, n_pad, b, Z);                \
+            FN(forward_tile)(a, 1, n, rows, X, ldx, xidx, WT, n_pad, b, Z);                \
         else if (qw == 2)                                                                  \
-            FN(forward_tile)(a, 2, n, NULL, X, ldx, xoff, WT, n_pad, b, Z);                \
+            FN(forward_tile)(a, 2, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
         else                                                                               \
-            FN(forward_tile)(a, 1, n, NULL, X, ldx, xoff, WT, n_pad, b, Z);                \
+            FN(forward_tile)(a, 1, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
         break;
 
 static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
-                              ptrdiff_t ldx, const ptrdiff_t *xoff, const T *WT, ptrdiff_t n_pad,
+                              ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
                               const T *b, T *Z)
 {
     switch (mi) {
@@ -205,7 +205,7 @@ static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *rows
 /* Z[:, q0:q1] = X W^T + b over the vectors q0 <= q < q1 of the padded rows (Z is m x n_pad,
  * b has n_pad entries, padding zero), the sums over the n rows of WT of the list. */
 static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
-                          ptrdiff_t ldx, const ptrdiff_t *xoff, const T *WT, ptrdiff_t n_pad,
+                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
                           ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z)
 {
     /* Tiles of rows as even as possible, at most TILE_M each. */
@@ -214,8 +214,8 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const
         int mi = (int)((m - i0) / (n_tiles - t));
         for (ptrdiff_t q = q0; q < q1; q += 2) {
             int qw = q1 - q >= 2 ? 2 : 1;
-            FN(forward_tiles)(mi, qw, n, rows, xoff ? X : X + i0 * ldx, ldx,
-                              xoff ? xoff + i0 : NULL, WT + q * VL, n_pad, b + q * VL,
+            FN(forward_tiles)(mi, qw, n, rows, xidx ? X : X + i0 * ldx, ldx,
+                              xidx ? xidx + i0 : NULL, WT + q * VL, n_pad, b + q * VL,
                               Z + i0 * n_pad + q * VL);
         }
         i0 += mi;
@@ -226,7 +226,7 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const
  * -scale * delta, padding zero), on the n rows of WT of the list. The lines of pf (NULL: none)
  * are spread over the update's tiles. */
 static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
-                         ptrdiff_t ldx, const ptrdiff_t *xoff, const T *C, T *WT,
+                         ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const fastgd_prefetch *pf)
 {
     static const fastgd_prefetch none = {0};
@@ -239,13 +239,13 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
         const T *Cq = C + q * VL;
         T *WTq = WT + q * VL;
         if (rows != NULL && q1 - q >= 2)
-            FN(update_columns)(2, m, n, rows, X, ldx, xoff, Cq, WTq, n_pad, pf, &cur);
+            FN(update_columns)(2, m, n, rows, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
         else if (rows != NULL)
-            FN(update_columns)(1, m, n, rows, X, ldx, xoff, Cq, WTq, n_pad, pf, &cur);
+            FN(update_columns)(1, m, n, rows, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
         else if (q1 - q >= 2)
-            FN(update_columns)(2, m, n, NULL, X, ldx, xoff, Cq, WTq, n_pad, pf, &cur);
+            FN(update_columns)(2, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
         else
-            FN(update_columns)(1, m, n, NULL, X, ldx, xoff, Cq, WTq, n_pad, pf, &cur);
+            FN(update_columns)(1, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
     }
     /* What the tiles left (the tail tiles do not count their rows): a burst. */
     while (cur.issued < cur.lines)
@@ -255,11 +255,11 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
 #undef ROW
 #undef XROW
 
-/* The inputs k < n that are nonzero or NaN in some of the m rows X + xoff[i] (n inputs each),
+/* The inputs k < n that are nonzero or NaN in some of the m rows xidx[i] of X (n inputs each),
  * in increasing order, into cols; returns how many. (A vector of inputs at a time: the OR of
  * their bits over the rows, without the sign bit so that -0 counts as zero; then their indices,
  * written without a branch.) */
-static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const ptrdiff_t *xoff,
+static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const ptrdiff_t *xidx,
                                     ptrdiff_t *cols)
 {
     const IT magnitude = (IT)(((uint64_t)1 << (8 * sizeof(T) - 1)) - 1);
@@ -268,7 +268,7 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const 
         I any = (I){0};
         for (ptrdiff_t i = 0; i < m; ++i) {
             I v;
-            __builtin_memcpy(&v, X + xoff[i] + k, sizeof v);
+            __builtin_memcpy(&v, X + xidx[i] * n + k, sizeof v);
             any |= v;
         }
         any &= magnitude;
@@ -283,7 +283,7 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const 
         IT any = 0;
         for (ptrdiff_t i = 0; i < m; ++i) {
             IT v;
-            __builtin_memcpy(&v, X + xoff[i] + k, sizeof v);
+            __builtin_memcpy(&v, X + xidx[i] * n + k, sizeof v);
             any |= v;
         }
         cols[count] = k;

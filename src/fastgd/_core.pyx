@@ -105,28 +105,28 @@ cdef extern from "dense.h" nogil:
         const char *name
         int vector_bytes
         void (*forward_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
-                          Py_ssize_t ldx, const Py_ssize_t *xoff, const double *WT,
+                          Py_ssize_t ldx, const Py_ssize_t *xidx, const double *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const double *b,
                           double *Z) noexcept nogil
         void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
-                         Py_ssize_t ldx, const Py_ssize_t *xoff, const double *C, double *WT,
+                         Py_ssize_t ldx, const Py_ssize_t *xidx, const double *C, double *WT,
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil
         Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t m, Py_ssize_t n, const double *X,
-                                        const Py_ssize_t *xoff, Py_ssize_t *cols) noexcept nogil
+                                        const Py_ssize_t *xidx, Py_ssize_t *cols) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
         void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
-                          Py_ssize_t ldx, const Py_ssize_t *xoff, const float *WT,
+                          Py_ssize_t ldx, const Py_ssize_t *xidx, const float *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const float *b,
                           float *Z) noexcept nogil
         void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
-                         Py_ssize_t ldx, const Py_ssize_t *xoff, const float *C, float *WT,
+                         Py_ssize_t ldx, const Py_ssize_t *xidx, const float *C, float *WT,
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil
         Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t m, Py_ssize_t n, const float *X,
-                                        const Py_ssize_t *xoff, Py_ssize_t *cols) noexcept nogil
+                                        const Py_ssize_t *xidx, Py_ssize_t *cols) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -282,22 +282,22 @@ cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floati
 
 
 cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                           const Py_ssize_t *xoff, const floating *WT, Py_ssize_t n_pad,
+                           const Py_ssize_t *xidx, const floating *WT, Py_ssize_t n_pad,
                            Py_ssize_t q0, Py_ssize_t q1, const floating *b,
                            floating *Z) noexcept nogil:
-    """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i at
-    X + xoff[i] (xoff NULL: contiguous rows); the sums over the inputs of `inputs` (NULL: all
+    """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i being row
+    xidx[i] of X (xidx NULL: row i); the sums over the inputs of `inputs` (NULL: all
     of them; a list of all of them goes as NULL: the same sums, without the indirection)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
-        kernels.forward_d(m, n, rows, X, n_in, xoff, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_d(m, n, rows, X, n_in, xidx, WT, n_pad, q0, q1, b, Z)
     else:
-        kernels.forward_s(m, n, rows, X, n_in, xoff, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_s(m, n, rows, X, n_in, xidx, WT, n_pad, q0, q1, b, Z)
 
 
 cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                          const Py_ssize_t *xoff, const floating *C, floating *WT,
+                          const Py_ssize_t *xidx, const floating *C, floating *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                           const fastgd_prefetch *pf) noexcept nogil:
     """W += C^T X on the vectors q0 <= q < q1 (rows of X as for forward_t), on the inputs of
@@ -305,18 +305,18 @@ cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, c
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
-        kernels.update_d(m, n, rows, X, n_in, xoff, C, WT, n_pad, q0, q1, pf)
+        kernels.update_d(m, n, rows, X, n_in, xidx, C, WT, n_pad, q0, q1, pf)
     else:
-        kernels.update_s(m, n, rows, X, n_in, xoff, C, WT, n_pad, q0, q1, pf)
+        kernels.update_s(m, n, rows, X, n_in, xidx, C, WT, n_pad, q0, q1, pf)
 
 
 cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X,
-                             const Py_ssize_t *xoff, Inputs *inputs) noexcept nogil:
-    """The inputs nonzero in some of the m rows X + xoff[i] of a mini-batch."""
+                             const Py_ssize_t *xidx, Inputs *inputs) noexcept nogil:
+    """The inputs nonzero in some of the m rows xidx[i] of X (a mini-batch)."""
     if floating is double:
-        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, xoff, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, xidx, inputs.cols)
     else:
-        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, xoff, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, xidx, inputs.cols)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -513,7 +513,8 @@ cdef struct SmallEpoch:
     void **W                        # the network's arrays, W[l] and b[l]
     void **b
     void **WT                       # WT[l]: W[l] transposed and padded, sizes[l] x pads[l] (l > 0)
-    void **A                        # A[l]: activations, m_max x sizes[l] (A[0]: the inputs)
+    void **A                        # A[l]: activations, m_max x sizes[l], l > 0 (the inputs
+                                    # are read in X: A[0] is epoch_blas's)
     const void *X
     const void *Y
     const Py_ssize_t *order
@@ -521,7 +522,6 @@ cdef struct SmallEpoch:
     Py_ssize_t m_max
     double eta
     bint mean
-    const Py_ssize_t *xoff          # xoff[i] = order[i] * sizes[0]: where row order[i] of X is
     void *delta                     # m_max x max(sizes[1:]) each
     void *delta_prev
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
@@ -583,7 +583,6 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating **WT = <floating **>e.WT
     cdef floating **A = <floating **>e.A
     cdef const floating *Y = <const floating *>e.Y
-    cdef const Py_ssize_t *xoff = e.xoff
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *swap
@@ -606,7 +605,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
         if now_in != NULL:
-            find_inputs(rows, sizes[0], X, xoff, now_in)
+            find_inputs(rows, sizes[0], X, e.order, now_in)
     t = tid
     while t < e.n_blocks:
         n_cols = e.col[t + 1] - e.col[t]
@@ -617,7 +616,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     sync(n_threads)
     t = tid
     while t < e.n_blocks:
-        forward_t(rows, sizes[0], now_in, X, xoff, <floating *>e.WT0[t], e.width[t], 0,
+        forward_t(rows, sizes[0], now_in, X, e.order, <floating *>e.WT0[t], e.width[t], 0,
                   e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
         activate_block(e, t, rows, A[1])
         t += n_threads
@@ -631,7 +630,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             # zeros every list comes out full: after FULL_LISTS of them in a row, only every
             # FULL_LISTS-th mini-batch is listed, until one is not full again.
             if full_lists < FULL_LISTS or (start // e.m_max) % FULL_LISTS == 0:
-                find_inputs(next_rows, sizes[0], X, &xoff[start + rows], next_in)
+                find_inputs(next_rows, sizes[0], X, &e.order[start + rows], next_in)
                 full_lists = full_lists + 1 if next_in.n == sizes[0] else 0
             else:
                 next_in.n = sizes[0]
@@ -679,9 +678,9 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         # W_0 += C^T X_t on this thread's blocks, then z0 = b_0 + X_{t+1} W_0^T there.
         t = tid
         while t < e.n_blocks:
-            update_t(rows, sizes[0], now_in, X, &xoff[start], <floating *>e.c0[t],
+            update_t(rows, sizes[0], now_in, X, &e.order[start], <floating *>e.c0[t],
                      <floating *>e.WT0[t], e.width[t], 0, e.width[t] // lanes, &pf)
-            forward_t(next_rows, sizes[0], next_in, X, &xoff[start + rows], <floating *>e.WT0[t],
+            forward_t(next_rows, sizes[0], next_in, X, &e.order[start + rows], <floating *>e.WT0[t],
                       e.width[t], 0, e.width[t] // lanes, <floating *>e.b0[t],
                       <floating *>e.z0[t])
             activate_block(e, t, next_rows, A[1])
@@ -812,10 +811,6 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     e.mean = mean
     e.delta = delta
     e.delta_prev = delta_prev
-    cdef Py_ssize_t *xoff = <Py_ssize_t *>alloc(keep, n_order, sizeof(Py_ssize_t))
-    for i in range(n_order):
-        xoff[i] = order[i] * sizes[0]
-    e.xoff = xoff
     e.pad_rows_buf = alloc(keep, m_max * widest_pad, item)
     e.pad_bias_buf = alloc(keep, widest_pad, item)
     e.transpose_buf = alloc(keep, widest_pad * lanes, item)
