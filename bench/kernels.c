@@ -96,9 +96,9 @@ static void run(const fastgd_kernels *k, int work, problem *p)
     const ptrdiff_t *ru = listed ? p->rows : NULL, *rf = listed ? p->rows_f : NULL;
     ptrdiff_t n = listed ? p->n : N_IN, nf = listed ? p->nf : N_IN;
     if (work == LISTING && p->dbl)
-        p->n = k->nonzero_inputs_d(M, N_IN, p->X, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_d(M, N_IN, p->X, N_IN, p->xidx, p->rows);
     else if (work == LISTING)
-        p->n = k->nonzero_inputs_s(M, N_IN, p->X, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_s(M, N_IN, p->X, N_IN, p->xidx, p->rows);
     else if (p->dbl) {
         k->update_d(M, n, ru, p->X, N_IN, p->xidx, p->C, p->WT, p->width, 0, q1, NULL);
         k->forward_d(M, nf, rf, p->Xf, N_IN, p->xidx, p->WT, p->width, 0, q1, p->b, p->Z);
@@ -125,11 +125,11 @@ int main(void)
             for (ptrdiff_t i = 0; i < M; ++i)
                 p.xidx[i] = i;
             if (dbl) {
-                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, N_IN, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, N_IN, p.xidx, p.rows_f);
             } else {
-                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, N_IN, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, N_IN, p.xidx, p.rows_f);
             }
             for (int r = 0; r < ROUNDS; ++r)
                 for (int v = 0; v < n_sets * N_WORK; ++v) {

@@ -20,13 +20,15 @@
 #include <stddef.h>
 
 /* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
- * each tile of its own work: the rows base + idx[r] * row_bytes for r < n_rows. (A burst of a
+ * each tile of its own work: the row_bytes bytes at base + idx[r] * stride for r < n_rows, base
+ * on a cache line (a block of columns of the rows of a matrix of row stride `stride`). (A burst of a
  * thousand prefetches stalls the core on its dozen outstanding misses; spread out they do not,
  * though the rows' memory traffic still slows the kernel about as much.) */
 typedef struct {
     const char *base;
     const ptrdiff_t *idx;
     ptrdiff_t n_rows;
+    ptrdiff_t stride;
     ptrdiff_t row_bytes;
 } fastgd_prefetch;
 
@@ -43,9 +45,9 @@ typedef struct {
                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,         \
                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,                     \
                          const fastgd_prefetch *pf);                                      \
-    /* The inputs k < n nonzero or NaN in some of the m rows X + xidx[i] * n, increasing, \
-       into cols (room for n); returns how many. */                                       \
-    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X,               \
+    /* The inputs k < n nonzero or NaN in some of the m rows X + xidx[i] * ldx,           \
+       increasing, into cols (room for n); returns how many. */                           \
+    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx, \
                                       const ptrdiff_t *xidx, ptrdiff_t *cols);            \
     /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \

@@ -135,7 +135,7 @@ typedef struct {
 /* Ask for the next line of pf (there is one: issued < lines). */
 static inline void FN(prefetch_one)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c)
 {
-    __builtin_prefetch(pf->base + pf->idx[c->r] * pf->row_bytes + c->offset, 0, 2);
+    __builtin_prefetch(pf->base + pf->idx[c->r] * pf->stride + c->offset, 0, 2);
     c->issued += 1;
     c->offset += 64;
     if (c->offset >= pf->row_bytes) {
@@ -255,12 +255,12 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
 #undef ROW
 #undef XROW
 
-/* The inputs k < n that are nonzero or NaN in some of the m rows xidx[i] of X (n inputs each),
+/* The inputs k < n that are nonzero or NaN in some of the m rows xidx[i] of X (row stride ldx),
  * in increasing order, into cols; returns how many. (A vector of inputs at a time: the OR of
  * their bits over the rows, without the sign bit so that -0 counts as zero; then their indices,
  * written without a branch.) */
-static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const ptrdiff_t *xidx,
-                                    ptrdiff_t *cols)
+static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx,
+                                    const ptrdiff_t *xidx, ptrdiff_t *cols)
 {
     const IT magnitude = (IT)(((uint64_t)1 << (8 * sizeof(T) - 1)) - 1);
     ptrdiff_t count = 0, k = 0;
@@ -268,7 +268,7 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const 
         I any = (I){0};
         for (ptrdiff_t i = 0; i < m; ++i) {
             I v;
-            __builtin_memcpy(&v, X + xidx[i] * n + k, sizeof v);
+            __builtin_memcpy(&v, X + xidx[i] * ldx + k, sizeof v);
             any |= v;
         }
         any &= magnitude;
@@ -283,7 +283,7 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, const 
         IT any = 0;
         for (ptrdiff_t i = 0; i < m; ++i) {
             IT v;
-            __builtin_memcpy(&v, X + xidx[i] * n + k, sizeof v);
+            __builtin_memcpy(&v, X + xidx[i] * ldx + k, sizeof v);
             any |= v;
         }
         cols[count] = k;

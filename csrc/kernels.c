@@ -28,23 +28,23 @@
             memcpy(dst + i * n_cols, row, (size_t)n_cols * sizeof(T));                   \
     }                                                                                    \
                                                                                          \
-    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t n_pad,  \
-                                T *WT)                                                   \
+    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t ldw, \
+                                ptrdiff_t n_pad, T *WT)                                  \
     {                                                                                    \
         for (ptrdiff_t k = 0; k < n_in; ++k) {                                           \
             for (ptrdiff_t j = 0; j < n_out; ++j)                                        \
-                WT[k * n_pad + j] = W[j * n_in + k];                                     \
+                WT[k * n_pad + j] = W[j * ldw + k];                                      \
             for (ptrdiff_t j = n_out; j < n_pad; ++j)                                    \
                 WT[k * n_pad + j] = 0;                                                   \
         }                                                                                \
     }                                                                                    \
                                                                                          \
     void transpose_unpad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *WT,          \
-                                  ptrdiff_t n_pad, T *W)                                 \
+                                  ptrdiff_t n_pad, T *W, ptrdiff_t ldw)                  \
     {                                                                                    \
         for (ptrdiff_t j = 0; j < n_out; ++j)                                            \
             for (ptrdiff_t k = 0; k < n_in; ++k)                                         \
-                W[j * n_in + k] = WT[k * n_pad + j];                                     \
+                W[j * ldw + k] = WT[k * n_pad + j];                                      \
     }                                                                                    \
                                                                                          \
     void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t ld_src, ptrdiff_t n_pad, \
@@ -90,6 +90,12 @@
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n; ++i)                                                \
             x[i] *= alpha;                                                               \
+    }                                                                                    \
+                                                                                         \
+    void add_inplace_##SUFFIX(ptrdiff_t n, const T *x, T *y)                             \
+    {                                                                                    \
+        for (ptrdiff_t i = 0; i < n; ++i)                                                \
+            y[i] += x[i];                                                                \
     }                                                                                    \
                                                                                          \
     void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta)            \

@@ -20,12 +20,13 @@
     /* dst[i, :] = row for i < n_rows: the bias, ready for a gemm with beta = 1. */      \
     void broadcast_row_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const T *row,        \
                                 T *dst);                                                 \
-    /* WT[k, j] = W[j, k] for W n_out x n_in; WT has n_pad >= n_out columns, the rest 0. */  \
-    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t n_pad, \
-                                T *WT);                                                  \
+    /* WT[k, j] = W[j, k] for W n_out x n_in (row stride ldw); WT has n_pad >= n_out     \
+       columns, the rest 0. */                                                           \
+    void transpose_pad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *W, ptrdiff_t ldw, \
+                                ptrdiff_t n_pad, T *WT);                                 \
     /* W[j, k] = WT[k, j]: back from the padded transpose. */                            \
     void transpose_unpad_##SUFFIX(ptrdiff_t n_out, ptrdiff_t n_in, const T *WT,          \
-                                  ptrdiff_t n_pad, T *W);                                \
+                                  ptrdiff_t n_pad, T *W, ptrdiff_t ldw);                 \
     /* dst[i, :n] = src[i, :n] (row stride ld_src), dst[i, n:n_pad] = 0 (rows of n_pad). */ \
     void pad_rows_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n, ptrdiff_t ld_src, ptrdiff_t n_pad, \
                            const T *src, T *dst);                                        \
@@ -37,6 +38,8 @@
     ptrdiff_t first_nonfinite_##SUFFIX(ptrdiff_t n, const T *x);                         \
     /* x <- alpha * x */                                                                 \
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
+    /* y <- y + x */                                                                     \
+    void add_inplace_##SUFFIX(ptrdiff_t n, const T *x, T *y);                            \
     /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \
     void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta);           \
     /* delta <- delta * a * (1 - a): sigma'(z) = a (1 - a) with a = sigma(z). */          \

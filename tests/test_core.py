@@ -102,9 +102,9 @@ def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path):
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1),
                                       ([20, 100, 10], 3)])
 def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
-    """The small-kernel path splits the first layer's columns between threads without changing
-    any sum's order: 1, 2, 3 and 5 threads (more than the cores, and blocks of uneven width)
-    give identical weights, equal to the reference's within rounding."""
+    """The small-kernel path splits the first layer's inputs into blocks whatever the number of
+    threads, so each sum is split the same way: 1, 2, 3 and 5 threads (more threads than
+    blocks and cores) give identical weights, equal to the reference's within rounding."""
     n = 200
     X, _, Y = make_data(n, sizes, dtype, seed=20)
     order = np.random.default_rng(21).permutation(n)

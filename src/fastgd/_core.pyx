@@ -21,6 +21,7 @@ cimport openmp
 from cython cimport floating
 from cython.parallel cimport parallel, threadid
 from libc.stdlib cimport free
+from libc.string cimport memset
 from posix.stdlib cimport posix_memalign
 
 from fastgd._blas cimport gemm, NoTrans, Trans
@@ -37,14 +38,14 @@ cdef extern from "kernels.h" nogil:
                          const Py_ssize_t *idx)
     void broadcast_row_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const double *row, double *dst)
     void broadcast_row_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const float *row, float *dst)
-    void transpose_pad_d(Py_ssize_t n_out, Py_ssize_t n_in, const double *W, Py_ssize_t n_pad,
-                         double *WT)
-    void transpose_pad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *W, Py_ssize_t n_pad,
-                         float *WT)
+    void transpose_pad_d(Py_ssize_t n_out, Py_ssize_t n_in, const double *W, Py_ssize_t ldw,
+                         Py_ssize_t n_pad, double *WT)
+    void transpose_pad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *W, Py_ssize_t ldw,
+                         Py_ssize_t n_pad, float *WT)
     void transpose_unpad_d(Py_ssize_t n_out, Py_ssize_t n_in, const double *WT, Py_ssize_t n_pad,
-                           double *W)
+                           double *W, Py_ssize_t ldw)
     void transpose_unpad_s(Py_ssize_t n_out, Py_ssize_t n_in, const float *WT, Py_ssize_t n_pad,
-                           float *W)
+                           float *W, Py_ssize_t ldw)
     void pad_rows_d(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
                     const double *src, double *dst)
     void pad_rows_s(Py_ssize_t n_rows, Py_ssize_t n, Py_ssize_t ld_src, Py_ssize_t n_pad,
@@ -57,6 +58,8 @@ cdef extern from "kernels.h" nogil:
     void scale_inplace_d(Py_ssize_t n, double alpha, double *x)
     Py_ssize_t first_nonfinite_s(Py_ssize_t n, const float *x)
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
+    void add_inplace_d(Py_ssize_t n, const double *x, double *y)
+    void add_inplace_s(Py_ssize_t n, const float *x, float *y)
     void output_delta_d(Py_ssize_t n, const double *a, const double *y, double *delta)
     void output_delta_s(Py_ssize_t n, const float *a, const float *y, float *delta)
     void sigmoid_prime_mul_d(Py_ssize_t n, const double *a, double *delta)
@@ -100,6 +103,7 @@ cdef extern from "dense.h" nogil:
         const char *base
         const Py_ssize_t *idx
         Py_ssize_t n_rows
+        Py_ssize_t stride
         Py_ssize_t row_bytes
     ctypedef struct fastgd_kernels:
         const char *name
@@ -113,7 +117,8 @@ cdef extern from "dense.h" nogil:
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil
         Py_ssize_t (*nonzero_inputs_d)(Py_ssize_t m, Py_ssize_t n, const double *X,
-                                        const Py_ssize_t *xidx, Py_ssize_t *cols) noexcept nogil
+                                        Py_ssize_t ldx, const Py_ssize_t *xidx,
+                                        Py_ssize_t *cols) noexcept nogil
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
@@ -126,7 +131,8 @@ cdef extern from "dense.h" nogil:
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil
         Py_ssize_t (*nonzero_inputs_s)(Py_ssize_t m, Py_ssize_t n, const float *X,
-                                        const Py_ssize_t *xidx, Py_ssize_t *cols) noexcept nogil
+                                        Py_ssize_t ldx, const Py_ssize_t *xidx,
+                                        Py_ssize_t *cols) noexcept nogil
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
@@ -265,58 +271,65 @@ cdef inline void scale_inplace(Py_ssize_t n, floating alpha, floating *x) noexce
         scale_inplace_s(n, alpha, x)
 
 
-cdef inline void transpose_pad(Py_ssize_t n_out, Py_ssize_t n_in, const floating *W,
-                               Py_ssize_t n_pad, floating *WT) noexcept nogil:
+cdef inline void add_inplace(Py_ssize_t n, const floating *x, floating *y) noexcept nogil:
     if floating is double:
-        transpose_pad_d(n_out, n_in, W, n_pad, WT)
+        add_inplace_d(n, x, y)
     else:
-        transpose_pad_s(n_out, n_in, W, n_pad, WT)
+        add_inplace_s(n, x, y)
+
+
+cdef inline void transpose_pad(Py_ssize_t n_out, Py_ssize_t n_in, const floating *W,
+                               Py_ssize_t ldw, Py_ssize_t n_pad, floating *WT) noexcept nogil:
+    if floating is double:
+        transpose_pad_d(n_out, n_in, W, ldw, n_pad, WT)
+    else:
+        transpose_pad_s(n_out, n_in, W, ldw, n_pad, WT)
 
 
 cdef inline void transpose_unpad(Py_ssize_t n_out, Py_ssize_t n_in, const floating *WT,
-                                 Py_ssize_t n_pad, floating *W) noexcept nogil:
+                                 Py_ssize_t n_pad, floating *W, Py_ssize_t ldw) noexcept nogil:
     if floating is double:
-        transpose_unpad_d(n_out, n_in, WT, n_pad, W)
+        transpose_unpad_d(n_out, n_in, WT, n_pad, W, ldw)
     else:
-        transpose_unpad_s(n_out, n_in, WT, n_pad, W)
+        transpose_unpad_s(n_out, n_in, WT, n_pad, W, ldw)
 
 
 cdef inline void forward_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                           const Py_ssize_t *xidx, const floating *WT, Py_ssize_t n_pad,
-                           Py_ssize_t q0, Py_ssize_t q1, const floating *b,
+                           Py_ssize_t ldx, const Py_ssize_t *xidx, const floating *WT,
+                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const floating *b,
                            floating *Z) noexcept nogil:
-    """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i being row
-    xidx[i] of X (xidx NULL: row i); the sums over the inputs of `inputs` (NULL: all
+    """Z = X W^T + b on the vectors q0 <= q < q1 for m rows of n_in inputs, row i at
+    X + xidx[i] * ldx (xidx NULL: X + i * ldx); the sums over the inputs of `inputs` (NULL: all
     of them; a list of all of them goes as NULL: the same sums, without the indirection)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
-        kernels.forward_d(m, n, rows, X, n_in, xidx, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_d(m, n, rows, X, ldx, xidx, WT, n_pad, q0, q1, b, Z)
     else:
-        kernels.forward_s(m, n, rows, X, n_in, xidx, WT, n_pad, q0, q1, b, Z)
+        kernels.forward_s(m, n, rows, X, ldx, xidx, WT, n_pad, q0, q1, b, Z)
 
 
 cdef inline void update_t(Py_ssize_t m, Py_ssize_t n_in, const Inputs *inputs, const floating *X,
-                          const Py_ssize_t *xidx, const floating *C, floating *WT,
-                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                          Py_ssize_t ldx, const Py_ssize_t *xidx, const floating *C,
+                          floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                           const fastgd_prefetch *pf) noexcept nogil:
     """W += C^T X on the vectors q0 <= q < q1 (rows of X as for forward_t), on the inputs of
     `inputs` (NULL: all)."""
     cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
     cdef const Py_ssize_t *rows = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
     if floating is double:
-        kernels.update_d(m, n, rows, X, n_in, xidx, C, WT, n_pad, q0, q1, pf)
+        kernels.update_d(m, n, rows, X, ldx, xidx, C, WT, n_pad, q0, q1, pf)
     else:
-        kernels.update_s(m, n, rows, X, n_in, xidx, C, WT, n_pad, q0, q1, pf)
+        kernels.update_s(m, n, rows, X, ldx, xidx, C, WT, n_pad, q0, q1, pf)
 
 
-cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X,
+cdef inline void find_inputs(Py_ssize_t m, Py_ssize_t n_in, const floating *X, Py_ssize_t ldx,
                              const Py_ssize_t *xidx, Inputs *inputs) noexcept nogil:
-    """The inputs nonzero in some of the m rows xidx[i] of X (a mini-batch)."""
+    """The inputs k < n_in nonzero in some of the m rows X + xidx[i] * ldx (a mini-batch)."""
     if floating is double:
-        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, xidx, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_d(m, n_in, X, ldx, xidx, inputs.cols)
     else:
-        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, xidx, inputs.cols)
+        inputs.n = kernels.nonzero_inputs_s(m, n_in, X, ldx, xidx, inputs.cols)
 
 
 cdef inline void backward_t(Py_ssize_t m, Py_ssize_t n_in, const floating *D, const floating *WT,
@@ -502,6 +515,9 @@ cdef void epoch_blas(int n_layers, const int *sizes, floating **W, floating **b,
 
 cdef enum:
     MAX_THREADS = 16
+    # The first layer's inputs come in this many blocks, whatever the number of threads: each
+    # block's share of a forward sum is a partial sum, and the blocks fix how they are added.
+    ROW_BLOCKS = 2
 
 
 cdef struct SmallEpoch:
@@ -527,20 +543,22 @@ cdef struct SmallEpoch:
     void *pad_rows_buf              # padded rows for layers 1.., m_max x max(pads)
     void *pad_bias_buf              # a padded bias for layers 1.., max(pads)
     void *transpose_buf             # a block of deltas transposed, max(pads) vectors
-    # With skip_zero, the nonzero inputs of two consecutive mini-batches (t and t+1), used by
-    # the first layer's products, each cols holding sizes[0] entries.
-    bint skip_zero
-    Inputs inputs[2]
-    # The first layer, split by output columns into blocks [col[t], col[t + 1]), each with its
-    # own padded transpose, product, coefficients and bias, so that each block lives in the
-    # cache of the one thread that works on it.
+    # The first layer, split by inputs into blocks [row[t], row[t + 1]), block t to thread
+    # t % n_threads. Each block has its own rows of the padded transpose of W_0 (so that they
+    # live in the cache of the one thread that works on them) and its own partial sum of the
+    # forward product, z0[t] = (b_0 if t == 0 else 0) + the sum over the block's inputs; the
+    # product is z0[0] + z0[1] + ... (in that order).
     int n_blocks
-    Py_ssize_t col[MAX_THREADS + 1]
-    Py_ssize_t width[MAX_THREADS]   # padded width of block t: whole cache lines
-    void *WT0[MAX_THREADS]          # sizes[0] x width[t]
-    void *z0[MAX_THREADS]           # b_0 + X W_0^T on the block, m_max x width[t]
-    void *c0[MAX_THREADS]           # -s D_0 on the block, m_max x width[t]
-    void *b0[MAX_THREADS]           # width[t]
+    Py_ssize_t row[ROW_BLOCKS + 1]
+    void *WT0[ROW_BLOCKS]           # (row[t + 1] - row[t]) x pads[0]
+    void *z0[ROW_BLOCKS]            # m_max x pads[0]
+    void *c0                        # -s D_0, m_max x pads[0], padding zero
+    void *b0                        # b_0 padded, pads[0]
+    void *zeros                     # pads[0] zeros: the other blocks' start
+    # With skip_zero, the nonzero inputs of each block for two consecutive mini-batches, t
+    # (inputs[0][block]) and t+1 (inputs[1][block]), each cols holding the block's width.
+    bint skip_zero
+    Inputs inputs[2][ROW_BLOCKS]
 
 
 cdef enum:
@@ -555,25 +573,52 @@ cdef inline void sync(int n_threads) noexcept nogil:
         fastgd_barrier()
 
 
-cdef inline void activate_block(SmallEpoch *e, int t, Py_ssize_t rows, floating *a1) noexcept nogil:
-    """A_1 on block t's columns of the first layer: the sigmoid of its z0 (padding and all, as
-    one run of rows), copied into the block's columns of a1 (rows x sizes[1])."""
-    cdef floating *z0 = <floating *>e.z0[t]
-    sigmoid_inplace(rows * e.width[t], z0)
-    unpad_rows(rows, e.col[t + 1] - e.col[t], e.width[t], z0, e.sizes[1], a1 + e.col[t])
+cdef inline void list_inputs(SmallEpoch *e, int tid, int n_threads, Py_ssize_t batch,
+                             Py_ssize_t rows, const floating *X, const Py_ssize_t *xidx,
+                             Inputs *inputs, int *full_lists) noexcept nogil:
+    """This thread's blocks' nonzero inputs in mini-batch number `batch`, the rows xidx[0:rows]
+    of X (counted from each block's first input; the thread asked for those columns of the rows
+    a step earlier). On data with no zeros every list comes out full: after FULL_LISTS of them
+    in a row (counted in full_lists), only every FULL_LISTS-th mini-batch is listed, until one
+    is not full again."""
+    cdef int t = tid
+    cdef bint full = True
+    if full_lists[0] < FULL_LISTS or batch % FULL_LISTS == 0:
+        while t < e.n_blocks:
+            find_inputs(rows, e.row[t + 1] - e.row[t], X + e.row[t], e.sizes[0], xidx,
+                        &inputs[t])
+            full = full and inputs[t].n == e.row[t + 1] - e.row[t]
+            t += n_threads
+        full_lists[0] = full_lists[0] + 1 if full else 0
+    else:
+        while t < e.n_blocks:
+            inputs[t].n = e.row[t + 1] - e.row[t]
+            t += n_threads
+
+
+cdef inline void forward_block(SmallEpoch *e, int t, Py_ssize_t rows, const Inputs *inputs,
+                               const floating *X, const Py_ssize_t *xidx) noexcept nogil:
+    """Block t's partial sum z0[t] of the first layer's forward product for the mini-batch of
+    rows xidx[0:rows] of X."""
+    cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
+    forward_t(rows, e.row[t + 1] - e.row[t], inputs, X + e.row[t], e.sizes[0], xidx,
+              <floating *>e.WT0[t], e.pads[0], 0, e.pads[0] // lanes,
+              <floating *>(e.b0 if t == 0 else e.zeros), <floating *>e.z0[t])
 
 
 cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_threads) noexcept nogil:
     """One thread's share of an epoch through the small-shape kernels of dense.h.
 
-    The first layer is the bulk of the work. Its output columns come in blocks, block t to
-    thread t % n_threads: each thread updates its blocks of W_0 for mini-batch t, then
-    computes them for mini-batch t+1 and their sigmoid, reading the rows where they lie in X
-    (no copy); during the update it asks for its share of the rows of mini-batch t+2. Both
-    products run over the inputs that are nonzero in some row of their mini-batch (all of them
-    without skip_zero), listed by the last thread at the start of the step. Thread 0 alone
-    does the rest of each step (the other layers, the deltas). Two barriers per step separate
-    the phases. The mathematics is epoch_blas's.
+    The first layer is the bulk of the work. Its inputs come in blocks, block t to thread
+    t % n_threads: each thread updates its blocks' rows of W_0 for mini-batch t, then computes
+    their partial sums of the forward product for mini-batch t+1, reading the rows where they
+    lie in X (no copy), each thread only its blocks' columns; during the update it asks for
+    those columns of the rows of mini-batch t+2. Both products run over the inputs that are
+    nonzero in some row of their mini-batch (all of them without skip_zero), each block's
+    listed by its thread. Thread 0 alone does the rest of each step (the sum of the partial
+    products, the other layers, the deltas), while the others list their inputs of the next
+    mini-batch (thread 0 lists its own after). Two barriers per step separate the phases. The
+    mathematics is epoch_blas's.
     """
     cdef const int *sizes = e.sizes
     cdef const Py_ssize_t *pads = e.pads
@@ -586,60 +631,56 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating *delta
     cdef floating *delta_prev
     cdef floating *swap
+    cdef floating *z0 = <floating *>e.z0[0]
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t start = 0, rows, next_rows, l, n_cols, later, ahead
+    cdef Py_ssize_t start = 0, rows, next_rows, l, later, ahead, skew
     cdef floating scale
     cdef fastgd_prefetch pf
-    cdef Inputs *now_in = &e.inputs[0] if e.skip_zero else NULL
-    cdef Inputs *next_in = &e.inputs[1] if e.skip_zero else NULL
+    cdef Inputs *now_in = e.inputs[0] if e.skip_zero else NULL
+    cdef Inputs *next_in = e.inputs[1] if e.skip_zero else NULL
     cdef Inputs *swap_in
     cdef int full_lists = 0
-    pf.base = <const char *>X
-    pf.row_bytes = sizes[0] * sizeof(floating)
+    pf.stride = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
 
     rows = min(e.m_max, e.n_order)
     if tid == 0:
         for l in range(1, L):
-            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
-        if now_in != NULL:
-            find_inputs(rows, sizes[0], X, e.order, now_in)
+            transpose_pad(sizes[l + 1], sizes[l], W[l], sizes[l], pads[l], WT[l])
+        pad_rows(1, sizes[1], sizes[1], pads[0], b[0], <floating *>e.b0)
+    if now_in != NULL:
+        list_inputs(e, tid, n_threads, 0, rows, X, e.order, now_in, &full_lists)
     t = tid
     while t < e.n_blocks:
-        n_cols = e.col[t + 1] - e.col[t]
-        transpose_pad(n_cols, sizes[0], W[0] + e.col[t] * sizes[0], e.width[t],
+        transpose_pad(sizes[1], e.row[t + 1] - e.row[t], W[0] + e.row[t], sizes[0], pads[0],
                       <floating *>e.WT0[t])
-        pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
         t += n_threads
     sync(n_threads)
     t = tid
     while t < e.n_blocks:
-        forward_t(rows, sizes[0], now_in, X, e.order, <floating *>e.WT0[t], e.width[t], 0,
-                  e.width[t] // lanes, <floating *>e.b0[t], <floating *>e.z0[t])
-        activate_block(e, t, rows, A[1])
+        forward_block(e, t, rows, &now_in[t] if now_in != NULL else NULL, X, e.order)
         t += n_threads
     sync(n_threads)
 
     while start < e.n_order:
         rows = min(e.m_max, e.n_order - start)
         next_rows = min(e.m_max, e.n_order - start - rows)
-        if next_in != NULL and tid == n_threads - 1:
-            # (With two threads, while thread 0 does the serial phase below.) On data with no
-            # zeros every list comes out full: after FULL_LISTS of them in a row, only every
-            # FULL_LISTS-th mini-batch is listed, until one is not full again.
-            if full_lists < FULL_LISTS or (start // e.m_max) % FULL_LISTS == 0:
-                find_inputs(next_rows, sizes[0], X, &e.order[start + rows], next_in)
-                full_lists = full_lists + 1 if next_in.n == sizes[0] else 0
-            else:
-                next_in.n = sizes[0]
+        if next_in != NULL and (tid > 0 or n_threads == 1):
+            list_inputs(e, tid, n_threads, start // e.m_max + 1, next_rows, X,
+                         &e.order[start + rows], next_in, &full_lists)
         if tid == 0:
+            # A_1 = sigma(z0[0] + z0[1] + ...), padding and all, as one run of rows.
+            for t in range(1, e.n_blocks):
+                add_inplace(rows * pads[0], <floating *>e.z0[t], z0)
+            sigmoid_inplace(rows * pads[0], z0)
+            unpad_rows(rows, sizes[1], pads[0], z0, sizes[1], A[1])
             delta = <floating *>e.delta
             delta_prev = <floating *>e.delta_prev
             for l in range(1, L):
                 pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], bias_buf)
-                forward_t(rows, sizes[l], NULL, A[l], NULL, WT[l], pads[l], 0,
+                forward_t(rows, sizes[l], NULL, A[l], sizes[l], NULL, WT[l], pads[l], 0,
                           pads[l] // lanes, bias_buf, rows_buf)
                 unpad_rows(rows, sizes[l + 1], pads[l], rows_buf, sizes[l + 1], A[l + 1])
                 sigmoid_inplace(rows * sizes[l + 1], A[l + 1])
@@ -656,35 +697,37 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
                 scale_inplace(rows * sizes[l + 1], scale, delta)
                 column_sums(rows, sizes[l + 1], <floating>1, delta, <floating>1, b[l])
                 pad_rows(rows, sizes[l + 1], sizes[l + 1], pads[l], delta, rows_buf)
-                update_t(rows, sizes[l], NULL, A[l], NULL, rows_buf, WT[l], pads[l], 0,
-                         pads[l] // lanes, NULL)
+                update_t(rows, sizes[l], NULL, A[l], sizes[l], NULL, rows_buf, WT[l], pads[l],
+                         0, pads[l] // lanes, NULL)
                 swap = delta
                 delta = delta_prev
                 delta_prev = swap
             scale_inplace(rows * sizes[1], scale, delta)
             column_sums(rows, sizes[1], <floating>1, delta, <floating>1, b[0])
-            for t in range(e.n_blocks):
-                n_cols = e.col[t + 1] - e.col[t]
-                pad_rows(rows, n_cols, sizes[1], e.width[t], delta + e.col[t],
-                         <floating *>e.c0[t])
-                pad_rows(1, n_cols, n_cols, e.width[t], b[0] + e.col[t], <floating *>e.b0[t])
+            pad_rows(rows, sizes[1], sizes[1], pads[0], delta, <floating *>e.c0)
+            pad_rows(1, sizes[1], sizes[1], pads[0], b[0], <floating *>e.b0)
         sync(n_threads)
-        # This thread's share of the rows of mini-batch t+2, random rows of X far out of cache,
-        # asked for while the update below computes; they are read from a step later.
+        if next_in != NULL and tid == 0 and n_threads > 1:
+            list_inputs(e, tid, n_threads, start // e.m_max + 1, next_rows, X,
+                         &e.order[start + rows], next_in, &full_lists)
+        # The rows of mini-batch t+2, random rows of X far out of cache: each block asks for its
+        # columns of them while its update computes; they are read from a step later.
         later = start + rows + next_rows
         ahead = min(e.m_max, e.n_order - later)
-        pf.idx = &e.order[later + ahead * tid // n_threads]
-        pf.n_rows = ahead * (tid + 1) // n_threads - ahead * tid // n_threads
-        # W_0 += C^T X_t on this thread's blocks, then z0 = b_0 + X_{t+1} W_0^T there.
+        pf.idx = &e.order[later]
+        pf.n_rows = ahead
+        # W_0 += C^T X_t on this thread's blocks, then their part of X_{t+1} W_0^T.
         t = tid
         while t < e.n_blocks:
-            update_t(rows, sizes[0], now_in, X, &e.order[start], <floating *>e.c0[t],
-                     <floating *>e.WT0[t], e.width[t], 0, e.width[t] // lanes, &pf)
-            forward_t(next_rows, sizes[0], next_in, X, &e.order[start + rows], <floating *>e.WT0[t],
-                      e.width[t], 0, e.width[t] // lanes, <floating *>e.b0[t],
-                      <floating *>e.z0[t])
-            activate_block(e, t, next_rows, A[1])
-            pf.n_rows = 0
+            # From the cache line of the block's first input to the end of its last.
+            skew = (<size_t>(X + e.row[t])) % CACHE_LINE
+            pf.base = <const char *>(X + e.row[t]) - skew
+            pf.row_bytes = (e.row[t + 1] - e.row[t]) * sizeof(floating) + skew
+            update_t(rows, e.row[t + 1] - e.row[t], &now_in[t] if now_in != NULL else NULL,
+                     X + e.row[t], sizes[0], &e.order[start], <floating *>e.c0,
+                     <floating *>e.WT0[t], pads[0], 0, pads[0] // lanes, &pf)
+            forward_block(e, t, next_rows, &next_in[t] if next_in != NULL else NULL, X,
+                          &e.order[start + rows])
             t += n_threads
         if tid == n_threads - 1:
             # The targets of mini-batch t+2, wanted by the serial phase a step from now.
@@ -697,12 +740,12 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
 
     t = tid
     while t < e.n_blocks:
-        transpose_unpad(e.col[t + 1] - e.col[t], sizes[0], <floating *>e.WT0[t], e.width[t],
-                        W[0] + e.col[t] * sizes[0])
+        transpose_unpad(sizes[1], e.row[t + 1] - e.row[t], <floating *>e.WT0[t], pads[0],
+                        W[0] + e.row[t], sizes[0])
         t += n_threads
     if tid == 0:
         for l in range(1, L):
-            transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l])
+            transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l], sizes[l])
     fastgd_restore_fp(fp_state)
 
 
@@ -776,25 +819,42 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
                        m_max, eta, mean, A, delta, delta_prev)
         return
 
-    # The small-shape kernels: the first layer in blocks of columns, one per thread (more blocks
-    # than columns would leave some empty), each padded to whole cache lines so that no line is
-    # written by two threads; the other layers transposed and padded the same way.
-    n_blocks = <int>min(n_threads, sizes[1], MAX_THREADS)
-    e.n_blocks = n_blocks
-    for t in range(n_blocks):
-        e.col[t] = t * sizes[1] // n_blocks
-        e.col[t + 1] = (t + 1) * sizes[1] // n_blocks
-        e.width[t] = whole_lines(e.col[t + 1] - e.col[t], item)
-        e.WT0[t] = alloc(keep, sizes[0] * e.width[t], item)
-        e.z0[t] = alloc(keep, m_max * e.width[t], item)
-        e.c0[t] = alloc(keep, m_max * e.width[t], item)
-        e.b0[t] = alloc(keep, e.width[t], item)
     cdef Py_ssize_t *pads = <Py_ssize_t *>alloc(keep, n_layers, sizeof(Py_ssize_t))
     cdef floating **WT = <floating **>alloc(keep, n_layers, sizeof(void *))
-    for l in range(1, n_layers):
+    for l in range(n_layers):
+        # Each layer's transposed weights padded to whole cache lines, so that no line is
+        # written by two threads.
         pads[l] = whole_lines(sizes[l + 1], item)
-        widest_pad = max(widest_pad, pads[l])
-        WT[l] = <floating *>alloc(keep, sizes[l] * pads[l], item)
+        if l > 0:
+            widest_pad = max(widest_pad, pads[l])
+            WT[l] = <floating *>alloc(keep, sizes[l] * pads[l], item)
+    # The first layer in ROW_BLOCKS blocks of inputs (fewer if it has fewer inputs), split where
+    # the first mini-batch's nonzero inputs divide evenly: on MNIST, the two halves of an image
+    # share the work of most mini-batches about equally. The split depends on the data alone,
+    # never on the number of threads, and so do the sums.
+    cdef Inputs first
+    first.cols = <Py_ssize_t *>alloc(keep, sizes[0], sizeof(Py_ssize_t))
+    find_inputs(m_max, sizes[0], &X[0, 0], sizes[0], &order[0], &first)
+    n_blocks = <int>min(ROW_BLOCKS, sizes[0])
+    e.n_blocks = n_blocks
+    e.row[0] = 0
+    e.row[n_blocks] = sizes[0]
+    for t in range(1, n_blocks):
+        if first.n >= n_blocks:
+            e.row[t] = first.cols[t * first.n // n_blocks]
+        else:
+            e.row[t] = t * sizes[0] // n_blocks
+    for t in range(n_blocks):
+        e.WT0[t] = alloc(keep, (e.row[t + 1] - e.row[t]) * pads[0], item)
+        e.z0[t] = alloc(keep, m_max * pads[0], item)
+        for i in range(2):
+            e.inputs[i][t].n = 0
+            e.inputs[i][t].cols = <Py_ssize_t *>alloc(keep, e.row[t + 1] - e.row[t],
+                                                       sizeof(Py_ssize_t))
+    e.c0 = alloc(keep, m_max * pads[0], item)
+    e.b0 = alloc(keep, pads[0], item)
+    e.zeros = alloc(keep, pads[0], item)
+    memset(e.zeros, 0, pads[0] * item)
     e.n_layers = <int>n_layers
     e.sizes = sizes
     e.pads = pads
@@ -815,10 +875,7 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     e.pad_bias_buf = alloc(keep, widest_pad, item)
     e.transpose_buf = alloc(keep, widest_pad * lanes, item)
     e.skip_zero = skip_zero_inputs
-    for t in range(2):
-        e.inputs[t].n = 0
-        e.inputs[t].cols = <Py_ssize_t *>alloc(keep, sizes[0], sizeof(Py_ssize_t))
-    with nogil, parallel(num_threads=n_blocks):
+    with nogil, parallel(num_threads=min(n_threads, n_blocks)):
         small_epoch_thread(&e, &X[0, 0], threadid(), openmp.omp_get_num_threads())
 
 
@@ -894,8 +951,8 @@ cdef Py_ssize_t forward_rows_t(int n_layers, const int *sizes, const Py_ssize_t 
                 bad += start * sizes[0]
                 break
         for l in range(n_layers):
-            forward_t(rows, sizes[l], NULL, a_in, NULL, WT[l], pads[l], 0, pads[l] // lanes,
-                      b_pad[l], z)
+            forward_t(rows, sizes[l], NULL, a_in, sizes[l], NULL, WT[l], pads[l], 0,
+                      pads[l] // lanes, b_pad[l], z)
             a_out = out + start * sizes[n_layers] if l == n_layers - 1 else (a0 if l % 2 == 0 else a1)
             unpad_rows(rows, sizes[l + 1], pads[l], z, sizes[l + 1], a_out)
             sigmoid_inplace(rows * sizes[l + 1], a_out)
@@ -954,7 +1011,7 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
             widest_pad = max(widest_pad, pads[l])
             WT[l] = <floating *>alloc(keep, sizes[l] * pads[l], item)
             b_pad[l] = <floating *>alloc(keep, pads[l], item)
-            transpose_pad(sizes[l + 1], sizes[l], W[l], pads[l], WT[l])
+            transpose_pad(sizes[l + 1], sizes[l], W[l], sizes[l], pads[l], WT[l])
             pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], b[l], b_pad[l])
         for t in range(n_threads):
             z[t] = <floating *>alloc(keep, FORWARD_CHUNK * widest_pad, item)
