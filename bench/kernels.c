@@ -5,12 +5,12 @@
  *     cc -O3 -Icsrc bench/kernels.c csrc/dense_*.c -o /tmp/fastgd-kernels && /tmp/fastgd-kernels
  *
  * For the reference shapes (784 inputs, m = 10) it prints microseconds per mini-batch step of
- * the update of W_0 for one mini-batch followed by the forward product of the next, on a block
- * of 32 output columns (30 padded: the whole layer on one thread) and of 16 (one thread's half),
- * float64 and float32: over all 784 inputs, and over the inputs nonzero in some row of inputs
- * shaped like MNIST's (a zero border, a third of the centre zero: about half the inputs listed,
- * as in a mini-batch of ten MNIST images), and the listing of those inputs apart (a pass over
- * the rows). Rows are given by index, as an epoch reads them in the data set. Min and median
+ * the update of W_0 for one mini-batch followed by the forward product of the next, 32 output
+ * columns (30 padded), on all 784 inputs (the whole layer, as on one thread) and on the first
+ * 392 (one thread's block of inputs, as with two threads), float64 and float32: over all those
+ * inputs, and over the ones nonzero in some row of inputs shaped like MNIST's (a zero border, a
+ * third of the centre zero: about half the inputs listed, as in a mini-batch of ten MNIST
+ * images), and the listing of those inputs apart (a pass over the rows). Rows are given by index, as an epoch reads them in the data set. Min and median
  * of ROUNDS rounds of STEPS steps, with the data in cache (the epoch adds the random rows'
  * memory traffic on top). To measure a variant of a kernel, compile a copy of
  * csrc/dense_avx512.c with another ISA name and add its fastgd_kernels_<name> to the sets
@@ -84,7 +84,7 @@ static void *images(int dbl)
 
 typedef struct {
     int dbl;
-    ptrdiff_t width;
+    ptrdiff_t width, n_in; /* the first n_in inputs of rows of N_IN */
     void *X, *Xf, *C, *WT, *b, *Z;
     ptrdiff_t xidx[M], n, nf, rows[N_IN], rows_f[N_IN];
 } problem;
@@ -94,11 +94,11 @@ static void run(const fastgd_kernels *k, int work, problem *p)
     ptrdiff_t q1 = p->width / (k->vector_bytes / (p->dbl ? 8 : 4));
     int listed = work == LISTED;
     const ptrdiff_t *ru = listed ? p->rows : NULL, *rf = listed ? p->rows_f : NULL;
-    ptrdiff_t n = listed ? p->n : N_IN, nf = listed ? p->nf : N_IN;
+    ptrdiff_t n = listed ? p->n : p->n_in, nf = listed ? p->nf : p->n_in;
     if (work == LISTING && p->dbl)
-        p->n = k->nonzero_inputs_d(M, N_IN, p->X, N_IN, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_d(M, p->n_in, p->X, N_IN, p->xidx, p->rows);
     else if (work == LISTING)
-        p->n = k->nonzero_inputs_s(M, N_IN, p->X, N_IN, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_s(M, p->n_in, p->X, N_IN, p->xidx, p->rows);
     else if (p->dbl) {
         k->update_d(M, n, ru, p->X, N_IN, p->xidx, p->C, p->WT, p->width, 0, q1, NULL);
         k->forward_d(M, nf, rf, p->Xf, N_IN, p->xidx, p->WT, p->width, 0, q1, p->b, p->Z);
@@ -113,23 +113,24 @@ int main(void)
     const fastgd_kernels *sets[MAX_SETS];
     int n_sets = fastgd_kernel_sets(sets, MAX_SETS);
     static double times[MAX_SETS][N_WORK][ROUNDS];
-    printf("us per step of the first layer's update and forward product, 784 inputs, m=%d: "
+    printf("us per step of the first layer's update and forward product, 32 columns, m=%d: "
            "min / median of %d rounds of %d\n", M, ROUNDS, STEPS);
     srand(1);
     for (int dbl = 1; dbl >= 0; --dbl)
-        for (ptrdiff_t width = 32; width >= 16; width /= 2) {
-            problem p = {.dbl = dbl, .width = width, .X = images(dbl), .Xf = images(dbl),
+        for (ptrdiff_t n_in = N_IN, width = 32; n_in >= N_IN / 2; n_in /= 2) {
+            problem p = {.dbl = dbl, .width = width, .n_in = n_in, .X = images(dbl),
+                         .Xf = images(dbl),
                          .C = filled(M * width, dbl, 1e-9), .WT = filled(N_IN * width, dbl, 0.01),
                          .b = filled(width, dbl, 0.0), .Z = filled(M * width, dbl, 0.0)};
             /* The rows given by index, as an epoch reads them in the data set. */
             for (ptrdiff_t i = 0; i < M; ++i)
                 p.xidx[i] = i;
             if (dbl) {
-                p.n = sets[0]->nonzero_inputs_d(M, N_IN, p.X, N_IN, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_d(M, N_IN, p.Xf, N_IN, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_d(M, n_in, p.X, N_IN, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_d(M, n_in, p.Xf, N_IN, p.xidx, p.rows_f);
             } else {
-                p.n = sets[0]->nonzero_inputs_s(M, N_IN, p.X, N_IN, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_s(M, N_IN, p.Xf, N_IN, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_s(M, n_in, p.X, N_IN, p.xidx, p.rows);
+                p.nf = sets[0]->nonzero_inputs_s(M, n_in, p.Xf, N_IN, p.xidx, p.rows_f);
             }
             for (int r = 0; r < ROUNDS; ++r)
                 for (int v = 0; v < n_sets * N_WORK; ++v) {
@@ -140,8 +141,8 @@ int main(void)
                         run(sets[s], work, &p);
                     times[s][work][r] = (now() - start) / STEPS * 1e6;
                 }
-            printf("%s, %2td columns (%td of %d inputs listed):\n", dbl ? "float64" : "float32",
-                   width, p.n, N_IN);
+            printf("%s, %td inputs (%td of them listed):\n", dbl ? "float64" : "float32", n_in,
+                   p.n);
             for (int s = 0; s < n_sets; ++s) {
                 printf("  %-9s", sets[s]->name);
                 for (int work = 0; work < N_WORK; ++work) {
