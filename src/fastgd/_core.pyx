@@ -589,10 +589,11 @@ cdef struct SmallEpoch:
     void *c0                        # -s D_0, m_max x pads[0], padding zero
     void *b0                        # b_0 padded, pads[0]
     void *zeros                     # pads[0] zeros: the other blocks' start
-    # With skip_zero, the nonzero inputs of each block for two consecutive mini-batches, t
-    # (inputs[0][block]) and t+1 (inputs[1][block]), each cols holding the block's width.
+    # With skip_zero, block t's nonzero inputs in two consecutive mini-batches, inputs[t][0]
+    # and inputs[t][1] (taking turns as the current one), each cols holding the block's width;
+    # the two on a cache line of their own, as one thread writes them and reads them.
     bint skip_zero
-    Inputs inputs[2][ROW_BLOCKS]
+    Inputs *inputs[ROW_BLOCKS]
     fastgd_spin_barrier *barrier    # on a cache line of its own, zeroed
 
 
@@ -607,26 +608,32 @@ cdef inline void sync(SmallEpoch *e, int n_threads, int *sense) noexcept nogil:
         fastgd_barrier(e.barrier, n_threads, sense)
 
 
+cdef inline Inputs *listed(SmallEpoch *e, int t, int which) noexcept nogil:
+    """Block t's list `which` (0 or 1), or NULL (all inputs) without skip_zero."""
+    return &e.inputs[t][which] if e.skip_zero else NULL
+
+
 cdef inline void list_inputs(SmallEpoch *e, int tid, int n_threads, Py_ssize_t batch,
                              Py_ssize_t rows, const floating *X, const Py_ssize_t *xidx,
-                             Inputs *inputs, int *full_lists) noexcept nogil:
-    """This thread's blocks' nonzero inputs in mini-batch number `batch`, the rows xidx[0:rows]
-    of X (counted from each block's first input; the thread asked for those columns of the rows
-    a step earlier). On data with no zeros every list comes out full: after FULL_LISTS of them
-    in a row (counted in full_lists), only every FULL_LISTS-th mini-batch is listed, until one
-    is not full again."""
+                             int which, int *full_lists) noexcept nogil:
+    """Into list `which` of this thread's blocks: their nonzero inputs in mini-batch number
+    `batch`, the rows xidx[0:rows] of X (counted from each block's first input; the thread
+    asked for those columns of the rows a step earlier). On data with no zeros every list comes
+    out full: after FULL_LISTS of them in a row (counted in full_lists), only every
+    FULL_LISTS-th mini-batch is listed, until one is not full again."""
     cdef int t = tid
     cdef bint full = True
+    cdef Inputs *inputs
     if full_lists[0] < FULL_LISTS or batch % FULL_LISTS == 0:
         while t < e.n_blocks:
-            find_inputs(rows, e.row[t + 1] - e.row[t], X + e.row[t], e.sizes[0], xidx,
-                        &inputs[t])
-            full = full and inputs[t].n == e.row[t + 1] - e.row[t]
+            inputs = &e.inputs[t][which]
+            find_inputs(rows, e.row[t + 1] - e.row[t], X + e.row[t], e.sizes[0], xidx, inputs)
+            full = full and inputs.n == e.row[t + 1] - e.row[t]
             t += n_threads
         full_lists[0] = full_lists[0] + 1 if full else 0
     else:
         while t < e.n_blocks:
-            inputs[t].n = e.row[t + 1] - e.row[t]
+            e.inputs[t][which].n = e.row[t + 1] - e.row[t]
             t += n_threads
 
 
@@ -672,10 +679,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef Py_ssize_t start = 0, rows, next_rows, l, later, ahead, skew
     cdef floating scale
     cdef fastgd_prefetch pf
-    cdef Inputs *now_in = e.inputs[0] if e.skip_zero else NULL
-    cdef Inputs *next_in = e.inputs[1] if e.skip_zero else NULL
-    cdef Inputs *swap_in
-    cdef int full_lists = 0, sense = 0
+    cdef int full_lists = 0, sense = 0, now = 0     # now: the current mini-batch's lists
     pf.stride = sizes[0] * sizeof(floating)
     cdef unsigned int fp_state = fastgd_flush_denormals()
 
@@ -684,8 +688,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], sizes[l], pads[l], WT[l])
         pad_rows(1, sizes[1], sizes[1], pads[0], b[0], <floating *>e.b0)
-    if now_in != NULL:
-        list_inputs(e, tid, n_threads, 0, rows, X, e.order, now_in, &full_lists)
+    if e.skip_zero:
+        list_inputs(e, tid, n_threads, 0, rows, X, e.order, now, &full_lists)
     t = tid
     while t < e.n_blocks:
         transpose_pad(sizes[1], e.row[t + 1] - e.row[t], W[0] + e.row[t], sizes[0], pads[0],
@@ -694,16 +698,16 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     sync(e, n_threads, &sense)
     t = tid
     while t < e.n_blocks:
-        forward_block(e, t, rows, &now_in[t] if now_in != NULL else NULL, X, e.order)
+        forward_block(e, t, rows, listed(e, t, now), X, e.order)
         t += n_threads
     sync(e, n_threads, &sense)
 
     while start < e.n_order:
         rows = min(e.m_max, e.n_order - start)
         next_rows = min(e.m_max, e.n_order - start - rows)
-        if next_in != NULL and (tid > 0 or n_threads == 1):
+        if e.skip_zero and (tid > 0 or n_threads == 1):
             list_inputs(e, tid, n_threads, start // e.m_max + 1, next_rows, X,
-                         &e.order[start + rows], next_in, &full_lists)
+                         &e.order[start + rows], 1 - now, &full_lists)
         if tid == 0:
             # A_1 = sigma(z0[0] + z0[1] + ...), padding and all, as one run of rows.
             for t in range(1, e.n_blocks):
@@ -741,9 +745,9 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             pad_rows(rows, sizes[1], sizes[1], pads[0], delta, <floating *>e.c0)
             pad_rows(1, sizes[1], sizes[1], pads[0], b[0], <floating *>e.b0)
         sync(e, n_threads, &sense)
-        if next_in != NULL and tid == 0 and n_threads > 1:
+        if e.skip_zero and tid == 0 and n_threads > 1:
             list_inputs(e, tid, n_threads, start // e.m_max + 1, next_rows, X,
-                         &e.order[start + rows], next_in, &full_lists)
+                         &e.order[start + rows], 1 - now, &full_lists)
         # The rows of mini-batch t+2, random rows of X far out of cache: each block asks for its
         # columns of them while its update computes; they are read from a step later.
         later = start + rows + next_rows
@@ -757,19 +761,16 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
             skew = (<size_t>(X + e.row[t])) % CACHE_LINE
             pf.base = <const char *>(X + e.row[t]) - skew
             pf.row_bytes = (e.row[t + 1] - e.row[t]) * sizeof(floating) + skew
-            update_t(rows, e.row[t + 1] - e.row[t], &now_in[t] if now_in != NULL else NULL,
-                     X + e.row[t], sizes[0], &e.order[start], <floating *>e.c0,
-                     <floating *>e.WT0[t], pads[0], 0, pads[0] // lanes, &pf)
-            forward_block(e, t, next_rows, &next_in[t] if next_in != NULL else NULL, X,
-                          &e.order[start + rows])
+            update_t(rows, e.row[t + 1] - e.row[t], listed(e, t, now), X + e.row[t], sizes[0],
+                     &e.order[start], <floating *>e.c0, <floating *>e.WT0[t], pads[0], 0,
+                     pads[0] // lanes, &pf)
+            forward_block(e, t, next_rows, listed(e, t, 1 - now), X, &e.order[start + rows])
             t += n_threads
         if tid == n_threads - 1:
             # The targets of mini-batch t+2, wanted by the serial phase a step from now.
             prefetch_rows(ahead, sizes[L], Y, &e.order[later])
         sync(e, n_threads, &sense)
-        swap_in = now_in
-        now_in = next_in
-        next_in = swap_in
+        now = 1 - now
         start += rows
 
     t = tid
@@ -881,9 +882,10 @@ def _train_epoch(list weights, list biases, const floating[:, ::1] X, const floa
     for t in range(n_blocks):
         e.WT0[t] = alloc(keep, (e.row[t + 1] - e.row[t]) * pads[0], item)
         e.z0[t] = alloc(keep, m_max * pads[0], item)
+        e.inputs[t] = <Inputs *>alloc(keep, 2, sizeof(Inputs))
         for i in range(2):
-            e.inputs[i][t].n = 0
-            e.inputs[i][t].cols = <Py_ssize_t *>alloc(keep, e.row[t + 1] - e.row[t],
+            e.inputs[t][i].n = 0
+            e.inputs[t][i].cols = <Py_ssize_t *>alloc(keep, e.row[t + 1] - e.row[t],
                                                        sizeof(Py_ssize_t))
     e.c0 = alloc(keep, m_max * pads[0], item)
     e.b0 = alloc(keep, pads[0], item)
