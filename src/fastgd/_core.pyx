@@ -792,8 +792,9 @@ def train_epoch(list weights, list biases, const floating[:, ::1] X, const float
     The samples order[0:m], order[m:2m], ... form the mini-batches; a last, shorter one is scaled
     by its own size. With mean, each update is W -= (eta / m) * sum of gradients, else eta * sum.
     Y holds the target rows (n, n_out). The whole run executes without the GIL, on up to
-    n_threads threads for the small-kernel path (the BLAS path uses BLAS's own threads); the
-    small-kernel path gives the same bits whatever the number of threads.
+    n_threads threads for the small-kernel path, at most two (one per block of the first
+    layer's inputs; the BLAS path uses BLAS's own threads); the small-kernel path gives the same
+    bits whatever the number of threads.
     """
     global active_epochs
     active_epochs += 1

@@ -144,8 +144,8 @@ class Trainer:
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch when stderr is a terminal (tqdm if installed).
     n_threads : int or None
-        Threads for training: the compiled core's own for mini-batches of up to 32 rows, BLAS's
-        for larger ones. None (default): for mini-batches of up to 32 rows, whichever of two
+        Threads for training: the compiled core's own for mini-batches of up to 32 rows (at
+        most two there: the first layer's inputs come in two blocks), BLAS's for larger ones. None (default): for mini-batches of up to 32 rows, whichever of two
         threads and one trains faster, measured on the chunks of mini-batches as training goes
         (two threads in lockstep lose to one when the machine's other core is busy); for larger
         ones two, or one on a single-CPU machine. An epoch that starts while another fit is
