@@ -122,6 +122,33 @@ def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
         assert np.abs(got - want).max() < TOLERANCE[dtype]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, zero_rows", [([1, 4, 2], 0), ([2, 4, 2], 6), ([5, 4, 3], 3)])
+def test_input_blocks_at_the_edges(dtype, sizes, zero_rows):
+    """The first layer's inputs come in two blocks split where the first mini-batch's nonzero
+    inputs divide evenly: with a single input there is one block, and when the first
+    mini-batch has (almost) no nonzero inputs the split falls back to the middle. Either way
+    one and two threads give the same bytes as each other, and the reference's weights within
+    rounding."""
+    n, m = 30, 3
+    X, _, Y = make_data(n, sizes, dtype, seed=40)
+    order = np.random.default_rng(41).permutation(n)
+    X[order[:zero_rows]] = 0  # the first mini-batches all zero
+    results = []
+    for n_threads in (1, 2):
+        net = fastgd.Network(sizes, seed=42, dtype=dtype)
+        _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True, n_threads)
+        results.append(net.weights + net.biases)
+    for got, want in zip(results[1], results[0]):
+        assert got.tobytes() == want.tobytes()
+    W, B = copy_params(fastgd.Network(sizes, seed=42, dtype=dtype))
+    start = W[0].copy()
+    ref.train_epoch(W, B, X, Y, order, m, 3.0)
+    assert np.abs(W[0] - start).max() > 1e-3  # the first layer did train
+    for got, want in zip(results[0], W + B):
+        assert np.abs(got - want).max() < TOLERANCE[dtype]
+
+
 def sparse_data(n, sizes, dtype, seed):
     """Inputs shaped like MNIST's zeros: a border of columns zero in every row, four in five of
     the other entries zero (some of them -0.0), a few rows all zero; one-hot targets."""
