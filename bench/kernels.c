@@ -10,11 +10,11 @@
  * 392 (one thread's block of inputs, as with two threads), float64 and float32: over all those
  * inputs, and over the ones nonzero in some row of inputs shaped like MNIST's (a zero border, a
  * third of the centre zero: about half the inputs listed, as in a mini-batch of ten MNIST
- * images), and the listing of those inputs apart (a pass over the rows). Rows are given by index, as an epoch reads them in the data set. Min and median
- * of ROUNDS rounds of STEPS steps, with the data in cache (the epoch adds the random rows'
- * memory traffic on top). To measure a variant of a kernel, compile a copy of
- * csrc/dense_avx512.c with another ISA name and add its fastgd_kernels_<name> to the sets
- * below.
+ * images), and the listing of those inputs apart (a pass over the rows). Rows are given by
+ * index, as an epoch reads them in the data set. Min and median of ROUNDS rounds of STEPS
+ * steps, with the data in cache (the epoch adds the random rows' memory traffic on top). To
+ * measure a variant of a kernel, compile a copy of csrc/dense_avx512.c with another ISA name
+ * and add its fastgd_kernels_<name> to the sets below.
  */
 #include <stdio.h>
 #include <stdlib.h>

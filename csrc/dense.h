@@ -21,9 +21,9 @@
 
 /* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
  * each tile of its own work: the row_bytes bytes at base + idx[r] * stride for r < n_rows, base
- * on a cache line (a block of columns of the rows of a matrix of row stride `stride`). (A burst of a
- * thousand prefetches stalls the core on its dozen outstanding misses; spread out they do not,
- * though the rows' memory traffic still slows the kernel about as much.) */
+ * on a cache line (a block of columns of the rows of a matrix of row stride `stride`). (A burst
+ * of a thousand prefetches stalls the core on its dozen outstanding misses; spread out they do
+ * not, though the rows' memory traffic still slows the kernel about as much.) */
 typedef struct {
     const char *base;
     const ptrdiff_t *idx;

@@ -145,10 +145,11 @@ class Trainer:
         over the mini-batches of each epoch when stderr is a terminal (tqdm if installed).
     n_threads : int or None
         Threads for training: the compiled core's own for mini-batches of up to 32 rows (at
-        most two there: the first layer's inputs come in two blocks), BLAS's for larger ones. None (default): for mini-batches of up to 32 rows, whichever of two
-        threads and one trains faster, measured on the chunks of mini-batches as training goes
-        (two threads in lockstep lose to one when the machine's other core is busy); for larger
-        ones two, or one on a single-CPU machine. An epoch that starts while another fit is
+        most two there: the first layer's inputs come in two blocks), BLAS's for larger ones.
+        None (default): for mini-batches of up to 32 rows, whichever of two threads and one
+        trains faster, measured on the chunks of mini-batches as training goes (two threads in
+        lockstep lose to one when the machine's other core is busy); for larger ones two, or
+        one on a single-CPU machine. An epoch that starts while another fit is
         training runs on one thread. The result does not depend on it (bit for bit for
         mini-batches of up to 32 rows; within BLAS's rounding for larger ones).
     train_accuracy : bool
