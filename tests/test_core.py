@@ -98,6 +98,21 @@ def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path):
         assert np.abs(got - want).max() < TOLERANCE[dtype]
 
 
+def assert_same_bytes_near_reference(results, sizes, seed, dtype, X, Y, order, m, eta):
+    """Every entry of results (the weights and biases of a network of sizes, seed, after an
+    epoch) holds the same bytes as the first, which equals the reference's epoch within
+    rounding; the reference's first layer did train."""
+    for arrays in results[1:]:
+        for got, want in zip(arrays, results[0]):
+            assert got.tobytes() == want.tobytes()
+    W, B = copy_params(fastgd.Network(sizes, seed=seed, dtype=dtype))
+    start = W[0].copy()
+    ref.train_epoch(W, B, X, Y, order, m, eta)
+    assert np.abs(W[0] - start).max() > 1e-3
+    for got, want in zip(results[0], W + B):
+        assert np.abs(got - want).max() < TOLERANCE[dtype]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1),
                                       ([20, 100, 10], 3)])
@@ -113,13 +128,7 @@ def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
         net = fastgd.Network(sizes, seed=22, dtype=dtype)
         _core.train_epoch(net.weights, net.biases, X, Y, order, m, 2.0, True, n_threads)
         results.append(net.weights + net.biases)
-    W, B = copy_params(fastgd.Network(sizes, seed=22, dtype=dtype))
-    ref.train_epoch(W, B, X, Y, order, m, 2.0)
-    for arrays in results[1:]:
-        for got, want in zip(arrays, results[0]):
-            assert got.tobytes() == want.tobytes()
-    for got, want in zip(results[0], W + B):
-        assert np.abs(got - want).max() < TOLERANCE[dtype]
+    assert_same_bytes_near_reference(results, sizes, 22, dtype, X, Y, order, m, 2.0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -139,14 +148,7 @@ def test_input_blocks_at_the_edges(dtype, sizes, zero_rows):
         net = fastgd.Network(sizes, seed=42, dtype=dtype)
         _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True, n_threads)
         results.append(net.weights + net.biases)
-    for got, want in zip(results[1], results[0]):
-        assert got.tobytes() == want.tobytes()
-    W, B = copy_params(fastgd.Network(sizes, seed=42, dtype=dtype))
-    start = W[0].copy()
-    ref.train_epoch(W, B, X, Y, order, m, 3.0)
-    assert np.abs(W[0] - start).max() > 1e-3  # the first layer did train
-    for got, want in zip(results[0], W + B):
-        assert np.abs(got - want).max() < TOLERANCE[dtype]
+    assert_same_bytes_near_reference(results, sizes, 42, dtype, X, Y, order, m, 3.0)
 
 
 def sparse_data(n, sizes, dtype, seed):
@@ -193,15 +195,7 @@ def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kerne
                 results.append(net.weights + net.biases)
         finally:
             _core.set_skip_zero_inputs(old)
-    for arrays in results[1:]:
-        for got, want in zip(arrays, results[0]):
-            assert got.tobytes() == want.tobytes()
-    W, B = copy_params(fastgd.Network(sizes, seed=32, dtype=dtype))
-    start = W[0].copy()
-    ref.train_epoch(W, B, X, Y, order, m, 3.0)
-    assert np.abs(W[0] - start).max() > 1e-3  # the first layer did train
-    for got, want in zip(results[0], W + B):
-        assert np.abs(got - want).max() < TOLERANCE[dtype]
+    assert_same_bytes_near_reference(results, sizes, 32, dtype, X, Y, order, m, 3.0)
 
 
 def per_sample_gradient(weights, biases, x, y):
