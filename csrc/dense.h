@@ -20,10 +20,11 @@
 #include <stddef.h>
 
 /* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
- * each tile of its own work: the row_bytes bytes at base + idx[r] * stride for r < n_rows, base
- * on a cache line (a block of columns of the rows of a matrix of row stride `stride`). (A burst
- * of a thousand prefetches stalls the core on its dozen outstanding misses; spread out they do
- * not, though the rows' memory traffic still slows the kernel about as much.) */
+ * each tile of its own work: the row_bytes bytes at base + idx[r] * stride for r < n_rows (a
+ * block of columns of the rows of a matrix of row stride `stride`; the kernel takes the whole
+ * cache lines they touch). (A burst of a thousand prefetches stalls the core on its dozen
+ * outstanding misses; spread out they do not, though the rows' memory traffic still slows the
+ * kernel about as much.) */
 typedef struct {
     const char *base;
     const ptrdiff_t *idx;

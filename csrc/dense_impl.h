@@ -134,19 +134,21 @@ FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *row
             FN(store)(WT + k[u] * n_pad + q * VL, w[u][q]);
 }
 
-/* Where a kernel is in the prefetch list pf: row r and byte offset of the next line, lines
- * asked for so far, and the pace: `lines` in all over `rows` rows of WT passed by the update. */
+/* Where a kernel is in the prefetch list pf: pf's base rounded down to a cache line and the
+ * bytes of each row from there; row r and byte offset of the next line, lines asked for so
+ * far, and the pace: `lines` in all over `rows` rows of WT passed by the update. */
 typedef struct {
-    ptrdiff_t r, offset, issued, passed, lines, rows;
+    const char *base;
+    ptrdiff_t bytes, r, offset, issued, passed, lines, rows;
 } FN(prefetch_cursor);
 
 /* Ask for the next line of pf (there is one: issued < lines). */
 static inline void FN(prefetch_one)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c)
 {
-    __builtin_prefetch(pf->base + pf->idx[c->r] * pf->stride + c->offset, 0, 2);
+    __builtin_prefetch(c->base + pf->idx[c->r] * pf->stride + c->offset, 0, 2);
     c->issued += 1;
     c->offset += 64;
-    if (c->offset >= pf->row_bytes) {
+    if (c->offset >= c->bytes) {
         c->offset = 0;
         c->r += 1;
     }
@@ -241,7 +243,9 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
     if (pf == NULL)
         pf = &none;
     /* The update passes the n rows of WT once per pair of vectors. */
-    FN(prefetch_cursor) cur = {0, 0, 0, 0, pf->n_rows * ((pf->row_bytes + 63) / 64),
+    ptrdiff_t skew = pf->n_rows > 0 ? (ptrdiff_t)((uintptr_t)pf->base % 64) : 0;
+    FN(prefetch_cursor) cur = {pf->n_rows > 0 ? pf->base - skew : NULL, pf->row_bytes + skew,
+                               0, 0, 0, 0, pf->n_rows * ((pf->row_bytes + skew + 63) / 64),
                                n * ((q1 - q0 + 1) / 2)};
     for (ptrdiff_t q = q0; q < q1; q += 2) {
         const T *Cq = C + q * VL;

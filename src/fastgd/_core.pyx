@@ -676,7 +676,7 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
     cdef floating *rows_buf = <floating *>e.pad_rows_buf
     cdef floating *bias_buf = <floating *>e.pad_bias_buf
     cdef Py_ssize_t lanes = kernels.vector_bytes // sizeof(floating)
-    cdef Py_ssize_t start = 0, rows, next_rows, l, later, ahead, skew
+    cdef Py_ssize_t start = 0, rows, next_rows, l, later, ahead
     cdef floating scale
     cdef fastgd_prefetch pf
     cdef int full_lists = 0, sense = 0, now = 0     # now: the current mini-batch's lists
@@ -757,10 +757,8 @@ cdef void small_epoch_thread(SmallEpoch *e, const floating *X, int tid, int n_th
         # W_0 += C^T X_t on this thread's blocks, then their part of X_{t+1} W_0^T.
         t = tid
         while t < e.n_blocks:
-            # From the cache line of the block's first input to the end of its last.
-            skew = (<size_t>(X + e.row[t])) % CACHE_LINE
-            pf.base = <const char *>(X + e.row[t]) - skew
-            pf.row_bytes = (e.row[t + 1] - e.row[t]) * sizeof(floating) + skew
+            pf.base = <const char *>(X + e.row[t])
+            pf.row_bytes = (e.row[t + 1] - e.row[t]) * sizeof(floating)
             update_t(rows, e.row[t + 1] - e.row[t], listed(e, t, now), X + e.row[t], sizes[0],
                      &e.order[start], <floating *>e.c0, <floating *>e.WT0[t], pads[0], 0,
                      pads[0] // lanes, &pf)
