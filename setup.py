@@ -18,26 +18,30 @@ directives = {
     "cdivision": True,
 }
 # No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp/NaN semantics.
-compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
-# OpenMP runs the threads of an epoch (libgomp comes with gcc).
+compile_args = ["-O3"] if not DEBUG else ["-O0", "-g"]
+# OpenMP runs the core's own threads (libgomp comes with gcc).
 openmp = ["-fopenmp"]
+dense = ["csrc/dense_dispatch.c", "csrc/dense_baseline.c", "csrc/dense_avx2.c",
+         "csrc/dense_avx512.c"]
+headers = [f"csrc/{name}" for name in os.listdir("csrc") if name.endswith((".h", ".pxd"))]
+
+
+def extension(name, sources, threads=False):
+    """fastgd.<name> from src/fastgd/<name>.pyx and the C files it calls directly."""
+    flags = openmp if threads else []
+    return Extension(f"fastgd.{name}", [f"src/fastgd/{name}.pyx", *sources],
+                     include_dirs=["csrc"], depends=headers,
+                     extra_compile_args=compile_args + flags, extra_link_args=flags)
+
 
 extensions = [
-    Extension(
-        "fastgd._blas",
-        ["src/fastgd/_blas.pyx"],
-        extra_compile_args=compile_args,
-    ),
-    Extension(
-        "fastgd._core",
-        ["src/fastgd/_core.pyx", "csrc/kernels.c", "csrc/dense_dispatch.c",
-         "csrc/dense_baseline.c", "csrc/dense_avx2.c", "csrc/dense_avx512.c"],
-        include_dirs=["csrc"],
-        # (so that an in-place rebuild notices an edited kernel header)
-        depends=["csrc/kernels.h", "csrc/dense.h", "csrc/dense_impl.h", "csrc/dense_isa.h"],
-        extra_compile_args=compile_args + openmp,
-        extra_link_args=openmp,
-    ),
+    extension("_blas", []),
+    # The kernel sets and the costs' kernels live in _core, which hands them to the paths as
+    # pointers; the element-wise kernels are linked where they are called.
+    extension("_core", ["csrc/costs.c", *dense]),
+    extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
+    extension("_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c"], threads=True),
+    extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c"], threads=True),
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]))

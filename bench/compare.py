@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import fastgd
-from fastgd import _core
+from fastgd import _core, _policy
 from fastgd import reference as ref
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -86,13 +86,13 @@ def make_epoch(kind, case, X, y, seed=0):
     Y = np.eye(case.sizes[-1], dtype=case.dtype)[y]
     order = np.random.default_rng(seed).permutation(len(X))
     if kind == "fastgd":
+        # The path and thread count fit would use (BLAS's threads are set by the caller).
+        options = _policy.training_plan(case.m, case.threads).core_options()
+
         def epoch():
-            old = _core.set_skip_zero_inputs(case.skip_zero_inputs)
-            try:
-                _core.train_epoch(net.weights, net.biases, X, Y, order, case.m, 3.0, True,
-                                  case.threads)
-            finally:
-                _core.set_skip_zero_inputs(old)
+            _core.train_chunk(net.weights, net.biases, X, Y, order, case.m, 3.0, True,
+                              cost="quadratic", skip_zero_inputs=case.skip_zero_inputs,
+                              **options)
         return epoch
     loop = ref.train_epoch if kind == "numpy" else ref.train_epoch_per_sample
     return lambda: loop(net.weights, net.biases, X, Y, order, case.m, 3.0)
@@ -193,7 +193,7 @@ def main(argv=None):
     X, y, X_test, y_test = load_data(3000 if args.quick else None)
     repeats = 1 if args.quick else 3
     peaks = {(d, t): gemm_peak(d, t) for d in ("float64", "float32") for t in (1, 2)}
-    print(f"fastgd kernels: {_core.kernel_set()}; {len(X)} training images, seconds per epoch "
+    print(f"fastgd kernels: {_core.kernel_sets()[0]}; {len(X)} training images, seconds per epoch "
           f"scaled to {N_TRAIN}; each side best of {repeats}, taken in turns; GFLOP/s of the "
           f"dense algorithm (the core skips inputs zero in a whole mini-batch)")
     print("large-GEMM peak, GFLOP/s: " + ", ".join(

@@ -98,12 +98,6 @@
             y[i] += x[i];                                                                \
     }                                                                                    \
                                                                                          \
-    void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta)            \
-    {                                                                                    \
-        for (ptrdiff_t i = 0; i < n; ++i)                                                \
-            delta[i] = (a[i] - y[i]) * (a[i] * ((T)1 - a[i]));                           \
-    }                                                                                    \
-                                                                                         \
     void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta)                   \
     {                                                                                    \
         for (ptrdiff_t i = 0; i < n; ++i)                                                \

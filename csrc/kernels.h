@@ -2,7 +2,8 @@
  *
  * Every array is row-major: a matrix of n_rows x n_cols has row i at x + i * n_cols.
  * No allocation, no Python, one job each; the BLAS products live in _blas.pyx, the small
- * products and the sigmoid in the per-ISA kernels of dense.h.
+ * products and the sigmoid in the per-ISA kernels of dense.h, the costs' output deltas in
+ * costs.h.
  * Each kernel comes in double (_d) and float (_s).
  */
 #ifndef FASTGD_KERNELS_H
@@ -40,8 +41,6 @@
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* y <- y + x */                                                                     \
     void add_inplace_##SUFFIX(ptrdiff_t n, const T *x, T *y);                            \
-    /* delta = (a - y) * a * (1 - a): dC/dz of the quadratic cost at the output. */      \
-    void output_delta_##SUFFIX(ptrdiff_t n, const T *a, const T *y, T *delta);           \
     /* delta <- delta * a * (1 - a): sigma'(z) = a (1 - a) with a = sigma(z). */          \
     void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta);                  \
     /* b <- beta * b + alpha * sum_i delta[i, :]; beta == 0 overwrites b. */             \

@@ -1,52 +1,97 @@
-"""The compiled core against finite differences, a hand-worked update and the NumPy reference."""
+"""The compiled core against finite differences, a hand-worked update and the NumPy reference,
+for every cost, kernel set, path, dtype and thread count."""
 import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _core
+from fastgd import _core, _policy, costs
 from fastgd import reference as ref
 
 from conftest import copy_params, make_data
 
 DTYPES = [np.float64, np.float32]
+COSTS = list(costs.COSTS)
 
 
 @pytest.fixture(params=_core.kernel_sets())
 def kernel_set(request):
     """Every kernel set this CPU can run (AVX-512, AVX2, baseline), not only the fastest."""
-    old = _core.use_kernel_set(request.param)
-    yield request.param
-    _core.use_kernel_set(old)
+    return request.param
 
 
 @pytest.fixture(params=["small", "blas"])
 def path(request):
     """Mini-batches through the small-shape kernels, or all through BLAS gemm."""
-    old = _core.set_small_batch_max(10**9 if request.param == "small" else 0)
-    yield request.param
-    _core.set_small_batch_max(old)
+    return request.param
+
+
+@pytest.fixture(params=COSTS)
+def cost(request):
+    return request.param
+
+
 # Largest |core - reference| after an epoch: float64 rounding only, float32 a few ulps of O(1).
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
+# The book's learning rates: 3.0 for the quadratic cost, 0.5 for the cross-entropy.
+ETA = {"quadratic": 3.0, "cross_entropy": 0.5}
 
 
-def summed_cost(weights, biases, X, Y):
-    """(1/2) sum_x ||y(x) - a(x)||^2: the function whose gradient _core.gradient returns."""
-    A = ref.feedforward(weights, biases, X)
-    return 0.5 * np.sum((A - Y) ** 2)
+def assert_near_reference(got, W, B, X, Y, order, m, eta, reduction="mean", cost="quadratic"):
+    """got (the core's weights and biases after an epoch from W, B) against the NumPy
+    reference's epoch from W, B: within TOLERANCE, and in float32 with the cross-entropy as
+    close to exact (float64) arithmetic as NumPy's float32 is, within a factor of 4. (Its
+    updates lack the quadratic cost's factor sigma' <= 1/4, and float32's rounding errors grow
+    with them over an epoch; on 784 dense inputs the core's sums in input order, next to BLAS's
+    blocked ones, stay within that factor.) The reference's first layer must have trained."""
+    dtype = got[0].dtype.type
+    start = W[0].copy()
+    exact = [a.astype(np.float64) for a in W + B]
+    ref.train_epoch(W, B, X, Y, order, m, eta, reduction, cost)
+    assert np.abs(W[0] - start).max() > 1e-3  # the epoch did train
+    if dtype == np.float32 and cost != "quadratic":
+        n_layers = len(W)
+        ref.train_epoch(exact[:n_layers], exact[n_layers:], X.astype(np.float64),
+                        Y.astype(np.float64), order, m, eta, reduction, cost)
+        core_error = max(np.abs(a - e).max() for a, e in zip(got, exact))
+        numpy_error = max(np.abs(a - e).max() for a, e in zip(W + B, exact))
+        assert core_error <= 4 * numpy_error, (core_error, numpy_error)
+        return
+    for a, want in zip(got, W + B):
+        assert a.dtype == dtype
+        assert np.abs(a - want).max() < TOLERANCE[dtype]
 
 
-def core_gradient(net, X, Y):
+def train(net, X, Y, order, m, eta, mean=True, *, cost="quadratic", path="small", n_threads=1,
+          kernel_set=None, skip_zero_inputs=True):
+    """One call of the core over the mini-batches of order, every setting explicit."""
+    _core.train_chunk(net.weights, net.biases, X, Y, np.asarray(order, dtype=np.intp), m, eta,
+                      mean, cost=cost, path=path, n_threads=n_threads, kernel_set=kernel_set,
+                      skip_zero_inputs=skip_zero_inputs)
+
+
+def summed_cost(weights, biases, X, Y, cost):
+    """sum_x C_x: the function whose gradient _core.gradient returns, from the cost's own value
+    (a mean over the rows) and the reference's feedforward."""
+    return len(X) * costs.get(cost).value(ref.feedforward(weights, biases, X), Y)
+
+
+def core_gradient(net, X, Y, cost="quadratic"):
     gw = [np.empty_like(w) for w in net.weights]
     gb = [np.empty_like(b) for b in net.biases]
-    _core.gradient(net.weights, net.biases, X, Y, gw, gb)
+    _core.gradient(net.weights, net.biases, X, Y, gw, gb, cost=cost)
     return gw, gb
 
 
+def test_the_core_has_a_kernel_for_every_cost_and_no_other():
+    assert _core.cost_names() == list(costs.COSTS)
+
+
 @pytest.mark.parametrize("sizes", [[5, 4, 3], [6, 5, 4, 2], [3, 2]])
-def test_gradient_matches_central_differences(sizes):
+def test_gradient_matches_central_differences(sizes, cost):
+    """The core's gradient of each cost against central differences of that cost's value."""
     net = fastgd.Network(sizes, seed=1)
     X, _, Y = make_data(8, sizes, seed=2)
-    gw, gb = core_gradient(net, X, Y)
+    gw, gb = core_gradient(net, X, Y, cost)
     h = 1e-6
     analytic, numeric = [], []
     for params, grads in ((net.weights, gw), (net.biases, gb)):
@@ -54,9 +99,9 @@ def test_gradient_matches_central_differences(sizes):
             for i in np.ndindex(p.shape):
                 old = p[i]
                 p[i] = old + h
-                up = summed_cost(net.weights, net.biases, X, Y)
+                up = summed_cost(net.weights, net.biases, X, Y, cost)
                 p[i] = old - h
-                down = summed_cost(net.weights, net.biases, X, Y)
+                down = summed_cost(net.weights, net.biases, X, Y, cost)
                 p[i] = old
                 numeric.append((up - down) / (2 * h))
                 analytic.append(g[i])
@@ -67,12 +112,12 @@ def test_gradient_matches_central_differences(sizes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_gradient_matches_reference(dtype):
+def test_gradient_matches_reference(dtype, cost):
     sizes = [12, 9, 4]
     net = fastgd.Network(sizes, seed=3, dtype=dtype)
     X, _, Y = make_data(50, sizes, dtype, seed=4)
-    gw, gb = core_gradient(net, X, Y)
-    rw, rb = ref.backprop(net.weights, net.biases, X, Y)
+    gw, gb = core_gradient(net, X, Y, cost)
+    rw, rb = ref.backprop(net.weights, net.biases, X, Y, cost)
     for got, want in zip(gw + gb, rw + rb):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE[dtype])
@@ -81,54 +126,47 @@ def test_gradient_matches_reference(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([10, 3], 1)])
 @pytest.mark.parametrize("mean", [True, False])
-def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path):
+def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path, cost):
     n = 300
     net = fastgd.Network(sizes, seed=5, dtype=dtype)
     X, _, Y = make_data(n, sizes, dtype, seed=6)
     order = np.random.default_rng(7).permutation(n)
     W, B = copy_params(net)
-    eta = 3.0 if mean else 0.3
-    _core.train_epoch(net.weights, net.biases, X, Y, order, m, eta, mean)
-    ref.train_epoch(W, B, X, Y, order, m, eta, "mean" if mean else "sum")
-    moved = max(np.abs(w - w0).max() for w, w0 in zip(net.weights, copy_params(
-        fastgd.Network(sizes, seed=5, dtype=dtype))[0]))
-    assert moved > 1e-3  # the epoch did train
-    for got, want in zip(net.weights + net.biases, W + B):
-        assert got.dtype == dtype
-        assert np.abs(got - want).max() < TOLERANCE[dtype]
+    eta = ETA[cost] if mean else ETA[cost] / 10
+    train(net, X, Y, order, m, eta, mean, cost=cost, path=path, kernel_set=kernel_set)
+    assert_near_reference(net.weights + net.biases, W, B, X, Y, order, m, eta,
+                          "mean" if mean else "sum", cost)
 
 
-def assert_same_bytes_near_reference(results, sizes, seed, dtype, X, Y, order, m, eta):
+def assert_same_bytes_near_reference(results, sizes, seed, dtype, X, Y, order, m, eta,
+                                     cost="quadratic"):
     """Every entry of results (the weights and biases of a network of sizes, seed, after an
     epoch) holds the same bytes as the first, which equals the reference's epoch within
-    rounding; the reference's first layer did train."""
+    rounding (assert_near_reference)."""
     for arrays in results[1:]:
         for got, want in zip(arrays, results[0]):
             assert got.tobytes() == want.tobytes()
     W, B = copy_params(fastgd.Network(sizes, seed=seed, dtype=dtype))
-    start = W[0].copy()
-    ref.train_epoch(W, B, X, Y, order, m, eta)
-    assert np.abs(W[0] - start).max() > 1e-3
-    for got, want in zip(results[0], W + B):
-        assert np.abs(got - want).max() < TOLERANCE[dtype]
+    assert_near_reference(results[0], W, B, X, Y, order, m, eta, "mean", cost)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1),
                                       ([20, 100, 10], 3)])
-def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set):
+def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set, cost):
     """The small-kernel path splits the first layer's inputs into blocks whatever the number of
-    threads, so each sum is split the same way: 1, 2, 3 and 5 threads (more threads than
-    blocks and cores) give identical weights, equal to the reference's within rounding."""
+    threads, so each sum is split the same way: one and two threads give identical weights,
+    equal to the reference's within rounding."""
     n = 200
     X, _, Y = make_data(n, sizes, dtype, seed=20)
     order = np.random.default_rng(21).permutation(n)
     results = []
-    for n_threads in (1, 2, 3, 5):
+    eta = ETA[cost] / 1.5
+    for n_threads in (1, 2):
         net = fastgd.Network(sizes, seed=22, dtype=dtype)
-        _core.train_epoch(net.weights, net.biases, X, Y, order, m, 2.0, True, n_threads)
+        train(net, X, Y, order, m, eta, cost=cost, n_threads=n_threads, kernel_set=kernel_set)
         results.append(net.weights + net.biases)
-    assert_same_bytes_near_reference(results, sizes, 22, dtype, X, Y, order, m, 2.0)
+    assert_same_bytes_near_reference(results, sizes, 22, dtype, X, Y, order, m, eta, cost)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -146,7 +184,7 @@ def test_input_blocks_at_the_edges(dtype, sizes, zero_rows):
     results = []
     for n_threads in (1, 2):
         net = fastgd.Network(sizes, seed=42, dtype=dtype)
-        _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True, n_threads)
+        train(net, X, Y, order, m, 3.0, n_threads=n_threads)
         results.append(net.weights + net.biases)
     assert_same_bytes_near_reference(results, sizes, 42, dtype, X, Y, order, m, 3.0)
 
@@ -187,33 +225,31 @@ def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kerne
     assert skipped[dense_first:].min() >= sizes[0] // 2  # the others have inputs to skip
     results = []
     for skip in (True, False):
-        old = _core.set_skip_zero_inputs(skip)
-        try:
-            for n_threads in (1, 2):
-                net = fastgd.Network(sizes, seed=32, dtype=dtype)
-                _core.train_epoch(net.weights, net.biases, X, Y, order, m, 3.0, True, n_threads)
-                results.append(net.weights + net.biases)
-        finally:
-            _core.set_skip_zero_inputs(old)
+        for n_threads in (1, 2):
+            net = fastgd.Network(sizes, seed=32, dtype=dtype)
+            train(net, X, Y, order, m, 3.0, n_threads=n_threads, kernel_set=kernel_set,
+                  skip_zero_inputs=skip)
+            results.append(net.weights + net.biases)
     assert_same_bytes_near_reference(results, sizes, 32, dtype, X, Y, order, m, 3.0)
 
 
-def per_sample_gradient(weights, biases, x, y):
-    """Backpropagation for one sample of a two-layer network, written out step by step."""
+def per_sample_gradient(weights, biases, x, y, cost):
+    """Backpropagation for one sample of a two-layer network, written out step by step: the
+    output error is (a - y) sigma'(z) for the quadratic cost and a - y for the cross-entropy."""
     (w1, w2), (b1, b2) = weights, biases
     a1 = 1 / (1 + np.exp(-(w1 @ x + b1)))
     a2 = 1 / (1 + np.exp(-(w2 @ a1 + b2)))
-    d2 = (a2 - y) * a2 * (1 - a2)
+    d2 = (a2 - y) * a2 * (1 - a2) if cost == "quadratic" else a2 - y
     d1 = (w2.T @ d2) * a1 * (1 - a1)
     return [np.outer(d1, x), np.outer(d2, a1)], [d1, d2]
 
 
-def hand_epoch(weights, biases, X, Y, m, eta, reduction):
+def hand_epoch(weights, biases, X, Y, m, eta, reduction, cost):
     """Mini-batches in data order; each update uses its own batch size for the mean."""
     weights, biases = [w.copy() for w in weights], [b.copy() for b in biases]
     for start in range(0, len(X), m):
         rows = range(start, min(start + m, len(X)))
-        grads = [per_sample_gradient(weights, biases, X[j], Y[j]) for j in rows]
+        grads = [per_sample_gradient(weights, biases, X[j], Y[j], cost) for j in rows]
         scale = eta / len(rows) if reduction == "mean" else eta
         for l in range(2):
             weights[l] = weights[l] - scale * sum(g[0][l] for g in grads)
@@ -223,15 +259,16 @@ def hand_epoch(weights, biases, X, Y, m, eta, reduction):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("n, m", [(6, 6), (6, 1), (7, 3), (5, 2)])
-def test_epoch_by_hand(reduction, n, m, path):
+def test_epoch_by_hand(reduction, n, m, path, cost):
     """shuffle=False, so the updates can be written out: n == m is one update, m == 1 online
     learning, and 7 = 3 + 3 + 1 ends with a partial batch scaled by its own size."""
     sizes = [4, 3, 2]
     net = fastgd.Network(sizes, seed=8)
     X, labels, Y = make_data(n, sizes, seed=9)
-    W, B = hand_epoch(net.weights, net.biases, X, Y, m, 2.0, reduction)
-    fastgd.Trainer(net, eta=2.0, mini_batch_size=m, epochs=1, shuffle=False,
-                   reduction=reduction, verbose=0).fit(X, labels)
+    W, B = hand_epoch(net.weights, net.biases, X, Y, m, 2.0, reduction, cost)
+    with _policy.overrides(training_path=path):
+        fastgd.Trainer(net, eta=2.0, mini_batch_size=m, epochs=1, shuffle=False,
+                       reduction=reduction, cost=cost, verbose=0).fit(X, labels)
     for got, want in zip(net.weights + net.biases, W + B):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
 
@@ -269,7 +306,7 @@ def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
     net.weights[0][:] = 1
     net.biases[0][:] = 0
     z = np.array([[-1e4], [-800.0], [-50.0], [0.0], [50.0], [800.0], [1e4]], dtype=dtype)
-    with np.errstate(all="raise"):
+    with np.errstate(all="raise"), _policy.overrides(kernel_set=kernel_set):
         got = net.feedforward(z)[:, 0]
         want = ref.sigmoid(z[:, 0])
     assert got[0] == 0 and got[-1] == 1 and got[3] == 0.5
@@ -286,20 +323,20 @@ def test_sigmoid_is_accurate(dtype, ulps, kernel_set):
     z = np.append(z, np.nan).astype(dtype)[:, None]
     one = [np.ones((1, 1), dtype=dtype)], [np.zeros(1, dtype=dtype)]
     got = np.empty_like(z)
-    _core.feedforward(*one, z, got)  # the core itself: the public API refuses inf and NaN
+    # The core itself: the public API refuses inf and NaN.
+    _core.feedforward(*one, z, got, path="small", n_threads=1, kernel_set=kernel_set)
     want = ref.sigmoid(z.astype(np.float64)).astype(dtype)
     np.testing.assert_allclose(got[:-1], want[:-1], rtol=ulps * np.finfo(dtype).eps,
                                atol=np.finfo(dtype).tiny)
     assert np.isnan(got[-1, 0])
 
 
-def test_train_epoch_rejects_bad_order():
+def test_train_chunk_rejects_bad_order():
     net = fastgd.Network([3, 2], seed=0)
     X, _, Y = make_data(4, [3, 2])
     W, B = copy_params(net)
     with pytest.raises(IndexError, match="outside"):
-        _core.train_epoch(net.weights, net.biases, X, Y, np.array([0, 4], dtype=np.intp), 2,
-                          1.0, True)
+        train(net, X, Y, [0, 4], 2, 1.0)
     for got, want in zip(net.weights + net.biases, W + B):
         np.testing.assert_array_equal(got, want)
 
@@ -308,7 +345,38 @@ def test_core_rejects_arrays_that_do_not_chain():
     net = fastgd.Network([3, 4, 2], seed=0)
     X, _, Y = make_data(4, [3, 4, 2])
     with pytest.raises(ValueError, match="layer 1"):
-        _core.train_epoch(net.weights, [net.biases[0], np.zeros(3)], X, Y,
-                          np.arange(4, dtype=np.intp), 2, 1.0, True)
+        _core.train_chunk(net.weights, [net.biases[0], np.zeros(3)], X, Y,
+                          np.arange(4, dtype=np.intp), 2, 1.0, True, cost="quadratic",
+                          path="small", n_threads=1)
     with pytest.raises(ValueError, match="X has 5 columns"):
-        _core.feedforward(net.weights, net.biases, np.zeros((2, 5)), np.zeros((2, 2)))
+        _core.feedforward(net.weights, net.biases, np.zeros((2, 5)), np.zeros((2, 2)),
+                          path="small", n_threads=1)
+
+
+@pytest.mark.parametrize("options, error, match", [
+    (dict(cost="mse"), ValueError, r"the core has no cost 'mse'; it has \['quadratic', "
+                                   r"'cross_entropy'\]"),
+    (dict(path="gpu"), ValueError, r"path must be one of \('small', 'blas'\), got 'gpu'"),
+    (dict(kernel_set="sse9"), ValueError, "kernel set 'sse9' is not available here"),
+    (dict(n_threads=3), ValueError, "the small-kernel path runs on 1 to 2 threads, got "
+                                    "n_threads=3"),
+    (dict(n_threads=0), ValueError, "runs on 1 to 2 threads"),
+    (dict(path="blas", n_threads=2), ValueError, "the BLAS path runs on BLAS's threads"),
+])
+def test_core_does_what_it_is_told_or_refuses(options, error, match):
+    """The core takes every setting explicitly and refuses what it cannot do, before touching
+    the weights: no silent cap, no fall-back to another path."""
+    net = fastgd.Network([3, 4, 2], seed=0)
+    X, _, Y = make_data(6, [3, 4, 2])
+    W, B = copy_params(net)
+    with pytest.raises(error, match=match):
+        train(net, X, Y, np.arange(6), 2, 1.0, **options)
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_feedforward_refuses_more_threads_than_it_has():
+    net = fastgd.Network([3, 2], seed=0)
+    with pytest.raises(ValueError, match="feedforward runs on 1 to 16 threads, got n_threads=17"):
+        _core.feedforward(net.weights, net.biases, np.zeros((4, 3)), np.zeros((4, 2)),
+                          path="small", n_threads=17)

@@ -211,9 +211,9 @@ def test_the_callers_data_is_not_modified():
 
 
 def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again():
-    from fastgd.trainer import _ThreadTuner
+    from fastgd._policy import ThreadTuner
 
-    tuner = _ThreadTuner([2, 1])
+    tuner = ThreadTuner([2, 1])
     speed = {2: 3.0, 1: 1.0}            # seconds per sample: one thread is faster here
     chosen = []
     for chunk in range(24):
@@ -231,19 +231,21 @@ def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again():
 
 
 def record_threads(monkeypatch):
-    """Make fit run on several chunks per epoch and log the thread count of each."""
-    from fastgd import trainer as trainer_module
+    """Make fit run on several chunks per epoch, on a machine of two CPUs or more, and log the
+    thread count of each."""
+    from fastgd import _policy, trainer as trainer_module
 
     seen = []
-    core = fastgd.Trainer._core
+    train_chunk = fastgd.Trainer._train_chunk
 
-    def logging_core(self, X, Y, order, m, n_threads):
-        seen.append(n_threads)
-        return core(self, X, Y, order, m, n_threads)
+    def logging_train_chunk(self, state, order, n_threads):
+        threads = train_chunk(self, state, order, n_threads)
+        seen.append(threads)
+        return threads
 
     monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 30)
-    monkeypatch.setattr(trainer_module, "default_threads", lambda: 2)
-    monkeypatch.setattr(fastgd.Trainer, "_core", logging_core)
+    monkeypatch.setattr(_policy, "default_threads", lambda: 2)
+    monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
     return seen
 
 
@@ -259,12 +261,24 @@ def test_default_threads_are_chosen_by_measuring_and_change_no_bit(monkeypatch, 
 
 
 def test_larger_mini_batches_keep_the_default_thread_count(monkeypatch):
-    """Through BLAS the thread count may change the last bits: no switching there."""
+    """Through BLAS the thread count may change the last bits: no switching there. The core
+    gets one thread of its own (the BLAS path refuses more), BLAS the default two."""
+    from threadpoolctl import threadpool_info
+
     seen = record_threads(monkeypatch)
+    blas_threads = []
+    monkeypatch.setattr(fastgd.Trainer, "_locate_divergence", lambda *a: None)
     X, labels, _ = make_data(200, SIZES, seed=3)
     net = fastgd.Network(SIZES, seed=4)
-    fastgd.Trainer(net, eta=2.0, mini_batch_size=40, epochs=2, seed=0, verbose=0).fit(X, labels)
-    assert seen and set(seen) == {2}
+
+    def blas(epoch, logs, trainer):
+        blas_threads.append({i["num_threads"] for i in threadpool_info()
+                             if i["user_api"] == "blas"})
+
+    fastgd.Trainer(net, eta=2.0, mini_batch_size=40, epochs=2, seed=0, verbose=0).fit(
+        X, labels, callbacks=[blas])
+    assert seen and set(seen) == {1}
+    assert blas_threads == [{2}, {2}]
 
 
 def test_chunks_shorter_than_half_are_not_measured(monkeypatch):

@@ -216,7 +216,8 @@ def test_blas_path_agrees_across_blas_thread_counts():
     for threads in (1, 2):
         net = fastgd.Network([300, 200, 10], seed=0)
         with threadpool_limits(threads, user_api="blas"):
-            _core.train_epoch(net.weights, net.biases, X, Y, order, 100, 1.0, True)
+            _core.train_chunk(net.weights, net.biases, X, Y, order, 100, 1.0, True,
+                              cost="quadratic", path="blas", n_threads=1)
         results.append(net.weights + net.biases)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -1,15 +1,16 @@
 """fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
-from . import callbacks
+from . import callbacks, costs, initializers
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .datasets import load_book_pickle, load_idx, load_mnist
+from .history import History
 from .network import Network
-from .trainer import History, Trainer
+from .trainer import Trainer
 from ._plot import plot_descent
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
-           "reference", "callbacks", "minimize", "sgd", "DescentResult", "DescentWarning",
-           "LeastSquares", "plot_descent"]
+           "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
+           "DescentResult", "DescentWarning", "LeastSquares", "plot_descent"]
 
 
 def __getattr__(name):

@@ -13,6 +13,9 @@ import sys
 
 import numpy as np
 
+from .costs import COSTS
+from .initializers import INITS
+
 
 def _sizes(text):
     try:
@@ -45,6 +48,10 @@ def build_parser():
     train.add_argument("--eta", type=float, default=3.0, help="learning rate")
     train.add_argument("--reduction", choices=["mean", "sum"], default="mean",
                        help="update by eta/m or eta times the sum of the mini-batch's gradients")
+    train.add_argument("--cost", choices=list(COSTS), default="quadratic",
+                       help="the cost to minimise; cross_entropy keeps saturated outputs learning")
+    train.add_argument("--init", choices=list(INITS), default="normal",
+                       help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled)")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--validation-size", type=int, default=0,
@@ -107,10 +114,10 @@ def train(args):
     import fastgd
 
     # The network and trainer check their arguments before the data is read.
-    net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype)
+    net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype, init=args.init)
     trainer = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
                              epochs=args.epochs, seed=args.seed, reduction=args.reduction,
-                             verbose=args.verbose, n_threads=args.threads)
+                             cost=args.cost, verbose=args.verbose, n_threads=args.threads)
     parts = _load_data(args, dtype=args.dtype, validation_size=args.validation_size)
     (train_X, train_y), test = parts[0], parts[-1]
     validation = parts[1] if len(parts) == 3 else None

@@ -24,7 +24,9 @@ def plot_history(history, path):
         values = getattr(history, f"{name}_accuracy")
         if values:
             accuracy.plot(history.epoch, values, marker=".", label=name)
-    cost.set(xlabel="epoch", ylabel="quadratic cost", title="cost")
+    from .costs import COSTS
+    label = COSTS[history.cost].label if history.cost in COSTS else f"{history.cost} cost"
+    cost.set(xlabel="epoch", ylabel=label, title="cost")
     accuracy.set(xlabel="epoch", ylabel="fraction correct", title="accuracy")
     for ax in (cost, accuracy):
         ax.grid(alpha=0.3)

@@ -4,15 +4,18 @@ This module is the readable specification of fastgd, the oracle of its tests and
 its benchmarks. Rows are samples. For a mini-batch X (m, n_in) with targets Y (m, n_out):
 
     A_0 = X,   A_{l+1} = sigma(A_l @ W_l.T + b_l)                           feedforward
-    D_{L-1} = (A_L - Y) * A_L * (1 - A_L)                                   quadratic cost
+    D_{L-1} = cost.delta(A_L, Y)          e.g. (A_L - Y) * A_L * (1 - A_L), the quadratic cost's
     D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)                                 backpropagation
     dC/dW_l = D_l.T @ A_l,   dC/db_l = D_l.sum(axis=0)                      summed over the batch
 
 and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") or -eta * dC/dW_l
-("sum"), where m is the size of that mini-batch (the last one may be shorter).
+("sum"), where m is the size of that mini-batch (the last one may be shorter). The costs, with
+their values and output deltas, are those of fastgd.costs.
 """
 import numpy as np
 from scipy.special import expit as sigmoid  # 1 / (1 + exp(-z)), one ufunc, no overflow
+
+from . import costs
 
 
 def feedforward(weights, biases, X):
@@ -23,18 +26,12 @@ def feedforward(weights, biases, X):
     return a
 
 
-def quadratic_cost(A, Y):
-    """C = 1/(2n) * sum_x ||y(x) - a(x)||^2 over the n rows of A and Y."""
-    return float(np.sum((A - Y) ** 2) / (2 * len(A)))
-
-
-def backprop(weights, biases, X, Y):
-    """Gradients (grad_w, grad_b) of (1/2) sum_x ||y(x) - a(x)||^2, summed over the rows of X."""
+def backprop(weights, biases, X, Y, cost="quadratic"):
+    """Gradients (grad_w, grad_b) of sum_x C_x, the cost of each row summed over the rows of X."""
     activations = [X]
     for w, b in zip(weights, biases):
         activations.append(sigmoid(activations[-1] @ w.T + b))
-    a = activations[-1]
-    delta = (a - Y) * a * (1 - a)
+    delta = costs.get(cost).delta(activations[-1], Y)
     grad_w = [None] * len(weights)
     grad_b = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
@@ -46,11 +43,12 @@ def backprop(weights, biases, X, Y):
     return grad_w, grad_b
 
 
-def train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean"):
+def train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean",
+                cost="quadratic"):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place."""
     for start in range(0, len(order), mini_batch_size):
         batch = order[start:start + mini_batch_size]
-        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch])
+        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost)
         scale = eta / len(batch) if reduction == "mean" else eta
         for w, b, gw, gb in zip(weights, biases, grad_w, grad_b):
             w -= scale * gw

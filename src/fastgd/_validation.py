@@ -1,6 +1,5 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
 import numbers
-import os
 
 import numpy as np
 
@@ -130,12 +129,3 @@ def labels_from(y, n_samples, n_outputs, name="y"):
         return np.argmax(y_arr, axis=1)
     return check_labels(y_arr, n_samples, n_outputs, name)
 
-
-def default_threads():
-    """Threads when the user names none: two (measured fastest on two cores, bench/compare.py),
-    or one on a single-CPU machine."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return min(2, available)

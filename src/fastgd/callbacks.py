@@ -1,15 +1,64 @@
-"""Callbacks for Trainer.fit: called after every epoch as callback(epoch, logs, trainer).
+"""Callbacks: code of your own that Trainer.fit runs at fixed points of training.
 
-logs holds the epoch's figures: train_cost and seconds always; train_accuracy with
-Trainer(train_accuracy=True); validation_accuracy, validation_cost, test_accuracy, test_cost
-and test_correct for the data given to fit. Any function of (epoch, logs, trainer) is a
-callback (log to your own tools this way); setting trainer.stop_training ends fit after the
-epoch.
+Subclass Callback and override any of its hooks (each does nothing by default):
+
+    on_train_begin(trainer)              before the first epoch of a fit (of a resumed one too)
+    on_epoch_end(epoch, logs, trainer)   after each epoch, with that epoch's figures
+    on_train_end(trainer, history)       after the last epoch, also when training stopped early,
+                                         was interrupted (Ctrl-C) or diverged with
+                                         on_nonfinite="warn"; not when fit raises
+
+logs holds the epoch's figures: epoch, train_cost and seconds always; train_accuracy with
+Trainer(train_accuracy=True); validation_accuracy, validation_cost, test_accuracy, test_cost and
+test_correct for the data given to fit. Setting ``trainer.stop_training = True`` in a hook ends
+fit after the epoch. A plain function ``callback(epoch, logs, trainer)`` is a callback too: it
+runs as on_epoch_end (log the figures to your own tools this way).
 """
 import numpy as np
 
 
-class EarlyStopping:
+class Callback:
+    """Base class of the callbacks of Trainer.fit; override the hooks you need."""
+
+    def on_train_begin(self, trainer):
+        """Called before the first epoch of a fit."""
+
+    def on_epoch_end(self, epoch, logs, trainer):
+        """Called after each epoch with its figures (see the module's docstring)."""
+
+    def on_train_end(self, trainer, history):
+        """Called after the last epoch of a fit that returns, with the History it returns."""
+
+
+class _FunctionCallback(Callback):
+    """A plain function of (epoch, logs, trainer), run after each epoch."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def on_epoch_end(self, epoch, logs, trainer):
+        self.function(epoch, logs, trainer)
+
+
+_HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
+
+
+def as_callback(callback):
+    """callback as a Callback: itself, or a plain function wrapped to run after each epoch."""
+    if isinstance(callback, Callback):
+        return callback
+    hooks = [name for name in _HOOKS if hasattr(callback, name)]
+    if hooks:
+        # Its hooks would never be called: say so rather than run only its __call__.
+        raise TypeError(f"{type(callback).__name__} defines {', '.join(hooks)} but is not a "
+                        f"fastgd.callbacks.Callback; subclass Callback so that fit calls them")
+    if not callable(callback):
+        raise TypeError(f"callbacks must be fastgd.callbacks.Callback objects or functions of "
+                        f"(epoch, logs, trainer), got {type(callback).__name__}")
+    return _FunctionCallback(callback)
+
+
+class EarlyStopping(Callback):
     """Stop when a monitored figure has not improved for patience epochs.
 
     Parameters
@@ -45,7 +94,7 @@ class EarlyStopping:
         self.wait = 0
         self.stopped_epoch = None
 
-    def __call__(self, epoch, logs, trainer):
+    def on_epoch_end(self, epoch, logs, trainer):
         if self.monitor not in logs:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which this fit does not "
                              f"measure; it has {sorted(k for k in logs if k != 'epoch')}")
@@ -60,6 +109,6 @@ class EarlyStopping:
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer, history):
         if self.restore_best_weights and self.best_weights is not None:
             trainer.network._set_parameters(self.best_weights)

@@ -9,10 +9,10 @@ import threading
 
 import numpy as np
 
-from . import _core
+from . import _core, _policy, costs, initializers
 from ._io import atomic_write, read_npz
-from ._validation import (check_dtype, check_inputs, check_int, check_targets, default_threads,
-                          labels_from, nonfinite_error)
+from ._validation import (check_dtype, check_inputs, check_int, check_targets, labels_from,
+                          nonfinite_error)
 
 
 class Network:
@@ -24,18 +24,23 @@ class Network:
         Neurons per layer, input first: ``[784, 30, 10]`` is the book's MNIST network. At least two
         layers, each of at least one neuron.
     seed : int, numpy.random.Generator or None
-        Seed of the N(0, 1) draw of the initial biases and weights (biases first, as the book
-        draws them). The same seed gives the same network in float32 and float64, up to rounding.
+        Seed of the draw of the initial biases and weights (biases first, as the book draws
+        them). The same seed gives the same network in float32 and float64, up to rounding.
     dtype : "float64" (default) or "float32"
         Floating-point type of the parameters, and of the arithmetic when training.
+    init : "normal" (default) or "scaled"
+        How the weights are drawn (fastgd.initializers): "normal" from N(0, 1), the chapter's;
+        "scaled" from N(0, 1/n_in) for a layer of n_in inputs, the book's chapter 3, which keeps
+        the hidden neurons out of saturation at the start. Biases come from N(0, 1) either way.
 
     Attributes
     ----------
     weights : list of ndarray, weights[l] of shape (sizes[l+1], sizes[l]), C-contiguous
     biases : list of ndarray, biases[l] of shape (sizes[l+1],)
+    init : str, the name of the initialisation the network was drawn with
     """
 
-    def __init__(self, sizes, *, seed=None, dtype="float64"):
+    def __init__(self, sizes, *, seed=None, dtype="float64", init="normal"):
         try:
             sizes = list(sizes)
         except TypeError:
@@ -45,12 +50,13 @@ class Network:
             raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
         self.sizes = [check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(sizes)]
         self.dtype = check_dtype(dtype)
+        drawer = initializers.get(init)
+        self.init = drawer.name
         self._training = threading.Lock()
-        rng = np.random.default_rng(seed)
         # Drawn in float64 and rounded, so both dtypes start from the same network.
-        self.biases = [rng.standard_normal(n).astype(self.dtype) for n in self.sizes[1:]]
-        self.weights = [rng.standard_normal((n_out, n_in)).astype(self.dtype)
-                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        weights, biases = initializers.draw(drawer, self.sizes, np.random.default_rng(seed))
+        self.weights = [w.astype(self.dtype) for w in weights]
+        self.biases = [b.astype(self.dtype) for b in biases]
 
     @property
     def num_layers(self):
@@ -58,7 +64,7 @@ class Network:
         return len(self.sizes)
 
     def __repr__(self):
-        return f"Network({self.sizes}, dtype={self.dtype.name!r})"
+        return f"Network({self.sizes}, dtype={self.dtype.name!r}, init={self.init!r})"
 
     def save(self, path):
         """Save sizes, dtype, weights and biases to path as .npz (no pickle), atomically: a
@@ -76,7 +82,7 @@ class Network:
     def _arrays(self):
         arrays = {"format": np.array(FORMAT), "version": np.array(FORMAT_VERSION),
                   "sizes": np.array(self.sizes, dtype=np.int64),
-                  "dtype": np.array(self.dtype.name)}
+                  "dtype": np.array(self.dtype.name), "init": np.array(self.init)}
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"weights_{l}"] = w
             arrays[f"biases_{l}"] = b
@@ -98,6 +104,8 @@ class Network:
             if len(sizes) < 2:
                 raise ValueError(f"sizes {sizes}")
             net.dtype = check_dtype(str(arrays["dtype"]))
+            # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
+            net.init = str(arrays["init"]) if "init" in arrays else "normal"
             net.weights, net.biases = [], []
             for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
                 w, b = arrays[f"weights_{l}"], arrays[f"biases_{l}"]
@@ -148,9 +156,9 @@ class Network:
         """Output activations of C-contiguous rows X of the network's dtype; with check_finite
         the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
-        bad = _core.feedforward(self.weights, self.biases, X, out,
-                                n_threads if n_threads is not None else default_threads(),
-                                check_finite)
+        plan = _policy.forward_plan(self.sizes, X.shape[0], n_threads)
+        bad = _core.feedforward(self.weights, self.biases, X, out, **plan.core_options(),
+                                check_finite=check_finite)
         if bad >= 0:
             raise nonfinite_error(X, bad)
         return out
@@ -179,25 +187,17 @@ class Network:
         predicted = np.argmax(self._forward(X, check_finite=True), axis=1)
         return int(np.count_nonzero(predicted == labels))
 
-    def cost(self, X, y):
-        """The quadratic cost C = 1/(2n) * sum_x ||y(x) - a(x)||^2 over the n samples."""
+    def cost(self, X, y, cost="quadratic"):
+        """The cost C = 1/n sum_x C_x over the n samples: "quadratic" (default),
+        1/(2n) sum_x ||y(x) - a(x)||^2, or "cross_entropy" (fastgd.costs), as a float."""
+        the_cost = costs.get(cost)
         self.check_parameters()
         X, _ = check_inputs(X, self.sizes[0], self.dtype)
         Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
-        return quadratic_cost(self._forward(X), Y)
+        the_cost.check_targets(Y, "y")
+        return the_cost.value(self._forward(X), Y)
 
 
 FORMAT = "fastgd-network"
 FORMAT_VERSION = 1
 
-
-def quadratic_cost(A, Y, block=4096):
-    """1/(2n) * sum ||Y - A||^2 over the n rows, accumulated in float64 a block of rows at a
-    time (no float64 copy of the whole data)."""
-    if len(A) == 0:
-        return float("nan")
-    total = 0.0
-    for start in range(0, len(A), block):
-        diff = np.subtract(A[start:start + block], Y[start:start + block], dtype=np.float64)
-        total += float(np.einsum("ij,ij->", diff, diff))
-    return total / (2 * len(A))

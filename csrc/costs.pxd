@@ -1,0 +1,10 @@
+# Declarations of costs.h (the costs' output deltas; see there), for Cython.
+cdef extern from "costs.h" nogil:
+    ctypedef struct fastgd_cost:
+        const char *name
+        void (*delta_d)(Py_ssize_t n, const double *a, const double *y,
+                        double *delta) noexcept nogil
+        void (*delta_s)(Py_ssize_t n, const float *a, const float *y,
+                        float *delta) noexcept nogil
+    const fastgd_cost *fastgd_find_cost(const char *name)
+    int fastgd_cost_names(const char **names, int capacity)

@@ -1,0 +1,92 @@
+"""The BLAS path: mini-batches through gemm (scipy's BLAS, via _blas), for mini-batches large
+enough to amortise BLAS's packing; its forward and backward pass also give the gradient and
+feed wide networks forward.
+
+For a mini-batch of m rows (notation of _core.pyx):
+
+    forward     A_{l+1} = sigma(A_l @ W_l^T + b_l): b_l broadcast into A_{l+1}, one gemm, beta = 1
+    output      D_{L-1} = the cost's output delta
+    backward    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l), from W_l before its update
+    update      W_l <- W_l - s * D_l^T @ A_l: the gradient folded into one gemm (beta = 1)
+"""
+from fastgd._blas cimport NoTrans, Trans, gemm
+from fastgd._job cimport batch_scale
+from fastgd._kernels cimport (broadcast_row, column_sums, gather_rows, output_delta,
+                              sigmoid_inplace, sigmoid_prime_mul)
+from fastgd._scratch cimport scratch
+from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
+
+
+cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) noexcept nogil:
+    """A[l+1] = sigma(A[l] @ W[l]^T + b[l]) for every layer; A[0] holds the m input rows."""
+    cdef const int *sizes = net.sizes
+    cdef floating **W = <floating **>net.W
+    cdef floating **b = <floating **>net.b
+    cdef int l
+    for l in range(net.n_layers):
+        broadcast_row(m, sizes[l + 1], b[l], A[l + 1])
+        gemm(NoTrans, Trans, m, sizes[l + 1], sizes[l], <floating>1, A[l], sizes[l],
+             W[l], sizes[l], <floating>1, A[l + 1], sizes[l + 1])
+        sigmoid_inplace(k, <Py_ssize_t>m * sizes[l + 1], A[l + 1])
+
+
+cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
+                   const floating *Y, floating *delta, floating *delta_prev, floating **W_out,
+                   floating **b_out, floating alpha, floating beta) noexcept nogil:
+    """Backpropagate the cost of the m rows whose activations are in A, targets Y.
+
+    For every layer: W_out[l] <- beta * W_out[l] + alpha * D_l^T @ A_l, and the same for b_out[l]
+    with the column sums of D_l. Training passes the network's own arrays with alpha = -s,
+    beta = 1; the gradient passes fresh arrays with alpha = 1, beta = 0. delta and delta_prev
+    hold m * max(sizes[1:]); Y may be delta_prev (it is read first).
+    """
+    cdef const int *sizes = net.sizes
+    cdef floating **W = <floating **>net.W
+    cdef int l, L = net.n_layers
+    cdef floating *swap
+    output_delta(cost, <Py_ssize_t>m * sizes[L], A[L], Y, delta)
+    for l in range(L - 1, -1, -1):
+        if l > 0:
+            # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update below.
+            gemm(NoTrans, NoTrans, m, sizes[l], sizes[l + 1], <floating>1, delta, sizes[l + 1],
+                 W[l], sizes[l], <floating>0, delta_prev, sizes[l])
+            sigmoid_prime_mul(<Py_ssize_t>m * sizes[l], A[l], delta_prev)
+        gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
+             A[l], sizes[l], beta, W_out[l], sizes[l])
+        column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
+        swap = delta
+        delta = delta_prev
+        delta_prev = swap
+
+
+cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
+               const floating *Y) except -1:
+    """The mini-batches of chunk through gemm: gathered, forward, backward with the update."""
+    cdef const int *sizes = net.sizes
+    cdef int L = net.n_layers, l
+    cdef Py_ssize_t widest = 0, start = 0, rows
+    cdef list keep = []
+    cdef floating **A = <floating **>scratch(keep, L + 1, sizeof(void *))
+    for l in range(L + 1):
+        A[l] = <floating *>scratch(keep, chunk.m * sizes[l], sizeof(floating))
+        if l > 0:
+            widest = max(widest, sizes[l])
+    cdef floating *delta = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
+    cdef floating *delta_prev = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
+    cdef unsigned int fp_state
+    with nogil:
+        fp_state = fastgd_flush_subnormals()
+        while start < chunk.n_order:
+            rows = min(chunk.m, chunk.n_order - start)
+            gather_rows(rows, sizes[0], X, &chunk.order[start], A[0])
+            # The targets wait in delta_prev; the output delta reads them before anything
+            # overwrites it.
+            gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)
+            forward(k, net, <int>rows, A)
+            backward(chunk.cost, net, <int>rows, A, delta_prev, delta, delta_prev,
+                     <floating **>net.W, <floating **>net.b,
+                     -<floating>batch_scale(chunk, rows), <floating>1)
+            start += rows
+        fastgd_restore_fp(fp_state)
+    return 0
+

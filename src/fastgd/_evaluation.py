@@ -1,0 +1,41 @@
+"""What a fit measures after each epoch: the cost (and optionally the accuracy) on the training
+data, and the accuracy and cost on each evaluation set (validation, test)."""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class EvalSet:
+    """Checked data to measure on: inputs X, their labels and their target rows."""
+    name: str
+    X: np.ndarray
+    labels: np.ndarray
+    targets: np.ndarray
+
+
+class Evaluator:
+    """Measures network after each epoch of a fit on cost, with n_threads threads: the training
+    data (X, Y; and its accuracy when train_labels is given) and eval_sets."""
+
+    def __init__(self, network, cost, X, Y, train_labels, eval_sets, n_threads):
+        self.network = network
+        self.cost = cost
+        self.X, self.Y, self.train_labels = X, Y, train_labels
+        self.eval_sets = list(eval_sets)
+        self.n_threads = n_threads
+
+    def after_epoch(self, epoch, seconds):
+        """The logs of an epoch that trained for seconds: the figures callbacks receive."""
+        out = self.network._forward(self.X, self.n_threads)
+        logs = {"epoch": epoch, "train_cost": self.cost.value(out, self.Y), "seconds": seconds}
+        if self.train_labels is not None:
+            logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.train_labels))
+        for data in self.eval_sets:
+            out = self.network._forward(data.X, self.n_threads)
+            correct = int(np.count_nonzero(np.argmax(out, axis=1) == data.labels))
+            logs[f"{data.name}_accuracy"] = correct / len(data.labels)
+            logs[f"{data.name}_cost"] = self.cost.value(out, data.targets)
+            if data.name == "test":
+                logs["test_correct"] = correct
+        return logs

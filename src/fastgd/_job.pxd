@@ -1,0 +1,29 @@
+# What the entry points of _core.pyx hand to the training paths (_small_path, _blas_path) and to
+# feedforward: the network's arrays and the run of mini-batches as raw pointers, checked and
+# collected once per call. The float pointers are of the call's dtype (void * because a struct
+# cannot hold fused types); the caller keeps the arrays alive for the whole call.
+from costs cimport fastgd_cost
+
+
+cdef struct Net:
+    int n_layers
+    const int *sizes      # sizes[0 .. n_layers]: units per layer, inputs first
+    void **W              # W[l]: sizes[l+1] x sizes[l], row-major, updated in place
+    void **b              # b[l]: sizes[l+1]
+
+
+cdef struct Chunk:
+    # The mini-batches X[order[0:m]], X[order[m:2m]], ... (the last may be shorter), trained in
+    # that order with the targets Y of the same rows.
+    const Py_ssize_t *order
+    Py_ssize_t n_order
+    Py_ssize_t m                # the mini-batch size, at most n_order
+    double eta
+    bint mean                   # each update scaled by eta / (that batch's size), else eta
+    const fastgd_cost *cost
+
+
+cdef inline double batch_scale(const Chunk *chunk, Py_ssize_t rows) noexcept nogil:
+    """The step size of a mini-batch of rows samples: eta / rows for the mean of its gradients,
+    eta for their sum."""
+    return chunk.eta / rows if chunk.mean else chunk.eta

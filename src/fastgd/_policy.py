@@ -1,0 +1,172 @@
+"""Which path, kernel set and thread counts each call into the compiled core runs with.
+
+This module decides; the core (fastgd._core) does exactly what each call tells it and refuses
+what it cannot do. The rules:
+
+- Training path: mini-batches of up to SMALL_BATCH_MAX rows train through the small-shape
+  kernels (the core's own threads, at most _small_path.MAX_THREADS: the first layer's inputs come
+  in two blocks); larger ones through BLAS gemm, which wins once the products are big enough to
+  amortise its packing (on 784,30,10 and 784,100,10 the kernels win at 1, 10 and 32 rows, BLAS
+  from 64 rows on the wider net).
+- Feedforward path: networks with no layer wider than NARROW_MAX go through the small kernels
+  (their transposed weights stay in L2 while the rows stream past), the rows split between
+  threads, one per ROWS_PER_THREAD_CALL rows at most; wider ones through BLAS.
+- Thread count: what the caller asks for, else default_threads(). BLAS gets the same count as
+  its limit during a fit. A training call that starts while another runs in this process takes
+  one thread (shared()), so concurrent fits share the cores instead of spinning at barriers.
+- Trainer(n_threads=None) on the small-kernel path measures one and two threads as it trains
+  (ThreadTuner); the bits are the same either way.
+- Kernel set: the best the CPU runs.
+
+overrides() changes the path, kernel set or zero-input skipping for the code run inside it, in
+this thread (or asyncio task) only: a context variable, as numpy.errstate is, so that a fit in
+another thread never sees it. Tests and benchmarks use it to run every path and kernel set.
+"""
+import contextlib
+import contextvars
+import os
+import threading
+from dataclasses import dataclass
+
+from . import _core, _forward, _small_path
+
+SMALL_BATCH_MAX = 32
+NARROW_MAX = 128
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one call into the core runs: path "small" or "blas", the core's own threads (1 on
+    the BLAS path), BLAS's threads, the kernel set (None: the best) and whether the small kernels
+    skip zero inputs."""
+    path: str
+    n_threads: int
+    blas_threads: int
+    kernel_set: str = None
+    skip_zero_inputs: bool = True
+
+    def core_options(self, n_threads=None):
+        """Keyword arguments of _core.train_chunk and _core.feedforward for this plan (on
+        n_threads instead of the plan's when given)."""
+        return {"path": self.path, "kernel_set": self.kernel_set,
+                "n_threads": self.n_threads if n_threads is None else n_threads}
+
+
+def default_threads():
+    """Threads when the caller names none: two (the small-kernel path's most, and the fastest
+    on two cores in bench/compare.py), or one on a single-CPU machine."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return min(2, available)
+
+
+@dataclass(frozen=True)
+class _Overrides:
+    kernel_set: str = None
+    training_path: str = None
+    forward_path: str = None
+    skip_zero_inputs: bool = True
+
+
+_overrides = contextvars.ContextVar("fastgd_core_overrides", default=_Overrides())
+
+
+@contextlib.contextmanager
+def overrides(*, kernel_set=None, training_path=None, forward_path=None, skip_zero_inputs=True):
+    """Within the block, in this thread or task only: the core uses kernel_set (a name of
+    _core.kernel_sets()), trains through training_path and feeds forward through forward_path
+    ("small" or "blas"), and skips zero inputs or not. None keeps the policy's choice."""
+    if kernel_set is not None and kernel_set not in _core.kernel_sets():
+        raise ValueError(f"kernel set {kernel_set!r} is not available here; this CPU has "
+                         f"{_core.kernel_sets()}")
+    for name, path in (("training_path", training_path), ("forward_path", forward_path)):
+        if path is not None and path not in _core.PATHS:
+            raise ValueError(f"{name} must be one of {_core.PATHS} or None, got {path!r}")
+    token = _overrides.set(_Overrides(kernel_set, training_path, forward_path,
+                                      bool(skip_zero_inputs)))
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
+
+
+def training_plan(mini_batch_size, n_threads=None):
+    """The plan of training with mini-batches of mini_batch_size rows on n_threads (None: the
+    default)."""
+    chosen = _overrides.get()
+    requested = n_threads if n_threads is not None else default_threads()
+    path = chosen.training_path or ("small" if mini_batch_size <= SMALL_BATCH_MAX else "blas")
+    core_threads = min(requested, _small_path.MAX_THREADS) if path == "small" else 1
+    return Plan(path, core_threads, requested, chosen.kernel_set, chosen.skip_zero_inputs)
+
+
+def forward_plan(sizes, n_rows, n_threads=None):
+    """The plan of feeding n_rows rows forward through a network of sizes."""
+    chosen = _overrides.get()
+    requested = n_threads if n_threads is not None else default_threads()
+    path = chosen.forward_path or ("small" if max(sizes[1:]) <= NARROW_MAX else "blas")
+    if path == "small":
+        per_call = _forward.ROWS_PER_THREAD_CALL
+        core_threads = max(1, min(requested, _forward.MAX_THREADS,
+                                  (n_rows + per_call - 1) // per_call))
+    else:
+        core_threads = 1
+    return Plan(path, core_threads, requested, chosen.kernel_set, chosen.skip_zero_inputs)
+
+
+_running = 0
+_running_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared(n_threads):
+    """Around a training call into the core: yields the thread count to run it on, n_threads,
+    or 1 when another training call of this process is running."""
+    global _running
+    with _running_lock:
+        _running += 1
+        crowded = _running > 1
+    try:
+        yield 1 if crowded else n_threads
+    finally:
+        with _running_lock:
+            _running -= 1
+
+
+class ThreadTuner:
+    """The thread count of Trainer(n_threads=None) on the small-kernel path, chosen by measuring
+    the chunks themselves: each candidate once, then the fastest, with every PROBE_EVERY-th
+    chunk given to another candidate, as the load of a shared machine changes (two threads in
+    lockstep slow down several-fold when a core is taken by other work). The small-kernel path
+    gives the same bits for every thread count, so the choice changes only the speed."""
+
+    PROBE_EVERY = 8
+
+    def __init__(self, candidates):
+        self.candidates = list(candidates)
+        self.seconds_per_sample = {}   # the latest chunk's, per thread count
+        self.chunks = 0
+
+    def choose(self):
+        for n in self.candidates:
+            if n not in self.seconds_per_sample:
+                return n
+        best = min(self.candidates, key=self.seconds_per_sample.__getitem__)
+        others = [n for n in self.candidates if n != best]
+        if others and self.chunks % self.PROBE_EVERY == self.PROBE_EVERY - 1:
+            return others[(self.chunks // self.PROBE_EVERY) % len(others)]
+        return best
+
+    def record(self, n_threads, seconds, samples):
+        self.seconds_per_sample[n_threads] = seconds / max(samples, 1)
+        self.chunks += 1
+
+
+def tuner_for(plan, n_threads):
+    """A ThreadTuner over the plan's thread count and one, when the caller named no count
+    (n_threads None) and the plan runs the core's own threads; else None."""
+    if n_threads is None and plan.path == "small" and plan.n_threads > 1:
+        return ThreadTuner([plan.n_threads, 1])
+    return None

@@ -1,0 +1,44 @@
+"""What a fit prints: one line per epoch, and a progress bar over its mini-batches."""
+import sys
+
+
+def epoch_line(logs, n_test=None):
+    """The book's "Epoch j: k / n" (n_test test samples; "Epoch j complete" without test data),
+    then the validation accuracy, the training cost and the epoch's seconds."""
+    epoch = logs["epoch"]
+    head = (f"Epoch {epoch}: {logs['test_correct']} / {n_test}" if "test_correct" in logs
+            else f"Epoch {epoch} complete")
+    validation = (f", validation {logs['validation_accuracy']:.2%}"
+                  if "validation_accuracy" in logs else "")
+    return f"{head}{validation}, train cost {logs['train_cost']:.4f}, {logs['seconds']:.3f} s"
+
+
+def progress_bar(epoch, total):
+    """A progress bar over the total mini-batches of an epoch on a terminal (tqdm if
+    installed), or None when stderr is not a terminal."""
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _PlainBar(epoch, total)
+    return tqdm(total=total, desc=f"Epoch {epoch}", unit="batch", leave=False)
+
+
+class _PlainBar:
+    """A minimal progress bar for when tqdm is not installed."""
+
+    def __init__(self, epoch, total):
+        self.epoch, self.total, self.done = epoch, total, 0
+
+    def update(self, n):
+        self.done += n
+        width = 30
+        filled = width * self.done // self.total
+        sys.stderr.write(f"\rEpoch {self.epoch} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{self.done}/{self.total}")
+        sys.stderr.flush()
+
+    def close(self):
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()

@@ -1,0 +1,347 @@
+"""The small-kernel path: mini-batches of a few rows (the book's m=10, online learning) through
+the small-shape kernels of csrc/dense*.c, on one or two threads of the core's own.
+
+For the run of mini-batches each layer's weights are held transposed and padded to whole cache
+lines (WT_l, sizes[l] x pads[l]), so every product is a run of broadcast-multiply-adds into
+vector registers. The first layer is the bulk of the work. Its inputs come in INPUT_BLOCKS
+blocks, split where the first mini-batch's nonzero inputs divide evenly (on MNIST, about the top
+and bottom halves of an image) and never by the thread count, so the sums and the bits are the
+same on one thread or two. Block b belongs to thread b % n_threads, which keeps its own rows of
+WT_0 and its own partial sum z0[b] of the forward product. A step of mini-batch t:
+
+    thread 0      A_1 = sigma(z0[0] + z0[1]) (in that order); the other layers forward; the
+                  output delta; the deltas and updates of the layers above the first; C_0 = -s D_0
+    (barrier)
+    every thread  W_0 += C_0^T X_t on its blocks, then its blocks' part of X_{t+1} W_0^T,
+                  prefetching its columns of the rows of mini-batch t+2 between update tiles
+    (barrier)
+
+The first layer's products leave out the inputs that are zero in every row of the mini-batch
+(exact zeros: no sum changes), each thread listing its blocks' nonzero inputs of the next
+mini-batch while thread 0 does the serial work. The rows are read where they lie in X, never
+copied.
+"""
+from cython.parallel cimport parallel, threadid
+from libc.string cimport memset
+cimport openmp
+
+from barrier cimport fastgd_barrier, fastgd_barrier_wait
+from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
+
+from fastgd._job cimport batch_scale
+from fastgd._kernels cimport (add_inplace, backward_t, column_sums, find_inputs, forward_t,
+                              gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
+                              scale_inplace, sigmoid_inplace, sigmoid_prime_mul, transpose_pad,
+                              transpose_unpad, unpad_rows, update_t)
+from fastgd._scratch cimport scratch, whole_lines
+
+# The limit, for the thread policy (fastgd._policy).
+MAX_THREADS = INPUT_BLOCKS
+
+
+cdef enum:
+    # Consecutive full lists of nonzero inputs after which the run lists only every
+    # FULL_LISTS-th mini-batch (on data without zeros listing is pure cost), until one is not
+    # full again.
+    FULL_LISTS = 8
+
+
+cdef struct Epoch:
+    # What the threads of one run share; float pointers of the run's dtype.
+    const fastgd_kernels *kernels
+    const Net *net
+    const Chunk *chunk
+    const void *Y
+    const Py_ssize_t *pads      # pads[l]: sizes[l+1] rounded up to whole cache lines
+    void **WT                   # WT[l]: W_l transposed and padded, sizes[l] x pads[l] (l > 0)
+    void **A                    # A[l]: activations, m x sizes[l], l > 0 (the inputs stay in X)
+    void *delta                 # m x max(sizes[1:]) each
+    void *delta_prev
+    void *padded_rows           # padded rows of the layers above the first, m x max(pads)
+    void *padded_bias           # a padded bias of those layers, max(pads)
+    void *transposed            # a block of deltas transposed, max(pads) vectors
+    # The first layer by blocks of inputs [block_start[b], block_start[b + 1]).
+    int n_blocks
+    Py_ssize_t block_start[INPUT_BLOCKS + 1]
+    void *WT0[INPUT_BLOCKS]     # block b's rows of WT_0
+    void *z0[INPUT_BLOCKS]      # m x pads[0]: b_0 (block 0) or 0, plus the sum over the block
+    void *c0                    # C_0 = -s D_0, m x pads[0], padding zero
+    void *b0                    # b_0 padded, pads[0]
+    void *zeros                 # pads[0] zeros: where the other blocks' sums start
+    # With skip_zero, block b's nonzero inputs of two consecutive mini-batches, inputs[b][0]
+    # and inputs[b][1], taking turns as the current one; the pair on a cache line of its own,
+    # as one thread writes and reads it.
+    bint skip_zero
+    Inputs *inputs[INPUT_BLOCKS]
+    fastgd_barrier *barrier     # on a cache line of its own, zeroed
+
+
+cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
+               const floating *Y, int n_threads, bint skip_zero_inputs) except -1:
+    """Train the mini-batches of chunk on n_threads threads (1 .. MAX_THREADS); the same bits
+    whatever n_threads is."""
+    cdef const int *sizes = net.sizes
+    cdef int L = net.n_layers, b, which
+    cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l, width
+    cdef list keep = []
+    cdef Epoch e
+    if not 1 <= n_threads <= INPUT_BLOCKS:
+        raise ValueError(f"the small-kernel path runs on 1 to {INPUT_BLOCKS} threads, "
+                         f"got n_threads={n_threads}")
+    e.kernels = k
+    e.net = net
+    e.chunk = chunk
+    e.Y = Y
+    e.skip_zero = skip_zero_inputs
+    cdef Py_ssize_t *pads = <Py_ssize_t *>scratch(keep, L, sizeof(Py_ssize_t))
+    e.pads = pads
+    e.WT = <void **>scratch(keep, L, sizeof(void *))
+    e.A = <void **>scratch(keep, L + 1, sizeof(void *))
+    e.A[0] = NULL
+    for l in range(L):
+        # Padded to whole cache lines, so that no line is written by two threads.
+        pads[l] = whole_lines(sizes[l + 1], item)
+        widest = max(widest, sizes[l + 1])
+        e.A[l + 1] = scratch(keep, chunk.m * sizes[l + 1], item)
+        if l > 0:
+            widest_pad = max(widest_pad, pads[l])
+            e.WT[l] = scratch(keep, sizes[l] * pads[l], item)
+    e.delta = scratch(keep, chunk.m * widest, item)
+    e.delta_prev = scratch(keep, chunk.m * widest, item)
+    e.padded_rows = scratch(keep, chunk.m * widest_pad, item)
+    e.padded_bias = scratch(keep, widest_pad, item)
+    e.transposed = scratch(keep, widest_pad * lanes(k, item), item)
+
+    split_inputs(&e, X, keep)
+    for b in range(e.n_blocks):
+        width = e.block_start[b + 1] - e.block_start[b]
+        e.WT0[b] = scratch(keep, width * pads[0], item)
+        e.z0[b] = scratch(keep, chunk.m * pads[0], item)
+        e.inputs[b] = <Inputs *>scratch(keep, 2, sizeof(Inputs))
+        for which in range(2):
+            e.inputs[b][which].n = 0
+            e.inputs[b][which].cols = <Py_ssize_t *>scratch(keep, width, sizeof(Py_ssize_t))
+    e.c0 = scratch(keep, chunk.m * pads[0], item)
+    e.b0 = scratch(keep, pads[0], item)
+    e.zeros = scratch(keep, pads[0], item)
+    memset(e.zeros, 0, pads[0] * item)
+    e.barrier = <fastgd_barrier *>scratch(keep, 1, sizeof(fastgd_barrier))
+    memset(e.barrier, 0, sizeof(fastgd_barrier))
+    with nogil, parallel(num_threads=min(n_threads, e.n_blocks)):
+        train_thread(&e, X, threadid(), openmp.omp_get_num_threads())
+    return 0
+
+
+cdef int split_inputs(Epoch *e, const floating *X, list keep) except -1:
+    """The first layer's blocks of inputs: INPUT_BLOCKS of them (fewer with fewer inputs), split
+    where the first mini-batch's nonzero inputs divide evenly, or evenly when it has fewer
+    nonzero inputs than blocks. The split depends on the data alone, never on the threads."""
+    cdef Py_ssize_t n_in = e.net.sizes[0]
+    cdef int b
+    cdef Inputs first
+    first.cols = <Py_ssize_t *>scratch(keep, n_in, sizeof(Py_ssize_t))
+    find_inputs(e.kernels, e.chunk.m, n_in, X, n_in, e.chunk.order, &first)
+    e.n_blocks = <int>min(<Py_ssize_t>INPUT_BLOCKS, n_in)
+    e.block_start[0] = 0
+    e.block_start[e.n_blocks] = n_in
+    for b in range(1, e.n_blocks):
+        if first.n >= e.n_blocks:
+            e.block_start[b] = first.cols[b * first.n // e.n_blocks]
+        else:
+            e.block_start[b] = b * n_in // e.n_blocks
+    return 0
+
+
+cdef inline void sync(Epoch *e, int n_threads, int *sense) noexcept nogil:
+    """All threads of the run meet here (none waits when there is one thread)."""
+    if n_threads > 1:
+        fastgd_barrier_wait(e.barrier, n_threads, sense)
+
+
+cdef inline Py_ssize_t block_width(const Epoch *e, int b) noexcept nogil:
+    return e.block_start[b + 1] - e.block_start[b]
+
+
+cdef inline Inputs *listed(Epoch *e, int b, int which) noexcept nogil:
+    """Block b's list `which` (0 or 1), or NULL (all inputs) without skip_zero."""
+    return &e.inputs[b][which] if e.skip_zero else NULL
+
+
+cdef inline void list_inputs(Epoch *e, int tid, int n_threads, Py_ssize_t batch,
+                             Py_ssize_t batch_rows, const floating *X, const Py_ssize_t *xidx,
+                             int which, int *full_lists) noexcept nogil:
+    """Into list `which` of this thread's blocks: their nonzero inputs in mini-batch number
+    `batch`, the rows xidx[0:batch_rows] of X (counted from each block's first input). On data
+    with no zeros every list comes out full: after FULL_LISTS of them in a row (counted in
+    full_lists), only every FULL_LISTS-th mini-batch is listed, until one is not full again."""
+    cdef int b = tid
+    cdef bint full = True
+    cdef Inputs *inputs
+    if full_lists[0] < FULL_LISTS or batch % FULL_LISTS == 0:
+        while b < e.n_blocks:
+            inputs = &e.inputs[b][which]
+            find_inputs(e.kernels, batch_rows, block_width(e, b), X + e.block_start[b],
+                        e.net.sizes[0], xidx, inputs)
+            full = full and inputs.n == block_width(e, b)
+            b += n_threads
+        full_lists[0] = full_lists[0] + 1 if full else 0
+    else:
+        while b < e.n_blocks:
+            e.inputs[b][which].n = block_width(e, b)
+            b += n_threads
+
+
+cdef inline void forward_block(Epoch *e, int b, Py_ssize_t batch_rows, const Inputs *inputs,
+                               const floating *X, const Py_ssize_t *xidx) noexcept nogil:
+    """Block b's partial sum z0[b] of the first layer's forward product for the mini-batch of
+    rows xidx[0:batch_rows] of X."""
+    cdef Py_ssize_t pad = e.pads[0]
+    forward_t(e.kernels, batch_rows, block_width(e, b), inputs, X + e.block_start[b],
+              e.net.sizes[0], xidx, <floating *>e.WT0[b], pad, 0,
+              pad // lanes(e.kernels, sizeof(floating)),
+              <floating *>(e.b0 if b == 0 else e.zeros), <floating *>e.z0[b])
+
+
+cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
+                      const floating *X) noexcept nogil:
+    """Thread 0's part of the step of the mini-batch order[start:start + batch_rows], whose
+    first-layer sums are in z0: everything but the first layer's update, ending with C_0 and
+    the updated b_0 ready for the threads."""
+    cdef const fastgd_kernels *k = e.kernels
+    cdef const int *sizes = e.net.sizes
+    cdef const Py_ssize_t *pads = e.pads
+    cdef int L = e.net.n_layers, b, l
+    cdef Py_ssize_t q1
+    cdef floating **W = <floating **>e.net.W
+    cdef floating **bias = <floating **>e.net.b
+    cdef floating **WT = <floating **>e.WT
+    cdef floating **A = <floating **>e.A
+    cdef floating *z0 = <floating *>e.z0[0]
+    cdef floating *padded = <floating *>e.padded_rows
+    cdef floating *delta = <floating *>e.delta
+    cdef floating *delta_prev = <floating *>e.delta_prev
+    cdef floating *swap
+    cdef floating scale = -<floating>batch_scale(e.chunk, batch_rows)
+
+    # A_1 = sigma(z0[0] + z0[1] + ...), padding and all, as one run of rows.
+    for b in range(1, e.n_blocks):
+        add_inplace(batch_rows * pads[0], <floating *>e.z0[b], z0)
+    sigmoid_inplace(k, batch_rows * pads[0], z0)
+    unpad_rows(batch_rows, sizes[1], pads[0], z0, sizes[1], A[1])
+    for l in range(1, L):
+        q1 = pads[l] // lanes(k, sizeof(floating))
+        pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], bias[l], <floating *>e.padded_bias)
+        forward_t(k, batch_rows, sizes[l], NULL, A[l], sizes[l], NULL, WT[l], pads[l], 0, q1,
+                  <floating *>e.padded_bias, padded)
+        unpad_rows(batch_rows, sizes[l + 1], pads[l], padded, sizes[l + 1], A[l + 1])
+        sigmoid_inplace(k, batch_rows * sizes[l + 1], A[l + 1])
+    # The targets wait in delta_prev; the output delta reads them before it is overwritten.
+    gather_rows(batch_rows, sizes[L], <const floating *>e.Y, &e.chunk.order[start], delta_prev)
+    output_delta(e.chunk.cost, batch_rows * sizes[L], A[L], delta_prev, delta)
+    for l in range(L - 1, 0, -1):
+        q1 = pads[l] // lanes(k, sizeof(floating))
+        # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
+        pad_rows(batch_rows, sizes[l + 1], sizes[l + 1], pads[l], delta, padded)
+        backward_t(k, batch_rows, sizes[l], padded, WT[l], pads[l], delta_prev,
+                   <floating *>e.transposed)
+        sigmoid_prime_mul(batch_rows * sizes[l], A[l], delta_prev)
+        # C = -s D_l: W_l += C^T A_l, b_l += the column sums of C.
+        scale_inplace(batch_rows * sizes[l + 1], scale, delta)
+        column_sums(batch_rows, sizes[l + 1], <floating>1, delta, <floating>1, bias[l])
+        pad_rows(batch_rows, sizes[l + 1], sizes[l + 1], pads[l], delta, padded)
+        update_t(k, batch_rows, sizes[l], NULL, A[l], sizes[l], NULL, padded, WT[l], pads[l],
+                 0, q1, NULL)
+        swap = delta
+        delta = delta_prev
+        delta_prev = swap
+    scale_inplace(batch_rows * sizes[1], scale, delta)
+    column_sums(batch_rows, sizes[1], <floating>1, delta, <floating>1, bias[0])
+    pad_rows(batch_rows, sizes[1], sizes[1], pads[0], delta, <floating *>e.c0)
+    pad_rows(1, sizes[1], sizes[1], pads[0], bias[0], <floating *>e.b0)
+
+
+cdef void first_layer_step(Epoch *e, int tid, int n_threads, Py_ssize_t start,
+                           Py_ssize_t batch_rows, Py_ssize_t next_rows, int now,
+                           const floating *X) noexcept nogil:
+    """This thread's blocks: W_0 += C_0^T X_t, then their part of X_{t+1} W_0^T; meanwhile
+    their columns of the rows of mini-batch t+2 (random rows of X, far out of cache) are asked
+    for, to be read a step later."""
+    cdef const Chunk *chunk = e.chunk
+    cdef Py_ssize_t later = start + batch_rows + next_rows
+    cdef Py_ssize_t pad = e.pads[0]
+    cdef int b = tid
+    cdef fastgd_prefetch pf
+    pf.idx = &chunk.order[later]
+    pf.n_rows = min(chunk.m, chunk.n_order - later)
+    pf.stride = e.net.sizes[0] * sizeof(floating)
+    while b < e.n_blocks:
+        pf.base = <const char *>(X + e.block_start[b])
+        pf.row_bytes = block_width(e, b) * sizeof(floating)
+        update_t(e.kernels, batch_rows, block_width(e, b), listed(e, b, now), X + e.block_start[b],
+                 e.net.sizes[0], &chunk.order[start], <floating *>e.c0, <floating *>e.WT0[b],
+                 pad, 0, pad // lanes(e.kernels, sizeof(floating)), &pf)
+        forward_block(e, b, next_rows, listed(e, b, 1 - now), X, &chunk.order[start + batch_rows])
+        b += n_threads
+    if tid == n_threads - 1:
+        # The targets of mini-batch t+2, wanted by the serial step a step from now.
+        prefetch_rows(pf.n_rows, e.net.sizes[e.net.n_layers], <const floating *>e.Y, pf.idx)
+
+
+cdef void train_thread(Epoch *e, const floating *X, int tid, int n_threads) noexcept nogil:
+    """One thread's share of the run: the transposes in, the steps, the transposes out."""
+    cdef const Chunk *chunk = e.chunk
+    cdef const int *sizes = e.net.sizes
+    cdef const Py_ssize_t *pads = e.pads
+    cdef floating **W = <floating **>e.net.W
+    cdef floating **WT = <floating **>e.WT
+    cdef int L = e.net.n_layers, b, l
+    cdef Py_ssize_t start = 0, batch_rows, next_rows
+    cdef int full_lists = 0, sense = 0, now = 0     # now: the current mini-batch's lists
+    cdef unsigned int fp_state = fastgd_flush_subnormals()
+
+    batch_rows = min(chunk.m, chunk.n_order)
+    if tid == 0:
+        for l in range(1, L):
+            transpose_pad(sizes[l + 1], sizes[l], W[l], sizes[l], pads[l], WT[l])
+        pad_rows(1, sizes[1], sizes[1], pads[0], (<floating **>e.net.b)[0], <floating *>e.b0)
+    if e.skip_zero:
+        list_inputs(e, tid, n_threads, 0, batch_rows, X, chunk.order, now, &full_lists)
+    b = tid
+    while b < e.n_blocks:
+        transpose_pad(sizes[1], block_width(e, b), W[0] + e.block_start[b], sizes[0], pads[0],
+                      <floating *>e.WT0[b])
+        b += n_threads
+    sync(e, n_threads, &sense)
+    b = tid
+    while b < e.n_blocks:
+        forward_block(e, b, batch_rows, listed(e, b, now), X, chunk.order)
+        b += n_threads
+    sync(e, n_threads, &sense)
+
+    while start < chunk.n_order:
+        batch_rows = min(chunk.m, chunk.n_order - start)
+        next_rows = min(chunk.m, chunk.n_order - start - batch_rows)
+        # The other threads list their inputs of the next mini-batch while thread 0 works alone.
+        if e.skip_zero and (tid > 0 or n_threads == 1):
+            list_inputs(e, tid, n_threads, start // chunk.m + 1, next_rows, X,
+                        &chunk.order[start + batch_rows], 1 - now, &full_lists)
+        if tid == 0:
+            serial_step(e, start, batch_rows, X)
+        sync(e, n_threads, &sense)
+        if e.skip_zero and tid == 0 and n_threads > 1:
+            list_inputs(e, tid, n_threads, start // chunk.m + 1, next_rows, X,
+                        &chunk.order[start + batch_rows], 1 - now, &full_lists)
+        first_layer_step(e, tid, n_threads, start, batch_rows, next_rows, now, X)
+        sync(e, n_threads, &sense)
+        now = 1 - now
+        start += batch_rows
+
+    b = tid
+    while b < e.n_blocks:
+        transpose_unpad(sizes[1], block_width(e, b), <floating *>e.WT0[b], pads[0],
+                        W[0] + e.block_start[b], sizes[0])
+        b += n_threads
+    if tid == 0:
+        for l in range(1, L):
+            transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l], sizes[l])
+    fastgd_restore_fp(fp_state)

@@ -1,0 +1,66 @@
+"""How a new Network draws its weights, one small object each.
+
+Every initialisation draws the biases first, each from N(0, 1), then the weights layer by layer,
+all from one numpy.random.Generator, in float64 (rounded afterwards to the network's dtype, so
+both dtypes start from the same network). They differ in the weights' spread, and so in the
+spread of a neuron's weighted input z = w . x + b, of variance 1 + var(w) ||x||^2:
+
+    normal   W_l[j, k] ~ N(0, 1)          the chapter's; on an MNIST image ||x||^2 is about
+                                          90, so z spreads over +-10 and many neurons start
+                                          saturated, learning slowly
+    scaled   W_l[j, k] ~ N(0, 1 / n_in)   the book's chapter 3: z of order 1
+
+Adding an initialisation: a subclass of Init here with a name and ``weights``, and an entry in
+INITS; ``Network(init=...)`` and the command line's ``--init`` read INITS.
+"""
+import numpy as np
+
+
+class Init:
+    """An initialisation: its name and how it draws one layer's weights."""
+
+    name = None
+
+    def weights(self, rng, n_out, n_in):
+        """A float64 array (n_out, n_in) of weights from rng."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<fastgd init {self.name!r}>"
+
+
+class NormalInit(Init):
+    """Weights from N(0, 1), as the chapter's network.py draws them."""
+
+    name = "normal"
+
+    def weights(self, rng, n_out, n_in):
+        return rng.standard_normal((n_out, n_in))
+
+
+class ScaledInit(Init):
+    """Weights from N(0, 1/n_in): the same draws as "normal", divided by sqrt(n_in)."""
+
+    name = "scaled"
+
+    def weights(self, rng, n_out, n_in):
+        return rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+
+
+INITS = {init.name: init for init in (NormalInit(), ScaledInit())}
+
+
+def get(init, name="init"):
+    """The Init of INITS called init (an Init passes through); ValueError listing the names."""
+    if isinstance(init, Init) and INITS.get(init.name) is init:
+        return init
+    if isinstance(init, str) and init in INITS:
+        return INITS[init]
+    raise ValueError(f"{name} must be one of {sorted(INITS)}, got {init!r}")
+
+
+def draw(init, sizes, rng):
+    """Biases and weights (float64 lists) of a network of sizes, drawn from rng by init."""
+    biases = [rng.standard_normal(n) for n in sizes[1:]]
+    weights = [init.weights(rng, n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return weights, biases
