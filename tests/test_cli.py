@@ -73,6 +73,26 @@ def test_predict_refuses_other_sizes(model, tmp_path):
     assert result.returncode == 2 and "not a PNG file" in result.stderr
 
 
+def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
+    path = tmp_path / "ce.npz"
+    result = run("train", "--epochs", "1", "--train-size", "3000", "--cost", "cross_entropy",
+                 "--init", "scaled", "--eta", "0.5", "--seed", "1", "--data", str(mnist_dir),
+                 "--save", str(path))
+    assert result.returncode == 0, result.stderr
+    net = fastgd.Network.load(path)
+    assert net.init == "scaled"
+    # One epoch on 3,000 images: the scaled start and the cross-entropy learn quickly.
+    assert net.evaluate(*fastgd.load_mnist(mnist_dir)[1]) > 8000
+
+
+@pytest.mark.parametrize("option, value, valid", [("--cost", "mse", "'quadratic', 'cross_entropy'"),
+                                                  ("--init", "xavier", "'normal', 'scaled'")])
+def test_unknown_cost_or_init_lists_the_valid_names(option, value, valid):
+    result = run("train", option, value)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"invalid choice: '{value}' (choose from {valid})" in result.stderr
+
+
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
 def test_help(command):
     result = run(*command, "--help")

@@ -73,6 +73,47 @@ def test_callbacks_receive_the_figures_and_can_stop():
     assert history.stopped_early and history.epoch == [0, 1]
 
 
+def test_callback_hooks_run_in_order():
+    from fastgd.callbacks import Callback
+
+    X, y = data()
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, trainer):
+            calls.append("begin")
+
+        def on_epoch_end(self, epoch, logs, trainer):
+            calls.append(("epoch", epoch, logs["epoch"]))
+
+        def on_train_end(self, trainer, history):
+            calls.append(("end", history.epoch))
+
+    class OnlyEpochs(Callback):
+        def on_epoch_end(self, epoch, logs, trainer):
+            calls.append("only")
+
+    trainer(fastgd.Network(SIZES, seed=0), epochs=2).fit(X, y, callbacks=[Recorder(),
+                                                                          OnlyEpochs()])
+    assert calls == ["begin", ("epoch", 0, 0), "only", ("epoch", 1, 1), "only",
+                     ("end", [0, 1])]
+
+
+@pytest.mark.parametrize("callback, match", [
+    (42, "callbacks must be fastgd.callbacks.Callback objects or functions"),
+    (type("Hooks", (), {"on_train_begin": lambda self, t: None,
+                        "__call__": lambda self, *a: None})(),
+     "Hooks defines on_train_begin but is not a fastgd.callbacks.Callback; subclass Callback"),
+])
+def test_callbacks_that_would_not_run_as_meant_are_refused(callback, match):
+    X, y = data()
+    net = fastgd.Network(SIZES, seed=0)
+    before = [a.copy() for a in net.weights]
+    with pytest.raises(TypeError, match=match):
+        trainer(net).fit(X, y, callbacks=[callback])
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, before))
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     """train_cost falls every epoch; watched with mode="max", epoch 0 stays the best, so with
     patience 2 training stops after epoch 2 and the weights of epoch 0 come back."""
