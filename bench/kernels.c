@@ -86,19 +86,19 @@ typedef struct {
     int dbl;
     ptrdiff_t width, n_in; /* the first n_in inputs of rows of N_IN */
     void *X, *Xf, *C, *WT, *b, *Z;
-    ptrdiff_t xidx[M], n, nf, rows[N_IN], rows_f[N_IN];
+    ptrdiff_t xidx[M], n, nf, inputs[N_IN], inputs_f[N_IN];
 } problem;
 
 static void run(const fastgd_kernels *k, int work, problem *p)
 {
     ptrdiff_t q1 = p->width / (k->vector_bytes / (p->dbl ? 8 : 4));
     int listed = work == LISTED;
-    const ptrdiff_t *ru = listed ? p->rows : NULL, *rf = listed ? p->rows_f : NULL;
+    const ptrdiff_t *ru = listed ? p->inputs : NULL, *rf = listed ? p->inputs_f : NULL;
     ptrdiff_t n = listed ? p->n : p->n_in, nf = listed ? p->nf : p->n_in;
     if (work == LISTING && p->dbl)
-        p->n = k->nonzero_inputs_d(M, p->n_in, p->X, N_IN, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_d(M, p->n_in, p->X, N_IN, p->xidx, p->inputs);
     else if (work == LISTING)
-        p->n = k->nonzero_inputs_s(M, p->n_in, p->X, N_IN, p->xidx, p->rows);
+        p->n = k->nonzero_inputs_s(M, p->n_in, p->X, N_IN, p->xidx, p->inputs);
     else if (p->dbl) {
         k->update_d(M, n, ru, p->X, N_IN, p->xidx, p->C, p->WT, p->width, 0, q1, NULL);
         k->forward_d(M, nf, rf, p->Xf, N_IN, p->xidx, p->WT, p->width, 0, q1, p->b, p->Z);
@@ -126,11 +126,11 @@ int main(void)
             for (ptrdiff_t i = 0; i < M; ++i)
                 p.xidx[i] = i;
             if (dbl) {
-                p.n = sets[0]->nonzero_inputs_d(M, n_in, p.X, N_IN, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_d(M, n_in, p.Xf, N_IN, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_d(M, n_in, p.X, N_IN, p.xidx, p.inputs);
+                p.nf = sets[0]->nonzero_inputs_d(M, n_in, p.Xf, N_IN, p.xidx, p.inputs_f);
             } else {
-                p.n = sets[0]->nonzero_inputs_s(M, n_in, p.X, N_IN, p.xidx, p.rows);
-                p.nf = sets[0]->nonzero_inputs_s(M, n_in, p.Xf, N_IN, p.xidx, p.rows_f);
+                p.n = sets[0]->nonzero_inputs_s(M, n_in, p.X, N_IN, p.xidx, p.inputs);
+                p.nf = sets[0]->nonzero_inputs_s(M, n_in, p.Xf, N_IN, p.xidx, p.inputs_f);
             }
             for (int r = 0; r < ROUNDS; ++r)
                 for (int v = 0; v < n_sets * N_WORK; ++v) {

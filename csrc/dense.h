@@ -33,27 +33,27 @@ typedef struct {
     ptrdiff_t row_bytes;
 } fastgd_prefetch;
 
-#define FASTGD_DENSE_SIGNATURES(T, SFX)                                                    \
-    /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows, the sums   \
-       over the n inputs k = rows[0] < rows[1] < ... (rows NULL: k = 0 .. n-1); row i of X \
-       at X + xidx[i] * ldx (xidx NULL: X + i * ldx). */                                  \
-    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,    \
-                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT,              \
-                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z); \
-    /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs and  \
-       rows of X; meanwhile the rows of pf (may be NULL) are prefetched. */               \
-    void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,     \
-                         ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,         \
-                         ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,                     \
-                         const fastgd_prefetch *pf);                                      \
-    /* The inputs k < n nonzero or NaN in some of the m rows X + xidx[i] * ldx,           \
-       increasing, into cols (room for n); returns how many. */                           \
-    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx, \
-                                      const ptrdiff_t *xidx, ptrdiff_t *cols);            \
-    /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                     \
-    void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,          \
-                           ptrdiff_t n_pad, T *out, T *scratch);                          \
-    /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */              \
+#define FASTGD_DENSE_SIGNATURES(T, SFX)                                                     \
+    /* Z[:, q0:q1] = X W^T + b on the vectors q0 <= q < q1 of the padded rows, the sums     \
+       over the n inputs k = inputs[0] < inputs[1] < ... (NULL: k = 0 .. n-1); row i of X   \
+       at X + xidx[i] * ldx (xidx NULL: X + i * ldx). */                                    \
+    void (*forward_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,    \
+                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT,                \
+                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z);   \
+    /* W += C^T X on those vectors (C = -scale * delta), on the same choice of inputs and   \
+       rows of X; meanwhile the rows of pf (may be NULL) are prefetched. */                 \
+    void (*update_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,     \
+                         ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,           \
+                         ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1,                       \
+                         const fastgd_prefetch *pf);                                        \
+    /* The inputs k < n nonzero or NaN in some of the m rows X + xidx[i] * ldx,             \
+       increasing, into cols (room for n); returns how many. */                             \
+    ptrdiff_t (*nonzero_inputs_##SFX)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdiff_t ldx,  \
+                                      const ptrdiff_t *xidx, ptrdiff_t *cols);              \
+    /* out = D W (m x n_in, compact); scratch holds n_pad vectors. */                       \
+    void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,            \
+                           ptrdiff_t n_pad, T *out, T *scratch);                            \
+    /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */                \
     void (*sigmoid_##SFX)(ptrdiff_t n, T *x);
 
 typedef struct {

@@ -9,11 +9,11 @@ cdef extern from "dense.h" nogil:
     ctypedef struct fastgd_kernels:
         const char *name
         int vector_bytes
-        void (*forward_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
+        void (*forward_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs, const double *X,
                           Py_ssize_t ldx, const Py_ssize_t *xidx, const double *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const double *b,
                           double *Z) noexcept nogil
-        void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const double *X,
+        void (*update_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs, const double *X,
                          Py_ssize_t ldx, const Py_ssize_t *xidx, const double *C, double *WT,
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil
@@ -23,11 +23,11 @@ cdef extern from "dense.h" nogil:
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
-        void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
+        void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs, const float *X,
                           Py_ssize_t ldx, const Py_ssize_t *xidx, const float *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const float *b,
                           float *Z) noexcept nogil
-        void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *rows, const float *X,
+        void (*update_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs, const float *X,
                          Py_ssize_t ldx, const Py_ssize_t *xidx, const float *C, float *WT,
                          Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
                          const fastgd_prefetch *pf) noexcept nogil

@@ -63,20 +63,20 @@ static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
  * then a few vectors, and each product below is a sequence of broadcast-multiply-adds into
  * vector accumulators: no horizontal sums, every sum over k in order, lane by lane.
  * The kernels work on the vectors q0 <= q < q1 of a row, so threads can share a layer, and on
- * the rows of WT (inputs k) of a list `rows`, increasing, or all of them (rows NULL): an input
+ * the rows of WT (inputs k) of a list `inputs`, increasing, or all of them (inputs NULL): an input
  * that is zero in every row of X adds x * w = 0 to each sum, and leaving it out changes no
  * sum except, at most, the sign of a zero (for finite weights and deltas). */
 
-/* Row j of a product: rows[j], or j when the product runs over all the rows of WT. */
-#define ROW(rows, j) ((rows) ? (rows)[j] : (j))
+/* Input j of a product: inputs[j], or j when the product runs over all the rows of WT. */
+#define INPUT(inputs, j) ((inputs) ? (inputs)[j] : (j))
 
 /* Row i of X: row xidx[i] of the matrix at X (row stride ldx), or row i without an index. */
 #define XROW(X, ldx, xidx, i) ((X) + ((xidx) ? (xidx)[i] : (i)) * (ldx))
 
-/* Z[i, q] = b[q] + sum_k x_i[k] WT[k, q] over the n rows k of the list (rows: see above), for
+/* Z[i, q] = b[q] + sum_k x_i[k] WT[k, q] over the n inputs k of the list (inputs: see above), for
  * the mi rows x_i = XROW(X, ldx, xidx, i) and the qw vectors at WT, b, Z. */
 static inline __attribute__((always_inline)) void
-FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
                  ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad, const T *b,
                  T *Z)
 {
@@ -88,7 +88,7 @@ FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows,
         for (int q = 0; q < qw; ++q)
             z[i][q] = FN(load)(b + q * VL);
     for (ptrdiff_t j = 0; j < n; ++j) {
-        ptrdiff_t k = ROW(rows, j);
+        ptrdiff_t k = INPUT(inputs, j);
         V w[2];
         for (int q = 0; q < qw; ++q)
             w[q] = FN(load)(WT + k * n_pad + q * VL);
@@ -104,17 +104,17 @@ FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *rows,
 }
 
 /* WT[k, q] += sum_i x_i[k] C[i, q] over the m rows x_i = XROW(X, ldx, xidx, i), for the
- * `count` rows k = ROW(rows, j0 + u), u < count, and the qw vectors at WT and C: count * qw
+ * `count` inputs k = INPUT(inputs, j0 + u), u < count, and the qw vectors at WT and C: count * qw
  * accumulators, each a chain of m FMAs. */
 static inline __attribute__((always_inline)) void
-FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *rows, ptrdiff_t j0,
+FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *inputs, ptrdiff_t j0,
                 const T *X, ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
                 ptrdiff_t n_pad)
 {
     ptrdiff_t k[UPDATE_ROWS];
     V w[UPDATE_ROWS][2];
     for (int u = 0; u < count; ++u) {
-        k[u] = ROW(rows, j0 + u);
+        k[u] = INPUT(inputs, j0 + u);
         for (int q = 0; q < qw; ++q)
             w[u][q] = FN(load)(WT + k[u] * n_pad + q * VL);
     }
@@ -136,10 +136,10 @@ FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *row
 
 /* Where a kernel is in the prefetch list pf: pf's base rounded down to a cache line and the
  * bytes of each row from there; row r and byte offset of the next line, lines asked for so
- * far, and the pace: `lines` in all over `rows` rows of WT passed by the update. */
+ * far, and the pace: `lines` in all over `pace_rows` rows of WT passed by the update. */
 typedef struct {
     const char *base;
-    ptrdiff_t bytes, r, offset, issued, passed, lines, rows;
+    ptrdiff_t bytes, r, offset, issued, passed, lines, pace_rows;
 } FN(prefetch_cursor);
 
 /* Ask for the next line of pf (there is one: issued < lines). */
@@ -154,12 +154,13 @@ static inline void FN(prefetch_one)(const fastgd_prefetch *pf, FN(prefetch_curso
     }
 }
 
-/* The update has passed `rows` more rows of WT: the lines of pf due by now, evenly paced. */
+/* The update has passed passed_rows more rows of WT: the lines of pf due by now, evenly
+   paced. */
 static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_cursor) *c,
-                                     ptrdiff_t rows)
+                                     ptrdiff_t passed_rows)
 {
-    c->passed += rows;
-    ptrdiff_t due = c->rows > 0 ? c->passed * c->lines / c->rows : c->lines;
+    c->passed += passed_rows;
+    ptrdiff_t due = c->pace_rows > 0 ? c->passed * c->lines / c->pace_rows : c->lines;
     while (c->issued < due && c->issued < c->lines)
         FN(prefetch_one)(pf, c);
 }
@@ -167,36 +168,36 @@ static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_curs
 /* The update of the columns at WT and C (qw vectors) over the n rows of the list; after each
  * full tile, the next lines of pf. */
 static inline __attribute__((always_inline)) void
-FN(update_columns)(const int qw, ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+FN(update_columns)(const int qw, ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
                    ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT, ptrdiff_t n_pad,
                    const fastgd_prefetch *pf, FN(prefetch_cursor) *cursor)
 {
     ptrdiff_t j = 0;
     for (; j + UPDATE_ROWS <= n; j += UPDATE_ROWS) {
-        FN(update_tile)(UPDATE_ROWS, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
+        FN(update_tile)(UPDATE_ROWS, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
         FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
     }
     if (UPDATE_ROWS > 4)
         /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
         for (; j + 4 <= n; j += 4)
-            FN(update_tile)(4, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
+            FN(update_tile)(4, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
     for (; j < n; ++j)
-        FN(update_tile)(1, qw, m, rows, j, X, ldx, xidx, C, WT, n_pad);
+        FN(update_tile)(1, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
 }
 
 #define FG_FWD(a)                                                                          \
     case a:                                                                                \
-        if (rows != NULL && qw == 2)                                                       \
-            FN(forward_tile)(a, 2, n, rows, X, ldx, xidx, WT, n_pad, b, Z);                \
-        else if (rows != NULL)                                                             \
-            FN(forward_tile)(a, 1, n, rows, X, ldx, xidx, WT, n_pad, b, Z);                \
+        if (inputs != NULL && qw == 2)                                                       \
+            FN(forward_tile)(a, 2, n, inputs, X, ldx, xidx, WT, n_pad, b, Z);                \
+        else if (inputs != NULL)                                                             \
+            FN(forward_tile)(a, 1, n, inputs, X, ldx, xidx, WT, n_pad, b, Z);                \
         else if (qw == 2)                                                                  \
             FN(forward_tile)(a, 2, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
         else                                                                               \
             FN(forward_tile)(a, 1, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
         break;
 
-static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
                               ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
                               const T *b, T *Z)
 {
@@ -214,7 +215,7 @@ static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *rows
 
 /* Z[:, q0:q1] = X W^T + b over the vectors q0 <= q < q1 of the padded rows (Z is m x n_pad,
  * b has n_pad entries, padding zero), the sums over the n rows of WT of the list. */
-static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
                           ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
                           ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z)
 {
@@ -224,7 +225,7 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const
         int mi = (int)((m - i0) / (n_tiles - t));
         for (ptrdiff_t q = q0; q < q1; q += 2) {
             int qw = q1 - q >= 2 ? 2 : 1;
-            FN(forward_tiles)(mi, qw, n, rows, xidx ? X : X + i0 * ldx, ldx,
+            FN(forward_tiles)(mi, qw, n, inputs, xidx ? X : X + i0 * ldx, ldx,
                               xidx ? xidx + i0 : NULL, WT + q * VL, n_pad, b + q * VL,
                               Z + i0 * n_pad + q * VL);
         }
@@ -235,7 +236,7 @@ static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const
 /* W += C^T X over the vectors q0 <= q < q1 (WT += X^T C; C is m x n_pad, holding
  * -scale * delta, padding zero), on the n rows of WT of the list. The lines of pf (NULL: none)
  * are spread over the update's tiles. */
-static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const T *X,
+static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
                          ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const fastgd_prefetch *pf)
 {
@@ -250,21 +251,21 @@ static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *rows, const 
     for (ptrdiff_t q = q0; q < q1; q += 2) {
         const T *Cq = C + q * VL;
         T *WTq = WT + q * VL;
-        if (rows != NULL && q1 - q >= 2)
-            FN(update_columns)(2, m, n, rows, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
-        else if (rows != NULL)
-            FN(update_columns)(1, m, n, rows, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
+        if (inputs != NULL && q1 - q >= 2)
+            FN(update_columns)(2, m, n, inputs, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
+        else if (inputs != NULL)
+            FN(update_columns)(1, m, n, inputs, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
         else if (q1 - q >= 2)
             FN(update_columns)(2, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
         else
             FN(update_columns)(1, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
     }
-    /* What the tiles left (the tail tiles do not count their rows): a burst. */
+    /* What the tiles left (the tail tiles do not count toward the pace): a burst. */
     while (cur.issued < cur.lines)
         FN(prefetch_one)(pf, &cur);
 }
 
-#undef ROW
+#undef INPUT
 #undef XROW
 
 /* The inputs k < n that are nonzero or NaN in some of the m rows xidx[i] of X (row stride ldx),
@@ -286,8 +287,8 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdif
         any &= magnitude;
 #if FG_COMPRESS
         /* With AVX-512, the indices of the nonzero lanes, eight 64-bit indices at a time, are
-           packed by vpcompressq and stored whole (room: count <= k, and k + VL <= n); 2.6x
-           faster than the lane loop below in bench-style timing. */
+           packed by vpcompressq and stored whole (room: count <= k, and k + VL <= n), without
+           the lane loop's chain of dependent stores. */
         __m512i a, idx = _mm512_add_epi64(_mm512_set1_epi64(k),
                                           _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
         __builtin_memcpy(&a, &any, sizeof a);
@@ -324,11 +325,11 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdif
     return count;
 }
 
-/* out[r, k0 + u] = sum_j WT[k0 + u, j] * Dt[j][r] for u < nk and the rows r < rows of a block
+/* out[r, k0 + u] = sum_j WT[k0 + u, j] * Dt[j][r] for u < nk and the rows r < block_rows of a block
  * of D transposed into Dt (n_pad vectors): the sum over j in two chains, even and odd j, and nk
  * columns at once so that 2 nk chains are in flight. */
 static inline __attribute__((always_inline)) void
-FN(backward_columns)(const int nk, ptrdiff_t n_in, ptrdiff_t k0, ptrdiff_t rows, const T *WT,
+FN(backward_columns)(const int nk, ptrdiff_t n_in, ptrdiff_t k0, ptrdiff_t block_rows, const T *WT,
                      ptrdiff_t n_pad, const T *Dt, T *out)
 {
     V even[4], odd[4];
@@ -349,7 +350,7 @@ FN(backward_columns)(const int nk, ptrdiff_t n_in, ptrdiff_t k0, ptrdiff_t rows,
         T lanes[VBYTES / sizeof(T)];
         V sum = even[u] + odd[u];
         __builtin_memcpy(lanes, &sum, sizeof sum);
-        for (ptrdiff_t r = 0; r < rows; ++r)
+        for (ptrdiff_t r = 0; r < block_rows; ++r)
             out[r * n_in + k0 + u] = lanes[r];
     }
 }
@@ -362,15 +363,15 @@ static void FN(backward_t)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,
                            ptrdiff_t n_pad, T *out, T *scratch)
 {
     for (ptrdiff_t i0 = 0; i0 < m; i0 += VL) {
-        ptrdiff_t rows = m - i0 < VL ? m - i0 : VL;
+        ptrdiff_t block_rows = m - i0 < VL ? m - i0 : VL;
         for (ptrdiff_t j = 0; j < n_pad; ++j)
             for (ptrdiff_t r = 0; r < VL; ++r)
-                scratch[j * VL + r] = r < rows ? D[(i0 + r) * n_pad + j] : 0;
+                scratch[j * VL + r] = r < block_rows ? D[(i0 + r) * n_pad + j] : 0;
         ptrdiff_t k = 0;
         for (; k + 4 <= n_in; k += 4)
-            FN(backward_columns)(4, n_in, k, rows, WT, n_pad, scratch, out + i0 * n_in);
+            FN(backward_columns)(4, n_in, k, block_rows, WT, n_pad, scratch, out + i0 * n_in);
         for (; k < n_in; ++k)
-            FN(backward_columns)(1, n_in, k, rows, WT, n_pad, scratch, out + i0 * n_in);
+            FN(backward_columns)(1, n_in, k, block_rows, WT, n_pad, scratch, out + i0 * n_in);
     }
 }
 
