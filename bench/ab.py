@@ -1,0 +1,111 @@
+"""Paired A/B of two builds of fastgd at the reference setting, in alternating processes.
+
+    python bench/ab.py OLD_PYTHON NEW_PYTHON [--rounds 8]
+
+Each Python is an interpreter with a build of fastgd installed (a virtual environment's
+bin/python). Every round starts one process of each build, in turns (A B, then B A, ...), and
+each process times, for float64 and float32 on one and two threads, one epoch of the core over
+all 60,000 MNIST images ([784, 30, 10], m=10, eta=3.0; best of three after a warm-up) and one
+epoch of Trainer.fit (verbose=0: the core and fit's pass for the training cost). A slow spell of
+the shared machine then falls on both builds alike; the table gives, per case, the median over
+the rounds of the ratio new / old of the same round, and its range.
+
+The measuring code runs in both builds, so it speaks both core APIs: fastgd 0.1's
+_core.train_epoch and today's _core.train_chunk. MNIST comes from $FASTGD_DATA, else
+../shared/data/mnist beside the repository.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+CASES = [(dtype, threads) for dtype in ("float64", "float32") for threads in (1, 2)]
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+import fastgd
+from fastgd import _core
+
+(X64, y), _ = fastgd.load_mnist(sys.argv[1])
+M, ETA, REPEATS = 10, 3.0, 3
+
+if hasattr(_core, "train_chunk"):
+    from fastgd import _policy
+
+    def core_epoch(net, X, Y, order, threads):
+        options = _policy.training_plan(M, threads).core_options()
+        _core.train_chunk(net.weights, net.biases, X, Y, order, M, ETA, True,
+                          cost="quadratic", **options)
+else:
+    def core_epoch(net, X, Y, order, threads):
+        _core.train_epoch(net.weights, net.biases, X, Y, order, M, ETA, True, threads)
+
+
+def best(fn):
+    fn()
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+results = {}
+for dtype, threads in json.loads(sys.argv[2]):
+    X = np.ascontiguousarray(X64, dtype=dtype)
+    Y = np.eye(10, dtype=dtype)[y]
+    order = np.random.default_rng(0).permutation(len(X)).astype(np.intp)
+    net = fastgd.Network([784, 30, 10], seed=0, dtype=dtype)
+    core = best(lambda: core_epoch(net, X, Y, order, threads))
+    net = fastgd.Network([784, 30, 10], seed=0, dtype=dtype)
+    trainer = fastgd.Trainer(net, eta=ETA, mini_batch_size=M, epochs=1, seed=0, verbose=0,
+                             n_threads=threads)
+    fit = best(lambda: trainer.fit(X, y))
+    results[f"{dtype} {threads}t"] = {"core": core, "fit": fit}
+print(json.dumps(results))
+"""
+
+
+def measure(python, data):
+    out = subprocess.run([python, "-c", CHILD, str(data), json.dumps(CASES)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", help="the Python of build A (the baseline)")
+    parser.add_argument("new", help="the Python of build B")
+    parser.add_argument("--rounds", type=int, default=8)
+    args = parser.parse_args(argv)
+    data = os.environ.get("FASTGD_DATA") or DEFAULT_DATA
+    ratios = {}
+    seconds = {}
+    for r in range(args.rounds):
+        order = [("old", args.old), ("new", args.new)]
+        if r % 2:
+            order.reverse()
+        got = {name: measure(python, data) for name, python in order}
+        for case, kinds in got["new"].items():
+            for kind, value in kinds.items():
+                ratios.setdefault((case, kind), []).append(value / got["old"][case][kind])
+                for name in ("old", "new"):
+                    seconds.setdefault((case, kind, name), []).append(got[name][case][kind])
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    print(f"{'case':<14} {'what':<5} {'old s':>7} {'new s':>7} {'new/old median':>15} "
+          f"{'range':>15}")
+    for (case, kind), values in ratios.items():
+        old = statistics.median(seconds[case, kind, "old"])
+        new = statistics.median(seconds[case, kind, "new"])
+        print(f"{case:<14} {kind:<5} {old:>7.4f} {new:>7.4f} {statistics.median(values):>15.3f} "
+              f"{min(values):>7.3f}-{max(values):.3f}")
+
+
+if __name__ == "__main__":
+    main()
