@@ -165,7 +165,16 @@ def test_resume_refuses_other_settings(tmp_path):
         trainer(fastgd.Network(SIZES, seed=0)).fit(X, y, resume=saved)
 
 
-def test_ctrl_c_stops_after_the_current_chunk():
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt, as in a terminal, even when the test runner was started
+    with SIGINT ignored (as a shell starts background jobs; Python then installs no handler)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def test_ctrl_c_stops_after_the_current_chunk(ctrl_c_raises):
     X, y = make_data(20000, [200, 30, 10], seed=4)[:2]
     net = fastgd.Network([200, 30, 10], seed=0)
     timer = threading.Timer(0.5, lambda: signal.raise_signal(signal.SIGINT))

@@ -226,7 +226,9 @@ def test_blas_path_agrees_across_blas_thread_counts():
 # ---- interrupts and faults -------------------------------------------------------------------
 
 SIGINT_RUN = """
-import sys, numpy as np, fastgd
+import signal, sys, numpy as np, fastgd
+# As in a terminal, even if this test runs where SIGINT is ignored (a shell's background job).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 rng = np.random.default_rng(0)
 X, y = rng.random((20000, 300)), rng.integers(0, 10, 20000)
 net = fastgd.Network([300, 30, 10], seed=0)
