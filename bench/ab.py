@@ -5,7 +5,7 @@
 Each Python is an interpreter with a build of fastgd installed (a virtual environment's
 bin/python). Every round starts one process of each build, in turns (A B, then B A, ...), and
 each process times, for float64 and float32 on one and two threads, one epoch of the core over
-all 60,000 MNIST images ([784, 30, 10], m=10, eta=3.0; best of three after a warm-up) and one
+all 60,000 MNIST images ([784, 30, 10], m=10, eta=3.0; best of five after a warm-up) and one
 epoch of Trainer.fit (verbose=0: the core and fit's pass for the training cost). A slow spell of
 the shared machine then falls on both builds alike; the table gives, per case, the median over
 the rounds of the ratio new / old of the same round, and its range.
@@ -32,7 +32,7 @@ import fastgd
 from fastgd import _core
 
 (X64, y), _ = fastgd.load_mnist(sys.argv[1])
-M, ETA, REPEATS = 10, 3.0, 3
+M, ETA, REPEATS = 10, 3.0, 5
 
 if hasattr(_core, "train_chunk"):
     from fastgd import _policy

@@ -26,6 +26,16 @@ def check_int(value, name, minimum):
     return int(value)
 
 
+def check_registered(value, registry, name):
+    """The entry of registry (a dict by name) that value names, or value itself if it is that
+    entry; else ValueError listing the names."""
+    if isinstance(value, str) and value in registry:
+        return registry[value]
+    if any(value is entry for entry in registry.values()):
+        return value
+    raise ValueError(f"{name} must be one of {sorted(registry)}, got {value!r}")
+
+
 def check_positive_real(value, name):
     """A finite real number greater than zero."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

@@ -28,6 +28,8 @@ of its value, and the core against the reference on every path, kernel set and t
 """
 import numpy as np
 
+from ._validation import check_registered
+
 # Rows per block when a cost is summed over a data set: the float64 temporaries stay small.
 _BLOCK = 4096
 
@@ -110,9 +112,6 @@ COSTS = {cost.name: cost for cost in (QuadraticCost(), CrossEntropyCost())}
 
 
 def get(cost, name="cost"):
-    """The Cost of COSTS called cost (a Cost passes through); ValueError listing the names."""
-    if isinstance(cost, Cost) and COSTS.get(cost.name) is cost:
-        return cost
-    if isinstance(cost, str) and cost in COSTS:
-        return COSTS[cost]
-    raise ValueError(f"{name} must be one of {sorted(COSTS)}, got {cost!r}")
+    """The Cost of COSTS called cost (a Cost of COSTS passes through); ValueError listing the
+    names."""
+    return check_registered(cost, COSTS, name)

@@ -15,6 +15,8 @@ INITS; ``Network(init=...)`` and the command line's ``--init`` read INITS.
 """
 import numpy as np
 
+from ._validation import check_registered
+
 
 class Init:
     """An initialisation: its name and how it draws one layer's weights."""
@@ -51,12 +53,9 @@ INITS = {init.name: init for init in (NormalInit(), ScaledInit())}
 
 
 def get(init, name="init"):
-    """The Init of INITS called init (an Init passes through); ValueError listing the names."""
-    if isinstance(init, Init) and INITS.get(init.name) is init:
-        return init
-    if isinstance(init, str) and init in INITS:
-        return INITS[init]
-    raise ValueError(f"{name} must be one of {sorted(INITS)}, got {init!r}")
+    """The Init of INITS called init (an Init of INITS passes through); ValueError listing the
+    names."""
+    return check_registered(init, INITS, name)
 
 
 def draw(init, sizes, rng):
