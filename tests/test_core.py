@@ -288,14 +288,16 @@ def test_mean_and_sum_differ_by_the_batch_size():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_feedforward_matches_reference_across_blocks(dtype):
-    """More rows than one forward block (512), so the blocking and the last short block count."""
+def test_feedforward_matches_reference_across_blocks(dtype, path):
+    """More rows than two BLAS blocks (2048 rows) and many calls of the small kernels (96 rows
+    each, split between threads), with short last ones: the blocking counts on both paths."""
     sizes = [30, 20, 10, 4]
     net = fastgd.Network(sizes, seed=12, dtype=dtype)
-    X, _, _ = make_data(1300, sizes, dtype, seed=13)
-    got = net.feedforward(X)
+    X, _, _ = make_data(5000, sizes, dtype, seed=13)
+    with _policy.overrides(forward_path=path):
+        got = net.feedforward(X)
     want = ref.feedforward(net.weights, net.biases, X)
-    assert got.dtype == dtype and got.shape == (1300, 4)
+    assert got.dtype == dtype and got.shape == (5000, 4)
     np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE[dtype])
 
 

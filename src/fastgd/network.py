@@ -200,4 +200,3 @@ class Network:
 
 FORMAT = "fastgd-network"
 FORMAT_VERSION = 1
-
