@@ -1,6 +1,7 @@
 """Paired A/B of two builds of fastgd at the reference setting, in alternating processes.
 
     python bench/ab.py OLD_PYTHON NEW_PYTHON [--rounds 8]
+    python bench/ab.py OLD_PYTHON NEW_PYTHON --instructions
 
 Each Python is an interpreter with a build of fastgd installed (a virtual environment's
 bin/python). Every round starts one process of each build, in turns (A B, then B A, ...), and
@@ -8,7 +9,13 @@ each process times, for float64 and float32 on one and two threads, one epoch of
 all 60,000 MNIST images ([784, 30, 10], m=10, eta=3.0; best of five after a warm-up) and one
 epoch of Trainer.fit (verbose=0: the core and fit's pass for the training cost). A slow spell of
 the shared machine then falls on both builds alike; the table gives, per case, the median over
-the rounds of the ratio new / old of the same round, and its range.
+the rounds of the ratio new / old of the same round, a bootstrap 95% interval of that median,
+and the range. --case limits the run to some cases (more rounds in the same time).
+
+On a shared machine the rounds' ratios spread widely. --instructions counts instead, under
+valgrind's callgrind, the instructions one epoch of the small-kernel path executes on one thread
+(3,000 images, both dtypes): the same count on every run, whatever else the machine does, so one
+run of each build settles a small difference in the work (not in memory or cache behaviour).
 
 The measuring code runs in both builds, so it speaks both core APIs: fastgd 0.1's
 _core.train_epoch and today's _core.train_chunk. MNIST comes from $FASTGD_DATA, else
@@ -17,9 +24,11 @@ _core.train_epoch and today's _core.train_chunk. MNIST comes from $FASTGD_DATA, 
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -72,8 +81,45 @@ print(json.dumps(results))
 """
 
 
-def measure(python, data):
-    out = subprocess.run([python, "-c", CHILD, str(data), json.dumps(CASES)],
+INSTRUCTIONS_CHILD = r"""
+import sys
+import numpy as np
+import fastgd
+from fastgd import _core
+
+(X64, y), _ = fastgd.load_mnist(sys.argv[1])
+dtype, n = sys.argv[2], int(sys.argv[3])
+X = np.ascontiguousarray(X64[:n], dtype=dtype)
+Y = np.eye(10, dtype=dtype)[y[:n]]
+order = np.random.default_rng(0).permutation(n).astype(np.intp)
+net = fastgd.Network([784, 30, 10], seed=0, dtype=dtype)
+if hasattr(_core, "train_chunk"):
+    _core.train_chunk(net.weights, net.biases, X, Y, order, 10, 3.0, True, cost="quadratic",
+                      path="small", n_threads=1)
+else:
+    _core.train_epoch(net.weights, net.biases, X, Y, order, 10, 3.0, True, 1)
+"""
+
+
+def instructions(python, data, dtype, n):
+    """Instructions executed in the small-kernel path's parallel region, the whole epoch but
+    its set-up: the function GCC outlines for OpenMP, into which it inlines the thread body
+    (fastgd 0.1's _train_epoch._omp_fn.0, today's _small_path train._omp_fn.0). Callgrind's
+    toggle flips at every entry of a matching function, so the pattern must match no function
+    that one of them calls or is called by."""
+    out = Path(tempfile.mkdtemp()) / "callgrind.out"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    "--toggle-collect=*train*_omp_fn*",
+                    python, "-c", INSTRUCTIONS_CHILD, str(data), dtype, str(n)],
+                   capture_output=True, text=True, check=True)
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no instruction total in {out}")
+
+
+def measure(python, data, cases):
+    out = subprocess.run([python, "-c", CHILD, str(data), json.dumps(cases)],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
 
@@ -83,15 +129,27 @@ def main(argv=None):
     parser.add_argument("old", help="the Python of build A (the baseline)")
     parser.add_argument("new", help="the Python of build B")
     parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the core's instructions on one thread under callgrind")
+    parser.add_argument("--case", action="append", choices=[f"{d} {t}t" for d, t in CASES],
+                        help="only this case (repeatable; default: all)")
     args = parser.parse_args(argv)
     data = os.environ.get("FASTGD_DATA") or DEFAULT_DATA
+    if args.instructions:
+        n = 3000
+        print(f"instructions of one epoch of the core, {n} images, [784, 30, 10], m=10, 1 thread")
+        for dtype in ("float64", "float32"):
+            old, new = (instructions(python, data, dtype, n) for python in (args.old, args.new))
+            print(f"{dtype}: old {old:,}  new {new:,}  new/old {new / old:.4f}")
+        return
     ratios = {}
     seconds = {}
     for r in range(args.rounds):
         order = [("old", args.old), ("new", args.new)]
         if r % 2:
             order.reverse()
-        got = {name: measure(python, data) for name, python in order}
+        cases = [(d, t) for d, t in CASES if not args.case or f"{d} {t}t" in args.case]
+        got = {name: measure(python, data, cases) for name, python in order}
         for case, kinds in got["new"].items():
             for kind, value in kinds.items():
                 ratios.setdefault((case, kind), []).append(value / got["old"][case][kind])
@@ -99,12 +157,21 @@ def main(argv=None):
                     seconds.setdefault((case, kind, name), []).append(got[name][case][kind])
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     print(f"{'case':<14} {'what':<5} {'old s':>7} {'new s':>7} {'new/old median':>15} "
-          f"{'range':>15}")
+          f"{'95% interval':>14} {'range':>13}")
     for (case, kind), values in ratios.items():
         old = statistics.median(seconds[case, kind, "old"])
         new = statistics.median(seconds[case, kind, "new"])
+        low, high = median_interval(values)
         print(f"{case:<14} {kind:<5} {old:>7.4f} {new:>7.4f} {statistics.median(values):>15.3f} "
-              f"{min(values):>7.3f}-{max(values):.3f}")
+              f"{low:>7.3f}-{high:.3f} {min(values):>6.3f}-{max(values):.3f}")
+
+
+def median_interval(values, resamples=4000):
+    """A bootstrap 95% interval of the median of values (percentiles of resampled medians)."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values)))
+                     for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
 
 
 if __name__ == "__main__":

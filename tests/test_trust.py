@@ -207,7 +207,8 @@ def test_the_same_network_in_two_fits_at_once_is_an_error():
     assert all(np.isfinite(a).all() for a in net.weights + net.biases)
 
 
-def test_blas_path_agrees_across_blas_thread_counts():
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+def test_blas_path_agrees_across_blas_thread_counts(cost):
     """Mini-batches over 32 rows go through OpenBLAS; its thread count may change the last bits,
     within the README's stated 1e-12 (float64) after an epoch."""
     X, labels, Y = make_data(2000, [300, 200, 10], seed=4)
@@ -217,7 +218,7 @@ def test_blas_path_agrees_across_blas_thread_counts():
         net = fastgd.Network([300, 200, 10], seed=0)
         with threadpool_limits(threads, user_api="blas"):
             _core.train_chunk(net.weights, net.biases, X, Y, order, 100, 1.0, True,
-                              cost="quadratic", path="blas", n_threads=1)
+                              cost=cost, path="blas", n_threads=1)
         results.append(net.weights + net.biases)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
