@@ -4,6 +4,7 @@ FASTGD_DEBUG=1 turns Cython's bounds, wraparound and initialisation checks on
 (and optimisation off) for a debugging or sanitiser build.
 """
 import os
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -19,19 +20,20 @@ directives = {
 }
 # No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp/NaN semantics.
 compile_args = ["-O3"] if not DEBUG else ["-O0", "-g"]
-# OpenMP runs the core's own threads (libgomp comes with gcc).
-openmp = ["-fopenmp"]
 dense = ["csrc/dense_dispatch.c", "csrc/dense_baseline.c", "csrc/dense_avx2.c",
          "csrc/dense_avx512.c"]
 headers = [f"csrc/{name}" for name in os.listdir("csrc") if name.endswith((".h", ".pxd"))]
 
 
-def extension(name, sources, threads=False):
+# POSIX threads (glibc before 2.34 keeps them in libpthread).
+threads = [] if sys.platform == "win32" else ["-pthread"]
+
+
+def extension(name, sources):
     """fastgd.<name> from src/fastgd/<name>.pyx and the C files it calls directly."""
-    flags = openmp if threads else []
     return Extension(f"fastgd.{name}", [f"src/fastgd/{name}.pyx", *sources],
                      include_dirs=["csrc"], depends=headers,
-                     extra_compile_args=compile_args + flags, extra_link_args=flags)
+                     extra_compile_args=compile_args + threads, extra_link_args=threads)
 
 
 extensions = [
@@ -40,8 +42,10 @@ extensions = [
     # pointers; the element-wise kernels are linked where they are called.
     extension("_core", ["csrc/costs.c", *dense]),
     extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
-    extension("_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c"], threads=True),
-    extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c"], threads=True),
+    # Their threads are the core's own (csrc/threads.c), started and joined within each call.
+    extension("_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c",
+                              "csrc/threads.c"]),
+    extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]))

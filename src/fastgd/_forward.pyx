@@ -1,15 +1,14 @@
 """The network's output for a whole data set, two ways.
 
 Through the small kernels (for narrow networks, whose transposed weights stay in L2 while the
-rows stream past): the rows split into one consecutive range per thread, each thread feeding
+rows stream past): the rows split into one consecutive range per thread (threads of the core's
+own, started for the call: csrc/threads.h), each thread feeding
 ROWS_PER_CALL rows at a time through every layer. Through BLAS (for wide layers): blocks of
 FORWARD_BLOCK rows, one gemm per layer, on BLAS's threads. Either way the rows of X can be
 checked for NaN and infinity as they are read, so that the public API needs no separate pass.
 """
-from cython.parallel cimport parallel, threadid
-cimport openmp
-
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
+from threads cimport fastgd_run_threads
 
 from fastgd._blas_path cimport forward
 from fastgd._kernels cimport first_nonfinite, forward_t, lanes, pad_rows, sigmoid_inplace, \
@@ -26,6 +25,23 @@ cdef enum:
     FORWARD_BLOCK = 2048
 
 
+cdef struct Rows:
+    # What the threads of one feedforward share; float pointers of the call's dtype.
+    const fastgd_kernels *kernels
+    const Net *net
+    const Py_ssize_t *pads
+    void **WT                           # WT[l]: W_l transposed and padded
+    void **b_pad                        # b_l padded
+    const void *X
+    Py_ssize_t n_rows
+    void *out
+    bint check_finite
+    void *z[FORWARD_MAX_THREADS]        # each thread's work space
+    void *a0[FORWARD_MAX_THREADS]
+    void *a1[FORWARD_MAX_THREADS]
+    Py_ssize_t first_bad[FORWARD_MAX_THREADS]
+
+
 cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const floating *X,
                               Py_ssize_t n_rows, floating *out, int n_threads,
                               bint check_finite) except -2:
@@ -33,12 +49,9 @@ cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const flo
     FORWARD_MAX_THREADS) of the core's own. With check_finite, returns the flat index into X of
     its first NaN or infinity (out is then incomplete), else -1."""
     cdef const int *sizes = net.sizes
-    cdef int L = net.n_layers, t, tid, threads_now
-    cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l, first, last
-    cdef Py_ssize_t first_bad[FORWARD_MAX_THREADS]
-    cdef floating *z[FORWARD_MAX_THREADS]
-    cdef floating *a0[FORWARD_MAX_THREADS]
-    cdef floating *a1[FORWARD_MAX_THREADS]
+    cdef int L = net.n_layers, t, started
+    cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l
+    cdef Rows job
     cdef list keep = []
     if not 1 <= n_threads <= FORWARD_MAX_THREADS:
         raise ValueError(f"feedforward runs on 1 to {FORWARD_MAX_THREADS} threads, got "
@@ -54,26 +67,51 @@ cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const flo
         b_pad[l] = <floating *>scratch(keep, pads[l], item)
         transpose_pad(sizes[l + 1], sizes[l], (<floating **>net.W)[l], sizes[l], pads[l], WT[l])
         pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], (<floating **>net.b)[l], b_pad[l])
+    job.kernels = k
+    job.net = net
+    job.pads = pads
+    job.WT = <void **>WT
+    job.b_pad = <void **>b_pad
+    job.X = X
+    job.n_rows = n_rows
+    job.out = out
+    job.check_finite = check_finite
     for t in range(n_threads):
-        z[t] = <floating *>scratch(keep, ROWS_PER_CALL * widest_pad, item)
-        a0[t] = <floating *>scratch(keep, ROWS_PER_CALL * widest, item)
-        a1[t] = <floating *>scratch(keep, ROWS_PER_CALL * widest, item)
-        first_bad[t] = -1
-    with nogil, parallel(num_threads=n_threads):
-        tid = threadid()
-        threads_now = openmp.omp_get_num_threads()
-        first = n_rows * tid // threads_now
-        last = n_rows * (tid + 1) // threads_now
-        first_bad[tid] = forward_rows(k, net, pads, WT, b_pad, X + first * sizes[0], last - first,
-                                      out + first * sizes[L], z[tid], a0[tid], a1[tid],
-                                      check_finite)
-        if first_bad[tid] >= 0:
-            first_bad[tid] += first * sizes[0]
+        job.z[t] = scratch(keep, ROWS_PER_CALL * widest_pad, item)
+        job.a0[t] = scratch(keep, ROWS_PER_CALL * widest, item)
+        job.a1[t] = scratch(keep, ROWS_PER_CALL * widest, item)
+        job.first_bad[t] = -1
+    with nogil:
+        if floating is double:
+            started = fastgd_run_threads(n_threads, rows_thread_d, &job)
+        else:
+            started = fastgd_run_threads(n_threads, rows_thread_s, &job)
     # Threads hold consecutive ranges of rows: the first one that found any, found the first.
-    for t in range(n_threads):
-        if first_bad[t] >= 0:
-            return first_bad[t]
+    for t in range(started):
+        if job.first_bad[t] >= 0:
+            return job.first_bad[t]
     return -1
+
+
+cdef void rows_thread(Rows *job, const floating *X, int tid, int n_threads) noexcept nogil:
+    """Thread tid's consecutive share of the rows."""
+    cdef const int *sizes = job.net.sizes
+    cdef Py_ssize_t first = job.n_rows * tid // n_threads
+    cdef Py_ssize_t last = job.n_rows * (tid + 1) // n_threads
+    cdef Py_ssize_t bad = forward_rows(
+        job.kernels, job.net, job.pads, <floating **>job.WT, <floating **>job.b_pad,
+        X + first * sizes[0], last - first, <floating *>job.out + first * sizes[job.net.n_layers],
+        <floating *>job.z[tid], <floating *>job.a0[tid], <floating *>job.a1[tid],
+        job.check_finite)
+    job.first_bad[tid] = bad + first * sizes[0] if bad >= 0 else -1
+
+
+cdef void rows_thread_d(void *job, int tid, int n_threads) noexcept nogil:
+    rows_thread(<Rows *>job, <const double *>(<Rows *>job).X, tid, n_threads)
+
+
+cdef void rows_thread_s(void *job, int tid, int n_threads) noexcept nogil:
+    rows_thread(<Rows *>job, <const float *>(<Rows *>job).X, tid, n_threads)
 
 
 cdef Py_ssize_t forward_rows(const fastgd_kernels *k, const Net *net, const Py_ssize_t *pads,

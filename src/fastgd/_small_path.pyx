@@ -1,5 +1,6 @@
 """The small-kernel path: mini-batches of a few rows (the book's m=10, online learning) through
-the small-shape kernels of csrc/dense*.c, on one or two threads of the core's own.
+the small-shape kernels of csrc/dense*.c, on one or two threads of the core's own (started for
+the call and joined before it returns: csrc/threads.h).
 
 For the run of mini-batches each layer's weights are held transposed and padded to whole cache
 lines (WT_l, sizes[l] x pads[l]), so every product is a run of broadcast-multiply-adds into
@@ -21,12 +22,11 @@ The first layer's products leave out the inputs that are zero in every row of th
 mini-batch while thread 0 does the serial work. The rows are read where they lie in X, never
 copied.
 """
-from cython.parallel cimport parallel, threadid
 from libc.string cimport memset
-cimport openmp
 
 from barrier cimport fastgd_barrier, fastgd_barrier_wait
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
+from threads cimport fastgd_run_threads
 
 from fastgd._job cimport batch_scale
 from fastgd._kernels cimport (add_inplace, backward_t, column_sums, find_inputs, forward_t,
@@ -51,6 +51,7 @@ cdef struct Epoch:
     const fastgd_kernels *kernels
     const Net *net
     const Chunk *chunk
+    const void *X
     const void *Y
     const Py_ssize_t *pads      # pads[l]: sizes[l+1] rounded up to whole cache lines
     void **WT                   # WT[l]: W_l transposed and padded, sizes[l] x pads[l] (l > 0)
@@ -91,6 +92,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     e.kernels = k
     e.net = net
     e.chunk = chunk
+    e.X = X
     e.Y = Y
     e.skip_zero = skip_zero_inputs
     cdef Py_ssize_t *pads = <Py_ssize_t *>scratch(keep, L, sizeof(Py_ssize_t))
@@ -127,9 +129,20 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     memset(e.zeros, 0, pads[0] * item)
     e.barrier = <fastgd_barrier *>scratch(keep, 1, sizeof(fastgd_barrier))
     memset(e.barrier, 0, sizeof(fastgd_barrier))
-    with nogil, parallel(num_threads=min(n_threads, e.n_blocks)):
-        train_thread(&e, X, threadid(), openmp.omp_get_num_threads())
+    with nogil:
+        if floating is double:
+            fastgd_run_threads(min(n_threads, e.n_blocks), run_thread_d, &e)
+        else:
+            fastgd_run_threads(min(n_threads, e.n_blocks), run_thread_s, &e)
     return 0
+
+
+cdef void run_thread_d(void *e, int tid, int n_threads) noexcept nogil:
+    train_thread(<Epoch *>e, <const double *>(<Epoch *>e).X, tid, n_threads)
+
+
+cdef void run_thread_s(void *e, int tid, int n_threads) noexcept nogil:
+    train_thread(<Epoch *>e, <const float *>(<Epoch *>e).X, tid, n_threads)
 
 
 cdef int split_inputs(Epoch *e, const floating *X, list keep) except -1:
