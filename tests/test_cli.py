@@ -73,6 +73,31 @@ def test_predict_refuses_other_sizes(model, tmp_path):
     assert result.returncode == 2 and "not a PNG file" in result.stderr
 
 
+def test_predict_reports_a_bad_file_and_goes_on(model, mnist, tmp_path):
+    path, _ = model
+    test_X = mnist[1][0]
+    good = [tmp_path / "a.png", tmp_path / "c.png"]
+    for i, f in enumerate(good):
+        write_png(f, np.rint(test_X[i].reshape(28, 28) * 255).astype(np.uint8))
+    bad = tmp_path / "b.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    result = run("predict", str(path), str(good[0]), str(bad), str(good[1]))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    expected = fastgd.Network.load(path).predict(test_X[:2])
+    assert result.stdout.splitlines() == [f"{f}: {d}" for f, d in zip(good, expected)]
+    assert f"fastgd: error: {bad}: damaged PNG" in result.stderr
+
+
+def test_predict_warns_about_a_dark_digit_on_light(model, mnist, tmp_path):
+    path, _ = model
+    image = tmp_path / "inverted.png"
+    write_png(image, 255 - np.rint(mnist[1][0][0].reshape(28, 28) * 255).astype(np.uint8))
+    result = run("predict", str(path), str(image))
+    assert result.returncode == 0
+    assert "its border is light; the network reads light digits on a dark" in result.stderr
+    assert result.stdout.startswith(f"{image}: ")
+
+
 def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     path = tmp_path / "ce.npz"
     result = run("train", "--epochs", "1", "--train-size", "3000", "--cost", "cross_entropy",

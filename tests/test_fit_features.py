@@ -227,7 +227,7 @@ def test_saving_into_a_missing_directory_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("content, match", [
     (b"", "cannot be read as a fastgd file"),
     (b"hello, world", "cannot be read as a fastgd file"),
-    (None, "is not a saved fastgd network: no 'format'"),
+    (None, "holds 'something', which does not belong in a saved network"),
     ("truncated", "cannot be read as a fastgd file"),
 ])
 def test_loading_a_bad_file(tmp_path, content, match):

@@ -289,8 +289,8 @@ def test_a_read_only_directory_during_a_save_leaves_the_old_file(tmp_path, monke
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path))
 
-    monkeypatch.setattr(io_module.tempfile, "mkstemp", read_only)
-    with pytest.raises(PermissionError, match="Permission denied"):
+    monkeypatch.setattr(io_module, "_open_temporary", read_only)
+    with pytest.raises(PermissionError, match=f"cannot write {path}: Permission denied"):
         fastgd.Network([4, 3], seed=2).save(path)
     assert path.read_bytes() == before
 
@@ -312,18 +312,43 @@ def npy_header(shape, descr="<f8"):
     return buffer.getvalue()
 
 
-def test_a_crafted_npz_with_huge_dimensions_is_refused_before_allocating(tmp_path):
+def npy_bytes(array):
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def network_members(**change):
+    """The members of a saved [3, 2] network as .npy bytes, with some replaced."""
+    members = {k: npy_bytes(v) for k, v in fastgd.Network([3, 2], seed=0)._arrays().items()}
+    members.update(change)
+    return members
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(weights_0=npy_header((2**40, 2**20)) + b"\0" * 64),
+     r"weights_0 has shape \(1099511627776, 1048576\), expected \(2, 3\)"),
+    (dict(sizes=npy_bytes(np.array([2**30, 2**30])),
+          weights_0=npy_header((2**30, 2**30)) + b"\0" * 64,
+          biases_0=npy_header((2**30,)) + b"\0" * 64),
+     r"weights_0 declares shape \(1073741824, 1073741824\) of float64 \(9223372036854775808 "
+     r"bytes\) but holds 64 bytes"),
+])
+def test_a_crafted_npz_with_huge_dimensions_is_refused_before_allocating(tmp_path, change,
+                                                                         match):
     path = tmp_path / "evil.npz"
-    crafted_npz(path, weights_0=npy_header((2**40, 2**20)) + b"\0" * 64)
-    with pytest.raises(ValueError, match=r"declares shape \(1099511627776, 1048576\)"):
+    crafted_npz(path, **network_members(**change))
+    with pytest.raises(ValueError, match=match):
         fastgd.Network.load(path)
 
 
 @pytest.mark.parametrize("change, match", [
-    (dict(sizes=np.array([3, -2])), "must be at least 1"),
+    (dict(sizes=np.array([3, -2])), r"sizes \[3, -2\]: each layer must be of 1 to"),
     (dict(sizes=np.array([3])), "sizes"),
-    (dict(weights_0=np.zeros((2, 3), dtype=np.int64)), "dtypes int64"),
-    (dict(weights_0=np.zeros((3, 2))), r"shapes \(3, 2\)"),
+    (dict(weights_0=np.zeros((2, 3), dtype=np.int64)),
+     "weights_0 is of dtype int64, expected float64"),
+    (dict(weights_0=np.zeros((3, 2))), r"weights_0 has shape \(3, 2\), expected \(2, 3\)"),
     (dict(dtype=np.array("complex128")), "dtype must be"),
     (dict(version=np.array(99)), "format version 99, newer"),
 ])

@@ -148,22 +148,36 @@ def evaluate(args):
 
 def predict(args):
     import fastgd
-    from ._png import read_png
+    from ._png import png_size, read_png
     net = fastgd.Network.load(args.model)
     if net.sizes[0] != 784:
         raise ValueError(f"{args.model} takes {net.sizes[0]} inputs, not the 784 pixels of a "
                          f"28x28 image")
-    images = []
+    paths, images, failed = [], [], 0
     for path in args.images:
-        image = read_png(path)
-        if image.shape != (28, 28):
-            raise ValueError(f"{path}: the image is {image.shape[1]}x{image.shape[0]}; the "
-                             f"network reads 28x28 greyscale images, the digit light on dark as "
-                             f"in MNIST: resize it to 28x28 first")
+        # Each file on its own: a bad one is reported, and the others are still classified.
+        try:
+            width, height = png_size(path)
+            if (width, height) != (28, 28):
+                raise ValueError(f"{path}: the image is {width}x{height}; the network reads "
+                                 f"28x28 greyscale images, the digit light on dark as in "
+                                 f"MNIST: resize it to 28x28 first")
+            image = read_png(path)
+        except (ValueError, OSError) as exc:
+            print(f"fastgd: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
+        if border.mean() > 127:
+            print(f"fastgd: warning: {path}: its border is light; the network reads light "
+                  f"digits on a dark background, as in MNIST (invert the image if the digit "
+                  f"is dark)", file=sys.stderr)
+        paths.append(path)
         images.append(image.reshape(-1) / 255.0)
-    for path, digit in zip(args.images, net.predict(np.array(images))):
-        print(f"{path}: {digit}")
-    return 0
+    if images:
+        for path, digit in zip(paths, net.predict(np.array(images))):
+            print(f"{path}: {digit}")
+    return 2 if failed else 0
 
 
 def valley(args):

@@ -14,18 +14,20 @@ A checkpoint is one .npz file (no pickle), written atomically: the arrays of Net
 Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost.
 """
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._io import atomic_write, read_npz
+from ._io import NpzReader, atomic_write
 from .history import History
-from .network import Network
+from .network import CHECKPOINT_MEMBERS, Network
 
 FORMAT = "fastgd-checkpoint"
 FORMAT_VERSION = 1
 # Settings that checkpoints of earlier versions do not name, with the value they had then.
 SETTINGS_BEFORE = {"cost": "quadratic"}
+# A trainer state is a few kilobytes per hundred epochs; more is not a checkpoint of ours.
+MAX_STATE_CHARS = 1 << 24
 
 
 @dataclass
@@ -48,30 +50,93 @@ def save(path, network, settings, rng, epochs_done, history):
 
 
 def load(path):
-    """The Checkpoint at path; ValueError naming the file when it is not one or is damaged."""
-    arrays = read_npz(path)
-    if "trainer_state" not in arrays:
-        raise ValueError(f"{path} is not a fastgd checkpoint (no trainer state); a saved "
-                         f"network is loaded with fastgd.Network.load")
+    """The Checkpoint at path, every part of it checked (nothing is applied to any network
+    here); ValueError naming the file when it is not one, or is damaged or crafted."""
+    with NpzReader(path) as npz:
+        if "trainer_state" not in npz.names():
+            raise ValueError(f"{path} is not a fastgd checkpoint (no trainer state); a saved "
+                             f"network is loaded with fastgd.Network.load")
+        network = Network._read(npz, CHECKPOINT_MEMBERS)
+        state = npz.read_json("trainer_state", MAX_STATE_CHARS)
+
+    def damaged(what):
+        return ValueError(f"{path}: the checkpoint's trainer state is damaged ({what})")
+
+    if not isinstance(state, dict):
+        raise damaged("not a JSON object")
+    if state.get("format") != FORMAT:
+        raise damaged(f"format {state.get('format')!r}")
+    version = state.get("version")
+    if not _is_int(version) or version < 1:
+        raise damaged(f"version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} is a checkpoint of version {version}, newer than this fastgd "
+                         f"reads ({FORMAT_VERSION}); upgrade fastgd")
+    epochs_done = state.get("epochs_done")
+    if not _is_int(epochs_done) or epochs_done < 0:
+        raise damaged(f"epochs_done {epochs_done!r}")
+    settings = state.get("settings")
+    if not isinstance(settings, dict):
+        raise damaged(f"settings {settings!r}")
+    rng_state = state.get("rng")
     try:
-        state = json.loads(str(arrays["trainer_state"]))
-        if state.get("format", FORMAT) != FORMAT:
-            raise ValueError(f"format {state['format']!r}")
-        if int(state.get("version", 1)) > FORMAT_VERSION:
-            raise ValueError(f"version {state['version']}, newer than this fastgd reads; "
-                             f"upgrade fastgd")
-        settings = {**SETTINGS_BEFORE, **state["settings"]}
-        epochs_done = int(state["epochs_done"])
-        history = History.from_dict(state["history"])
-        rng_state = state["rng"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: the checkpoint's trainer state is damaged ({exc})") from exc
-    network = Network._from_arrays(arrays, str(path))
+        np.random.default_rng().bit_generator.state = rng_state
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise damaged(f"the shuffling generator's state: {exc}") from None
+    settings = {**SETTINGS_BEFORE, **settings}
+    history = _history(state.get("history"), epochs_done, damaged)
+    if history.cost != settings["cost"]:
+        raise damaged(f"a history of the {history.cost!r} cost in a run of {settings['cost']!r}")
     return Checkpoint(network, settings, rng_state, epochs_done, history)
 
 
-def check_continues(checkpoint, settings, epochs, path):
-    """Raise ValueError unless a run of these settings and epochs continues the checkpoint's."""
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _history(data, epochs_done, damaged):
+    """The History of a checkpoint's dict, with one entry per epoch done in every list that
+    has any."""
+    if not isinstance(data, dict):
+        raise damaged("no history")
+    values = {}
+    for f in fields(History):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name == "cost":
+            ok = isinstance(value, str)
+        elif f.type is bool:
+            ok = isinstance(value, bool)
+        else:
+            element = _is_int if f.name in ("epoch", "test_correct") else _is_number
+            ok = isinstance(value, list) and all(element(v) for v in value)
+            if ok and len(value) not in (0, epochs_done):
+                raise damaged(f"history {f.name} of {len(value)} epochs, not {epochs_done}")
+        if not ok:
+            raise damaged(f"history {f.name}: {str(value)[:80]}")
+        values[f.name] = value
+    for name in ("epoch", "train_cost", "seconds"):
+        if len(values.get(name, [])) != epochs_done:
+            raise damaged(f"history {name} of {len(values.get(name, []))} epochs, not "
+                          f"{epochs_done}")
+    if values["epoch"] != list(range(epochs_done)):
+        raise damaged(f"history epochs {str(values['epoch'])[:80]}")
+    return History(**values)
+
+
+def check_continues(checkpoint, network, settings, epochs, path):
+    """Raise ValueError unless a run of network, settings and epochs continues the
+    checkpoint's."""
+    saved = checkpoint.network
+    if saved.sizes != network.sizes or saved.dtype != network.dtype:
+        raise ValueError(f"{path} holds a network of sizes {saved.sizes} and dtype "
+                         f"{saved.dtype.name}; this trainer's is of sizes {network.sizes} and "
+                         f"dtype {network.dtype.name}")
     differ = {k: (checkpoint.settings.get(k), v) for k, v in settings.items()
               if checkpoint.settings.get(k) != v}
     if differ:

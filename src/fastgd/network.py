@@ -5,12 +5,13 @@ A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] ha
 (n_{l+1},). A batch of inputs X has one sample per row; its output is
 a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 """
+import re
 import threading
 
 import numpy as np
 
 from . import _core, _policy, costs, initializers
-from ._io import atomic_write, read_npz
+from ._io import NpzReader, atomic_write
 from ._validation import (check_dtype, check_inputs, check_int, check_targets, labels_from,
                           nonfinite_error)
 
@@ -73,12 +74,6 @@ class Network:
         arrays = self._arrays()
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
-    @classmethod
-    def load(cls, path):
-        """A Network saved with save() (or a checkpoint of Trainer). Read without pickle; a
-        truncated, foreign or inconsistent file raises ValueError naming it."""
-        return cls._from_arrays(read_npz(path), str(path))
-
     def _arrays(self):
         arrays = {"format": np.array(FORMAT), "version": np.array(FORMAT_VERSION),
                   "sizes": np.array(self.sizes, dtype=np.int64),
@@ -89,36 +84,66 @@ class Network:
         return arrays
 
     @classmethod
-    def _from_arrays(cls, arrays, source):
+    def load(cls, path):
+        """A Network saved with save() (or a checkpoint of Trainer). Read without pickle, each
+        array checked before it is inflated; a truncated, foreign, crafted or inconsistent file,
+        or one holding NaN or infinite parameters, raises ValueError naming it."""
+        with NpzReader(path) as npz:
+            return cls._read(npz, CHECKPOINT_MEMBERS)
+
+    @classmethod
+    def _read(cls, npz, extra_members=()):
+        """The network in an open NpzReader; members other than its own and extra_members are
+        refused before any is inflated."""
+        source = npz.path
+        layers = {name for name in npz.names() if _LAYER_MEMBER.fullmatch(name)}
+        npz.check_names(set(_META_MEMBERS) | layers | set(extra_members), "a saved network")
+        fmt = npz.read_text("format", 64) if "format" in npz.names() else None
+        if fmt != FORMAT:
+            raise ValueError(f"{source} is not a saved fastgd network (format {fmt!r})")
+        version = npz.read_int("version")
+        if version > FORMAT_VERSION:
+            raise ValueError(f"{source} is of format version {version}, newer than this fastgd "
+                             f"reads ({FORMAT_VERSION}); upgrade fastgd")
+        if version < 1:
+            raise ValueError(f"{source} is of format version {version}, which does not exist")
+        sizes = npz.read("sizes", max_bytes=8 * MAX_LAYERS, kinds="iu")
+        if sizes.ndim != 1 or not 2 <= len(sizes) <= MAX_LAYERS:
+            raise ValueError(f"{source}: sizes {sizes.tolist()} is not a list of 2 to "
+                             f"{MAX_LAYERS} layer sizes")
+        if sizes.min() < 1 or sizes.max() > MAX_UNITS:
+            raise ValueError(f"{source}: sizes {sizes.tolist()}: each layer must be of 1 to "
+                             f"{MAX_UNITS} units")
+        net = cls.__new__(cls)
+        net._training = threading.Lock()
+        net.sizes = [int(n) for n in sizes]
         try:
-            if str(arrays["format"]) != FORMAT:
-                raise ValueError(f"format {str(arrays['format'])!r}")
-            version = int(arrays["version"])
-            if version > FORMAT_VERSION:
-                raise ValueError(f"format version {version}, newer than this fastgd reads "
-                                 f"({FORMAT_VERSION}); upgrade fastgd")
-            sizes = [int(s) for s in arrays["sizes"]]
-            net = cls.__new__(cls)
-            net._training = threading.Lock()
-            net.sizes = [check_int(s, "sizes", 1) for s in sizes]
-            if len(sizes) < 2:
-                raise ValueError(f"sizes {sizes}")
-            net.dtype = check_dtype(str(arrays["dtype"]))
-            # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
-            net.init = str(arrays["init"]) if "init" in arrays else "normal"
-            net.weights, net.biases = [], []
-            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-                w, b = arrays[f"weights_{l}"], arrays[f"biases_{l}"]
-                if w.shape != (n_out, n_in) or b.shape != (n_out,) or w.dtype != net.dtype \
-                        or b.dtype != net.dtype:
-                    raise ValueError(f"layer {l} holds arrays of shapes {w.shape}, {b.shape} "
-                                     f"and dtypes {w.dtype}, {b.dtype}")
-                net.weights.append(np.ascontiguousarray(w))
-                net.biases.append(np.ascontiguousarray(b))
-        except KeyError as exc:
-            raise ValueError(f"{source} is not a saved fastgd network: no {exc} in it") from None
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{source} is not a valid saved fastgd network: {exc}") from None
+            net.dtype = check_dtype(npz.read_text("dtype", 16))
+        except TypeError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
+        net.init = npz.read_text("init", 64) if "init" in npz.names() else "normal"
+        expected = {f"weights_{l}" for l in range(len(sizes) - 1)} | \
+            {f"biases_{l}" for l in range(len(sizes) - 1)}
+        if layers - expected:
+            raise ValueError(f"{source}: {sorted(layers - expected)[0]!r} does not belong in a "
+                             f"network of sizes {net.sizes}")
+        if expected - layers:
+            raise ValueError(f"{source}: a network of sizes {net.sizes} has no "
+                             f"{sorted(expected - layers)[0]!r}")
+        net.weights, net.biases = [], []
+        for l, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
+            for name, shape, arrays in ((f"weights_{l}", (n_out, n_in), net.weights),
+                                        (f"biases_{l}", (n_out,), net.biases)):
+                array = npz.read(name, shape=shape, dtype=net.dtype,
+                                 max_bytes=int(np.prod(shape)) * net.dtype.itemsize)
+                bad = np.flatnonzero(~np.isfinite(array))
+                if len(bad):
+                    index = tuple(int(i) for i in np.unravel_index(bad[0], shape))
+                    raise ValueError(f"{source}: {name} holds {array[index]} at index {index}; "
+                                     f"a network's parameters are finite numbers (was it saved "
+                                     f"after training diverged?)")
+                arrays.append(array)
         return net
 
     def _parameters(self):
@@ -126,9 +151,15 @@ class Network:
         return [a.copy() for a in self.weights + self.biases]
 
     def _set_parameters(self, arrays):
-        """Write arrays, as _parameters returns them, into the network's own arrays in place."""
-        for current, saved in zip(self.weights + self.biases, arrays):
-            current[...] = saved
+        """Write arrays, as _parameters returns them, into the network's own arrays in place;
+        each must have the shape and dtype of the array it replaces (no broadcast, no cast)."""
+        current = self.weights + self.biases
+        if len(arrays) != len(current) or any(
+                a.shape != c.shape or a.dtype != c.dtype for a, c in zip(arrays, current)):
+            raise ValueError(f"parameters of shapes {[a.shape for a in arrays]} do not fit a "
+                             f"network of sizes {self.sizes} and dtype {self.dtype.name}")
+        for c, a in zip(current, arrays):
+            c[...] = a
 
     def check_parameters(self):
         """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
@@ -200,3 +231,10 @@ class Network:
 
 FORMAT = "fastgd-network"
 FORMAT_VERSION = 1
+_META_MEMBERS = ("format", "version", "sizes", "dtype", "init")
+_LAYER_MEMBER = re.compile(r"(weights|biases)_(0|[1-9][0-9]{0,3})")
+# What a checkpoint adds to a saved network (fastgd.checkpoint).
+CHECKPOINT_MEMBERS = ("trainer_state",)
+# Bounds that no network of this package comes near, against headers that claim anything.
+MAX_LAYERS = 1000
+MAX_UNITS = 2**31 - 1

@@ -335,7 +335,7 @@ class Trainer:
         """Load the checkpoint at path into the network and the fit's state; returns the epochs
         it holds."""
         saved = checkpoint.load(path)
-        checkpoint.check_continues(saved, self._settings(), self.epochs, path)
+        checkpoint.check_continues(saved, self.network, self._settings(), self.epochs, path)
         self.network._set_parameters(saved.network.weights + saved.network.biases)
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
