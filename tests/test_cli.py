@@ -33,7 +33,9 @@ def test_train_runs_reports_and_saves(model):
     assert len(lines) == 4
     for k in range(2):
         assert re.match(rf"Epoch {k}: \d+ / 10000, validation \d+\.\d\d%, train cost ", lines[k])
-    assert lines[2].startswith("best test accuracy ")
+    assert re.fullmatch(r"best validation accuracy \d+\.\d\d% in epoch [01] \(test accuracy "
+                        r"then \d+\.\d\d%\), final test accuracy \d+\.\d\d%, \d\.\d{3} s per "
+                        r"epoch", lines[2])
     assert lines[3] == f"saved the network to {path}"
     assert fastgd.Network.load(path).sizes == [784, 30, 10]
 
@@ -144,8 +146,12 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["train", "--sizes", "784,x,10"], "sizes must be integers"),
     (["evaluate", "/no/such/model.npz"], "No such file"),
-    (["train", "--mini-batch-size", "0"], "mini_batch_size must be at least 1"),
-    (["train", "--eta", "-1"], "eta must be"),
+    (["train", "--mini-batch-size", "0"], "argument --mini-batch-size/-m: must be at least 1"),
+    (["train", "--eta", "-1"], "argument --eta: must be a finite number greater than 0"),
+    (["train", "--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["train", "--threads", "4294967296"], "n_threads must be at most 1024"),
+    (["train", "--data", "/nonexistent"], "/nonexistent is not a directory"),
+    (["train", "--save", ""], "--save: an empty file name"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_exit_non_zero(args, message):

@@ -89,16 +89,31 @@ def test_search_order_path_then_env_then_cache(tmp_path, monkeypatch, no_env_dat
     assert len(fastgd.load_mnist(verify=False)[0][0]) == 4
 
 
-def test_missing_files_say_where_they_were_looked_for(tmp_path, monkeypatch, no_env_data):
-    monkeypatch.setenv("FASTGD_DATA", str(tmp_path / "env"))
+def test_a_path_given_is_the_only_place_looked_in(tmp_path, monkeypatch, mnist_dir):
+    """A typo in a path (or a Fashion-MNIST directory missing a file) must not quietly load
+    MNIST from $FASTGD_DATA, nor download it."""
+    monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))
+    with pytest.raises(FileNotFoundError, match=r"/no/such is not a directory \(a path given "
+                                                r"is the only place looked in\)"):
+        fastgd.load_mnist("/no/such", verify=False, download=False)
     (tmp_path / "given").mkdir()
     (tmp_path / "given" / "train-images-idx3-ubyte.gz").write_bytes(b"")
     with pytest.raises(FileNotFoundError) as info:
-        fastgd.load_mnist(tmp_path / "given", download=False)
+        fastgd.load_mnist(tmp_path / "given", download=True, mirrors=["http://0.0.0.0:9/"])
     message = str(info.value)
-    assert str(tmp_path / "given") in message and str(tmp_path / "env") in message
-    assert str(cache_dir()) in message
-    assert "missing train-labels-idx1-ubyte" in message and "FASTGD_DATA" in message
+    assert str(tmp_path / "given") in message and str(mnist_dir) not in message
+    assert "missing train-labels-idx1-ubyte" in message and "0.0.0.0" not in message
+
+
+def test_without_a_path_missing_files_say_where_they_were_looked_for(tmp_path, monkeypatch,
+                                                                      no_env_data):
+    monkeypatch.setenv("FASTGD_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("FASTGD_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError) as info:
+        fastgd.load_mnist(download=False)
+    message = str(info.value)
+    assert str(tmp_path / "env") in message and str(tmp_path / "cache") in message
+    assert "missing train-images-idx3-ubyte" in message and "--data" in message
 
 
 def test_truncated_gzip_is_a_clear_error(tmp_path, no_env_data):

@@ -9,6 +9,7 @@
 input, 130 when interrupted; errors go to stderr without a traceback.
 """
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -32,36 +33,71 @@ def _data_options(parser):
                         help="never download MNIST; fail if the files are not found")
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="fastgd", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    defaults = argparse.ArgumentDefaultsHelpFormatter
+def _int_at_least(minimum):
+    """An argparse type: an integer of at least minimum (the error names the option)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
 
-    train = commands.add_parser("train", formatter_class=defaults,
-                                help="train on MNIST, one line per epoch",
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    return value
+
+
+def build_parser():
+    from . import __version__
+    parser = argparse.ArgumentParser(prog="fastgd", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"fastgd {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train on MNIST, one line per epoch",
                                 description="Train the sigmoid network on MNIST with mini-batch "
                                             "SGD; the defaults are the book's experiment.")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10],
-                       help="neurons per layer, comma-separated")
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--mini-batch-size", "-m", type=int, default=10)
-    train.add_argument("--eta", type=float, default=3.0, help="learning rate")
+                       help="neurons per layer, comma-separated (default: 784,30,10)")
+    train.add_argument("--epochs", type=_int_at_least(0), default=30,
+                       help="passes over the training data (default: 30)")
+    train.add_argument("--mini-batch-size", "-m", type=_int_at_least(1), default=10,
+                       help="samples per mini-batch; 1 is online learning (default: 10)")
+    train.add_argument("--eta", type=_positive_float, default=3.0,
+                       help="learning rate (default: 3.0)")
     train.add_argument("--reduction", choices=["mean", "sum"], default="mean",
-                       help="update by eta/m or eta times the sum of the mini-batch's gradients")
+                       help="update by eta/m or eta times the sum of the mini-batch's gradients "
+                            "(default: mean)")
     train.add_argument("--cost", choices=list(COSTS), default="quadratic",
-                       help="the cost to minimise; cross_entropy keeps saturated outputs learning")
+                       help="the cost to minimise; cross_entropy keeps saturated outputs "
+                            "learning (default: quadratic)")
     train.add_argument("--init", choices=list(INITS), default="normal",
-                       help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled)")
-    train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    train.add_argument("--seed", type=int, default=None)
-    train.add_argument("--validation-size", type=int, default=0,
-                       help="keep the last N training images for validation (the book: 10000)")
-    train.add_argument("--train-size", type=int, default=None,
-                       help="train on the first N training images only")
-    train.add_argument("--threads", type=int, default=None,
-                       help="threads (default: two or one, whichever measures faster as it trains)")
+                       help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled) "
+                            "(default: normal)")
+    train.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                       help="floating-point type of the network (default: float64)")
+    train.add_argument("--seed", type=_int_at_least(0), default=None,
+                       help="seed of the initial weights and the shuffling (default: a new "
+                            "one each run)")
+    train.add_argument("--validation-size", type=_int_at_least(0), default=0,
+                       help="keep the last N training images for validation (the book: 10000; "
+                            "default: 0)")
+    train.add_argument("--train-size", type=_int_at_least(1), default=None,
+                       help="train on the first N training images only (default: all)")
+    train.add_argument("--threads", type=_int_at_least(1), default=None,
+                       help="threads (default: two or one, whichever measures faster as it "
+                            "trains)")
     train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                       help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal")
+                       help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal "
+                            "(default: 1)")
     train.add_argument("--save", metavar="FILE", default=None,
                        help="save the trained network to FILE (.npz)")
     _data_options(train)
@@ -76,23 +112,30 @@ def build_parser():
         "predict", help="classify 28x28 greyscale PNG images",
         description="Print the digit a saved network sees in each image. Images must be 28x28 "
                     "greyscale PNGs with the digit light on a dark background, as in MNIST "
-                    "(colour is converted to grey; other sizes are refused).")
+                    "(colour is converted to grey; other sizes are refused). A file that "
+                    "cannot be read is reported and the others are classified; the exit "
+                    "status is then 2.")
     predict.add_argument("model", help="a network saved with fastgd train --save")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG files")
 
     from .functions import FUNCTIONS
     valley = commands.add_parser(
-        "valley", formatter_class=defaults, help="draw gradient descent rolling down a valley",
+        "valley", help="draw gradient descent rolling down a valley",
         description="Run v -> v - eta * grad C(v) on a built-in function of two variables and "
                     "draw the path on its contour map, beside the cost against the step. "
                     "Functions: " + "; ".join(f"{f.name}: {f.description}"
                                               for f in FUNCTIONS.values()))
-    valley.add_argument("--function", choices=sorted(FUNCTIONS), default="bowl")
-    valley.add_argument("--eta", type=float, default=None,
+    valley.add_argument("--function", choices=sorted(FUNCTIONS), default="bowl",
+                        help="the function to descend (default: bowl)")
+    valley.add_argument("--eta", type=_positive_float, default=None,
                         help="learning rate (default: one that suits the function)")
-    valley.add_argument("--steps", type=int, default=50)
-    valley.add_argument("--start", type=_point, default=None, help="starting point v1,v2")
-    valley.add_argument("--out", default="valley.png", help="the PNG to write")
+    valley.add_argument("--steps", type=_int_at_least(1), default=50,
+                        help="steps of gradient descent (default: 50)")
+    valley.add_argument("--start", type=_point, default=None,
+                        help="starting point v1,v2 (default: the function's)")
+    valley.add_argument("--out", default="valley.png",
+                        help="the PNG to write; .png is added to a name without it "
+                             "(default: valley.png)")
     return parser
 
 
@@ -112,29 +155,51 @@ def _load_data(args, **kwargs):
 
 def train(args):
     import fastgd
+    from ._io import check_destination
 
-    # The network and trainer check their arguments before the data is read.
+    # The network, the trainer and where the result goes are checked before the data is read.
     net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype, init=args.init)
     trainer = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
                              epochs=args.epochs, seed=args.seed, reduction=args.reduction,
                              cost=args.cost, verbose=args.verbose, n_threads=args.threads)
+    if args.save is not None:
+        check_destination(args.save, "--save")
     parts = _load_data(args, dtype=args.dtype, validation_size=args.validation_size)
     (train_X, train_y), test = parts[0], parts[-1]
     validation = parts[1] if len(parts) == 3 else None
     if args.train_size is not None:
-        if not 1 <= args.train_size <= len(train_X):
-            raise ValueError(f"--train-size must be between 1 and {len(train_X)}, got "
+        if args.train_size > len(train_X):
+            raise ValueError(f"--train-size must be at most {len(train_X)}, got "
                              f"{args.train_size}")
         train_X, train_y = train_X[:args.train_size], train_y[:args.train_size]
     history = trainer.fit(train_X, train_y, test_data=test, validation_data=validation)
-    if args.save:
+    if args.save is not None:
         net.save(args.save)
-    if history.test_accuracy:
-        print(f"best test accuracy {history.best_test_accuracy:.2%}, final "
-              f"{history.test_accuracy[-1]:.2%}, {np.mean(history.seconds):.3f} s per epoch")
-    if args.save:
+    print(_summary(history, net, test))
+    if args.save is not None:
         print(f"saved the network to {args.save}")
     return 130 if history.interrupted else 0
+
+
+def _summary(history, net, test):
+    """The run's last line. After Ctrl-C the network holds the completed mini-batches of the
+    interrupted epoch too, so its accuracy is measured afresh: what is saved is what is said.
+    With validation data, the test accuracy is the one at the best validation epoch (the test
+    set is for the end, as the book keeps it)."""
+    accuracy = net.evaluate(*test) / len(test[1])
+    if history.interrupted:
+        return (f"interrupted after {len(history.epoch)} complete epochs: the network as it "
+                f"stands has test accuracy {accuracy:.2%}")
+    if not history.epoch:
+        return f"no epochs trained: the untrained network has test accuracy {accuracy:.2%}"
+    seconds = f"{np.mean(history.seconds):.3f} s per epoch"
+    if history.validation_accuracy:
+        best = int(np.argmax(history.validation_accuracy))
+        return (f"best validation accuracy {history.validation_accuracy[best]:.2%} in epoch "
+                f"{history.epoch[best]} (test accuracy then {history.test_accuracy[best]:.2%}), "
+                f"final test accuracy {accuracy:.2%}, {seconds}")
+    return (f"best test accuracy {history.best_test_accuracy:.2%}, final {accuracy:.2%}, "
+            f"{seconds}")
 
 
 def evaluate(args):
@@ -184,8 +249,11 @@ def valley(args):
     import warnings
 
     import fastgd
+    from ._io import check_destination
     from .functions import get
     function = get(args.function)
+    out = args.out if args.out.lower().endswith(".png") else args.out + ".png"
+    check_destination(out, "--out")
     eta = args.eta if args.eta is not None else function.eta
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", fastgd.DescentWarning)
@@ -193,12 +261,12 @@ def valley(args):
                                  eta=eta, steps=args.steps)
     for warning in caught[:1]:
         print(f"fastgd: warning: {warning.message}", file=sys.stderr)
-    fastgd.plot_descent(result, function.cost, args.out, window=function.window,
+    fastgd.plot_descent(result, function.cost, out, window=function.window,
                         title=f"{function.name}, eta = {eta}")
     x = ", ".join(f"{c:.6g}" for c in result.x)
     print(f"{function.name}: {result.steps} steps of eta = {eta} from {result.path[0].tolist()} "
           f"to ({x}), cost {result.cost:.6g} (minimum {function.cost(np.array(function.minimum)):.6g}"
-          f" at {function.minimum}); picture in {args.out}")
+          f" at {function.minimum}); picture in {out}")
     return 0
 
 
@@ -207,6 +275,12 @@ def main(argv=None):
     commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley}
     try:
         return commands[args.command](args)
+    except BrokenPipeError:
+        # Whoever read the output stopped (fastgd train | head): end quietly, as Unix tools
+        # do, with the status of a SIGPIPE; stdout goes nowhere, so that closing it at exit
+        # raises nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except (ValueError, TypeError, OSError, ImportError, FloatingPointError) as exc:
         print(f"fastgd: error: {exc}", file=sys.stderr)
         return 2

@@ -20,9 +20,9 @@ MAX_DEFLATE_RATIO = 1032
 def check_destination(path, what="the file"):
     """Check, before any long work, that a file can be written at path: not a directory, in a
     directory that exists and may be written in. Errors name path (and what it is for)."""
-    path = Path(path)
-    if str(path) == "":
+    if os.fspath(path) == "":   # (Path("") would be ".")
         raise ValueError(f"{what}: an empty file name")
+    path = Path(path)
     target = Path(os.path.realpath(path))
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, f"{what} {path} is a directory; name a file in "

@@ -17,13 +17,22 @@ def check_dtype(dtype):
     return dt
 
 
-def check_int(value, name, minimum):
-    """An integer (not a bool) of at least minimum."""
+def check_int(value, name, minimum, maximum=None):
+    """An integer (not a bool) of at least minimum (and at most maximum), as a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return int(value)
+
+
+def check_bool(value, name):
+    """True or False (NumPy's too), as a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_registered(value, registry, name):

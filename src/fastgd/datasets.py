@@ -177,10 +177,8 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     return X.reshape(len(X), -1), y
 
 
-def _search_dirs(path, cache):
+def _search_dirs(cache):
     dirs = []
-    if path is not None:
-        dirs.append(("path", Path(path)))
     if os.environ.get("FASTGD_DATA"):
         dirs.append(("$FASTGD_DATA", Path(os.environ["FASTGD_DATA"])))
     dirs.append(("cache", cache))
@@ -191,20 +189,33 @@ def _missing(directory):
     return [name for name in MNIST_FILES if _find(directory, name) is None]
 
 
+_WHERE = ("Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+          "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzip-compressed or not) in one "
+          "directory and name it (load_mnist(path), or fastgd's --data) or set FASTGD_DATA to "
+          "it, or allow a download (load_mnist's download=True, fastgd without --no-download).")
+
+
 def locate_mnist(path=None, cache=None):
-    """The directory holding all four MNIST files: path, then $FASTGD_DATA, then the cache."""
+    """The directory holding all four MNIST files: path alone when given (a typo must not
+    load other data), else $FASTGD_DATA, then the cache."""
+    if path is not None:
+        directory = Path(path)
+        if not directory.is_dir():
+            raise FileNotFoundError(f"MNIST not found: {directory} is not a directory (a path "
+                                    f"given is the only place looked in)")
+        missing = _missing(directory)
+        if missing:
+            raise FileNotFoundError(f"MNIST not found in {directory}: missing "
+                                    f"{', '.join(missing)} (a path given is the only place "
+                                    f"looked in)")
+        return directory
     tried = []
-    for origin, directory in _search_dirs(path, cache_dir(cache)):
+    for origin, directory in _search_dirs(cache_dir(cache)):
         missing = _missing(directory)
         if not missing:
             return directory
         tried.append(f"  {directory} ({origin}): missing {', '.join(missing)}")
-    raise FileNotFoundError(
-        "MNIST not found. Looked in:\n" + "\n".join(tried) + "\n"
-        "Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-        "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzip-compressed or not) in one "
-        "directory and pass it as load_mnist(path) or set FASTGD_DATA to it, or let "
-        "load_mnist(download=True) fetch them.")
+    raise FileNotFoundError("MNIST not found. Looked in:\n" + "\n".join(tried) + "\n" + _WHERE)
 
 
 class _Progress:
@@ -290,9 +301,11 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     ("float64" or "float32"); y holds the digits 0-9 as uint8. 60,000 training and 10,000 test
     samples.
 
-    The files are looked for in path, then in $FASTGD_DATA, then in the cache directory
-    ($FASTGD_CACHE_DIR, else $XDG_CACHE_HOME/fastgd or ~/.cache/fastgd; cache_dir overrides).
-    When none has them and download is true, they are fetched into the cache from mirrors
+    The files are read from path when it is given, and from nowhere else (a FileNotFoundError
+    names what is missing there). Without a path they are looked for in $FASTGD_DATA, then in
+    the cache directory ($FASTGD_CACHE_DIR, else $XDG_CACHE_HOME/fastgd or ~/.cache/fastgd;
+    cache_dir overrides), and when neither has them and download is true, fetched into the
+    cache from mirrors
     (default MIRRORS, tried in order; every request times out after timeout seconds) and
     checked before they are kept; no request is made when the files are present.
     With verify, each file is checked against the canonical SHA-256 digest; verify=False loads
@@ -310,7 +323,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     try:
         directory = locate_mnist(path, cache_dir)
     except FileNotFoundError:
-        if not download:
+        if not download or path is not None:
             raise
         directory = download_mnist(cache_dir, mirrors=mirrors or MIRRORS, timeout=timeout)
     pairs = []

@@ -24,8 +24,9 @@ from threadpoolctl import threadpool_limits
 from . import _core, _policy, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
 from ._report import epoch_line, progress_bar
-from ._validation import (check_inputs, check_int, check_positive_real, check_targets,
-                          labels_from)
+from ._io import check_destination
+from ._validation import (check_bool, check_inputs, check_int, check_positive_real,
+                          check_targets, labels_from)
 from .callbacks import as_callback
 from .history import History
 from .network import Network
@@ -35,6 +36,8 @@ ON_NONFINITE = ("raise", "warn", "ignore")
 # Samples per call into the core: small enough that the progress bar moves and Ctrl-C is
 # answered within a fraction of a second, large enough that the calls cost well under 1%.
 CHUNK_SAMPLES = 15000
+# More threads than any machine of ours has; BLAS takes a C int.
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -125,28 +128,29 @@ class Trainer:
         self._check_params()
 
     def _check_params(self):
+        """Check every setting and store it as a plain Python value (a NumPy scalar becomes an
+        int, float or bool here, once, so that checkpoints and reports can use it)."""
         if not isinstance(self.network, Network):
             raise TypeError(f"network must be a fastgd.Network, got {type(self.network).__name__}")
         self.network.check_parameters()
-        check_positive_real(self.eta, "eta")
-        check_int(self.mini_batch_size, "mini_batch_size", 1)
-        check_int(self.epochs, "epochs", 0)
+        self.eta = check_positive_real(self.eta, "eta")
+        self.mini_batch_size = check_int(self.mini_batch_size, "mini_batch_size", 1)
+        self.epochs = check_int(self.epochs, "epochs", 0)
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
-        costs.get(self.cost, "cost")
+        self.cost = costs.get(self.cost, "cost").name
         if self.on_nonfinite not in ON_NONFINITE:
             raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got "
                              f"{self.on_nonfinite!r}")
-        for name in ("shuffle", "train_accuracy"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        check_int(self.verbose, "verbose", 0)
+        self.shuffle = check_bool(self.shuffle, "shuffle")
+        self.train_accuracy = check_bool(self.train_accuracy, "train_accuracy")
+        self.verbose = check_int(self.verbose, "verbose", 0)
         if self.n_threads is not None:
-            check_int(self.n_threads, "n_threads", 1)
+            self.n_threads = check_int(self.n_threads, "n_threads", 1, MAX_THREADS)
         if self.seed is not None:
-            check_int(self.seed, "seed", 0)
+            self.seed = check_int(self.seed, "seed", 0)
         if self.checkpoint_every is not None:
-            check_int(self.checkpoint_every, "checkpoint_every", 1)
+            self.checkpoint_every = check_int(self.checkpoint_every, "checkpoint_every", 1)
             if self.checkpoint_path is None:
                 raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
@@ -196,6 +200,9 @@ class Trainer:
             warnings.warn(f"mini_batch_size={m} is larger than the {n} training samples: each "
                           f"epoch is one mini-batch of all {n}", stacklevel=3)
             m = n
+        if self.checkpoint_every is not None:
+            # Before any training: a checkpoint that cannot be written would fail epochs later.
+            check_destination(self.checkpoint_path, "checkpoint_path")
         plan = _policy.training_plan(m, self.n_threads)
         return _FitState(
             X=X, Y=Y, mini_batch_size=m, cost=cost,
