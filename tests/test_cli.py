@@ -2,8 +2,10 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -159,3 +161,66 @@ def test_bad_arguments_exit_non_zero(args, message):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert message in result.stderr
+
+
+def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
+    """After Ctrl-C the network holds the completed chunks of the interrupted epoch: the last
+    line measures that network, the one saved."""
+    path = tmp_path / "net.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys\n"
+         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+         "from fastgd.__main__ import main\nsys.exit(main())",
+         "train", "--epochs", "100", "--seed", "0", "--data", str(mnist_dir),
+         "--save", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Epoch 0: ")
+        time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    match = re.search(r"interrupted after (\d+) complete epochs: the network as it stands has "
+                      r"test accuracy (\d+\.\d\d)%", out)
+    assert match, out
+    saved = run("evaluate", str(path), "--data", str(mnist_dir))
+    assert f"({match.group(2)}%)" in saved.stdout
+
+
+def test_a_closed_pipe_ends_quietly(mnist_dir):
+    """fastgd train | head -1: the reader goes away; fastgd ends as Unix tools do."""
+    process = subprocess.Popen([sys.executable, "-m", "fastgd", "train", "--epochs", "20",
+                                "--train-size", "3000", "--data", str(mnist_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 141 and err == b""
+
+
+def test_zero_epochs_and_valley_names(mnist_dir, tmp_path):
+    result = run("train", "--epochs", "0", "--train-size", "100", "--data", str(mnist_dir))
+    assert result.returncode == 0
+    assert re.fullmatch(r"no epochs trained: the untrained network has test accuracy "
+                        r"\d+\.\d\d%\n", result.stdout)
+    out = tmp_path / "mypic"
+    result = run("valley", "--steps", "5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "mypic.png").is_file() and result.stdout.rstrip().endswith(
+        f"picture in {out}.png")
+
+
+def test_version_and_defaults_in_help():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"fastgd {fastgd.__version__}"
+    text = run("train", "--help").stdout
+    for option in ("--epochs", "--seed", "--dtype", "--threads", "--eta"):
+        part = text[text.index(option):].split("\n  -", 1)[0]
+        assert part.count("default") == 1, part

@@ -65,11 +65,11 @@ def assert_near_reference(got, W, B, X, Y, order, m, eta, reduction="mean", cost
 
 
 def train(net, X, Y, order, m, eta, mean=True, *, cost="quadratic", path="small", n_threads=1,
-          kernel_set=None, skip_zero_inputs=True):
+          kernel_set=None, skip_zero_inputs=True, input_split=None):
     """One call of the core over the mini-batches of order, every setting explicit."""
     _core.train_chunk(net.weights, net.biases, X, Y, np.asarray(order, dtype=np.intp), m, eta,
                       mean, cost=cost, path=path, n_threads=n_threads, kernel_set=kernel_set,
-                      skip_zero_inputs=skip_zero_inputs)
+                      skip_zero_inputs=skip_zero_inputs, input_split=input_split)
 
 
 def summed_cost(weights, biases, X, Y, cost):
@@ -389,3 +389,61 @@ def test_feedforward_refuses_more_threads_than_it_has():
     with pytest.raises(ValueError, match="feedforward runs on 1 to 16 threads, got n_threads=17"):
         _core.feedforward(net.weights, net.biases, np.zeros((4, 3)), np.zeros((4, 2)),
                           path="small", n_threads=17)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1)])
+def test_with_one_input_split_any_chunking_gives_the_same_bits(dtype, sizes, m, kernel_set):
+    """fit passes one split of the first layer to all its calls: then one call, calls of a
+    few mini-batches, and calls of one mini-batch each (the divergence replay) give identical
+    bytes, on one thread or two."""
+    n = 120
+    X, _, Y = sparse_data(n, sizes, dtype, seed=50)
+    order = np.random.default_rng(51).permutation(n)
+    split = _core.input_split(X, m)
+    results = []
+    for bounds in ([0, n], list(range(0, n, 3 * m)) + [n], list(range(0, n, m)) + [n]):
+        for n_threads in (1, 2):
+            net = fastgd.Network(sizes, seed=52, dtype=dtype)
+            for start, stop in zip(bounds[:-1], bounds[1:]):
+                _core.train_chunk(net.weights, net.biases, X, Y, order[start:stop], m, 3.0,
+                                  True, cost="quadratic", path="small", n_threads=n_threads,
+                                  kernel_set=kernel_set, input_split=split)
+            results.append(b"".join(a.tobytes() for a in net.weights + net.biases))
+    assert len(set(results)) == 1
+
+
+def test_input_split_is_the_median_nonzero_input_of_the_first_rows():
+    X = np.zeros((5, 10))
+    X[0, [1, 4, 7]] = 1
+    X[3, 8] = -2.0
+    assert _core.input_split(X, 2) == 4          # rows 0-1: inputs 1, 4, 7
+    assert _core.input_split(X, 5) == 7          # rows 0-4: inputs 1, 4, 7, 8
+    assert _core.input_split(np.zeros((3, 10)), 3) == 5
+    assert _core.input_split(np.ones((3, 1)), 3) is None
+    with pytest.raises(ValueError, match=r"input_split must be between 1 and 9 .* got 10"):
+        train(fastgd.Network([10, 2], seed=0), X, np.zeros((5, 2)), np.arange(5), 2, 1.0,
+              input_split=10)
+
+
+def test_float32_over_many_outputs_is_as_accurate_as_numpy():
+    """[784, 100, 20000], m=10, float32: over an epoch the core stays as close to float64
+    arithmetic as NumPy's float32 (its backward product sums 20,000 outputs in two chains;
+    summing them in blocks measured no better). After several epochs at eta=3.0 this network
+    is chaotic: noise of float32's size in the starting weights moves a float64 run 0.47 away
+    in one epoch, so which float32 run then ends closer to float64 is chance."""
+    sizes, m, n = [784, 100, 20000], 10, 60
+    X, _, Y = make_data(n, sizes, np.float32, seed=60)
+    order = np.arange(n)
+    net = fastgd.Network(sizes, seed=61, dtype="float32", init="scaled")
+    W, B = copy_params(net)
+    exact_W = [w.astype(np.float64) for w in W]
+    exact_B = [b.astype(np.float64) for b in B]
+    train(net, X, Y, order, m, 0.5, cost="cross_entropy")
+    ref.train_epoch(W, B, X, Y, order, m, 0.5, "mean", "cross_entropy")
+    ref.train_epoch(exact_W, exact_B, X.astype(np.float64), Y.astype(np.float64), order, m,
+                    0.5, "mean", "cross_entropy")
+    core_error = max(np.abs(a - e).max() for a, e in zip(net.weights + net.biases,
+                                                          exact_W + exact_B))
+    numpy_error = max(np.abs(a - e).max() for a, e in zip(W + B, exact_W + exact_B))
+    assert core_error <= 1.5 * numpy_error, (core_error, numpy_error)

@@ -319,3 +319,15 @@ def test_the_books_pickle_only_when_allowed(tmp_path):
         assert X.dtype == np.float64 and y.dtype == np.uint8
         np.testing.assert_array_equal(X, X0)
         np.testing.assert_array_equal(y, y0)
+
+
+def test_load_idx_names_a_missing_file_and_reads_an_empty_set(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no-such-images"):
+        fastgd.load_idx(tmp_path / "no-such-images", tmp_path / "no-such-labels")
+    images = tmp_path / "images"
+    labels = tmp_path / "labels"
+    images.write_bytes(bytes([0, 0, 8, 3]) + (0).to_bytes(4, "big") + (28).to_bytes(4, "big")
+                       + (28).to_bytes(4, "big"))
+    labels.write_bytes(bytes([0, 0, 8, 1]) + (0).to_bytes(4, "big"))
+    X, y = fastgd.load_idx(images, labels)
+    assert X.shape == (0, 784) and y.shape == (0,)

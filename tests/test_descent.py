@@ -168,3 +168,15 @@ def test_the_valley_command_draws_the_chapters_picture(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "fastgd", "valley", "--function", "nope"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize("v0, example_grad, error, match", [
+    ([np.nan, 1.0], lambda v, idx: np.zeros(2), ValueError, "v0 must be finite"),
+    ([0.0, 1.0], lambda v, idx: np.array([np.nan, 0.0]), FloatingPointError,
+     "non-finite in epoch 0, mini-batch 0"),
+    ([0.0, 1.0], lambda v, idx: np.zeros(3), ValueError, r"returned shape \(3,\) for a point "
+                                                          r"of shape \(2,\)"),
+])
+def test_sgd_checks_like_minimize(v0, example_grad, error, match):
+    with pytest.raises(error, match=match):
+        fastgd.sgd(example_grad, v0, 10, eta=0.1, mini_batch_size=5, epochs=1)

@@ -128,6 +128,19 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     assert same_bits(net, one_epoch)
 
 
+def test_early_stopping_says_when_it_stops_and_restores(capsys):
+    X, y = data()
+    stopper = EarlyStopping("train_cost", mode="max", patience=2)
+    trainer(fastgd.Network(SIZES, seed=0), epochs=20, verbose=1).fit(X, y, callbacks=[stopper])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].startswith("EarlyStopping: train_cost has not improved for 2 epochs (best ")
+    assert lines[-2].endswith("in epoch 0): stopping after epoch 2")
+    assert lines[-1] == "EarlyStopping: restored the weights of epoch 0"
+    trainer(fastgd.Network(SIZES, seed=0), epochs=20).fit(
+        X, y, callbacks=[EarlyStopping("train_cost", mode="max", patience=2)])
+    assert capsys.readouterr().out == ""
+
+
 def test_early_stopping_on_a_figure_that_is_not_measured():
     X, y = data()
     with pytest.raises(ValueError, match="monitors 'validation_accuracy', which this fit"):

@@ -135,3 +135,22 @@ def test_replaced_parameters_are_caught():
     with pytest.raises(ValueError, match=r"weights\[1\] must be an ndarray of shape \(2, 3\) "
                                          r"and dtype float64"):
         net.feedforward(np.zeros(4))
+
+
+def test_a_value_beyond_float32_is_named_as_such():
+    net = fastgd.Network([3, 2], seed=0, dtype="float32")
+    with pytest.raises(ValueError, match=r"X holds 1e\+39 at index \(1, 2\), beyond the range "
+                                         r"of float32 \(largest 3.403e\+38\)"):
+        net.feedforward(np.array([[0.0, 1, 2], [3, 4, 1e39]]))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        net.feedforward(np.array([[0.0, 1, np.inf]]))
+
+
+def test_parameters_given_as_tuples_become_lists():
+    net = fastgd.Network([4, 3, 2], seed=0)
+    net.weights = tuple(w.copy() for w in net.weights)
+    assert isinstance(net.weights, list)
+    assert net.feedforward(np.zeros(4)).shape == (2,)
+    with pytest.raises(TypeError, match="biases must be a list of arrays, one per layer, got "
+                                        "int"):
+        net.biases = 3

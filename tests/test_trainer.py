@@ -288,3 +288,69 @@ def test_chunks_shorter_than_half_are_not_measured(monkeypatch):
     net = fastgd.Network(SIZES, seed=4)
     fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=4, seed=0, verbose=0).fit(X, labels)
     assert seen == [2] * 4
+
+
+def test_numpy_scalars_are_plain_values_and_checkpoints_work(tmp_path):
+    """np.int64 seed and mini_batch_size, np.float32 eta: the same run as plain values, and
+    the checkpoint (JSON) is written (it used to fail after the first epoch)."""
+    X, labels, _ = make_data(60, SIZES, seed=3)
+    path = tmp_path / "run.npz"
+    net = fastgd.Network(SIZES, seed=np.int64(4))
+    trainer = fastgd.Trainer(net, eta=np.float32(1.5), mini_batch_size=np.int64(10),
+                             epochs=np.int16(2), seed=np.int64(0), shuffle=np.bool_(True),
+                             verbose=0, checkpoint_every=np.int64(1), checkpoint_path=path)
+    assert (type(trainer.eta), type(trainer.mini_batch_size), type(trainer.seed),
+            type(trainer.shuffle)) == (float, int, int, bool)
+    trainer.fit(X, labels)
+    plain = fastgd.Network(SIZES, seed=4)
+    fastgd.Trainer(plain, eta=1.5, mini_batch_size=10, epochs=2, seed=0, verbose=0).fit(
+        X, labels)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(net.weights, plain.weights))
+    assert fastgd.checkpoint.load(path).epochs_done == 2
+
+
+def test_a_thread_count_beyond_any_machine_is_refused():
+    with pytest.raises(ValueError, match="n_threads must be at most 1024, got 2147483648"):
+        fastgd.Trainer(fastgd.Network(SIZES, seed=0), **GOOD, n_threads=2**31)
+
+
+@pytest.mark.parametrize("where, error, match", [
+    ("missing/run.npz", FileNotFoundError, "checkpoint_path .*missing/run.npz: the directory"),
+    (".", IsADirectoryError, r"checkpoint_path \. is a directory"),
+])
+def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(
+        tmp_path, monkeypatch, where, error, match):
+    monkeypatch.chdir(tmp_path)
+    X, labels, _ = make_data(60, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4)
+    before = copy_params(net)
+    with pytest.raises(error, match=match):
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=3, verbose=0,
+                       checkpoint_every=1, checkpoint_path=where).fit(X, labels)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, before[0]))
+
+
+def test_chunks_sized_by_time_change_no_bit(monkeypatch):
+    """Chunks follow the measured pace (here a machine made to look slow or fast): the weights
+    are those of chunks of fixed size, bit for bit."""
+    from fastgd import trainer as trainer_module
+
+    X, labels, _ = make_data(500, [64, 20, 10], seed=5)
+    results, lengths = [], []
+    real_next = trainer_module._next_chunk
+    for pace in (None, 0.001, 1000.0):
+        seen = []
+
+        def next_chunk(samples, seconds, m, pace=pace, seen=seen):
+            seen.append(samples)
+            return real_next(samples, seconds if pace is None else samples / pace, m)
+
+        monkeypatch.setattr(trainer_module, "_next_chunk", next_chunk)
+        net = fastgd.Network([64, 20, 10], seed=6)
+        fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=2, seed=0, verbose=0,
+                       n_threads=2).fit(X, labels)
+        results.append(b"".join(a.tobytes() for a in net.weights + net.biases))
+        lengths.append(seen)
+    assert len(set(results)) == 1
+    assert len({tuple(chunks) for chunks in lengths}) == 3      # three different chunkings
+    assert max(lengths[1][1:]) == 7                             # the slow one: a mini-batch each

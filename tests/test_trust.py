@@ -371,3 +371,98 @@ def test_nothing_loads_pickle_unless_asked(tmp_path):
         fastgd.load_book_pickle(path)
     with pytest.raises(ValueError):
         fastgd.Network.load(path)
+
+
+REPLACE_RUN = """
+import threading, time, numpy as np, fastgd
+X = np.random.default_rng(0).random((20000, 784)); y = np.arange(20000) % 10
+net = fastgd.Network([784, 1000, 10], seed=0)
+replacement = None
+
+def meddle():
+    global replacement
+    time.sleep(0.1)
+    for _ in range(30):
+        replacement = net.weights[0].copy()
+        net.weights[0] = replacement
+        net.predict(X[:500])
+        time.sleep(0.01)
+
+thread = threading.Thread(target=meddle)
+thread.start()
+fastgd.Trainer(net, eta=0.1, mini_batch_size=10, epochs=1, verbose=0).fit(X, y)
+thread.join()
+print(net.weights[0] is replacement, np.isfinite(net.weights[0]).all())
+"""
+
+
+def test_replacing_weights_during_a_fit_or_a_prediction_cannot_crash():
+    """The issue's segmentation fault: another thread replaces net.weights[0] while the core
+    writes to it (and predicts meanwhile). The core holds the arrays it works on; the
+    replacement takes effect from the next call."""
+    result = subprocess.run([sys.executable, "-c", REPLACE_RUN], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkeypatch,
+                                                                         tmp_path):
+    """A reader in another thread waits for the chunk in progress: every network it saves or
+    feeds forward is one the fit had at a chunk boundary (before, biases were updated in place
+    while the weights waited in their transposed copy: a network that never existed)."""
+    from fastgd import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 50)
+    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 50)
+    sizes = [64, 400, 10]
+    X, labels, _ = make_data(1000, sizes, seed=7)
+    net = fastgd.Network(sizes, seed=8)
+    probe = X[:20]
+
+    def key(params):
+        return b"".join(a.tobytes() for a in params)
+
+    boundaries = {key(net._parameters())}
+    train_chunk = fastgd.Trainer._train_chunk
+
+    def recording(self, state, order, n_threads):
+        threads = train_chunk(self, state, order, n_threads)
+        boundaries.add(key(self.network._parameters()))
+        time.sleep(0.002)   # (between chunks, so that the reader gets in often)
+        return threads
+
+    monkeypatch.setattr(fastgd.Trainer, "_train_chunk", recording)
+    done = threading.Event()
+    seen_saved, seen_outputs = [], []
+
+    def reader():
+        i = 0
+        while not done.is_set():
+            path = tmp_path / f"n{i % 3}.npz"
+            net.save(path)
+            loaded = fastgd.Network.load(path)
+            seen_saved.append(key(loaded.weights + loaded.biases))
+            seen_outputs.append(net.feedforward(probe))
+            i += 1
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        fastgd.Trainer(net, eta=2.0, mini_batch_size=10, epochs=3, seed=0, verbose=0,
+                       n_threads=1).fit(X, labels)
+    finally:
+        done.set()
+        thread.join()
+    assert len(boundaries) > 50 and len(seen_saved) > 10
+    assert all(k in boundaries for k in seen_saved)
+    outputs_at_boundaries = set()
+    for params in boundaries:
+        snapshot = fastgd.Network(sizes, seed=0)
+        flat = np.frombuffer(params, dtype=np.float64)
+        at = 0
+        for array in snapshot.weights + snapshot.biases:
+            array[...] = flat[at:at + array.size].reshape(array.shape)
+            at += array.size
+        outputs_at_boundaries.add(snapshot.feedforward(probe).tobytes())
+    assert all(out.tobytes() in outputs_at_boundaries for out in seen_outputs)

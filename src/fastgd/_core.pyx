@@ -118,7 +118,7 @@ cdef int check_columns(const floating[:, ::1] data, int n_cols, str name) except
 def train_chunk(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
                 *, str cost, str path, int n_threads, str kernel_set=None,
-                bint skip_zero_inputs=True):
+                bint skip_zero_inputs=True, input_split=None):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     The samples order[0:m], order[m:2m], ... form the mini-batches (m = mini_batch_size); a
@@ -131,6 +131,10 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     BLAS's own threads (set by the caller) and takes n_threads=1. kernel_set names one of
     kernel_sets() (None: the best). skip_zero_inputs lets the small kernels leave out the
     first layer's inputs that are zero in a whole mini-batch (exact zeros: the same bits).
+    input_split (1 .. sizes[0] - 1, or None) is where the small path splits the first layer's
+    inputs into its two blocks, which the bits depend on; None: where this call's first
+    mini-batch divides its nonzero inputs (so a run split into calls differently differs in
+    the last bits). fit passes one split to all its calls: see input_split().
     """
     cdef list keep = [tuple(weights), tuple(biases)]   # the arrays, alive until we return
     cdef Py_ssize_t n = X.shape[0], i
@@ -167,10 +171,36 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
                 break
     if bad_index:
         raise IndexError(f"order holds an index outside [0, {n})")
+    cdef Py_ssize_t split = -1
+    if input_split is not None:
+        if net.sizes[0] < 2 or not 1 <= input_split < net.sizes[0]:
+            raise ValueError(f"input_split must be between 1 and {net.sizes[0] - 1} (the "
+                             f"network has {net.sizes[0]} inputs), got {input_split}")
+        split = input_split
     if path == "small":
-        _small_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], n_threads, skip_zero_inputs)
+        _small_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], n_threads, skip_zero_inputs,
+                          split)
     else:
         _blas_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0])
+
+
+def input_split(const floating[:, ::1] X, Py_ssize_t n_rows):
+    """Where a fit splits the first layer's inputs between the small path's two blocks: the
+    median of the inputs nonzero in the first n_rows rows of X (in data order, so that the split
+    is the same whatever the shuffling, the chunks and a resumed run), which shares a
+    mini-batch's work about evenly between the blocks on data such as MNIST; the middle when
+    fewer than two are nonzero. None for a single input."""
+    cdef Py_ssize_t n_in = X.shape[1], n = 0, i, j
+    if n_in < 2:
+        return None
+    n_rows = min(n_rows, X.shape[0])
+    nonzero = [False] * n_in
+    for i in range(n_rows):
+        for j in range(n_in):
+            if X[i, j] != 0:
+                nonzero[j] = True
+    columns = [j for j in range(n_in) if nonzero[j]]
+    return columns[len(columns) // 2] if len(columns) >= 2 else n_in // 2
 
 
 def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,

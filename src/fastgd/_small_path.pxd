@@ -12,4 +12,5 @@ cdef enum:
     INPUT_BLOCKS = 2
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
-               const floating *Y, int n_threads, bint skip_zero_inputs) except -1
+               const floating *Y, int n_threads, bint skip_zero_inputs,
+               Py_ssize_t input_split) except -1

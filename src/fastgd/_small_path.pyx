@@ -78,9 +78,11 @@ cdef struct Epoch:
 
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
-               const floating *Y, int n_threads, bint skip_zero_inputs) except -1:
+               const floating *Y, int n_threads, bint skip_zero_inputs,
+               Py_ssize_t input_split) except -1:
     """Train the mini-batches of chunk on n_threads threads (1 .. MAX_THREADS); the same bits
-    whatever n_threads is."""
+    whatever n_threads is. input_split (1 .. sizes[0] - 1) is where the first layer's inputs
+    are split into its two blocks; -1: where this call's first mini-batch divides them."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, b, which
     cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l, width
@@ -114,7 +116,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     e.padded_bias = scratch(keep, widest_pad, item)
     e.transposed = scratch(keep, widest_pad * lanes(k, item), item)
 
-    split_inputs(&e, X, keep)
+    split_inputs(&e, X, keep, input_split)
     for b in range(e.n_blocks):
         width = e.block_start[b + 1] - e.block_start[b]
         e.WT0[b] = scratch(keep, width * pads[0], item)
@@ -145,23 +147,26 @@ cdef void run_thread_s(void *e, int tid, int n_threads) noexcept nogil:
     train_thread(<Epoch *>e, <const float *>(<Epoch *>e).X, tid, n_threads)
 
 
-cdef int split_inputs(Epoch *e, const floating *X, list keep) except -1:
-    """The first layer's blocks of inputs: INPUT_BLOCKS of them (fewer with fewer inputs), split
-    where the first mini-batch's nonzero inputs divide evenly, or evenly when it has fewer
-    nonzero inputs than blocks. The split depends on the data alone, never on the threads."""
+cdef int split_inputs(Epoch *e, const floating *X, list keep,
+                      Py_ssize_t input_split) except -1:
+    """The first layer's blocks of inputs: INPUT_BLOCKS of them (one with a single input),
+    split at input_split, or where the call's first mini-batch's nonzero inputs divide evenly
+    (evenly when it has fewer nonzero inputs than blocks). The sums, and so the bits, depend on
+    the split, never on the threads; a fit passes one split to all its calls, so that where a
+    call begins changes nothing either."""
     cdef Py_ssize_t n_in = e.net.sizes[0]
-    cdef int b
     cdef Inputs first
-    first.cols = <Py_ssize_t *>scratch(keep, n_in, sizeof(Py_ssize_t))
-    find_inputs(e.kernels, e.chunk.m, n_in, X, n_in, e.chunk.order, &first)
     e.n_blocks = <int>min(<Py_ssize_t>INPUT_BLOCKS, n_in)
     e.block_start[0] = 0
     e.block_start[e.n_blocks] = n_in
-    for b in range(1, e.n_blocks):
-        if first.n >= e.n_blocks:
-            e.block_start[b] = first.cols[b * first.n // e.n_blocks]
-        else:
-            e.block_start[b] = b * n_in // e.n_blocks
+    if e.n_blocks < 2:
+        return 0
+    if input_split >= 0:
+        e.block_start[1] = input_split
+        return 0
+    first.cols = <Py_ssize_t *>scratch(keep, n_in, sizeof(Py_ssize_t))
+    find_inputs(e.kernels, e.chunk.m, n_in, X, n_in, e.chunk.order, &first)
+    e.block_start[1] = first.cols[first.n // 2] if first.n >= 2 else n_in // 2
     return 0
 
 

@@ -58,6 +58,16 @@ def _as_float_array(X, name, dtype):
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {X.dtype}")
+    dtype = np.dtype(dtype)
+    if X.dtype.kind == "f" and X.dtype.itemsize > dtype.itemsize:
+        # A finite value that float32 cannot hold would become infinite in the cast: say so.
+        with np.errstate(invalid="ignore"):
+            beyond = np.isfinite(X) & (np.abs(X) > np.finfo(dtype).max)
+        if beyond.any():
+            where = tuple(int(i) for i in np.unravel_index(np.flatnonzero(beyond)[0], X.shape))
+            raise ValueError(f"{name} holds {X[where]} at index {where}, beyond the range of "
+                             f"{dtype.name} (largest {np.finfo(dtype).max:.4g}); scale the data "
+                             f"or use a float64 network")
     return np.ascontiguousarray(X, dtype=dtype)
 
 

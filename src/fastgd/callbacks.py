@@ -73,10 +73,13 @@ class EarlyStopping(Callback):
         The least change that counts as an improvement.
     restore_best_weights : bool
         When training ends, put back the weights of the best epoch.
+    verbose : bool or None
+        Say when it stops and what it restores (a line each); None: when the trainer reports
+        its epochs (Trainer(verbose>=1)).
     """
 
     def __init__(self, monitor="validation_accuracy", *, patience=5, mode="auto", min_delta=0.0,
-                 restore_best_weights=True):
+                 restore_best_weights=True, verbose=None):
         if mode not in ("max", "min", "auto"):
             raise ValueError(f"mode must be 'max', 'min' or 'auto', got {mode!r}")
         if patience < 0:
@@ -86,6 +89,11 @@ class EarlyStopping(Callback):
         self.sign = 1.0 if mode == "max" or (mode == "auto" and "accuracy" in monitor) else -1.0
         self.min_delta = abs(min_delta)
         self.restore_best_weights = restore_best_weights
+        self.verbose = verbose
+
+    def _say(self, trainer, message):
+        if self.verbose if self.verbose is not None else trainer.verbose:
+            print(f"EarlyStopping: {message}", flush=True)
 
     def on_train_begin(self, trainer):
         self.best = -np.inf
@@ -108,7 +116,12 @@ class EarlyStopping(Callback):
             if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
+                self._say(trainer, f"{self.monitor} has not improved for {self.wait} epochs "
+                                   f"(best {self.sign * self.best:.4g} in epoch "
+                                   f"{self.best_epoch}): stopping after epoch {epoch}")
 
     def on_train_end(self, trainer, history):
         if self.restore_best_weights and self.best_weights is not None:
             trainer.network._set_parameters(self.best_weights)
+            if history.epoch and history.epoch[-1] != self.best_epoch:
+                self._say(trainer, f"restored the weights of epoch {self.best_epoch}")

@@ -141,7 +141,9 @@ def parse_idx(data, source="<bytes>"):
 
 
 def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
-    """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError."""
+    """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError, a
+    missing file a FileNotFoundError naming it."""
+    compressed = False
     try:
         with _open(path) as f:
             compressed = isinstance(f, gzip.GzipFile)
@@ -149,8 +151,11 @@ def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
             limit = size * _MAX_DEFLATE_RATIO if compressed else size
             return read_idx(f, str(path), dtype=dtype, scale=scale, sha256=sha256,
                             max_items=limit)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
     except (OSError, EOFError, zlib.error) as exc:
-        raise ValueError(f"{path}: cannot be read as a gzip file ({exc})") from exc
+        kind = "a gzip file" if compressed else "an IDX file"
+        raise ValueError(f"{path}: cannot be read as {kind} ({exc})") from exc
 
 
 def load_idx(images_path, labels_path, *, dtype="float64"):
@@ -174,7 +179,12 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     if len(X) != len(y):
         raise ValueError(f"{images_path} holds {len(X)} images but {labels_path} holds "
                          f"{len(y)} labels")
-    return X.reshape(len(X), -1), y
+    return _rows(X), y
+
+
+def _rows(images):
+    """Images (n, ...) as rows of pixels (n, pixels), also for n = 0."""
+    return images.reshape(len(images), int(np.prod(images.shape[1:])))
 
 
 def _search_dirs(cache):
@@ -335,7 +345,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{directory}: {images} of shape {X.shape} and {labels} of "
                              f"shape {y.shape} are not a matching image/label pair")
-        pairs.append((X.reshape(len(X), -1), y))
+        pairs.append((_rows(X), y))
     if not validation_size:
         return tuple(pairs)
     (X, y), test = pairs

@@ -159,15 +159,23 @@ def sgd(example_grad, v0, n_examples, *, eta, mini_batch_size, epochs, cost=None
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
     rng = np.random.default_rng(seed)
     v = np.array(v0, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"v0 must be finite, got {v0!r}")
     record = (lambda x, step: _check_cost(cost(x), step)) if cost is not None \
         else (lambda x, step: np.nan)
     path, costs, evaluations = [v.copy()], [record(v, 0)], 0
     for epoch in range(epochs):
         order = rng.permutation(n_examples)
-        for start in range(0, n_examples, mini_batch_size):
+        for batch_number, start in enumerate(range(0, n_examples, mini_batch_size)):
             batch = order[start:start + mini_batch_size]
             g = np.asarray(example_grad(v, batch), dtype=np.float64)
             evaluations += len(batch)
+            if g.shape != v.shape:
+                raise ValueError(f"example_grad returned shape {g.shape} for a point of shape "
+                                 f"{v.shape}")
+            if not np.all(np.isfinite(g)):
+                raise FloatingPointError(f"the gradient became non-finite in epoch {epoch}, "
+                                         f"mini-batch {batch_number}")
             v = v - (eta / len(batch) if reduction == "mean" else eta) * g
         path.append(v.copy())
         costs.append(record(v, epoch + 1))

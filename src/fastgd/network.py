@@ -53,11 +53,36 @@ class Network:
         self.dtype = check_dtype(dtype)
         drawer = initializers.get(init)
         self.init = drawer.name
-        self._training = threading.Lock()
+        self._init_locks()
         # Drawn in float64 and rounded, so both dtypes start from the same network.
         weights, biases = initializers.draw(drawer, self.sizes, np.random.default_rng(seed))
         self.weights = [w.astype(self.dtype) for w in weights]
         self.biases = [b.astype(self.dtype) for b in biases]
+
+    def _init_locks(self):
+        # _training: held by a fit for its whole run (a second fit of this network is refused).
+        # _updating: held while the core writes the parameters, a chunk of mini-batches at a
+        # time; whatever reads them takes it too, and so sees the network between two chunks.
+        self._training = threading.Lock()
+        self._updating = threading.Lock()
+
+    @property
+    def weights(self):
+        """weights[l], of shape (sizes[l+1], sizes[l]): a list of C-contiguous arrays."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, arrays):
+        self._weights = _parameter_list(arrays, "weights")
+
+    @property
+    def biases(self):
+        """biases[l], of shape (sizes[l+1],): a list of arrays."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, arrays):
+        self._biases = _parameter_list(arrays, "biases")
 
     @property
     def num_layers(self):
@@ -69,9 +94,14 @@ class Network:
 
     def save(self, path):
         """Save sizes, dtype, weights and biases to path as .npz (no pickle), atomically: a
-        failure leaves any earlier file at path intact. Network.load reads it back."""
+        failure leaves any earlier file at path intact. Network.load reads it back.
+
+        While a fit trains this network in another thread, save waits for the chunk of
+        mini-batches in progress and saves the network as it stands between two chunks.
+        """
         self.check_parameters()
-        arrays = self._arrays()
+        with self._updating:
+            arrays = {name: np.array(a, copy=True) for name, a in self._arrays().items()}
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     def _arrays(self):
@@ -115,7 +145,7 @@ class Network:
             raise ValueError(f"{source}: sizes {sizes.tolist()}: each layer must be of 1 to "
                              f"{MAX_UNITS} units")
         net = cls.__new__(cls)
-        net._training = threading.Lock()
+        net._init_locks()
         net.sizes = [int(n) for n in sizes]
         try:
             net.dtype = check_dtype(npz.read_text("dtype", 16))
@@ -148,7 +178,8 @@ class Network:
 
     def _parameters(self):
         """Copies of the weights and biases, weights first (for _set_parameters)."""
-        return [a.copy() for a in self.weights + self.biases]
+        with self._updating:
+            return [a.copy() for a in self.weights + self.biases]
 
     def _set_parameters(self, arrays):
         """Write arrays, as _parameters returns them, into the network's own arrays in place;
@@ -158,8 +189,9 @@ class Network:
                 a.shape != c.shape or a.dtype != c.dtype for a, c in zip(arrays, current)):
             raise ValueError(f"parameters of shapes {[a.shape for a in arrays]} do not fit a "
                              f"network of sizes {self.sizes} and dtype {self.dtype.name}")
-        for c, a in zip(current, arrays):
-            c[...] = a
+        with self._updating:
+            for c, a in zip(current, arrays):
+                c[...] = a
 
     def check_parameters(self):
         """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
@@ -188,8 +220,10 @@ class Network:
         the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
         plan = _policy.forward_plan(self.sizes, X.shape[0], n_threads)
-        bad = _core.feedforward(self.weights, self.biases, X, out, **plan.core_options(),
-                                check_finite=check_finite)
+        # (Waits while a fit in another thread is inside a chunk: see save.)
+        with self._updating:
+            bad = _core.feedforward(self.weights, self.biases, X, out, **plan.core_options(),
+                                    check_finite=check_finite)
         if bad >= 0:
             raise nonfinite_error(X, bad)
         return out
@@ -227,6 +261,18 @@ class Network:
         Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
         the_cost.check_targets(Y, "y")
         return the_cost.value(self._forward(X), Y)
+
+
+def _parameter_list(arrays, name):
+    """weights or biases as the list the network keeps (a tuple or other sequence becomes one;
+    check_parameters checks the arrays)."""
+    if isinstance(arrays, list):
+        return arrays
+    try:
+        return list(arrays)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of arrays, one per layer, got "
+                        f"{type(arrays).__name__}") from None
 
 
 FORMAT = "fastgd-network"

@@ -33,9 +33,15 @@ from .network import Network
 
 REDUCTIONS = ("mean", "sum")
 ON_NONFINITE = ("raise", "warn", "ignore")
-# Samples per call into the core: small enough that the progress bar moves and Ctrl-C is
-# answered within a fraction of a second, large enough that the calls cost well under 1%.
+# Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
+# that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
+# wide network, and CHUNK_SAMPLES at most, so that the thread tuner measures several chunks
+# an epoch; the first chunk of a fit is FIRST_CHUNK_SAMPLES long, to measure the pace. Calls
+# cost some tens of microseconds: well under 1% of a chunk. Where chunks begin changes no bit
+# (every call of a fit splits the first layer's inputs at the same place).
+CHUNK_SECONDS = 0.1
 CHUNK_SAMPLES = 15000
+FIRST_CHUNK_SAMPLES = 1000
 # More threads than any machine of ours has; BLAS takes a C int.
 MAX_THREADS = 1024
 
@@ -51,6 +57,8 @@ class _FitState:
     n_test: Optional[int]         # test samples, for the report line
     callbacks: list               # of fastgd.callbacks.Callback
     plan: _policy.Plan
+    input_split: Optional[int]    # where the small path splits the first layer, for all calls
+    chunk_samples: int            # the next chunk's length, a multiple of mini_batch_size
     tuner: Optional[_policy.ThreadTuner]
     rng: np.random.Generator      # the shuffling generator
     history: History
@@ -208,7 +216,10 @@ class Trainer:
             X=X, Y=Y, mini_batch_size=m, cost=cost,
             evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads),
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
-            callbacks=callbacks, plan=plan, tuner=_policy.tuner_for(plan, self.n_threads),
+            callbacks=callbacks, plan=plan,
+            input_split=_core.input_split(X, m) if plan.path == "small" else None,
+            chunk_samples=max(1, min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES) // m) * m,
+            tuner=_policy.tuner_for(plan, self.n_threads),
             rng=np.random.default_rng(self.seed), history=History(cost=cost.name))
 
     def _check_eval_data(self, data, name, cost):
@@ -276,24 +287,29 @@ class Trainer:
         started = time.perf_counter()
         order = state.rng.permutation(n).astype(np.intp, copy=False) if self.shuffle \
             else np.arange(n, dtype=np.intp)
-        # Chunks end on mini-batch boundaries, so they train exactly the epoch one call would.
-        chunk = max(1, CHUNK_SAMPLES // m) * m
         bar = progress_bar(epoch, (n + m - 1) // m) if self.verbose >= 2 else None
         check = self.on_nonfinite != "ignore"
+        first = 0
         try:
-            for first in range(0, n, chunk):
+            while first < n:
+                # Chunks end on mini-batch boundaries: they train exactly the epoch one call
+                # would.
+                chunk = state.chunk_samples
                 part = order[first:first + chunk]
                 before = self.network._parameters() if check else None
                 wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
                 began = time.perf_counter()
                 threads = self._train_chunk(state, part, wanted)
+                seconds = time.perf_counter() - began
                 if state.tuner is not None and 2 * len(part) >= chunk:
                     # (A short last chunk would weigh the threads' start-up too heavily.)
-                    state.tuner.record(threads, time.perf_counter() - began, len(part))
+                    state.tuner.record(threads, seconds, len(part))
+                state.chunk_samples = _next_chunk(len(part), seconds, m)
                 if check and not _finite(self.network):
                     self._locate_divergence(state, before, part, threads, epoch, first // m)
                 if bar is not None:
                     bar.update((len(part) + m - 1) // m)
+                first += len(part)
         finally:
             if bar is not None:
                 bar.close()
@@ -303,17 +319,18 @@ class Trainer:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on."""
         net = self.network
-        with _policy.shared(n_threads) as threads:
+        with _policy.shared(n_threads) as threads, net._updating:
             _core.train_chunk(net.weights, net.biases, state.X, state.Y, order,
                               state.mini_batch_size, float(self.eta), self.reduction == "mean",
                               cost=state.cost.name, skip_zero_inputs=state.plan.skip_zero_inputs,
-                              **state.plan.core_options(threads))
+                              input_split=state.input_split, **state.plan.core_options(threads))
         return threads
 
     def _locate_divergence(self, state, before, part, n_threads, epoch, first_batch):
         """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
-        stop before the mini-batch that overflows, and report it. (The replay gives the same
-        bits: the core is deterministic.)"""
+        stop before the mini-batch that overflows, and report it. (The replay gives the bits of
+        the chunk's call: the core is deterministic, and every call of the fit splits the first
+        layer at state.input_split.)"""
         net, m = self.network, state.mini_batch_size
         net._set_parameters(before)
         for k, start in enumerate(range(0, len(part), m)):
@@ -354,6 +371,13 @@ class _Diverged(Exception):
         super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
                          f"weights or biases infinite or NaN (eta={eta} is too large); the "
                          f"network keeps the weights from before that mini-batch")
+
+
+def _next_chunk(samples, seconds, m):
+    """The length of the next chunk after one of samples took seconds: CHUNK_SECONDS of work
+    at that pace, at most CHUNK_SAMPLES, in whole mini-batches."""
+    pace = samples / max(seconds, 1e-6)
+    return max(1, int(min(pace * CHUNK_SECONDS, CHUNK_SAMPLES)) // m) * m
 
 
 def _finite(net):
