@@ -304,6 +304,13 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | st.f
                            max_leaves=6)
 
 
+def _same_number(a, b):
+    """1 for 1.0 is the same setting, not a corruption (a bool is never a number here)."""
+    numbers = (int, float)
+    return (isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool)
+            and not isinstance(b, bool) and a == b)
+
+
 def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
@@ -314,7 +321,7 @@ def _paths(value, prefix=()):
             yield from _paths(child, prefix + (i,))
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
@@ -331,7 +338,8 @@ def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
         old = state
         for key in where:
             old = old[key]
-        new = data.draw(JSON_VALUES.filter(lambda v: type(v) is not type(old)))
+        new = data.draw(JSON_VALUES.filter(lambda v: type(v) is not type(old)
+                                           and not _same_number(v, old)))
         path = run.variant(set_key(*where, value=new))
     elif kind == "array":
         name = data.draw(st.sampled_from(["weights_0", "weights_1", "biases_0", "sizes"]))

@@ -79,6 +79,8 @@ def load(path):
     if not isinstance(settings, dict):
         raise damaged(f"settings {settings!r}")
     rng_state = state.get("rng")
+    if not _is_pcg64_state(rng_state):
+        raise damaged(f"the shuffling generator's state {str(rng_state)[:120]}")
     try:
         np.random.default_rng().bit_generator.state = rng_state
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
@@ -94,8 +96,33 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _is_pcg64_state(state):
+    """Whether state is what numpy's PCG64 (default_rng's generator) writes, to the types: a
+    generator would take False for 0, and so continue another run."""
+    return (isinstance(state, dict)
+            and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
+            and state["bit_generator"] == "PCG64"
+            and isinstance(state["state"], dict) and set(state["state"]) == {"state", "inc"}
+            and all(_is_int(v) and 0 <= v < 2**128 for v in state["state"].values())
+            and state["has_uint32"] in (0, 1) and _is_int(state["has_uint32"])
+            and _is_int(state["uinteger"]) and 0 <= state["uinteger"] < 2**32)
+
+
+def _same(a, b):
+    """Equal as settings: a bool only equals a bool (True == 1 in Python), numbers by value
+    (a checkpoint of fastgd 0.1 may hold eta=3 where a trainer now holds 3.0), lists element
+    by element."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _is_float(value):
+    return isinstance(value, float)
 
 
 def _history(data, epochs_done, damaged):
@@ -113,7 +140,8 @@ def _history(data, epochs_done, damaged):
         elif f.type is bool:
             ok = isinstance(value, bool)
         else:
-            element = _is_int if f.name in ("epoch", "test_correct") else _is_number
+            # (JSON keeps what was written: ints for epochs and counts, floats for the rest.)
+            element = _is_int if f.name in ("epoch", "test_correct") else _is_float
             ok = isinstance(value, list) and all(element(v) for v in value)
             if ok and len(value) not in (0, epochs_done):
                 raise damaged(f"history {f.name} of {len(value)} epochs, not {epochs_done}")
@@ -138,7 +166,7 @@ def check_continues(checkpoint, network, settings, epochs, path):
                          f"{saved.dtype.name}; this trainer's is of sizes {network.sizes} and "
                          f"dtype {network.dtype.name}")
     differ = {k: (checkpoint.settings.get(k), v) for k, v in settings.items()
-              if checkpoint.settings.get(k) != v}
+              if not _same(checkpoint.settings.get(k), v)}
     if differ:
         detail = ", ".join(f"{k}: checkpoint {a!r}, this trainer {b!r}"
                            for k, (a, b) in differ.items())
