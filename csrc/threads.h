@@ -1,9 +1,13 @@
-/* The core's threads: started for one call, joined before it returns.
+/* The core's threads, fork-safe: no OpenMP runtime.
  *
- * Nothing of them outlives the call, so a process that forks at any moment (multiprocessing's
- * default on Linux, a ProcessPoolExecutor) gives its child no half-copied thread pool to hang
- * on, as OpenMP's runtime does; and no runtime beyond the system's threads is needed. Starting
- * a thread costs some tens of microseconds, against the milliseconds of work of a call.
+ * On POSIX systems a pool of workers is kept between calls (started on first use, spinning
+ * briefly and then sleeping between calls, so that a call costs microseconds, not the tens of
+ * microseconds of starting threads and moving them to cores of their own). A fork waits for a
+ * call in progress (pthread_atfork), and the child starts with an empty pool: its first call
+ * starts new workers, so a forked child never waits for threads it does not have (OpenMP's
+ * runtime hung such children in their first call). A call made while another call has the
+ * pool (two Python threads in the core at once), and every call on Windows, gets a team of its
+ * own, started for it and joined before it returns.
  */
 #ifndef FASTGD_THREADS_H
 #define FASTGD_THREADS_H

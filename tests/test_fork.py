@@ -1,7 +1,7 @@
 """A process that has used the core can fork, and its children can use the core.
 
-The core's threads are started for each call and joined before it returns (csrc/threads.h), so a
-fork finds no thread pool to copy half of (OpenMP's runtime hung the child in its first call).
+The core keeps its own pool of threads (csrc/threads.h): a fork waits for a call in progress and
+the child starts with an empty pool (OpenMP's runtime hung the child in its first call).
 Each case runs in a subprocess with a timeout: a hang fails the test instead of blocking it.
 """
 import os

@@ -471,3 +471,27 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
             at += array.size
         outputs_at_boundaries.add(snapshot.feedforward(probe).tobytes())
     assert all(out.tobytes() in outputs_at_boundaries for out in seen_outputs)
+
+
+def test_many_threads_calling_the_core_at_once_get_exact_results():
+    """Four Python threads feed forward at once with 1-4 threads each: one call has the
+    core's thread pool, the others start teams of their own; every output is exact."""
+    net = fastgd.Network([64, 20, 10], seed=0)
+    X = np.random.default_rng(0).random((5000, 64))
+    want = net.feedforward(X).tobytes()
+    wrong = []
+
+    def hammer(k):
+        out = np.empty((5000, 10))
+        for i in range(100):
+            _core.feedforward(net.weights, net.biases, X, out, path="small",
+                              n_threads=1 + (i + k) % 4)
+            if out.tobytes() != want:
+                wrong.append((k, i))
+
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

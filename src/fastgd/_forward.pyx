@@ -2,7 +2,7 @@
 
 Through the small kernels (for narrow networks, whose transposed weights stay in L2 while the
 rows stream past): the rows split into one consecutive range per thread (threads of the core's
-own, started for the call: csrc/threads.h), each thread feeding
+own: csrc/threads.h), each thread feeding
 ROWS_PER_CALL rows at a time through every layer. Through BLAS (for wide layers): blocks of
 FORWARD_BLOCK rows, one gemm per layer, on BLAS's threads. Either way the rows of X can be
 checked for NaN and infinity as they are read, so that the public API needs no separate pass.

@@ -1,6 +1,6 @@
 """The small-kernel path: mini-batches of a few rows (the book's m=10, online learning) through
-the small-shape kernels of csrc/dense*.c, on one or two threads of the core's own (started for
-the call and joined before it returns: csrc/threads.h).
+the small-shape kernels of csrc/dense*.c, on one or two threads of the core's own
+(csrc/threads.h).
 
 For the run of mini-batches each layer's weights are held transposed and padded to whole cache
 lines (WT_l, sizes[l] x pads[l]), so every product is a run of broadcast-multiply-adds into
