@@ -1,6 +1,20 @@
 #include "costs.h"
 
+#include <math.h>
 #include <string.h>
+
+/* ln x and ln(1 - x), clamped at -100 (see costs.h). */
+static double clamped_log(double x)
+{
+    double l = log(x);
+    return l > -100.0 ? l : -100.0;
+}
+
+static double clamped_log_1m(double x)
+{
+    double l = log1p(-x);
+    return l > -100.0 ? l : -100.0;
+}
 
 #define FASTGD_COST_KERNELS(T, SFX)                                                            \
     /* (a - y) sigma'(z), with sigma'(z) = a (1 - a) */                                        \
@@ -15,14 +29,39 @@
     {                                                                                          \
         for (ptrdiff_t i = 0; i < n; ++i)                                                      \
             delta[i] = a[i] - y[i];                                                            \
+    }                                                                                          \
+                                                                                               \
+    static double quadratic_value_##SFX(ptrdiff_t n, const T *a, const T *y)                   \
+    {                                                                                          \
+        double sum = 0;                                                                        \
+        for (ptrdiff_t i = 0; i < n; ++i) {                                                    \
+            double diff = (double)a[i] - (double)y[i];                                         \
+            sum += diff * diff;                                                                \
+        }                                                                                      \
+        return 0.5 * sum;                                                                      \
+    }                                                                                          \
+                                                                                               \
+    static double cross_entropy_value_##SFX(ptrdiff_t n, const T *a, const T *y)               \
+    {                                                                                          \
+        double sum = 0;                                                                        \
+        for (ptrdiff_t i = 0; i < n; ++i) {                                                    \
+            double ai = a[i], yi = y[i];                                                       \
+            /* (A term whose weight is 0 is skipped: with one-hot targets, one log each.) */   \
+            if (yi != 0)                                                                       \
+                sum -= yi * clamped_log(ai);                                                   \
+            if (yi != 1)                                                                       \
+                sum -= (1 - yi) * clamped_log_1m(ai);                                          \
+        }                                                                                      \
+        return sum;                                                                            \
     }
 
 FASTGD_COST_KERNELS(double, d)
 FASTGD_COST_KERNELS(float, s)
 
 static const fastgd_cost COSTS[] = {
-    {"quadratic", quadratic_delta_d, quadratic_delta_s},
-    {"cross_entropy", cross_entropy_delta_d, cross_entropy_delta_s},
+    {"quadratic", quadratic_delta_d, quadratic_delta_s, quadratic_value_d, quadratic_value_s},
+    {"cross_entropy", cross_entropy_delta_d, cross_entropy_delta_s, cross_entropy_value_d,
+     cross_entropy_value_s},
 };
 
 enum { N_COSTS = sizeof COSTS / sizeof COSTS[0] };

@@ -6,5 +6,7 @@ cdef extern from "costs.h" nogil:
                         double *delta) noexcept nogil
         void (*delta_s)(Py_ssize_t n, const float *a, const float *y,
                         float *delta) noexcept nogil
+        double (*value_d)(Py_ssize_t n, const double *a, const double *y) noexcept nogil
+        double (*value_s)(Py_ssize_t n, const float *a, const float *y) noexcept nogil
     const fastgd_cost *fastgd_find_cost(const char *name)
     int fastgd_cost_names(const char **names, int capacity)

@@ -33,7 +33,8 @@ def test_a_network_saved_by_fastgd_0_1_loads_as_it_was():
 
 
 def trainer(net, **kwargs):
-    options = dict(eta=2.0, mini_batch_size=5, epochs=4, seed=3, verbose=0)
+    # (0.1's histories hold the cost after each epoch: train_cost="exact" continues them.)
+    options = dict(eta=2.0, mini_batch_size=5, epochs=4, seed=3, verbose=0, train_cost="exact")
     return fastgd.Trainer(net, **{**options, **kwargs})
 
 
@@ -82,3 +83,12 @@ def test_a_damaged_trainer_state_is_named(tmp_path):
     np.savez(tmp_path / "new.npz", **arrays)
     with pytest.raises(ValueError, match="version 9, newer than this fastgd reads"):
         checkpoint.load(tmp_path / "new.npz")
+
+
+def test_resuming_asks_for_the_kind_of_training_cost_the_history_holds():
+    made = v0_1_module()
+    X, y = made.data()
+    net = fastgd.Network.load(DATA / "checkpoint-v0.1.npz")
+    with pytest.raises(ValueError, match=r"holds a history of the exact training cost; resume "
+                                         r"with Trainer\(train_cost='exact'\)"):
+        trainer(net, train_cost="running").fit(X, y, resume=DATA / "checkpoint-v0.1.npz")

@@ -92,8 +92,8 @@ def test_targets_as_vectors_equal_labels():
 def test_history_and_report(capsys):
     X, labels, Y = make_data(60, SIZES, seed=7)
     net = fastgd.Network(SIZES, seed=8)
-    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=5, epochs=3, seed=0).fit(
-        X, labels, test_data=(X[:50], labels[:50]))
+    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=5, epochs=3, seed=0,
+                             train_cost="exact").fit(X, labels, test_data=(X[:50], labels[:50]))
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     for k, line in enumerate(lines):
@@ -238,10 +238,10 @@ def record_threads(monkeypatch):
     seen = []
     train_chunk = fastgd.Trainer._train_chunk
 
-    def logging_train_chunk(self, state, order, n_threads):
-        threads = train_chunk(self, state, order, n_threads)
+    def logging_train_chunk(self, state, order, n_threads, cost_sum=0.0):
+        threads, cost_sum = train_chunk(self, state, order, n_threads, cost_sum)
         seen.append(threads)
-        return threads
+        return threads, cost_sum
 
     monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 30)
     monkeypatch.setattr(_policy, "default_threads", lambda: 2)
@@ -354,3 +354,51 @@ def test_chunks_sized_by_time_change_no_bit(monkeypatch):
     assert len(set(results)) == 1
     assert len({tuple(chunks) for chunks in lengths}) == 3      # three different chunkings
     assert max(lengths[1][1:]) == 7                             # the slow one: a mini-batch each
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+@pytest.mark.parametrize("m", [7, 40])
+def test_the_running_train_cost_is_the_references_mean_of_mini_batch_costs(cost, m):
+    """The default train_cost: each mini-batch's cost before its update, averaged over the
+    epoch's samples, from the core's forward pass (small path at m=7, BLAS at m=40 here)."""
+    from fastgd import _policy
+
+    X, labels, Y = make_data(97, SIZES, seed=21)
+    net = fastgd.Network(SIZES, seed=22)
+    W, B = copy_params(net)
+    with _policy.overrides(training_path="blas" if m == 40 else None):
+        history = fastgd.Trainer(net, eta=1.5, mini_batch_size=m, epochs=3, seed=5, cost=cost,
+                                 verbose=0).fit(X, labels)
+    assert history.train_cost_kind == "running"
+    rng = np.random.default_rng(5)
+    want = [ref.train_epoch(W, B, X, Y, rng.permutation(97), m, 1.5, "mean", cost) / 97
+            for _ in range(3)]
+    np.testing.assert_allclose(history.train_cost, want, rtol=1e-12)
+
+
+def test_the_exact_train_cost_is_the_cost_after_the_epoch():
+    X, labels, _ = make_data(60, SIZES, seed=23)
+    net = fastgd.Network(SIZES, seed=24)
+    history = fastgd.Trainer(net, eta=1.5, mini_batch_size=10, epochs=2, seed=0, verbose=0,
+                             train_cost="exact").fit(X, labels)
+    assert history.train_cost_kind == "exact"
+    assert history.train_cost[-1] == pytest.approx(net.cost(X, labels), rel=1e-12)
+    with pytest.raises(ValueError, match=r"train_cost must be one of \('running', 'exact'\), "
+                                         r"got 'final'"):
+        fastgd.Trainer(net, **GOOD, train_cost="final")
+
+
+def test_the_running_cost_does_not_depend_on_how_the_epoch_is_cut(monkeypatch):
+    """The core continues one sum over the epoch's mini-batches whatever the chunks: the same
+    float with chunks of one mini-batch as with chunks of the whole epoch."""
+    from fastgd import trainer as trainer_module
+
+    X, labels, _ = make_data(300, [40, 16, 4], seed=25)
+    costs = []
+    for chunk in (7, 300):
+        monkeypatch.setattr(trainer_module, "_next_chunk", lambda s, t, m, c=chunk: c)
+        monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", chunk)
+        net = fastgd.Network([40, 16, 4], seed=26)
+        costs.append(fastgd.Trainer(net, eta=1.0, mini_batch_size=7, epochs=2, seed=1,
+                                    verbose=0).fit(X, labels).train_cost)
+    assert costs[0] == costs[1]

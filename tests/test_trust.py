@@ -431,11 +431,11 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
     boundaries = {key(net._parameters())}
     train_chunk = fastgd.Trainer._train_chunk
 
-    def recording(self, state, order, n_threads):
-        threads = train_chunk(self, state, order, n_threads)
+    def recording(self, state, order, n_threads, cost_sum=0.0):
+        result = train_chunk(self, state, order, n_threads, cost_sum)
         boundaries.add(key(self.network._parameters()))
         time.sleep(0.002)   # (between chunks, so that the reader gets in often)
-        return threads
+        return result
 
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", recording)
     done = threading.Event()

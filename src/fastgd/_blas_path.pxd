@@ -10,4 +10,4 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
                    const floating *Y, floating *delta, floating *delta_prev, floating **W_out,
                    floating **b_out, floating alpha, floating beta) noexcept nogil
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
-               const floating *Y) except -1
+               const floating *Y, double *cost_sum) except -1

@@ -11,7 +11,7 @@ For a mini-batch of m rows (notation of _core.pyx):
 """
 from fastgd._blas cimport NoTrans, Trans, gemm
 from fastgd._job cimport batch_scale
-from fastgd._kernels cimport (broadcast_row, column_sums, gather_rows, output_delta,
+from fastgd._kernels cimport (broadcast_row, column_sums, cost_value, gather_rows, output_delta,
                               sigmoid_inplace, sigmoid_prime_mul)
 from fastgd._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
@@ -60,8 +60,9 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
 
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
-               const floating *Y) except -1:
-    """The mini-batches of chunk through gemm: gathered, forward, backward with the update."""
+               const floating *Y, double *cost_sum) except -1:
+    """The mini-batches of chunk through gemm: gathered, forward, backward with the update.
+    cost_sum: the cost of each mini-batch before its update is added to it, in order."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, l
     cdef Py_ssize_t widest = 0, start = 0, rows
@@ -74,6 +75,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     cdef floating *delta = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
     cdef floating *delta_prev = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
     cdef unsigned int fp_state
+    cdef double total = cost_sum[0]
     with nogil:
         fp_state = fastgd_flush_subnormals()
         while start < chunk.n_order:
@@ -83,10 +85,12 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             # overwrites it.
             gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)
             forward(k, net, <int>rows, A)
+            total += cost_value(chunk.cost, rows * sizes[L], A[L], delta_prev)
             backward(chunk.cost, net, <int>rows, A, delta_prev, delta, delta_prev,
                      <floating **>net.W, <floating **>net.b,
                      -<floating>batch_scale(chunk, rows), <floating>1)
             start += rows
         fastgd_restore_fp(fp_state)
+    cost_sum[0] = total
     return 0
 

@@ -118,7 +118,7 @@ cdef int check_columns(const floating[:, ::1] data, int n_cols, str name) except
 def train_chunk(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
                 *, str cost, str path, int n_threads, str kernel_set=None,
-                bint skip_zero_inputs=True, input_split=None):
+                bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     The samples order[0:m], order[m:2m], ... form the mini-batches (m = mini_batch_size); a
@@ -135,6 +135,11 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     inputs into its two blocks, which the bits depend on; None: where this call's first
     mini-batch divides its nonzero inputs (so a run split into calls differently differs in
     the last bits). fit passes one split to all its calls: see input_split().
+
+    Returns cost_sum plus the cost of each mini-batch before its update, summed over the
+    samples in order (as a float): passing each call the total so far, an epoch's sum is the
+    same however the epoch is cut into calls; divided by the number of samples, it is the
+    epoch's running mean of the cost.
     """
     cdef list keep = [tuple(weights), tuple(biases)]   # the arrays, alive until we return
     cdef Py_ssize_t n = X.shape[0], i
@@ -161,7 +166,7 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     check_columns(X, net.sizes[0], "X")
     check_columns(Y, net.sizes[net.n_layers], "Y")
     if chunk.m == 0:
-        return
+        return cost_sum
     if chunk.m > 2**31 - 1:
         raise ValueError("mini_batch_size must be below 2**31")
     with nogil:
@@ -179,9 +184,10 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
         split = input_split
     if path == "small":
         _small_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], n_threads, skip_zero_inputs,
-                          split)
+                          split, &cost_sum)
     else:
-        _blas_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0])
+        _blas_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], &cost_sum)
+    return cost_sum
 
 
 def input_split(const floating[:, ::1] X, Py_ssize_t n_rows):

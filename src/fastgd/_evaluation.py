@@ -16,21 +16,29 @@ class EvalSet:
 
 class Evaluator:
     """Measures network after each epoch of a fit on cost, with n_threads threads: the training
-    data (X, Y; and its accuracy when train_labels is given) and eval_sets."""
+    data (X, Y), whose cost is the epoch's running mean unless exact_train_cost asks for a pass
+    after the epoch (as does train_labels, for the training accuracy), and eval_sets."""
 
-    def __init__(self, network, cost, X, Y, train_labels, eval_sets, n_threads):
+    def __init__(self, network, cost, X, Y, train_labels, eval_sets, n_threads,
+                 exact_train_cost):
         self.network = network
         self.cost = cost
         self.X, self.Y, self.train_labels = X, Y, train_labels
         self.eval_sets = list(eval_sets)
         self.n_threads = n_threads
+        self.exact_train_cost = exact_train_cost
 
-    def after_epoch(self, epoch, seconds):
-        """The logs of an epoch that trained for seconds: the figures callbacks receive."""
-        out = self.network._forward(self.X, self.n_threads)
-        logs = {"epoch": epoch, "train_cost": self.cost.value(out, self.Y), "seconds": seconds}
-        if self.train_labels is not None:
-            logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.train_labels))
+    def after_epoch(self, epoch, seconds, running_cost):
+        """The logs of an epoch that trained for seconds with running_cost the mean of its
+        mini-batches' costs: the figures callbacks receive."""
+        logs = {"epoch": epoch, "train_cost": running_cost, "seconds": seconds}
+        if self.exact_train_cost or self.train_labels is not None:
+            out = self.network._forward(self.X, self.n_threads)
+            if self.exact_train_cost:
+                logs["train_cost"] = self.cost.value(out, self.Y)
+            if self.train_labels is not None:
+                logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) ==
+                                                       self.train_labels))
         for data in self.eval_sets:
             out = self.network._forward(data.X, self.n_threads)
             correct = int(np.count_nonzero(np.argmax(out, axis=1) == data.labels))

@@ -94,6 +94,15 @@ cdef inline void output_delta(const fastgd_cost *cost, Py_ssize_t n, const float
         cost.delta_s(n, a, y, delta)
 
 
+cdef inline double cost_value(const fastgd_cost *cost, Py_ssize_t n, const floating *a,
+                              const floating *y) noexcept nogil:
+    """sum_x C_x over the rows of activations a and targets y (n entries), in double."""
+    if floating is double:
+        return cost.value_d(n, a, y)
+    else:
+        return cost.value_s(n, a, y)
+
+
 # ---- element-wise, csrc/kernels.h ----------------------------------------------------------------
 
 cdef inline void gather_rows(Py_ssize_t n_rows, Py_ssize_t n_cols, const floating *src,

@@ -45,14 +45,20 @@ def backprop(weights, biases, X, Y, cost="quadratic"):
 
 def train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean",
                 cost="quadratic"):
-    """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place."""
+    """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
+    Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
+    of samples, the epoch's running mean of the cost."""
+    the_cost = costs.get(cost)
+    total = 0.0
     for start in range(0, len(order), mini_batch_size):
         batch = order[start:start + mini_batch_size]
+        total += len(batch) * the_cost.value(feedforward(weights, biases, X[batch]), Y[batch])
         grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost)
         scale = eta / len(batch) if reduction == "mean" else eta
         for w, b, gw, gb in zip(weights, biases, grad_w, grad_b):
             w -= scale * gw
             b -= scale * gb
+    return total
 
 
 def train_epoch_per_sample(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean"):

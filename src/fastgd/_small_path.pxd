@@ -13,4 +13,4 @@ cdef enum:
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
                const floating *Y, int n_threads, bint skip_zero_inputs,
-               Py_ssize_t input_split) except -1
+               Py_ssize_t input_split, double *cost_sum) except -1

@@ -29,7 +29,8 @@ from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
 from fastgd._job cimport batch_scale
-from fastgd._kernels cimport (add_inplace, backward_t, column_sums, find_inputs, forward_t,
+from fastgd._kernels cimport (add_inplace, backward_t, column_sums, cost_value, find_inputs,
+                              forward_t,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
                               scale_inplace, sigmoid_inplace, sigmoid_prime_mul, transpose_pad,
                               transpose_unpad, unpad_rows, update_t)
@@ -75,14 +76,16 @@ cdef struct Epoch:
     bint skip_zero
     Inputs *inputs[INPUT_BLOCKS]
     fastgd_barrier *barrier     # on a cache line of its own, zeroed
+    double cost_sum             # each mini-batch's cost before its update, summed (thread 0)
 
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
                const floating *Y, int n_threads, bint skip_zero_inputs,
-               Py_ssize_t input_split) except -1:
+               Py_ssize_t input_split, double *cost_sum) except -1:
     """Train the mini-batches of chunk on n_threads threads (1 .. MAX_THREADS); the same bits
     whatever n_threads is. input_split (1 .. sizes[0] - 1) is where the first layer's inputs
-    are split into its two blocks; -1: where this call's first mini-batch divides them."""
+    are split into its two blocks; -1: where this call's first mini-batch divides them.
+    cost_sum: the cost of each mini-batch before its update is added to it, in order."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, b, which
     cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l, width
@@ -97,6 +100,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     e.X = X
     e.Y = Y
     e.skip_zero = skip_zero_inputs
+    e.cost_sum = cost_sum[0]
     cdef Py_ssize_t *pads = <Py_ssize_t *>scratch(keep, L, sizeof(Py_ssize_t))
     e.pads = pads
     e.WT = <void **>scratch(keep, L, sizeof(void *))
@@ -136,6 +140,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             fastgd_run_threads(min(n_threads, e.n_blocks), run_thread_d, &e)
         else:
             fastgd_run_threads(min(n_threads, e.n_blocks), run_thread_s, &e)
+    cost_sum[0] = e.cost_sum
     return 0
 
 
@@ -255,6 +260,7 @@ cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
         sigmoid_inplace(k, batch_rows * sizes[l + 1], A[l + 1])
     # The targets wait in delta_prev; the output delta reads them before it is overwritten.
     gather_rows(batch_rows, sizes[L], <const floating *>e.Y, &e.chunk.order[start], delta_prev)
+    e.cost_sum += cost_value(e.chunk.cost, batch_rows * sizes[L], A[L], delta_prev)
     output_delta(e.chunk.cost, batch_rows * sizes[L], A[L], delta_prev, delta)
     for l in range(L - 1, 0, -1):
         q1 = pads[l] // lanes(k, sizeof(floating))

@@ -8,7 +8,8 @@ Subclass Callback and override any of its hooks (each does nothing by default):
                                          was interrupted (Ctrl-C) or diverged with
                                          on_nonfinite="warn"; not when fit raises
 
-logs holds the epoch's figures: epoch, train_cost and seconds always; train_accuracy with
+logs holds the epoch's figures: epoch, train_cost (by default the epoch's running mean: see
+Trainer's train_cost) and seconds always; train_accuracy with
 Trainer(train_accuracy=True); validation_accuracy, validation_cost, test_accuracy, test_cost and
 test_correct for the data given to fit. Setting ``trainer.stop_training = True`` in a hook ends
 fit after the epoch. A plain function ``callback(epoch, logs, trainer)`` is a callback too: it

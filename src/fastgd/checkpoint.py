@@ -137,6 +137,8 @@ def _history(data, epochs_done, damaged):
         value = data[f.name]
         if f.name == "cost":
             ok = isinstance(value, str)
+        elif f.name == "train_cost_kind":
+            ok = value in ("running", "exact")
         elif f.type is bool:
             ok = isinstance(value, bool)
         else:

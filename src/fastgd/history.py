@@ -7,8 +7,11 @@ class History:
     """What fit measured, one entry per epoch in each list that applies.
 
     cost names the cost of every *_cost figure (fastgd.costs: "quadratic" or "cross_entropy"),
-    the one the network was trained on. train_cost is that cost on the training data after the
-    epoch; train_accuracy its fraction classified correctly (only with
+    the one the network was trained on. train_cost is that cost on the training data: with
+    train_cost_kind "running" (Trainer's default) the epoch's running mean, each mini-batch's
+    cost taken as it trained, before its update (Keras's figure: free, from the forward pass
+    the update makes anyway); with "exact" the cost after the epoch, over all the training data
+    (a pass of its own). train_accuracy is its fraction classified correctly (only with
     Trainer(train_accuracy=True): it costs a pass); validation_* and test_* the same on the
     validation and test data given to fit; test_correct the number of test samples classified
     correctly; seconds the time of the epoch's training (shuffling and the core, not the
@@ -25,6 +28,8 @@ class History:
     test_correct: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     cost: str = "quadratic"
+    # (The default is what histories of fastgd 0.1, which do not say, hold.)
+    train_cost_kind: str = "exact"
     interrupted: bool = False
     stopped_early: bool = False
     diverged: bool = False

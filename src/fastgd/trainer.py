@@ -32,6 +32,7 @@ from .history import History
 from .network import Network
 
 REDUCTIONS = ("mean", "sum")
+TRAIN_COSTS = ("running", "exact")
 ON_NONFINITE = ("raise", "warn", "ignore")
 # Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
 # that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
@@ -62,6 +63,7 @@ class _FitState:
     tuner: Optional[_policy.ThreadTuner]
     rng: np.random.Generator      # the shuffling generator
     history: History
+    epoch_cost: float = 0.0       # this epoch's mini-batch costs so far, summed over samples
 
 
 class Trainer:
@@ -101,6 +103,12 @@ class Trainer:
         one on a single-CPU machine. A chunk that starts while another fit is training runs on
         one thread. The result does not depend on it (bit for bit for mini-batches of up to 32
         rows; within BLAS's rounding for larger ones).
+    train_cost : "running" or "exact"
+        The training cost reported after each epoch: "running" (default), the mean over the
+        epoch of each mini-batch's cost as it trained, before its update (Keras's figure; free:
+        the forward pass of the update gives it), or "exact", the cost of the network after the
+        epoch over all the training data (one more pass over it each epoch). History says which
+        (train_cost_kind).
     train_accuracy : bool
         Also measure the accuracy on the training data after each epoch (a pass over it).
     checkpoint_every, checkpoint_path :
@@ -116,8 +124,8 @@ class Trainer:
 
     def __init__(self, network, *, eta, mini_batch_size, epochs, seed=None, shuffle=True,
                  reduction="mean", cost="quadratic", verbose=1, n_threads=None,
-                 train_accuracy=False, checkpoint_every=None, checkpoint_path=None,
-                 on_nonfinite="raise"):
+                 train_cost="running", train_accuracy=False, checkpoint_every=None,
+                 checkpoint_path=None, on_nonfinite="raise"):
         self.network = network
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -128,6 +136,7 @@ class Trainer:
         self.cost = cost
         self.verbose = verbose
         self.n_threads = n_threads
+        self.train_cost = train_cost
         self.train_accuracy = train_accuracy
         self.checkpoint_every = checkpoint_every
         self.checkpoint_path = checkpoint_path
@@ -147,6 +156,8 @@ class Trainer:
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
         self.cost = costs.get(self.cost, "cost").name
+        if self.train_cost not in TRAIN_COSTS:
+            raise ValueError(f"train_cost must be one of {TRAIN_COSTS}, got {self.train_cost!r}")
         if self.on_nonfinite not in ON_NONFINITE:
             raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got "
                              f"{self.on_nonfinite!r}")
@@ -214,13 +225,15 @@ class Trainer:
         plan = _policy.training_plan(m, self.n_threads)
         return _FitState(
             X=X, Y=Y, mini_batch_size=m, cost=cost,
-            evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads),
+            evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads,
+                                exact_train_cost=self.train_cost == "exact"),
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
             callbacks=callbacks, plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
             chunk_samples=max(1, min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES) // m) * m,
             tuner=_policy.tuner_for(plan, self.n_threads),
-            rng=np.random.default_rng(self.seed), history=History(cost=cost.name))
+            rng=np.random.default_rng(self.seed),
+            history=History(cost=cost.name, train_cost_kind=self.train_cost))
 
     def _check_eval_data(self, data, name, cost):
         net = self.network
@@ -251,7 +264,8 @@ class Trainer:
             for epoch in range(first_epoch, self.epochs):
                 try:
                     seconds = self._train_epoch(state, epoch)
-                    logs = state.evaluator.after_epoch(epoch, seconds)
+                    logs = state.evaluator.after_epoch(epoch, seconds,
+                                                       state.epoch_cost / len(state.X))
                     history.record(logs)
                     if self.verbose:
                         print(epoch_line(logs, state.n_test), flush=True)
@@ -289,6 +303,7 @@ class Trainer:
             else np.arange(n, dtype=np.intp)
         bar = progress_bar(epoch, (n + m - 1) // m) if self.verbose >= 2 else None
         check = self.on_nonfinite != "ignore"
+        state.epoch_cost = 0.0
         first = 0
         try:
             while first < n:
@@ -299,7 +314,8 @@ class Trainer:
                 before = self.network._parameters() if check else None
                 wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
                 began = time.perf_counter()
-                threads = self._train_chunk(state, part, wanted)
+                threads, state.epoch_cost = self._train_chunk(state, part, wanted,
+                                                              state.epoch_cost)
                 seconds = time.perf_counter() - began
                 if state.tuner is not None and 2 * len(part) >= chunk:
                     # (A short last chunk would weigh the threads' start-up too heavily.)
@@ -315,16 +331,18 @@ class Trainer:
                 bar.close()
         return time.perf_counter() - started
 
-    def _train_chunk(self, state, order, n_threads):
+    def _train_chunk(self, state, order, n_threads, cost_sum=0.0):
         """Train the mini-batches of order on n_threads threads (one while another fit is
-        training); returns the count it ran on."""
+        training); returns the count it ran on and cost_sum plus the mini-batches' costs,
+        summed over the samples in order."""
         net = self.network
         with _policy.shared(n_threads) as threads, net._updating:
-            _core.train_chunk(net.weights, net.biases, state.X, state.Y, order,
-                              state.mini_batch_size, float(self.eta), self.reduction == "mean",
-                              cost=state.cost.name, skip_zero_inputs=state.plan.skip_zero_inputs,
-                              input_split=state.input_split, **state.plan.core_options(threads))
-        return threads
+            cost_sum = _core.train_chunk(
+                net.weights, net.biases, state.X, state.Y, order, state.mini_batch_size,
+                float(self.eta), self.reduction == "mean", cost=state.cost.name,
+                skip_zero_inputs=state.plan.skip_zero_inputs, input_split=state.input_split,
+                cost_sum=cost_sum, **state.plan.core_options(threads))
+        return threads, cost_sum
 
     def _locate_divergence(self, state, before, part, n_threads, epoch, first_batch):
         """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
@@ -360,6 +378,11 @@ class Trainer:
         it holds."""
         saved = checkpoint.load(path)
         checkpoint.check_continues(saved, self.network, self._settings(), self.epochs, path)
+        if saved.history.train_cost_kind != self.train_cost:
+            raise ValueError(f"{path} holds a history of the {saved.history.train_cost_kind} "
+                             f"training cost; resume with Trainer(train_cost="
+                             f"{saved.history.train_cost_kind!r}) so that its figures go on "
+                             f"meaning the same")
         self.network._set_parameters(saved.network.weights + saved.network.biases)
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
