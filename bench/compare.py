@@ -87,7 +87,7 @@ def make_epoch(kind, case, X, y, seed=0):
     order = np.random.default_rng(seed).permutation(len(X))
     if kind == "fastgd":
         # The path and thread count fit would use (BLAS's threads are set by the caller).
-        options = _policy.training_plan(case.m, case.threads).core_options()
+        options = _policy.training_plan(case.m, case.threads, case.sizes).core_options()
 
         def epoch():
             _core.train_chunk(net.weights, net.biases, X, Y, order, case.m, 3.0, True,

@@ -23,6 +23,11 @@ def test_training_plans(two_cpus):
     blas = _policy.training_plan(33, 3)
     assert (blas.path, blas.n_threads, blas.blas_threads) == ("blas", 1, 3)
     assert small.kernel_set is None and small.skip_zero_inputs
+    # Networks whose first layer holds most of the weights keep the small kernels longer.
+    for sizes, m, path in (([784, 30, 10], 1000, "small"), ([784, 30, 10], 1001, "blas"),
+                           ([784, 100, 100, 10], 300, "small"), ([784, 100, 100, 10], 301, "blas"),
+                           ([784, 512, 512, 10], 32, "small"), ([784, 512, 512, 10], 33, "blas")):
+        assert _policy.training_plan(m, 2, sizes).path == path, (sizes, m)
 
 
 def test_forward_plans(two_cpus):

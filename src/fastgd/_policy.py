@@ -3,11 +3,18 @@
 This module decides; the core (fastgd._core) does exactly what each call tells it and refuses
 what it cannot do. The rules:
 
-- Training path: mini-batches of up to SMALL_BATCH_MAX rows train through the small-shape
-  kernels (the core's own threads, at most _small_path.MAX_THREADS: the first layer's inputs come
-  in two blocks); larger ones through BLAS gemm, which wins once the products are big enough to
-  amortise its packing (on 784,30,10 and 784,100,10 the kernels win at 1, 10 and 32 rows, BLAS
-  from 64 rows on the wider net).
+- Training path (small_path_suits): the small-shape kernels (the core's own threads, at most
+  _small_path.MAX_THREADS: their two threads split the first layer's inputs, and the layers
+  above run on one) for mini-batches of up to 32 rows on any network; up to 300 rows when the
+  first layer holds at least 85% of the weights, up to 1000 at 95%; BLAS gemm (on BLAS's
+  threads, which split every layer) otherwise. Measured per epoch in float32, best thread count
+  of each: [784,30,10] and [784,100,10] the kernels ahead of BLAS by 1.4-2.5x up to m=300 and
+  1.1-1.6x at m=1000 (in float64 BLAS was 5-10% ahead at m=1000); [784,300,10] ahead to m=300,
+  even at 1000; [784,100,100,10] (first layer 88%) ahead to m=300, 15% behind at 1000;
+  [784,512,512,10] (60%) ahead at m=32, behind from m=64 (1.25 s against 1.40 s). The kernels
+  give the same bits on any thread count, so their threads are chosen by timing (ThreadTuner);
+  OpenBLAS's results change with its thread count, so BLAS's are not: they stay at the count
+  asked for (the default two), which was the faster wherever BLAS is chosen.
 - Feedforward path: networks with no layer wider than NARROW_MAX go through the small kernels
   (their transposed weights stay in L2 while the rows stream past), the rows split between
   threads, one per ROWS_PER_THREAD_CALL rows at most; wider ones through BLAS.
@@ -31,6 +38,8 @@ from dataclasses import dataclass
 from . import _core, _forward, _small_path
 
 SMALL_BATCH_MAX = 32
+# (first layer's share of the weights, largest mini-batch) at which the small kernels still win
+SMALL_PATH_REACH = ((0.95, 1000), (0.85, 300))
 NARROW_MAX = 128
 
 
@@ -92,12 +101,25 @@ def overrides(*, kernel_set=None, training_path=None, forward_path=None, skip_ze
         _overrides.reset(token)
 
 
-def training_plan(mini_batch_size, n_threads=None):
-    """The plan of training with mini-batches of mini_batch_size rows on n_threads (None: the
-    default)."""
+def small_path_suits(mini_batch_size, sizes=None):
+    """Whether the small kernels train mini-batches of mini_batch_size rows of a network of
+    sizes faster than BLAS (see the module's docstring); without sizes, up to 32 rows."""
+    if mini_batch_size <= SMALL_BATCH_MAX:
+        return True
+    if sizes is None:
+        return False
+    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    share = weights[0] / sum(weights)
+    return any(share >= least and mini_batch_size <= most for least, most in SMALL_PATH_REACH)
+
+
+def training_plan(mini_batch_size, n_threads=None, sizes=None):
+    """The plan of training a network of sizes with mini-batches of mini_batch_size rows on
+    n_threads (None: the default)."""
     chosen = _overrides.get()
     requested = n_threads if n_threads is not None else default_threads()
-    path = chosen.training_path or ("small" if mini_batch_size <= SMALL_BATCH_MAX else "blas")
+    path = chosen.training_path or ("small" if small_path_suits(mini_batch_size, sizes)
+                                    else "blas")
     core_threads = min(requested, _small_path.MAX_THREADS) if path == "small" else 1
     return Plan(path, core_threads, requested, chosen.kernel_set, chosen.skip_zero_inputs)
 

@@ -95,14 +95,16 @@ class Trainer:
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch when stderr is a terminal (tqdm if installed).
     n_threads : int or None
-        Threads for training: the compiled core's own for mini-batches of up to 32 rows (at
-        most two there: the first layer's inputs come in two blocks), BLAS's for larger ones.
-        None (default): for mini-batches of up to 32 rows, whichever of two threads and one
-        trains faster, measured on the chunks of mini-batches as training goes (two threads in
-        lockstep lose to one when the machine's other core is busy); for larger ones two, or
-        one on a single-CPU machine. A chunk that starts while another fit is training runs on
-        one thread. The result does not depend on it (bit for bit for mini-batches of up to 32
-        rows; within BLAS's rounding for larger ones).
+        Threads for training: the compiled core's own on its small-kernel path (mini-batches of
+        up to 32 rows, and up to 300 or 1000 on networks whose first layer holds most of the
+        weights: fastgd._policy; at most two threads there, as the first layer's inputs come in
+        two blocks), BLAS's otherwise. None (default): on the small-kernel path, whichever of
+        two threads and one trains faster, measured on the chunks of mini-batches as training
+        goes (two threads in lockstep lose to one when the machine's other core is busy); on
+        BLAS's, two, or one on a single-CPU machine (OpenBLAS's results change with its thread
+        count, so timing it would make runs differ). A chunk that starts while another fit is
+        training runs on one thread. The result does not depend on it on the small-kernel path,
+        bit for bit; on BLAS's, within BLAS's rounding.
     train_cost : "running" or "exact"
         The training cost reported after each epoch: "running" (default), the mean over the
         epoch of each mini-batch's cost as it trained, before its update (Keras's figure; free:
@@ -222,7 +224,7 @@ class Trainer:
         if self.checkpoint_every is not None:
             # Before any training: a checkpoint that cannot be written would fail epochs later.
             check_destination(self.checkpoint_path, "checkpoint_path")
-        plan = _policy.training_plan(m, self.n_threads)
+        plan = _policy.training_plan(m, self.n_threads, net.sizes)
         return _FitState(
             X=X, Y=Y, mini_batch_size=m, cost=cost,
             evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads,
