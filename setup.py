@@ -40,7 +40,7 @@ extensions = [
     extension("_blas", []),
     # The kernel sets and the costs' kernels live in _core, which hands them to the paths as
     # pointers; the element-wise kernels are linked where they are called.
-    extension("_core", ["csrc/costs.c", *dense]),
+    extension("_core", ["csrc/costs.c", "csrc/kernels.c", *dense]),
     extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
     # Their threads are the core's own (csrc/threads.c), started and joined within each call.
     extension("_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c",

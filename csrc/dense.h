@@ -18,6 +18,7 @@
 #define FASTGD_DENSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Rows of a matrix that a kernel brings into L2 while it computes, a few cache lines after
  * each tile of its own work: the row_bytes bytes at base + idx[r] * stride for r < n_rows (a
@@ -54,13 +55,25 @@ typedef struct {
     void (*backward_##SFX)(ptrdiff_t m, ptrdiff_t n_in, const T *D, const T *WT,            \
                            ptrdiff_t n_pad, T *out, T *scratch);                            \
     /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */                \
-    void (*sigmoid_##SFX)(ptrdiff_t n, T *x);
+    void (*sigmoid_##SFX)(ptrdiff_t n, T *x);                                               \
+    /* forward and update on rows of bytes, each x read as lut[x] (lut[v] = v / 255 in T). */ \
+    void (*forward_u8_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs,              \
+                             const uint8_t *X, ptrdiff_t ldx, const ptrdiff_t *xidx,         \
+                             const T *lut, const T *WT, ptrdiff_t n_pad, ptrdiff_t q0,       \
+                             ptrdiff_t q1, const T *b, T *Z);                                \
+    void (*update_u8_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs,               \
+                            const uint8_t *X, ptrdiff_t ldx, const ptrdiff_t *xidx,          \
+                            const T *lut, const T *C, T *WT, ptrdiff_t n_pad, ptrdiff_t q0,  \
+                            ptrdiff_t q1, const fastgd_prefetch *pf);
 
 typedef struct {
     const char *name;
     int vector_bytes; /* n_pad is n_out rounded up to a multiple of vector_bytes / sizeof(T) */
     FASTGD_DENSE_SIGNATURES(double, d)
     FASTGD_DENSE_SIGNATURES(float, s)
+    /* nonzero_inputs for rows of bytes. */
+    ptrdiff_t (*nonzero_inputs_u8)(ptrdiff_t m, ptrdiff_t n, const uint8_t *X, ptrdiff_t ldx,
+                                   const ptrdiff_t *xidx, ptrdiff_t *cols);
 } fastgd_kernels;
 
 /* The kernel sets this build has, best first, and how many; each entry's name says its ISA. */

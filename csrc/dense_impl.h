@@ -9,7 +9,9 @@
  *            vector accumulators must fit the registers
  *   UPDATE_ROWS  rows of WT per tile of the update (4 or 8): UPDATE_ROWS x 2 accumulators,
  *            each a chain of m FMAs, and 2 more registers
- * No allocation; every loop bound comes from the arguments.
+ * The forward product and the update are in dense_products.h, included here twice: for rows of
+ * T and for rows of bytes (the pixels as stored). No allocation; every loop bound comes from
+ * the arguments.
  */
 #include <stdint.h>
 
@@ -67,73 +69,6 @@ static inline void FN(store)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
  * that is zero in every row of X adds x * w = 0 to each sum, and leaving it out changes no
  * sum except, at most, the sign of a zero (for finite weights and deltas). */
 
-/* Input j of a product: inputs[j], or j when the product runs over all the rows of WT. */
-#define INPUT(inputs, j) ((inputs) ? (inputs)[j] : (j))
-
-/* Row i of X: row xidx[i] of the matrix at X (row stride ldx), or row i without an index. */
-#define XROW(X, ldx, xidx, i) ((X) + ((xidx) ? (xidx)[i] : (i)) * (ldx))
-
-/* Z[i, q] = b[q] + sum_k x_i[k] WT[k, q] over the n inputs k of the list (inputs: see above), for
- * the mi rows x_i = XROW(X, ldx, xidx, i) and the qw vectors at WT, b, Z. */
-static inline __attribute__((always_inline)) void
-FN(forward_tile)(const int mi, const int qw, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
-                 ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad, const T *b,
-                 T *Z)
-{
-    const T *x_row[TILE_M];
-    for (int i = 0; i < mi; ++i)
-        x_row[i] = XROW(X, ldx, xidx, i);
-    V z[TILE_M][2];
-    for (int i = 0; i < mi; ++i)
-        for (int q = 0; q < qw; ++q)
-            z[i][q] = FN(load)(b + q * VL);
-    for (ptrdiff_t j = 0; j < n; ++j) {
-        ptrdiff_t k = INPUT(inputs, j);
-        V w[2];
-        for (int q = 0; q < qw; ++q)
-            w[q] = FN(load)(WT + k * n_pad + q * VL);
-        for (int i = 0; i < mi; ++i) {
-            V x = FN(broadcast)(x_row[i][k]);
-            for (int q = 0; q < qw; ++q)
-                z[i][q] += x * w[q];
-        }
-    }
-    for (int i = 0; i < mi; ++i)
-        for (int q = 0; q < qw; ++q)
-            FN(store)(Z + i * n_pad + q * VL, z[i][q]);
-}
-
-/* WT[k, q] += sum_i x_i[k] C[i, q] over the m rows x_i = XROW(X, ldx, xidx, i), for the
- * `count` inputs k = INPUT(inputs, j0 + u), u < count, and the qw vectors at WT and C: count * qw
- * accumulators, each a chain of m FMAs. */
-static inline __attribute__((always_inline)) void
-FN(update_tile)(const int count, const int qw, ptrdiff_t m, const ptrdiff_t *inputs, ptrdiff_t j0,
-                const T *X, ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
-                ptrdiff_t n_pad)
-{
-    ptrdiff_t k[UPDATE_ROWS];
-    V w[UPDATE_ROWS][2];
-    for (int u = 0; u < count; ++u) {
-        k[u] = INPUT(inputs, j0 + u);
-        for (int q = 0; q < qw; ++q)
-            w[u][q] = FN(load)(WT + k[u] * n_pad + q * VL);
-    }
-    for (ptrdiff_t i = 0; i < m; ++i) {
-        V c[2];
-        for (int q = 0; q < qw; ++q)
-            c[q] = FN(load)(C + i * n_pad + q * VL);
-        const T *x_row = XROW(X, ldx, xidx, i);
-        for (int u = 0; u < count; ++u) {
-            V x = FN(broadcast)(x_row[k[u]]);
-            for (int q = 0; q < qw; ++q)
-                w[u][q] += x * c[q];
-        }
-    }
-    for (int u = 0; u < count; ++u)
-        for (int q = 0; q < qw; ++q)
-            FN(store)(WT + k[u] * n_pad + q * VL, w[u][q]);
-}
-
 /* Where a kernel is in the prefetch list pf: pf's base rounded down to a cache line and the
  * bytes of each row from there; row r and byte offset of the next line, lines asked for so
  * far, and the pace: `lines` in all over `pace_rows` rows of WT passed by the update. */
@@ -165,108 +100,33 @@ static inline void FN(prefetch_next)(const fastgd_prefetch *pf, FN(prefetch_curs
         FN(prefetch_one)(pf, c);
 }
 
-/* The update of the columns at WT and C (qw vectors) over the n rows of the list; after each
- * full tile, the next lines of pf. */
-static inline __attribute__((always_inline)) void
-FN(update_columns)(const int qw, ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
-                   ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT, ptrdiff_t n_pad,
-                   const fastgd_prefetch *pf, FN(prefetch_cursor) *cursor)
-{
-    ptrdiff_t j = 0;
-    for (; j + UPDATE_ROWS <= n; j += UPDATE_ROWS) {
-        FN(update_tile)(UPDATE_ROWS, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
-        FN(prefetch_next)(pf, cursor, UPDATE_ROWS);
-    }
-    if (UPDATE_ROWS > 4)
-        /* The rest four rows at a time where it can (30 rows: 3 tiles of 8, then 4, 1, 1). */
-        for (; j + 4 <= n; j += 4)
-            FN(update_tile)(4, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
-    for (; j < n; ++j)
-        FN(update_tile)(1, qw, m, inputs, j, X, ldx, xidx, C, WT, n_pad);
-}
+/* The forward product and the update, for rows of T and for rows of bytes (dense_products.h). */
+#define XT T
+#define XV(x) (x)
+#define PN(name) FN(name)
+#define LUT_PARAM
+#define LUT_ARG
+#include "dense_products.h"
+#undef XT
+#undef XV
+#undef PN
+#undef LUT_PARAM
+#undef LUT_ARG
 
-#define FG_FWD(a)                                                                          \
-    case a:                                                                                \
-        if (inputs != NULL && qw == 2)                                                       \
-            FN(forward_tile)(a, 2, n, inputs, X, ldx, xidx, WT, n_pad, b, Z);                \
-        else if (inputs != NULL)                                                             \
-            FN(forward_tile)(a, 1, n, inputs, X, ldx, xidx, WT, n_pad, b, Z);                \
-        else if (qw == 2)                                                                  \
-            FN(forward_tile)(a, 2, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
-        else                                                                               \
-            FN(forward_tile)(a, 1, n, NULL, X, ldx, xidx, WT, n_pad, b, Z);                \
-        break;
-
-static void FN(forward_tiles)(int mi, int qw, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
-                              ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
-                              const T *b, T *Z)
-{
-    switch (mi) {
-        FG_FWD(1) FG_FWD(2) FG_FWD(3) FG_FWD(4)
-#if TILE_M > 4
-        FG_FWD(5) FG_FWD(6)
-#endif
-#if TILE_M > 6
-        FG_FWD(7) FG_FWD(8) FG_FWD(9) FG_FWD(10) FG_FWD(11) FG_FWD(12)
-#endif
-    }
-}
-#undef FG_FWD
-
-/* Z[:, q0:q1] = X W^T + b over the vectors q0 <= q < q1 of the padded rows (Z is m x n_pad,
- * b has n_pad entries, padding zero), the sums over the n rows of WT of the list. */
-static void FN(forward_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
-                          ptrdiff_t ldx, const ptrdiff_t *xidx, const T *WT, ptrdiff_t n_pad,
-                          ptrdiff_t q0, ptrdiff_t q1, const T *b, T *Z)
-{
-    /* Tiles of rows as even as possible, at most TILE_M each. */
-    ptrdiff_t n_tiles = (m + TILE_M - 1) / TILE_M;
-    for (ptrdiff_t t = 0, i0 = 0; t < n_tiles; ++t) {
-        int mi = (int)((m - i0) / (n_tiles - t));
-        for (ptrdiff_t q = q0; q < q1; q += 2) {
-            int qw = q1 - q >= 2 ? 2 : 1;
-            FN(forward_tiles)(mi, qw, n, inputs, xidx ? X : X + i0 * ldx, ldx,
-                              xidx ? xidx + i0 : NULL, WT + q * VL, n_pad, b + q * VL,
-                              Z + i0 * n_pad + q * VL);
-        }
-        i0 += mi;
-    }
-}
-
-/* W += C^T X over the vectors q0 <= q < q1 (WT += X^T C; C is m x n_pad, holding
- * -scale * delta, padding zero), on the n rows of WT of the list. The lines of pf (NULL: none)
- * are spread over the update's tiles. */
-static void FN(update_t)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs, const T *X,
-                         ptrdiff_t ldx, const ptrdiff_t *xidx, const T *C, T *WT,
-                         ptrdiff_t n_pad, ptrdiff_t q0, ptrdiff_t q1, const fastgd_prefetch *pf)
-{
-    static const fastgd_prefetch none = {0};
-    if (pf == NULL)
-        pf = &none;
-    /* The update passes the n rows of WT once per pair of vectors. */
-    ptrdiff_t skew = pf->n_rows > 0 ? (ptrdiff_t)((uintptr_t)pf->base % 64) : 0;
-    FN(prefetch_cursor) cur = {pf->n_rows > 0 ? pf->base - skew : NULL, pf->row_bytes + skew,
-                               0, 0, 0, 0, pf->n_rows * ((pf->row_bytes + skew + 63) / 64),
-                               n * ((q1 - q0 + 1) / 2)};
-    for (ptrdiff_t q = q0; q < q1; q += 2) {
-        const T *Cq = C + q * VL;
-        T *WTq = WT + q * VL;
-        if (inputs != NULL && q1 - q >= 2)
-            FN(update_columns)(2, m, n, inputs, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
-        else if (inputs != NULL)
-            FN(update_columns)(1, m, n, inputs, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
-        else if (q1 - q >= 2)
-            FN(update_columns)(2, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
-        else
-            FN(update_columns)(1, m, n, NULL, X, ldx, xidx, Cq, WTq, n_pad, pf, &cur);
-    }
-    /* What the tiles left (the tail tiles do not count toward the pace): a burst. */
-    while (cur.issued < cur.lines)
-        FN(prefetch_one)(pf, &cur);
-}
-
+#define XT uint8_t
+#define XV(x) lut[x]
+#define PN(name) FN(name##_u8)
+#define LUT_PARAM const T *lut,
+#define LUT_ARG lut,
+#include "dense_products.h"
+#undef XT
+#undef XV
+#undef PN
+#undef LUT_PARAM
+#undef LUT_ARG
 #undef INPUT
 #undef XROW
+
 
 /* The inputs k < n that are nonzero or NaN in some of the m rows xidx[i] of X (row stride ldx),
  * in increasing order, into cols; returns how many. (A vector of inputs at a time: the OR of
@@ -324,6 +184,42 @@ static ptrdiff_t FN(nonzero_inputs)(ptrdiff_t m, ptrdiff_t n, const T *X, ptrdif
     }
     return count;
 }
+
+#if FG_DOUBLE
+/* The inputs k < n that are nonzero in some of the m rows xidx[i] of the bytes X (row stride
+ * ldx), increasing, into cols; returns how many. (Once per instruction set: bytes have no
+ * float type. VBYTES inputs at a time: the OR of their bytes over the rows, then their
+ * indices, written without a branch.) */
+static ptrdiff_t FG_CAT(nonzero_inputs, u8, ISA)(ptrdiff_t m, ptrdiff_t n, const uint8_t *X,
+                                                 ptrdiff_t ldx, const ptrdiff_t *xidx,
+                                                 ptrdiff_t *cols)
+{
+    typedef uint8_t bytes __attribute__((vector_size(VBYTES)));
+    ptrdiff_t count = 0, k = 0;
+    for (; k + VBYTES <= n; k += VBYTES) {
+        bytes any = {0};
+        for (ptrdiff_t i = 0; i < m; ++i) {
+            bytes v;
+            __builtin_memcpy(&v, X + xidx[i] * ldx + k, sizeof v);
+            any |= v;
+        }
+        uint8_t lanes[VBYTES];
+        __builtin_memcpy(lanes, &any, sizeof any);
+        for (ptrdiff_t l = 0; l < VBYTES; ++l) {
+            cols[count] = k + l;
+            count += lanes[l] != 0;
+        }
+    }
+    for (; k < n; ++k) {
+        uint8_t any = 0;
+        for (ptrdiff_t i = 0; i < m; ++i)
+            any |= X[xidx[i] * ldx + k];
+        cols[count] = k;
+        count += any != 0;
+    }
+    return count;
+}
+#endif
 
 /* out[r, k0 + u] = sum_j WT[k0 + u, j] * Dt[j][r] for u < nk and the rows r < block_rows of a block
  * of D transposed into Dt (n_pad vectors): the sum over j in two chains, even and odd j, and nk

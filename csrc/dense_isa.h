@@ -46,4 +46,9 @@ const fastgd_kernels FG_SET(ISA) = {
     .nonzero_inputs_s = FG_FN(nonzero_inputs, s, ISA),
     .backward_s = FG_FN(backward_t, s, ISA),
     .sigmoid_s = FG_FN(sigmoid, s, ISA),
+    .forward_u8_d = FG_FN(forward_t_u8, d, ISA),
+    .update_u8_d = FG_FN(update_t_u8, d, ISA),
+    .forward_u8_s = FG_FN(forward_t_u8, s, ISA),
+    .update_u8_s = FG_FN(update_t_u8, s, ISA),
+    .nonzero_inputs_u8 = FG_FN(nonzero_inputs, u8, ISA),
 };

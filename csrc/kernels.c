@@ -119,6 +119,23 @@
             for (ptrdiff_t j = 0; j < n_cols; ++j)                                       \
                 b[j] += alpha * row[j];                                                  \
         }                                                                                \
+    }                                                                                    \
+                                                                                         \
+    void byte_lut_##SUFFIX(T *lut)                                                       \
+    {                                                                                    \
+        for (int v = 0; v < 256; ++v)                                                    \
+            lut[v] = (T)v / (T)255;                                                      \
+    }                                                                                    \
+                                                                                         \
+    void rows_from_bytes_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const uint8_t *src, \
+                                  ptrdiff_t ld, const ptrdiff_t *idx, const T *lut,       \
+                                  T *dst)                                                \
+    {                                                                                    \
+        for (ptrdiff_t i = 0; i < n_rows; ++i) {                                         \
+            const uint8_t *row = src + (idx ? idx[i] : i) * ld;                          \
+            for (ptrdiff_t j = 0; j < n_cols; ++j)                                       \
+                dst[i * n_cols + j] = lut[row[j]];                                       \
+        }                                                                                \
     }
 
 FASTGD_DEFINE(double, d, uint64_t, UINT64_C(0x7ff0000000000000))

@@ -10,6 +10,7 @@
 #define FASTGD_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FASTGD_DECLARE(T, SUFFIX)                                                        \
     /* dst[i, :] = src[idx[i], :] for i < n_rows: the rows of one mini-batch. */         \
@@ -45,7 +46,16 @@
     void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta);                  \
     /* b <- beta * b + alpha * sum_i delta[i, :]; beta == 0 overwrites b. */             \
     void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
-                              const T *delta, T beta, T *b);
+                              const T *delta, T beta, T *b);                             \
+    /* lut[v] = v / 255 for the 256 byte values, one IEEE division each: the values       \
+       NumPy's X.astype(T) / 255 gives, so that byte rows read through it give the bits   \
+       of those float rows. */                                                           \
+    void byte_lut_##SUFFIX(T *lut);                                                      \
+    /* dst[i, :] = lut[src row i] for i < n_rows: row idx[i] of src (row stride ld), or   \
+       row i when idx is NULL. */                                                        \
+    void rows_from_bytes_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, const uint8_t *src, \
+                                  ptrdiff_t ld, const ptrdiff_t *idx, const T *lut,       \
+                                  T *dst);
 
 FASTGD_DECLARE(double, d)
 FASTGD_DECLARE(float, s)

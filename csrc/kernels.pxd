@@ -38,3 +38,9 @@ cdef extern from "kernels.h" nogil:
                        double beta, double *b)
     void column_sums_s(Py_ssize_t n_rows, Py_ssize_t n_cols, float alpha, const float *delta,
                        float beta, float *b)
+    void byte_lut_d(double *lut)
+    void byte_lut_s(float *lut)
+    void rows_from_bytes_d(Py_ssize_t n_rows, Py_ssize_t n_cols, const unsigned char *src,
+                           Py_ssize_t ld, const Py_ssize_t *idx, const double *lut, double *dst)
+    void rows_from_bytes_s(Py_ssize_t n_rows, Py_ssize_t n_cols, const unsigned char *src,
+                           Py_ssize_t ld, const Py_ssize_t *idx, const float *lut, float *dst)

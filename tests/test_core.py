@@ -315,7 +315,8 @@ def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
     net.weights[0][:] = 1
     net.biases[0][:] = 0
     z = np.array([[-1e4], [-800.0], [-50.0], [0.0], [50.0], [800.0], [1e4]], dtype=dtype)
-    with np.errstate(all="raise"), _policy.overrides(kernel_set=kernel_set):
+    with np.errstate(all="raise"), _policy.overrides(kernel_set=kernel_set), \
+            pytest.warns(fastgd.InputRangeWarning, match="holds values up to 10000"):
         got = net.feedforward(z)[:, 0]
         want = ref.sigmoid(z[:, 0])
     assert got[0] == 0 and got[-1] == 1 and got[3] == 0.5
@@ -447,3 +448,45 @@ def test_float32_over_many_outputs_is_as_accurate_as_numpy():
                                                           exact_W + exact_B))
     numpy_error = max(np.abs(a - e).max() for a, e in zip(W + B, exact_W + exact_B))
     assert core_error <= 1.5 * numpy_error, (core_error, numpy_error)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7)])
+def test_uint8_rows_give_the_bits_of_the_floats(dtype, sizes, m, kernel_set, path, cost):
+    """Rows of bytes read as x / 255 through a table: training (1 and 2 threads), the running
+    cost and both feedforward paths give, byte for byte, what X.astype(dtype) / 255 gives."""
+    rng = np.random.default_rng(70)
+    pixels = rng.integers(0, 256, (150, sizes[0])).astype(np.uint8)
+    pixels[:, : sizes[0] // 4] = 0
+    pixels[rng.random(pixels.shape) < 0.6] = 0
+    floats = pixels.astype(dtype) / 255
+    Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], 150)]
+    order = rng.permutation(150)
+    split = _core.input_split(pixels, m)
+    assert split == _core.input_split(floats, m)
+    for n_threads in ((1, 2) if path == "small" else (1,)):
+        results = []
+        for X in (pixels, floats):
+            net = fastgd.Network(sizes, seed=71, dtype=dtype)
+            cost_sum = _core.train_chunk(net.weights, net.biases, X, Y, order, m, 1.0, True,
+                                         cost=cost, path=path, n_threads=n_threads,
+                                         kernel_set=kernel_set, input_split=split)
+            outputs = []
+            for forward_path in ("small", "blas"):
+                out = np.empty((150, sizes[-1]), dtype)
+                _core.feedforward(net.weights, net.biases, X, out, path=forward_path,
+                                  n_threads=n_threads if forward_path == "small" else 1,
+                                  kernel_set=kernel_set)
+                outputs.append(out.tobytes())
+            results.append((b"".join(a.tobytes() for a in net.weights + net.biases), cost_sum,
+                            outputs))
+        assert results[0] == results[1]
+
+
+def test_the_core_refuses_inputs_of_another_dtype():
+    net = fastgd.Network([3, 2], seed=0)
+    with pytest.raises(TypeError, match=r"X must be a C-contiguous 2-D array of uint8 \(pixels\) "
+                                        r"or of the network's dtype, float64; got ndarray of "
+                                        r"dtype int16"):
+        _core.feedforward(net.weights, net.biases, np.zeros((2, 3), np.int16), np.zeros((2, 2)),
+                          path="small", n_threads=1)

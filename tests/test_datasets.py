@@ -331,3 +331,13 @@ def test_load_idx_names_a_missing_file_and_reads_an_empty_set(tmp_path):
     labels.write_bytes(bytes([0, 0, 8, 1]) + (0).to_bytes(4, "big"))
     X, y = fastgd.load_idx(images, labels)
     assert X.shape == (0, 784) and y.shape == (0,)
+
+
+def test_mnist_as_bytes_is_the_floats_times_255(mnist_dir):
+    (X, y), (Xt, yt) = fastgd.load_mnist(mnist_dir, dtype="uint8")
+    assert X.dtype == np.uint8 and X.shape == (60000, 784) and X.nbytes == 47040000
+    (Xf, _), _ = fastgd.load_mnist(mnist_dir, dtype="float32")
+    assert (X.astype(np.float32) / 255 == Xf).all()
+    with pytest.raises(TypeError, match="dtype must be 'uint8' .*, 'float32' or 'float64', got "
+                                        "'int16'"):
+        fastgd.load_mnist(mnist_dir, dtype="int16")

@@ -49,7 +49,7 @@ def test_feedforward_one_sample_or_a_batch():
 
 def test_feedforward_accepts_lists_ints_and_non_contiguous_arrays():
     net = fastgd.Network([3, 2], seed=5)
-    X = np.arange(12, dtype=np.int64).reshape(4, 3)
+    X = np.arange(12, dtype=np.int64).reshape(4, 3) % 2
     want = net.feedforward(X.astype(float))
     np.testing.assert_array_equal(net.feedforward(X.tolist()), want)
     np.testing.assert_array_equal(net.feedforward(np.asfortranarray(X)), want)
@@ -154,3 +154,33 @@ def test_parameters_given_as_tuples_become_lists():
     with pytest.raises(TypeError, match="biases must be a list of arrays, one per layer, got "
                                         "int"):
         net.biases = 3
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_uint8_pixels_are_read_as_x_over_255_bit_for_bit(dtype):
+    """feedforward, predict, evaluate and cost on uint8 rows give, bit for bit, what they give
+    on X.astype(dtype) / 255, on both feedforward paths (narrow and wide networks)."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (300, 20)).astype(np.uint8)
+    pixels[rng.random(pixels.shape) < 0.5] = 0
+    labels = rng.integers(0, 4, 300)
+    for sizes in ([20, 12, 4], [20, 200, 4]):
+        net = fastgd.Network(sizes, seed=1, dtype=dtype)
+        floats = pixels.astype(dtype) / 255
+        assert net.feedforward(pixels).tobytes() == net.feedforward(floats).tobytes()
+        assert net.feedforward(pixels[7]).tobytes() == net.feedforward(floats[7]).tobytes()
+        np.testing.assert_array_equal(net.predict(pixels), net.predict(floats))
+        assert net.evaluate(pixels, labels) == net.evaluate(floats, labels)
+        assert net.cost(pixels, labels) == net.cost(floats, labels)
+
+
+def test_floats_above_one_get_a_warning_naming_the_largest_and_the_fix():
+    net = fastgd.Network([3, 2], seed=0)
+    with pytest.warns(fastgd.InputRangeWarning, match=r"X holds values up to 255, .*divide by "
+                                                      r"255, or pass the uint8 pixels"):
+        net.feedforward(np.array([[0.0, 17.0, 255.0]]))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.feedforward(np.array([[0.0, 0.5, 1.0]]))
+        net.feedforward(np.array([[0, 17, 255]], dtype=np.uint8))

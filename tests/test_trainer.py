@@ -402,3 +402,30 @@ def test_the_running_cost_does_not_depend_on_how_the_epoch_is_cut(monkeypatch):
         costs.append(fastgd.Trainer(net, eta=1.0, mini_batch_size=7, epochs=2, seed=1,
                                     verbose=0).fit(X, labels).train_cost)
     assert costs[0] == costs[1]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("m", [10, 40])
+def test_fit_on_uint8_pixels_equals_fit_on_the_floats(dtype, m):
+    """Training, the running cost, the evaluations: bit for bit those of X.astype(dtype)/255
+    (small-kernel path at m=10, BLAS at m=40 on this network)."""
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (200, 30)).astype(np.uint8)
+    pixels[rng.random(pixels.shape) < 0.6] = 0
+    labels = rng.integers(0, 3, 200)
+    runs = []
+    for X in (pixels, pixels.astype(dtype) / 255):
+        net = fastgd.Network([30, 8, 3], seed=4, dtype=dtype)
+        history = fastgd.Trainer(net, eta=1.0, mini_batch_size=m, epochs=2, seed=5,
+                                 verbose=0).fit(X, labels, test_data=(X[:50], labels[:50]))
+        runs.append((b"".join(a.tobytes() for a in net.weights + net.biases),
+                     history.train_cost, history.test_cost, history.test_correct))
+    assert runs[0] == runs[1]
+
+
+def test_fit_warns_once_about_floats_above_one():
+    X, labels, _ = make_data(40, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4)
+    with pytest.warns(fastgd.InputRangeWarning) as caught:
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=2, verbose=0).fit(X * 255, labels)
+    assert len(caught) == 1 and caught[0].filename == __file__

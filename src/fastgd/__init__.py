@@ -5,12 +5,14 @@ from .datasets import load_book_pickle, load_idx, load_mnist
 from .history import History
 from .network import Network
 from .trainer import Trainer
+from ._validation import InputRangeWarning
 from ._plot import plot_descent
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
-           "DescentResult", "DescentWarning", "LeastSquares", "plot_descent"]
+           "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",
+           "InputRangeWarning"]
 
 
 def __getattr__(name):

@@ -149,8 +149,10 @@ def _point(text):
 
 
 def _load_data(args, **kwargs):
+    """MNIST's pixels as stored (uint8): the network reads them as x / 255, the bits of the
+    floats, from an eighth of float64's memory."""
     import fastgd
-    return fastgd.load_mnist(args.data, download=not args.no_download, **kwargs)
+    return fastgd.load_mnist(args.data, download=not args.no_download, dtype="uint8", **kwargs)
 
 
 def train(args):
@@ -164,7 +166,7 @@ def train(args):
                              cost=args.cost, verbose=args.verbose, n_threads=args.threads)
     if args.save is not None:
         check_destination(args.save, "--save")
-    parts = _load_data(args, dtype=args.dtype, validation_size=args.validation_size)
+    parts = _load_data(args, validation_size=args.validation_size)
     (train_X, train_y), test = parts[0], parts[-1]
     validation = parts[1] if len(parts) == 3 else None
     if args.train_size is not None:
@@ -205,7 +207,7 @@ def _summary(history, net, test):
 def evaluate(args):
     import fastgd
     net = fastgd.Network.load(args.model)
-    _, (test_X, test_y) = _load_data(args, dtype=net.dtype)
+    _, (test_X, test_y) = _load_data(args)
     correct = net.evaluate(test_X, test_y)
     print(f"test accuracy {correct} / {len(test_y)} ({correct / len(test_y):.2%})")
     return 0
@@ -238,7 +240,7 @@ def predict(args):
                   f"digits on a dark background, as in MNIST (invert the image if the digit "
                   f"is dark)", file=sys.stderr)
         paths.append(path)
-        images.append(image.reshape(-1) / 255.0)
+        images.append(image.reshape(-1))
     if images:
         for path, digit in zip(paths, net.predict(np.array(images))):
             print(f"{path}: {digit}")

@@ -10,9 +10,9 @@ For a mini-batch of m rows (notation of _core.pyx):
     update      W_l <- W_l - s * D_l^T @ A_l: the gradient folded into one gemm (beta = 1)
 """
 from fastgd._blas cimport NoTrans, Trans, gemm
-from fastgd._job cimport batch_scale
+from fastgd._job cimport Rows, batch_scale
 from fastgd._kernels cimport (broadcast_row, column_sums, cost_value, gather_rows, output_delta,
-                              sigmoid_inplace, sigmoid_prime_mul)
+                              rows_from_bytes, sigmoid_inplace, sigmoid_prime_mul)
 from fastgd._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
@@ -59,7 +59,7 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
         delta_prev = swap
 
 
-cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
+cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const Rows *X,
                const floating *Y, double *cost_sum) except -1:
     """The mini-batches of chunk through gemm: gathered, forward, backward with the update.
     cost_sum: the cost of each mini-batch before its update is added to it, in order."""
@@ -80,7 +80,11 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
         fp_state = fastgd_flush_subnormals()
         while start < chunk.n_order:
             rows = min(chunk.m, chunk.n_order - start)
-            gather_rows(rows, sizes[0], X, &chunk.order[start], A[0])
+            if X.bytes:
+                rows_from_bytes(rows, sizes[0], <const unsigned char *>X.data, sizes[0],
+                                &chunk.order[start], <const floating *>X.lut, A[0])
+            else:
+                gather_rows(rows, sizes[0], <const floating *>X.data, &chunk.order[start], A[0])
             # The targets wait in delta_prev; the output delta reads them before anything
             # overwrites it.
             gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)

@@ -24,8 +24,11 @@ from cython cimport floating
 from costs cimport fastgd_cost, fastgd_cost_names, fastgd_find_cost
 from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 
+import numpy as np
+
 from fastgd cimport _blas_path, _forward, _small_path
-from fastgd._job cimport Chunk, Net
+from fastgd._job cimport Chunk, Net, Rows
+from fastgd._kernels cimport byte_lut
 from fastgd._scratch cimport scratch
 
 PATHS = ("small", "blas")
@@ -115,14 +118,43 @@ cdef int check_columns(const floating[:, ::1] data, int n_cols, str name) except
     return 0
 
 
-def train_chunk(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
+cdef int view_rows(object X, const floating[:, ::1] like, Rows *rows, list keep) except -1:
+    """rows: the C-contiguous 2-D array X, of bytes (uint8: pixels, read as x / 255) or of
+    like's dtype; X is kept alive in keep."""
+    cdef const unsigned char[:, ::1] as_bytes
+    cdef const floating[:, ::1] as_floats
+    cdef floating *lut
+    keep.append(X)
+    dtype = getattr(X, "dtype", None)
+    if dtype == np.uint8:
+        as_bytes = X
+        rows.data = &as_bytes[0, 0] if as_bytes.shape[0] and as_bytes.shape[1] else NULL
+        rows.n_rows, rows.n_cols = as_bytes.shape[0], as_bytes.shape[1]
+        lut = <floating *>scratch(keep, 256, sizeof(floating))
+        byte_lut(lut)
+        rows.bytes, rows.lut = True, lut
+        return 0
+    network_dtype = np.dtype(np.float64 if sizeof(floating) == 8 else np.float32)
+    if dtype != network_dtype:
+        raise TypeError(f"X must be a C-contiguous 2-D array of uint8 (pixels) or of the "
+                        f"network's dtype, {network_dtype}; got {type(X).__name__} of dtype "
+                        f"{dtype}")
+    as_floats = X
+    rows.data = &as_floats[0, 0] if as_floats.shape[0] and as_floats.shape[1] else NULL
+    rows.n_rows, rows.n_cols = as_floats.shape[0], as_floats.shape[1]
+    rows.bytes, rows.lut = False, NULL
+    return 0
+
+
+def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
                 *, str cost, str path, int n_threads, str kernel_set=None,
                 bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
-    The samples order[0:m], order[m:2m], ... form the mini-batches (m = mini_batch_size); a
-    last, shorter one is scaled by its own size. With mean, each update is
+    X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
+    bits of passing X.astype(dtype) / 255). The samples order[0:m], order[m:2m], ... form the
+    mini-batches (m = mini_batch_size); a last, shorter one is scaled by its own size. With mean, each update is
     W -= (eta / m) * the sum of the mini-batch's gradients of the cost, else eta * the sum.
     Y holds the target rows (n, n_out).
 
@@ -142,10 +174,11 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     epoch's running mean of the cost.
     """
     cdef list keep = [tuple(weights), tuple(biases)]   # the arrays, alive until we return
-    cdef Py_ssize_t n = X.shape[0], i
+    cdef Py_ssize_t n, i
     cdef bint bad_index = False
     cdef Net net
     cdef Chunk chunk
+    cdef Rows rows
     cdef const fastgd_kernels *k = find_kernels(kernel_set)
     if mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
@@ -154,6 +187,8 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     if path == "blas" and n_threads != 1:
         raise ValueError(f"the BLAS path runs on BLAS's threads: pass n_threads=1 and set "
                          f"BLAS's thread count, got n_threads={n_threads}")
+    view_rows(X, Y, &rows, keep)
+    n = rows.n_rows
     if Y.shape[0] != n:
         raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
     chunk.cost = find_cost(cost)
@@ -162,8 +197,9 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
     chunk.m = min(mini_batch_size, chunk.n_order)
     chunk.eta = eta
     chunk.mean = mean
-    view_network(weights, biases, &net, keep, X)
-    check_columns(X, net.sizes[0], "X")
+    view_network(weights, biases, &net, keep, Y)
+    if rows.n_cols != net.sizes[0]:
+        raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(Y, net.sizes[net.n_layers], "Y")
     if chunk.m == 0:
         return cost_sum
@@ -183,30 +219,24 @@ def train_chunk(list weights, list biases, const floating[:, ::1] X, const float
                              f"network has {net.sizes[0]} inputs), got {input_split}")
         split = input_split
     if path == "small":
-        _small_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], n_threads, skip_zero_inputs,
+        _small_path.train(k, &net, &chunk, &rows, &Y[0, 0], n_threads, skip_zero_inputs,
                           split, &cost_sum)
     else:
-        _blas_path.train(k, &net, &chunk, &X[0, 0], &Y[0, 0], &cost_sum)
+        _blas_path.train(k, &net, &chunk, &rows, &Y[0, 0], &cost_sum)
     return cost_sum
 
 
-def input_split(const floating[:, ::1] X, Py_ssize_t n_rows):
+def input_split(X, Py_ssize_t n_rows):
     """Where a fit splits the first layer's inputs between the small path's two blocks: the
     median of the inputs nonzero in the first n_rows rows of X (in data order, so that the split
     is the same whatever the shuffling, the chunks and a resumed run), which shares a
     mini-batch's work about evenly between the blocks on data such as MNIST; the middle when
     fewer than two are nonzero. None for a single input."""
-    cdef Py_ssize_t n_in = X.shape[1], n = 0, i, j
+    n_in = X.shape[1]
     if n_in < 2:
         return None
-    n_rows = min(n_rows, X.shape[0])
-    nonzero = [False] * n_in
-    for i in range(n_rows):
-        for j in range(n_in):
-            if X[i, j] != 0:
-                nonzero[j] = True
-    columns = [j for j in range(n_in) if nonzero[j]]
-    return columns[len(columns) // 2] if len(columns) >= 2 else n_in // 2
+    columns = np.flatnonzero(np.any(X[:n_rows] != 0, axis=0))
+    return int(columns[len(columns) // 2]) if len(columns) >= 2 else n_in // 2
 
 
 def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
@@ -247,9 +277,10 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
                             <floating **>grad.W, <floating **>grad.b, <floating>1, <floating>0)
 
 
-def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:, ::1] out,
+def feedforward(list weights, list biases, X, floating[:, ::1] out,
                 *, str path, int n_threads, str kernel_set=None, bint check_finite=False):
-    """out = the output activations of the network for every row of X.
+    """out = the output activations of the network for every row of X (of out's dtype, or
+    uint8 pixels read as x / 255).
 
     path "small" feeds the rows through the small-shape kernels on n_threads threads of the
     core's own (1 to 16); "blas" through gemm in blocks of rows, on BLAS's threads
@@ -257,21 +288,25 @@ def feedforward(list weights, list biases, const floating[:, ::1] X, floating[:,
     infinity (out is then incomplete), else -1.
     """
     cdef list keep = [tuple(weights), tuple(biases)]
-    cdef Py_ssize_t n = X.shape[0]
+    cdef Py_ssize_t n
     cdef Net net
+    cdef Rows rows
     cdef const fastgd_kernels *k = find_kernels(kernel_set)
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
     if path == "blas" and n_threads != 1:
         raise ValueError(f"the BLAS path runs on BLAS's threads: pass n_threads=1 and set "
                          f"BLAS's thread count, got n_threads={n_threads}")
+    view_rows(X, out, &rows, keep)
+    n = rows.n_rows
     if out.shape[0] != n:
         raise ValueError(f"X has {n} rows but out has {out.shape[0]}")
-    view_network(weights, biases, &net, keep, X)
-    check_columns(X, net.sizes[0], "X")
+    view_network(weights, biases, &net, keep, out)
+    if rows.n_cols != net.sizes[0]:
+        raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(out, net.sizes[net.n_layers], "out")
     if n == 0:
         return -1
     if path == "small":
-        return _forward.forward_small(k, &net, &X[0, 0], n, &out[0, 0], n_threads, check_finite)
-    return _forward.forward_blas(k, &net, &X[0, 0], n, &out[0, 0], check_finite)
+        return _forward.forward_small(k, &net, &rows, n, &out[0, 0], n_threads, check_finite)
+    return _forward.forward_blas(k, &net, &rows, n, &out[0, 0], check_finite)

@@ -12,6 +12,16 @@ cdef struct Net:
     void **b              # b[l]: sizes[l+1]
 
 
+cdef struct Rows:
+    # The inputs X, n_rows rows of n_cols (the row stride): floats of the call's dtype, or
+    # bytes (the pixels as stored), each read as lut[x] = x / 255 in the call's dtype.
+    const void *data
+    Py_ssize_t n_rows
+    Py_ssize_t n_cols
+    bint bytes
+    const void *lut             # 256 entries with bytes, else NULL
+
+
 cdef struct Chunk:
     # The mini-batches X[order[0:m]], X[order[m:2m]], ... (the last may be shorter), trained in
     # that order with the targets Y of the same rows.

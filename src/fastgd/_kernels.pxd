@@ -73,6 +73,59 @@ cdef inline void find_inputs(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n
         inputs.n = k.nonzero_inputs_s(m, n_in, X, ldx, xidx, inputs.cols)
 
 
+# ---- rows of bytes (pixels as stored), each x read as lut[x] = x / 255 ---------------------------
+
+cdef inline void forward_bytes(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_in,
+                               const Inputs *inputs, const unsigned char *X, Py_ssize_t ldx,
+                               const Py_ssize_t *xidx, const floating *lut, const floating *WT,
+                               Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const floating *b,
+                               floating *Z) noexcept nogil:
+    """forward_t on rows of bytes."""
+    cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
+    cdef const Py_ssize_t *cols = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
+    if floating is double:
+        k.forward_u8_d(m, n, cols, X, ldx, xidx, lut, WT, n_pad, q0, q1, b, Z)
+    else:
+        k.forward_u8_s(m, n, cols, X, ldx, xidx, lut, WT, n_pad, q0, q1, b, Z)
+
+
+cdef inline void update_bytes(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_in,
+                              const Inputs *inputs, const unsigned char *X, Py_ssize_t ldx,
+                              const Py_ssize_t *xidx, const floating *lut, const floating *C,
+                              floating *WT, Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1,
+                              const fastgd_prefetch *pf) noexcept nogil:
+    """update_t on rows of bytes."""
+    cdef Py_ssize_t n = n_in if inputs == NULL else inputs.n
+    cdef const Py_ssize_t *cols = NULL if inputs == NULL or inputs.n == n_in else inputs.cols
+    if floating is double:
+        k.update_u8_d(m, n, cols, X, ldx, xidx, lut, C, WT, n_pad, q0, q1, pf)
+    else:
+        k.update_u8_s(m, n, cols, X, ldx, xidx, lut, C, WT, n_pad, q0, q1, pf)
+
+
+cdef inline void find_inputs_bytes(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_in,
+                                   const unsigned char *X, Py_ssize_t ldx,
+                                   const Py_ssize_t *xidx, Inputs *inputs) noexcept nogil:
+    """find_inputs on rows of bytes."""
+    inputs.n = k.nonzero_inputs_u8(m, n_in, X, ldx, xidx, inputs.cols)
+
+
+cdef inline void byte_lut(floating *lut) noexcept nogil:
+    if floating is double:
+        byte_lut_d(lut)
+    else:
+        byte_lut_s(lut)
+
+
+cdef inline void rows_from_bytes(Py_ssize_t n_rows, Py_ssize_t n_cols, const unsigned char *src,
+                                 Py_ssize_t ld, const Py_ssize_t *idx, const floating *lut,
+                                 floating *dst) noexcept nogil:
+    if floating is double:
+        rows_from_bytes_d(n_rows, n_cols, src, ld, idx, lut, dst)
+    else:
+        rows_from_bytes_s(n_rows, n_cols, src, ld, idx, lut, dst)
+
+
 cdef inline void backward_t(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_in,
                             const floating *D, const floating *WT, Py_ssize_t n_pad,
                             floating *out, floating *scratch) noexcept nogil:

@@ -2,7 +2,7 @@ from cython cimport floating
 
 from dense cimport fastgd_kernels, fastgd_prefetch
 
-from fastgd._job cimport Chunk, Net
+from fastgd._job cimport Chunk, Net, Rows
 from fastgd._kernels cimport Inputs
 
 cdef enum:
@@ -11,6 +11,6 @@ cdef enum:
     # One thread per block at most.
     INPUT_BLOCKS = 2
 
-cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const floating *X,
+cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const Rows *X,
                const floating *Y, int n_threads, bint skip_zero_inputs,
                Py_ssize_t input_split, double *cost_sum) except -1

@@ -1,7 +1,12 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
 import numbers
+import warnings
 
 import numpy as np
+
+
+class InputRangeWarning(UserWarning):
+    """Float inputs above 1: the network reads pixels as x / 255, values in [0, 1]."""
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -90,13 +95,19 @@ def _check_finite(X, name):
             raise nonfinite_error(X, bad[0], name)
 
 
-def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True):
-    """X as a C-contiguous (n, n_inputs) array of dtype, with finite values unless finite is
-    False (for callers whose compiled code checks while it reads).
+def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True, stacklevel=2):
+    """X as a C-contiguous (n, n_inputs) array: uint8 as it is (pixels, which the core reads as
+    x / 255), anything else as dtype, with finite values unless finite is False (for callers
+    whose compiled code checks while it reads). Float inputs above 1 get an InputRangeWarning
+    naming the frame stacklevel up from check_inputs' caller (1: the caller itself), as
+    warnings.warn counts.
 
     A 1-D X of length n_inputs is one sample when allow_1d; returns (X2d, was_1d).
     """
-    X = _as_float_array(X, name, dtype)
+    if isinstance(X, np.ndarray) and X.dtype == np.uint8:
+        X = np.ascontiguousarray(X)
+    else:
+        X = _as_float_array(X, name, dtype)
     was_1d = X.ndim == 1
     if was_1d and allow_1d:
         X = X.reshape(1, -1)
@@ -107,9 +118,21 @@ def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True):
     if X.shape[1] != n_inputs:
         raise ValueError(f"{name} has {X.shape[1]} features per sample but the network's input "
                          f"layer has {n_inputs} (sizes[0]); shape {X.shape}")
-    if finite:
-        _check_finite(X, name)
+    if X.dtype != np.uint8:
+        if finite:
+            _check_finite(X, name)
+        _warn_above_one(X, name, stacklevel)
     return X, was_1d
+
+
+def _warn_above_one(X, name, stacklevel):
+    with np.errstate(invalid="ignore"):
+        largest = np.max(X) if X.size else 0
+    if largest > 1 and np.isfinite(largest):
+        warnings.warn(f"{name} holds values up to {largest:g}, and the network reads inputs in "
+                      f"[0, 1] (pixels as x / 255): divide by 255, or pass the uint8 pixels as "
+                      f"they are, which fastgd reads as x / 255", InputRangeWarning,
+                      stacklevel=stacklevel + 2)  # (this function and check_inputs)
 
 
 def check_labels(y, n_samples, n_outputs, name="y"):

@@ -21,6 +21,18 @@ import numpy as np
 
 from ._validation import check_dtype
 
+
+def _image_dtype(dtype):
+    """The dtype images are returned in, and the scale to divide pixels by: uint8 as stored
+    (None), or float32 or float64 scaled to [0, 1] (255)."""
+    try:
+        if np.dtype(dtype) == np.uint8:
+            return np.dtype(np.uint8), None
+        return check_dtype(dtype), 255
+    except TypeError:
+        raise TypeError(f"dtype must be 'uint8' (the pixels as stored), 'float32' or 'float64', "
+                        f"got {dtype!r}") from None
+
 MNIST_FILES = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -161,14 +173,14 @@ def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
 def load_idx(images_path, labels_path, *, dtype="float64"):
     """An IDX image/label pair of any image size, as (X, y).
 
-    X has one flattened image per row, pixel values scaled to [0, 1] in dtype; y holds the labels
-    as uint8. Both files may be gzip-compressed. Malformed files (bad magic number, dimensions
+    X has one flattened image per row, pixel values scaled to [0, 1] in dtype (or as stored, with
+    dtype="uint8"); y holds the labels as uint8. Both files may be gzip-compressed. Malformed files (bad magic number, dimensions
     that do not match the file's size, a label count other than the image count) raise
     ValueError. For Fashion-MNIST and other sets in MNIST's format and file names,
     load_mnist(path, verify=False) does the same for all four files.
     """
-    dtype = check_dtype(dtype)
-    X = _load(Path(images_path), dtype=dtype, scale=255)
+    dtype, scale = _image_dtype(dtype)
+    X = _load(Path(images_path), dtype=dtype, scale=scale)
     y = _load(Path(labels_path))
     if X.ndim < 2:
         raise ValueError(f"{images_path}: an image file needs at least 2 dimensions (count, "
@@ -308,8 +320,9 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     ((train_X, train_y), (validation_X, validation_y), (test_X, test_y)).
 
     X has shape (n, 784), one image per row, pixel values scaled to [0, 1] in dtype
-    ("float64" or "float32"); y holds the digits 0-9 as uint8. 60,000 training and 10,000 test
-    samples.
+    ("float64" or "float32"), or with dtype="uint8" as stored, 0..255 (an eighth of float64's
+    memory: fit, evaluate, predict and feedforward read them as x / 255, bit for bit as the
+    floats); y holds the digits 0-9 as uint8. 60,000 training and 10,000 test samples.
 
     The files are read from path when it is given, and from nowhere else (a FileNotFoundError
     names what is missing there). Without a path they are looked for in $FASTGD_DATA, then in
@@ -325,7 +338,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     with 10,000 (50,000 remain for training): tune eta on them, keep the test set for the end.
     The three parts are views of one array, no copy.
     """
-    dtype = check_dtype(dtype)
+    dtype, scale = _image_dtype(dtype)
     if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
             or not 0 <= validation_size < 60000:
         raise ValueError(f"validation_size must be an integer in [0, 60000), got "
@@ -339,7 +352,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     pairs = []
     for images, labels in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                            ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
-        X = _load(_find(directory, images), dtype=dtype, scale=255,
+        X = _load(_find(directory, images), dtype=dtype, scale=scale,
                   sha256=MNIST_FILES[images] if verify else None)
         y = _load(_find(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):

@@ -229,15 +229,23 @@ class Network:
         return out
 
     def feedforward(self, X):
-        """Output activations for one sample (n_inputs,) or a batch (n_samples, n_inputs)."""
+        """Output activations for one sample (n_inputs,) or a batch (n_samples, n_inputs).
+
+        X may be uint8 (pixels as stored), read as x / 255: the result is, bit for bit, that of
+        X.astype(dtype) / 255. Float inputs above 1 get a fastgd.InputRangeWarning."""
+        return self._feedforward(X, stacklevel=3)
+
+    def _feedforward(self, X, stacklevel):
         self.check_parameters()
-        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True, finite=False)
+        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True, finite=False,
+                                 stacklevel=stacklevel)
         out = self._forward(X, check_finite=True)
         return out[0] if was_1d else out
 
     def predict(self, X):
-        """The index of the most active output neuron, per sample (an int for one sample)."""
-        out = self.feedforward(X)
+        """The index of the most active output neuron, per sample (an int for one sample); X as
+        for feedforward."""
+        out = self._feedforward(X, stacklevel=3)
         return int(np.argmax(out)) if out.ndim == 1 else np.argmax(out, axis=1)
 
     def evaluate(self, X, y):

@@ -61,6 +61,7 @@ class _FitState:
     input_split: Optional[int]    # where the small path splits the first layer, for all calls
     chunk_samples: int            # the next chunk's length, a multiple of mini_batch_size
     tuner: Optional[_policy.ThreadTuner]
+    chunks_trained: int           # calls into the core so far (the first warms up)
     rng: np.random.Generator      # the shuffling generator
     history: History
     epoch_cost: float = 0.0       # this epoch's mini-batch costs so far, summed over samples
@@ -178,6 +179,10 @@ class Trainer:
     def fit(self, X, y, test_data=None, *, validation_data=None, callbacks=(), resume=None):
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
 
+        X (and the evaluation data's) may be uint8, pixels as stored, which the core reads as
+        x / 255: the result is, bit for bit, that of X.astype(dtype) / 255, with an eighth or a
+        quarter of the memory. Float inputs above 1 get a fastgd.InputRangeWarning.
+
         y holds integer labels (n,) in [0, sizes[-1]), one-hot encoded for the cost, or target
         vectors (n, sizes[-1]). validation_data and test_data are optional (X, y) pairs evaluated
         after every epoch. callbacks are fastgd.callbacks.Callback objects, or functions
@@ -205,7 +210,7 @@ class Trainer:
         """Check and convert every input of fit, once; the fit's state."""
         net = self.network
         cost = costs.get(self.cost)
-        X, _ = check_inputs(X, net.sizes[0], net.dtype, name="X")
+        X, _ = check_inputs(X, net.sizes[0], net.dtype, name="X", stacklevel=3)
         n = X.shape[0]
         if n == 0:
             raise ValueError("X holds no samples: the training set is empty")
@@ -233,7 +238,7 @@ class Trainer:
             callbacks=callbacks, plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
             chunk_samples=max(1, min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES) // m) * m,
-            tuner=_policy.tuner_for(plan, self.n_threads),
+            tuner=_policy.tuner_for(plan, self.n_threads), chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost))
 
@@ -244,7 +249,7 @@ class Trainer:
             X, y = data
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a pair (X, y)") from None
-        X, _ = check_inputs(X, net.sizes[0], net.dtype, name=f"{name}[0]")
+        X, _ = check_inputs(X, net.sizes[0], net.dtype, name=f"{name}[0]", stacklevel=4)
         if X.shape[0] == 0:
             raise ValueError(f"{name} holds no samples")
         labels = labels_from(y, X.shape[0], net.sizes[-1], name=f"{name}[1]")
@@ -319,9 +324,11 @@ class Trainer:
                 threads, state.epoch_cost = self._train_chunk(state, part, wanted,
                                                               state.epoch_cost)
                 seconds = time.perf_counter() - began
-                if state.tuner is not None and 2 * len(part) >= chunk:
-                    # (A short last chunk would weigh the threads' start-up too heavily.)
+                if state.tuner is not None and state.chunks_trained and 2 * len(part) >= chunk:
+                    # (The fit's first chunk pays for buffers and threads starting, and a short
+                    # last one weighs each call's start-up too heavily: neither is measured.)
                     state.tuner.record(threads, seconds, len(part))
+                state.chunks_trained += 1
                 state.chunk_samples = _next_chunk(len(part), seconds, m)
                 if check and not _finite(self.network):
                     self._locate_divergence(state, before, part, threads, epoch, first // m)
