@@ -8,6 +8,19 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache_dir(tmp_path_factory):
+    """The tests' own fastgd cache (load_mnist keeps decoded images there), not the user's: set
+    for the session and for the subprocesses it starts."""
+    previous = os.environ.get("FASTGD_CACHE_DIR")
+    os.environ["FASTGD_CACHE_DIR"] = str(tmp_path_factory.mktemp("fastgd-cache"))
+    yield
+    if previous is None:
+        del os.environ["FASTGD_CACHE_DIR"]
+    else:
+        os.environ["FASTGD_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     """The real MNIST files: $FASTGD_DATA, else ../shared/data/mnist beside the repository.

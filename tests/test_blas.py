@@ -1,4 +1,8 @@
 """The one BLAS seam: every transpose combination, both dtypes, against NumPy."""
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -26,3 +30,34 @@ def test_gemm_rejects_mismatched_shapes():
     A = np.ones((2, 3))
     with pytest.raises(ValueError, match="shapes"):
         _gemm_for_tests(False, False, 1.0, A, np.ones((4, 2)), 0.0, np.ones((2, 2)))
+
+
+
+def test_scipy_is_imported_only_when_blas_is_called():
+    """import fastgd and the small path leave scipy (0.2 s of imports) unloaded; the first BLAS
+    path call loads it and gives the same numbers as in a process that imported it first."""
+    script = textwrap.dedent("""
+        import sys
+        lazy = sys.argv[1] == "lazy"
+        if not lazy:
+            import scipy.linalg
+        import numpy as np
+        import fastgd
+        from fastgd import _policy
+        assert not lazy or "scipy" not in sys.modules, "scipy imported with fastgd"
+        rng = np.random.default_rng(0)
+        X, y = rng.random((40, 6)), rng.integers(0, 3, 40)
+        for path in ("small", "blas"):
+            net = fastgd.Network([6, 5, 3], seed=1)
+            with _policy.overrides(training_path=path):
+                fastgd.Trainer(net, eta=1.0, mini_batch_size=4, epochs=1, seed=0,
+                               verbose=0).fit(X, y)
+            assert not lazy or path == "blas" or "scipy" not in sys.modules, path
+            print(path, repr(net.weights[0].sum()))
+        assert "scipy.linalg.cython_blas" in sys.modules, "the BLAS path ran without BLAS"
+    """)
+    runs = [subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True,
+                           timeout=120) for how in ("lazy", "eager")]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") == 2

@@ -490,3 +490,22 @@ def test_the_core_refuses_inputs_of_another_dtype():
                                         r"dtype int16"):
         _core.feedforward(net.weights, net.biases, np.zeros((2, 3), np.int16), np.zeros((2, 2)),
                           path="small", n_threads=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_all_finite_finds_any_nan_or_infinity_anywhere(dtype):
+    """fit's divergence check: every position of arrays around the vector widths, the largest
+    finite value and the smallest subnormal being finite, empty arrays being finite."""
+    info = np.finfo(dtype)
+    tag = np.zeros(1, dtype)
+    for n in [1, 3, 7, 8, 9, 15, 16, 17, 33, 64, 100]:
+        base = np.linspace(-1, 1, n, dtype=dtype)
+        base[0], base[-1] = info.max, -info.smallest_subnormal
+        assert _core.all_finite([np.zeros((0, 3), dtype), base.reshape(1, n)], tag)
+        for i in range(n):
+            for bad in (np.nan, np.inf, -np.inf):
+                arrays = [base.copy() for _ in range(2)]
+                arrays[i % 2][i] = bad
+                assert not _core.all_finite(arrays, tag), (n, i, bad)
+    with pytest.raises(ValueError, match="dtype"):
+        _core.all_finite([np.zeros(3, np.float32)], np.zeros(1, np.float64))

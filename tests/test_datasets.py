@@ -209,7 +209,7 @@ def test_download_from_a_good_mirror(mirrors, tmp_path, no_env_data, mnist):
     cache = tmp_path / "cache"
     (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(cache_dir=cache,
                                                              mirrors=[mirrors.url("good")])
-    assert cache_files(cache) == sorted(name + ".gz" for name in MNIST_FILES)
+    assert cache_files(cache) == sorted([name + ".gz" for name in MNIST_FILES] + ["decoded"])
     np.testing.assert_array_equal(train_X, mnist[0][0])
     np.testing.assert_array_equal(test_y, mnist[1][1])
     assert len(mirrors.requests) == 4
@@ -222,7 +222,7 @@ def test_a_mirror_that_is_down_is_skipped(mirrors, tmp_path, no_env_data, monkey
     cache = tmp_path / "cache"
     monkeypatch.setenv("FASTGD_CACHE_DIR", str(cache))
     fastgd.load_mnist(mirrors=[mirrors.url("down"), mirrors.url("good")], dtype="float32")
-    assert cache_files(cache) == sorted(name + ".gz" for name in MNIST_FILES)
+    assert cache_files(cache) == sorted([name + ".gz" for name in MNIST_FILES] + ["decoded"])
     assert sum(r.startswith("/down/") for r in mirrors.requests) == 4
 
 
@@ -341,3 +341,68 @@ def test_mnist_as_bytes_is_the_floats_times_255(mnist_dir):
     with pytest.raises(TypeError, match="dtype must be 'uint8' .*, 'float32' or 'float64', got "
                                         "'int16'"):
         fastgd.load_mnist(mnist_dir, dtype="int16")
+
+
+@pytest.fixture
+def gzip_mnist(mnist_dir, tmp_path):
+    """A directory with the real MNIST files, gzip-compressed (as downloaded)."""
+    directory = tmp_path / "mnist"
+    directory.mkdir()
+    for name in MNIST_FILES:
+        if (mnist_dir / (name + ".gz")).exists():
+            (directory / (name + ".gz")).symlink_to(mnist_dir / (name + ".gz"))
+        else:
+            data = (mnist_dir / name).read_bytes()
+            (directory / (name + ".gz")).write_bytes(gzip.compress(data, compresslevel=1))
+    return directory
+
+
+def test_decoded_images_are_kept_checked_and_redone_when_damaged(gzip_mnist, tmp_path, mnist):
+    """Decompressing the images takes tenths of a second: the verified bytes are kept in the
+    cache, read instead next time (verified again), and a damaged copy is decoded anew."""
+    cache = tmp_path / "cache"
+    first = fastgd.load_mnist(gzip_mnist, dtype="uint8", cache_dir=cache)
+    kept = sorted((cache / "decoded").iterdir())
+    assert [p.name.rsplit("-", 1)[0] for p in kept] == ["t10k-images-idx3-ubyte",
+                                                         "train-images-idx3-ubyte"]
+
+    def kept_right():
+        return all(parse_idx(path.read_bytes()).reshape(len(X), -1).tobytes() == X.tobytes()
+                   for path, (X, _) in zip(kept, reversed(first)))
+
+    assert kept_right()
+
+    def damage(path):
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 1
+        path.write_bytes(data)
+
+    damage(kept[1])
+    again = fastgd.load_mnist(gzip_mnist, dtype="uint8", cache_dir=cache)
+    assert all((X == X0).all() for (X, _), (X0, _) in zip(again, first))
+    assert kept_right()
+    # Read from the cache: the compressed files are not decompressed again.
+    for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        (gzip_mnist / (name + ".gz")).unlink()
+        (gzip_mnist / (name + ".gz")).write_bytes(gzip.compress(b"not MNIST"))
+    again = fastgd.load_mnist(gzip_mnist, dtype="float64", cache_dir=cache)
+    for (X, y), (Xf, yf) in zip(mnist, again):
+        assert Xf.tobytes() == X.tobytes() and (yf == y).all()
+    # A damaged copy is dropped; the source is read and checked as without a cache.
+    damage(kept[1])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: not an IDX file"):
+        fastgd.load_mnist(gzip_mnist, dtype="uint8", cache_dir=cache)
+    assert not kept[1].exists()
+
+
+def test_a_cache_that_cannot_be_written_is_not_used(gzip_mnist, tmp_path, mnist):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("in the way")
+    (X, y), _ = fastgd.load_mnist(gzip_mnist, cache_dir=not_a_directory)
+    assert X.tobytes() == mnist[0][0].tobytes()
+    assert not_a_directory.read_text() == "in the way"
+
+
+def test_without_verification_nothing_is_kept(gzip_mnist, tmp_path):
+    fastgd.load_mnist(gzip_mnist, verify=False, dtype="uint8", cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()

@@ -26,9 +26,9 @@ from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 
 import numpy as np
 
-from fastgd cimport _blas_path, _forward, _small_path
+from fastgd cimport _blas, _blas_path, _forward, _small_path
 from fastgd._job cimport Chunk, Net, Rows
-from fastgd._kernels cimport byte_lut
+from fastgd._kernels cimport byte_lut, first_nonfinite
 from fastgd._scratch cimport scratch
 
 PATHS = ("small", "blas")
@@ -222,8 +222,20 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
         _small_path.train(k, &net, &chunk, &rows, &Y[0, 0], n_threads, skip_zero_inputs,
                           split, &cost_sum)
     else:
+        _blas.load()
         _blas_path.train(k, &net, &chunk, &rows, &Y[0, 0], &cost_sum)
     return cost_sum
+
+
+def all_finite(list arrays, const floating[::1] dtype_tag):
+    """Whether every value of the arrays (C-contiguous, of dtype_tag's dtype) is finite: a scan
+    of their exponent bits, no allocation (fit checks the parameters after every chunk)."""
+    cdef const floating[::1] flat
+    for array in arrays:
+        flat = array.reshape(-1)
+        if flat.shape[0] and first_nonfinite(flat.shape[0], &flat[0]) >= 0:
+            return False
+    return True
 
 
 def input_split(X, Py_ssize_t n_rows):
@@ -271,6 +283,7 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
         widest = max(widest, net.sizes[l])
     cdef floating *delta = <floating *>scratch(keep, n * widest, sizeof(floating))
     cdef floating *delta_prev = <floating *>scratch(keep, n * widest, sizeof(floating))
+    _blas.load()
     with nogil:
         _blas_path.forward(k, &net, <int>n, A)
         _blas_path.backward(c, &net, <int>n, A, &Y[0, 0], delta, delta_prev,
@@ -309,4 +322,5 @@ def feedforward(list weights, list biases, X, floating[:, ::1] out,
         return -1
     if path == "small":
         return _forward.forward_small(k, &net, &rows, n, &out[0, 0], n_threads, check_finite)
+    _blas.load()
     return _forward.forward_blas(k, &net, &rows, n, &out[0, 0], check_finite)

@@ -413,4 +413,4 @@ def _next_chunk(samples, seconds, m):
 
 
 def _finite(net):
-    return all(np.isfinite(a).all() for a in net.weights + net.biases)
+    return _core.all_finite(net.weights + net.biases, net.biases[0])
