@@ -1,4 +1,7 @@
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -210,24 +213,79 @@ def test_the_callers_data_is_not_modified():
     np.testing.assert_array_equal(labels, labels0)
 
 
-def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again():
+def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again_less_often():
     from fastgd._policy import ThreadTuner
 
     tuner = ThreadTuner([2, 1])
+    assert (tuner.FIRST_PROBE, tuner.LAST_PROBE) == (8, 128)
     speed = {2: 3.0, 1: 1.0}            # seconds per sample: one thread is faster here
     chosen = []
-    for chunk in range(24):
+    for chunk in range(82):
         n = tuner.choose()
         chosen.append(n)
         tuner.record(n, speed[n] * 100, 100)
-        if chunk == 11:
+        if chunk == 30:
             speed[2] = 0.5              # the machine's other core frees up
     assert chosen[:2] == [2, 1]         # each count once, the default first
-    assert chosen[2:7] == [1] * 5       # then the faster
-    assert chosen[7] == 2               # every eighth chunk the other again
-    assert chosen[15:23] == [2] * 8     # the probe at chunk 15 finds two threads faster now
-    assert chosen[23] == 1              # and the probes go on, the other way
+    # Then the faster, with a look at the other after 7, 15 and 31 chunks: each look that
+    # changes nothing doubles the interval.
+    assert [k for k in range(2, 57) if chosen[k] == 2] == [9, 25]
+    # The look at chunk 57 finds two threads faster now: they train from then on, and the
+    # looks at one thread start again 8 chunks apart, then 16.
+    assert chosen[57] == 2
+    assert [k for k in range(58, 82) if chosen[k] == 1] == [65, 81]
     assert tuner.seconds_per_sample == {2: 0.5, 1: 1.0}
+
+
+def test_thread_tuner_leaves_a_count_that_slows_down_without_waiting_for_a_look():
+    from fastgd._policy import ThreadTuner
+
+    tuner = ThreadTuner([2, 1])
+    chosen = []
+    for chunk in range(20):
+        n = tuner.choose()
+        chosen.append(n)
+        # Two threads are twice as fast until the other core is taken after chunk 5.
+        tuner.record(n, (0.5 if n == 2 and chunk <= 5 else 1.0 if n == 1 else 4.0) * 100, 100)
+    assert chosen[:7] == [2, 1, 2, 2, 2, 2, 2]
+    assert chosen[7:15] == [1] * 7 + [2]    # slowed at chunk 6: one thread, a look after 7
+
+
+PINNED_FIT = """
+import os, sys, numpy as np
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})   # one CPU, before any thread starts
+import fastgd
+from fastgd import _policy, trainer
+_policy.default_threads = lambda: 2       # as on a machine of two CPUs with one taken
+trainer.CHUNK_SAMPLES = 2000
+seen = []
+train_chunk = fastgd.Trainer._train_chunk
+def logging_train_chunk(self, state, order, n_threads, cost_sum=0.0):
+    threads, cost_sum = train_chunk(self, state, order, n_threads, cost_sum)
+    seen.append(threads)
+    return threads, cost_sum
+fastgd.Trainer._train_chunk = logging_train_chunk
+rng = np.random.default_rng(0)
+X = (rng.random((20000, 784)) < 0.3) * rng.integers(0, 256, (20000, 784))
+net = fastgd.Network([784, 30, 10], seed=0)
+fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=2, seed=0, verbose=0).fit(
+    X.astype(np.uint8), rng.integers(0, 10, 20000))
+print(" ".join(map(str, seen)))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs os.sched_setaffinity")
+def test_the_default_thread_count_is_one_when_two_are_slower():
+    """Pinned to one CPU, two threads in lockstep take turns on it: the tuner measures them
+    slower and trains on one, looking at two only now and then."""
+    out = subprocess.run([sys.executable, "-c", PINNED_FIT], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    seen = [int(n) for n in out.stdout.split()]
+    assert len(seen) >= 20 and set(seen) == {1, 2}
+    assert seen[:3] == [2, 2, 1]        # a warm-up chunk, then each count measured once
+    later = seen[3:]
+    assert later.count(2) <= len(later) // 7, seen
 
 
 def record_threads(monkeypatch):

@@ -159,31 +159,56 @@ def shared(n_threads):
 
 class ThreadTuner:
     """The thread count of Trainer(n_threads=None) on the small-kernel path, chosen by measuring
-    the chunks themselves: each candidate once, then the fastest, with every PROBE_EVERY-th
-    chunk given to another candidate, as the load of a shared machine changes (two threads in
-    lockstep slow down several-fold when a core is taken by other work). The small-kernel path
-    gives the same bits for every thread count, so the choice changes only the speed."""
+    the chunks themselves: each candidate once, then the fastest (by each one's latest chunk),
+    with a chunk now and then given to another candidate, as the load of a shared machine
+    changes (two threads in lockstep slow down several-fold when a core is taken by other work).
+    A look at another candidate costs its slowness over a chunk, so the looks thin out while
+    they confirm the choice: FIRST_PROBE chunks apart at first, twice as far apart after each
+    look that changes nothing, up to LAST_PROBE; whenever the fastest changes, FIRST_PROBE again.
+    The small-kernel path gives the same bits for every thread count, so the choice changes
+    only the speed."""
 
-    PROBE_EVERY = 8
+    FIRST_PROBE = 8
+    LAST_PROBE = 128
 
     def __init__(self, candidates):
         self.candidates = list(candidates)
         self.seconds_per_sample = {}   # the latest chunk's, per thread count
-        self.chunks = 0
+        self.between_probes = self.FIRST_PROBE
+        self.since_probe = 0           # chunks on the fastest since the last look elsewhere
+        self.probes = 0
+
+    def _fastest(self):
+        if len(self.seconds_per_sample) < len(self.candidates):
+            return None
+        return min(self.candidates, key=self.seconds_per_sample.__getitem__)
 
     def choose(self):
         for n in self.candidates:
             if n not in self.seconds_per_sample:
                 return n
-        best = min(self.candidates, key=self.seconds_per_sample.__getitem__)
+        best = self._fastest()
         others = [n for n in self.candidates if n != best]
-        if others and self.chunks % self.PROBE_EVERY == self.PROBE_EVERY - 1:
-            return others[(self.chunks // self.PROBE_EVERY) % len(others)]
+        if others and self.since_probe >= self.between_probes - 1:
+            return others[self.probes % len(others)]
         return best
 
     def record(self, n_threads, seconds, samples):
+        before = self._fastest()
         self.seconds_per_sample[n_threads] = seconds / max(samples, 1)
-        self.chunks += 1
+        after = self._fastest()
+        if before is None:
+            return
+        if after != before:
+            self.between_probes = self.FIRST_PROBE
+            self.since_probe = 0
+        elif n_threads != before:      # a look elsewhere that changed nothing
+            self.between_probes = min(2 * self.between_probes, self.LAST_PROBE)
+            self.since_probe = 0
+        else:
+            self.since_probe += 1
+        if n_threads != before:
+            self.probes += 1
 
 
 def tuner_for(plan, n_threads):
