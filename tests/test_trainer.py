@@ -307,6 +307,34 @@ def record_threads(monkeypatch):
     return seen
 
 
+def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
+    from fastgd import _policy, trainer as trainer_module
+
+    chunks = []                         # (a look elsewhere?, samples)
+    train_chunk = fastgd.Trainer._train_chunk
+
+    def logging_train_chunk(self, state, order, n_threads, cost_sum=0.0):
+        chunks.append((state.tuner.is_probe(n_threads), len(order)))
+        return train_chunk(self, state, order, n_threads, cost_sum)
+
+    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 60)
+    monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 60)
+    monkeypatch.setattr(_policy.ThreadTuner, "PROBE_SAMPLES", 21)
+    monkeypatch.setattr(_policy, "default_threads", lambda: 2)
+    monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
+    X, labels, _ = make_data(600, SIZES, seed=3)
+    net = fastgd.Network(SIZES, seed=4)
+    fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=3, seed=0, verbose=0).fit(X, labels)
+    looks = [samples for probe, samples in chunks if probe]
+    assert chunks[2] == (True, 21)      # one thread measured first on a short chunk
+    assert looks and set(looks) == {21}  # whole mini-batches: 3 of 7
+    done = 0
+    for probe, samples in chunks:       # the others: 8 mini-batches, or what ends an epoch
+        done = (done + samples) % 600
+        assert probe or samples == 56 or done == 0
+    assert done == 0
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_default_threads_are_chosen_by_measuring_and_change_no_bit(monkeypatch, dtype):
     seen = record_threads(monkeypatch)

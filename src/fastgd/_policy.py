@@ -165,10 +165,12 @@ class ThreadTuner:
     A look at another candidate costs its slowness over a chunk, so the looks thin out while
     they confirm the choice: FIRST_PROBE chunks apart at first, twice as far apart after each
     look that changes nothing, up to LAST_PROBE; whenever the fastest changes, FIRST_PROBE again.
-    The small-kernel path gives the same bits for every thread count, so the choice changes
-    only the speed."""
+    Those looks train PROBE_SAMPLES samples, a third of a full chunk, so a slow count costs
+    less. The small-kernel path gives the same bits for every thread count, so the choice
+    changes only the speed."""
 
     FIRST_PROBE = 8
+    PROBE_SAMPLES = 5000
     LAST_PROBE = 128
 
     def __init__(self, candidates):
@@ -182,6 +184,14 @@ class ThreadTuner:
         if len(self.seconds_per_sample) < len(self.candidates):
             return None
         return min(self.candidates, key=self.seconds_per_sample.__getitem__)
+
+    def is_probe(self, n_threads):
+        """Whether a chunk on n_threads is a look at a count other than the fastest so far (the
+        first candidate, before any is measured): the trainer keeps such chunks short."""
+        measured = [n for n in self.candidates if n in self.seconds_per_sample]
+        if not measured:
+            return n_threads != self.candidates[0]
+        return n_threads != min(measured, key=self.seconds_per_sample.__getitem__)
 
     def choose(self):
         for n in self.candidates:

@@ -237,7 +237,7 @@ class Trainer:
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
             callbacks=callbacks, plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
-            chunk_samples=max(1, min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES) // m) * m,
+            chunk_samples=_whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES), m),
             tuner=_policy.tuner_for(plan, self.n_threads), chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost))
@@ -317,9 +317,11 @@ class Trainer:
                 # Chunks end on mini-batch boundaries: they train exactly the epoch one call
                 # would.
                 chunk = state.chunk_samples
+                wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
+                if state.tuner is not None and state.tuner.is_probe(wanted):
+                    chunk = min(chunk, _whole_batches(state.tuner.PROBE_SAMPLES, m))
                 part = order[first:first + chunk]
                 before = self.network._parameters() if check else None
-                wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
                 began = time.perf_counter()
                 threads, state.epoch_cost = self._train_chunk(state, part, wanted,
                                                               state.epoch_cost)
@@ -409,7 +411,12 @@ def _next_chunk(samples, seconds, m):
     """The length of the next chunk after one of samples took seconds: CHUNK_SECONDS of work
     at that pace, at most CHUNK_SAMPLES, in whole mini-batches."""
     pace = samples / max(seconds, 1e-6)
-    return max(1, int(min(pace * CHUNK_SECONDS, CHUNK_SAMPLES)) // m) * m
+    return _whole_batches(min(pace * CHUNK_SECONDS, CHUNK_SAMPLES), m)
+
+
+def _whole_batches(samples, m):
+    """samples rounded down to whole mini-batches of m, at least one."""
+    return max(1, int(samples) // m) * m
 
 
 def _finite(net):
