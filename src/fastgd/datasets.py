@@ -231,7 +231,8 @@ def _keep_decoded(path, pixels):
         int(n).to_bytes(4, "big") for n in pixels.shape)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: (f.write(header), f.write(pixels.tobytes())))
+        atomic_write(path, lambda f: (f.write(header),
+                                      f.write(np.ascontiguousarray(pixels).data)))
     except OSError:
         pass
 
