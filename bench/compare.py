@@ -197,24 +197,27 @@ def compare_evaluation(X_test, dtype, threads, repeats):
     return base, core
 
 
-def compare_fit(dtype, X, y, X_test, y_test, epochs, repeats):
+def compare_fit(dtype, X, y, X_test, y_test, epochs, rounds):
     """Trainer.fit's wall time per epoch at the reference setting, as a user runs it (verbose=1,
     its lines captured; test data given; default threads), against the core's epoch on two
-    threads: each the best of repeats runs of epochs epochs, taken in turns."""
+    threads: rounds of a fit of epochs epochs and as many core epochs, one after the other.
+    Returns the median fit and core seconds per epoch and the median of the rounds' ratios (a
+    round's two runs share the machine's mood of that moment; the best of each side would
+    pair a calm spell of one with any of the other)."""
     case = Case("", [784, 30, 10], 10, dtype)
     core_epoch = make_epoch("fastgd", case, X, y)
-    fit = float("inf")
-    core = float("inf")
-    for _ in range(repeats):
+    fits, cores = [], []
+    for _ in range(rounds):
         settle()
         net = fastgd.Network(case.sizes, seed=0, dtype=dtype)
         trainer = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=epochs, seed=0)
         with contextlib.redirect_stdout(io.StringIO()):
-            fit = min(fit, timed(lambda: trainer.fit(X, y, test_data=(X_test, y_test))) / epochs)
+            fits.append(timed(lambda: trainer.fit(X, y, test_data=(X_test, y_test))) / epochs)
         settle()
         with threadpool_limits(2, user_api="blas"):
-            core = min(core, timed(lambda: [core_epoch() for _ in range(epochs)]) / epochs)
-    return fit, core
+            cores.append(timed(lambda: [core_epoch() for _ in range(epochs)]) / epochs)
+    ratios = [f / c for f, c in zip(fits, cores)]
+    return float(np.median(fits)), float(np.median(cores)), float(np.median(ratios))
 
 
 def compare_whole_run(dtype, repeats):
@@ -297,12 +300,13 @@ def main(argv=None):
               f"{base:>8.4f} {core:>9.4f} {base / core:>8.1f}x", flush=True)
     epochs = 2 if args.quick else 30
     print()
-    print(f"What a user times, the reference setting ({len(X)} training images, fit and core "
-          f"best of {repeats} runs of {epochs} epochs in turns):")
+    rounds = 1 if args.quick else 5
+    print(f"What a user times, the reference setting ({len(X)} training images; fit and core: "
+          f"medians of {rounds} rounds of {epochs} epochs each, in turns):")
     for dtype in ("float64", "float32"):
-        fit, core = compare_fit(dtype, X, y, X_test, y_test, epochs, repeats)
+        fit, core, ratio = compare_fit(dtype, X, y, X_test, y_test, epochs, rounds)
         print(f"  Trainer.fit, {dtype}: {fit:.4f} s per epoch of wall time (verbose=1, test "
-              f"data), the core {core:.4f} s: fit/core {fit / core:.2f}", flush=True)
+              f"data), the core {core:.4f} s: fit/core {ratio:.2f}", flush=True)
     if not args.quick:
         for dtype in ("float64", "float32"):
             run, epoch = compare_whole_run(dtype, repeats)
