@@ -319,6 +319,7 @@ def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
 
     monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 60)
     monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 60)
+    monkeypatch.setattr(trainer_module, "CHUNK_SECONDS", 1e9)   # a slow moment must not cut one
     monkeypatch.setattr(_policy.ThreadTuner, "PROBE_SAMPLES", 21)
     monkeypatch.setattr(_policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
