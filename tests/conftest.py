@@ -28,7 +28,9 @@ def mnist_dir():
     Missing files skip the test on a developer's machine but fail it in CI, where the end-to-end
     run must happen.
     """
-    directory = Path(os.environ.get("FASTGD_DATA") or DEFAULT_MNIST)
+    # Absolute: a relative $FASTGD_DATA (the README says ../shared/data/mnist) must still name
+    # the files from a test's temporary directory, as a symbolic link's target does not.
+    directory = Path(os.environ.get("FASTGD_DATA") or DEFAULT_MNIST).resolve()
     if not (directory / "train-images-idx3-ubyte.gz").exists() and \
             not (directory / "train-images-idx3-ubyte").exists():
         message = f"MNIST files not found in {directory} (set FASTGD_DATA)"
