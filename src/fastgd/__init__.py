@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
            "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",
-           "InputRangeWarning"]
+           "InputRangeWarning", "sweep", "SweepResult"]
 
 
 def __getattr__(name):
@@ -20,4 +20,8 @@ def __getattr__(name):
     if name == "reference":
         from . import _reference
         return _reference
+    # fastgd.sweep loads on first use: it imports concurrent.futures' process pool.
+    if name in ("sweep", "SweepResult"):
+        from ._sweep import SweepResult, sweep
+        return sweep if name == "sweep" else SweepResult
     raise AttributeError(f"module 'fastgd' has no attribute {name!r}")

@@ -78,3 +78,49 @@ def plot_descent(result, C, path, *, window=None, title=None):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def sweep_figure(result, path=None):
+    """Test accuracy against epoch for each setting of a sweep (the mean over its seeds, the
+    band from the lowest seed to the highest), written to path when given; the Figure. Built
+    on a Figure object, not pyplot's state: the caller's backend is never changed."""
+    import json
+
+    import numpy as np
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
+                          '(or pip install matplotlib)') from None
+    fig = Figure(figsize=(8, 5))
+    ax = fig.add_subplot()
+    groups = result.groups()
+    settings = [json.loads(key) for key in groups]
+    varying = [k for k in sorted({k for s in settings for k in s})
+               if len({json.dumps(s.get(k)) for s in settings}) > 1]
+    drawn = 0
+    for (key, records), setting in zip(groups.items(), settings):
+        curves = [r["history"]["test_accuracy"] for r in records
+                  if r.get("history") and r["history"].get("test_accuracy")]
+        if not curves:
+            continue
+        length = min(len(c) for c in curves)
+        values = np.array([c[:length] for c in curves])
+        epochs = np.arange(length)
+        label = ", ".join(f"{k}={setting.get(k)}" for k in varying) or "all runs"
+        line, = ax.plot(epochs, values.mean(axis=0), label=f"{label} ({len(curves)} seeds)")
+        if len(curves) > 1:
+            ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
+                            color=line.get_color(), alpha=0.2, linewidth=0)
+        drawn += 1
+    if not drawn:
+        raise ValueError("no run of the sweep has test accuracies to draw (give test_data)")
+    ax.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy: mean over seeds, "
+           "band from the lowest to the highest")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig

@@ -1,0 +1,700 @@
+"""Many runs of `Network(...)` + `Trainer(...).fit(...)`: a grid of settings, trained on worker
+processes of this machine, on any concurrent.futures.Executor, or on a Dask cluster.
+
+A sweep, top to bottom: sweep() expands the grid into runs and checks every run's settings by
+building its Network and Trainer here, before any run starts; skips the runs already in the
+results file; sends the data to each worker once (in the pool's initializer, or as one Dask
+future that the cluster can recompute); runs each as one task, _train_one, which builds the
+network and trainer and fits on the worker's copy of the data; and appends a line to the
+results file as each run finishes. Everything a run reports is a plain dict (a record), the
+same in memory, in the file and in SweepResult.
+"""
+import itertools
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+
+NETWORK_PARAMETERS = ("sizes", "dtype", "init")
+TRAINER_PARAMETERS = ("eta", "mini_batch_size", "epochs", "shuffle", "reduction", "cost",
+                      "train_cost", "train_accuracy", "on_nonfinite", "n_threads")
+# seed seeds both the network's weights and the shuffling, as `fastgd train --seed` does.
+PARAMETERS = NETWORK_PARAMETERS + ("seed",) + TRAINER_PARAMETERS
+REQUIRED = ("sizes", "eta", "mini_batch_size", "epochs")
+# Trainer arguments a sweep sets itself or that would clash between runs.
+NOT_SWEPT = {"verbose": "a sweep reports each run itself (sweep(verbose=...))",
+             "checkpoint_every": "runs of a sweep do not checkpoint; the results file resumes",
+             "checkpoint_path": "runs of a sweep do not checkpoint; the results file resumes",
+             "network": "each run builds its Network from sizes, dtype, init and seed"}
+DATASETS = ("mnist",)
+# A run whose worker dies this many times is recorded as failed instead of tried again.
+MOST_ATTEMPTS = 3
+
+
+class SweepError(RuntimeError):
+    """A run that could not be completed for a reason outside the run (its worker died)."""
+
+
+# ---- the runs --------------------------------------------------------------------------------
+
+def expand(grid, fixed=None):
+    """The runs of grid (a dict from parameter to a list of values: every combination; or a
+    list of dicts: exactly those) with the settings of fixed added to each: a list of dicts,
+    each checked (names here, values by sweep)."""
+    fixed = dict(fixed or {})
+    if isinstance(grid, dict):
+        for name, values in grid.items():
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise ValueError(f"grid[{name!r}] must be a list of values, got {values!r}")
+        names = list(grid)
+        runs = [dict(zip(names, combination))
+                for combination in itertools.product(*(list(grid[n]) for n in names))]
+    elif isinstance(grid, (list, tuple)):
+        runs = []
+        for i, run in enumerate(grid):
+            if not isinstance(run, dict):
+                raise ValueError(f"grid[{i}] must be a dict of settings, got {run!r}")
+            runs.append(dict(run))
+    else:
+        raise ValueError(f"grid must be a dict of lists or a list of dicts, got "
+                         f"{type(grid).__name__}")
+    if not runs:
+        raise ValueError("the grid holds no runs")
+    for run in runs:
+        for name in set(run) & set(fixed):
+            raise ValueError(f"{name!r} is both in the grid and fixed; give it in one place")
+        run.update(fixed)
+        _check_names(run)
+    return runs
+
+
+def _check_names(run):
+    for name in run:
+        if name in NOT_SWEPT:
+            raise ValueError(f"{name!r} cannot be set for a sweep's runs: {NOT_SWEPT[name]}")
+        if name not in PARAMETERS:
+            raise ValueError(f"unknown parameter {name!r}; a sweep's parameters are "
+                             f"{', '.join(PARAMETERS)}")
+    missing = [name for name in REQUIRED if name not in run]
+    if missing:
+        raise ValueError(f"every run needs {', '.join(REQUIRED)}; missing "
+                         f"{', '.join(missing)} (in the grid or as a keyword of sweep)")
+
+
+def build(settings, threads):
+    """The Network and Trainer of a run's settings, on threads threads unless the settings name
+    n_threads: exactly what a solo fit with these settings builds."""
+    from .network import Network
+    from .trainer import Trainer
+    seed = settings.get("seed")
+    net = Network(settings["sizes"], seed=seed,
+                  **{k: settings[k] for k in NETWORK_PARAMETERS[1:] if k in settings})
+    options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
+    options.setdefault("n_threads", threads)
+    return net, Trainer(net, seed=seed, verbose=0, **options)
+
+
+def canonical(settings, threads=1):
+    """The settings as plain JSON values, checked by building the run (a bad value raises
+    ValueError or TypeError naming it): what identifies the run in a results file."""
+    net, trainer = build(settings, threads)
+    plain = {"sizes": list(net.sizes), "dtype": net.dtype.name, "init": net.init,
+             "seed": trainer.seed}
+    for name in TRAINER_PARAMETERS:
+        if name in settings:
+            plain[name] = getattr(trainer, name)
+    return plain
+
+
+def run_key(settings):
+    """The identity of a run: its canonical settings as one JSON text."""
+    return json.dumps(settings, sort_keys=True)
+
+
+# ---- data on the workers ---------------------------------------------------------------------
+
+class _Data:
+    """The data of a sweep as it travels: arrays, or the name of a data set that each worker
+    loads itself. materialize() gives ((X, y), validation or None, test or None)."""
+
+    def __init__(self, train, validation, test):
+        self.named = isinstance(train, str)
+        if self.named:
+            if train not in DATASETS:
+                raise ValueError(f"train_data names an unknown data set {train!r}; known: "
+                                 f"{', '.join(DATASETS)}")
+            for name, value in (("validation_data", validation), ("test_data", test)):
+                if value is not None and value != train:
+                    raise ValueError(f"{name} must be None or {train!r} with "
+                                     f"train_data={train!r}, got {value!r}")
+            self.parts = (train, validation is not None, test is not None)
+        else:
+            self.parts = tuple(_pair(data, name) for data, name in (
+                (train, "train_data"), (validation, "validation_data"), (test, "test_data")))
+            if self.parts[0] is None:
+                raise ValueError("train_data is needed: a pair (X, y) or a data set's name")
+        self.token = _token(self)
+
+    def materialize(self):
+        if not self.named:
+            return self.parts
+        from .datasets import load_mnist
+        _, with_validation, with_test = self.parts
+        parts = load_mnist(dtype="uint8", validation_size=10000 if with_validation else 0)
+        return (parts[0], parts[1] if with_validation else None,
+                parts[-1] if with_test else None)
+
+    @property
+    def nbytes(self):
+        if self.named:
+            return 0
+        return sum(a.nbytes for part in self.parts if part is not None for a in part)
+
+
+def _pair(data, name):
+    if data is None:
+        return None
+    if isinstance(data, str):
+        raise ValueError(f"{name} names a data set ({data!r}): name it in train_data too, or "
+                         f"give every part as a pair (X, y)")
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (X, y)") from None
+    return np.asarray(X), np.asarray(y)
+
+
+def _token(data):
+    """A name for the data, the same in every process."""
+    if data.named:
+        return "named:" + json.dumps(data.parts)
+    return f"arrays:{os.getpid()}:{id(data)}:{time.time_ns()}"
+
+
+# The data of this worker process, by token: each worker holds the data of its sweeps once
+# (a worker with several threads, of Dask or of a ThreadPoolExecutor, loads it once too).
+_WORKER_DATA = {}
+_WORKER_DATA_LOCK = threading.Lock()
+
+
+def _install(data):
+    """The parts of data, kept in this worker process (by a pool's initializer, or on first
+    use)."""
+    with _WORKER_DATA_LOCK:
+        if data.token not in _WORKER_DATA:
+            _WORKER_DATA.clear()   # one sweep's data at a time
+            _WORKER_DATA[data.token] = data.materialize()
+        return _WORKER_DATA[data.token]
+
+
+def _pool_initializer(data):
+    # Ctrl-C is the parent's to handle: it cancels what has not started and keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _install(data)
+
+
+def _train_one(settings, threads, data):
+    """One run, on a worker: the record of the run (or of the error it raised)."""
+    from . import __version__
+    started = time.perf_counter()
+    record = {"settings": settings, "threads": settings.get("n_threads", threads),
+              "host": socket.gethostname(), "pid": os.getpid(), "fastgd_version": __version__}
+    try:
+        train, validation, test = _install(data)
+        net, trainer = build(settings, threads)
+        history = trainer.fit(*train, test_data=test, validation_data=validation)
+        if history.interrupted:
+            raise KeyboardInterrupt
+        record.update(_figures(history))
+        record["history"] = history.to_dict()
+        record["error"] = None
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:
+        record["history"] = None
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc(limit=-3)
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def _figures(history):
+    """Best and final accuracies of a History (None where it has no such data)."""
+    figures = {}
+    for part in ("test", "validation"):
+        values = getattr(history, f"{part}_accuracy")
+        figures[f"best_{part}_accuracy"] = max(values) if values else None
+        figures[f"final_{part}_accuracy"] = values[-1] if values else None
+    return figures
+
+
+# ---- the results file ------------------------------------------------------------------------
+
+def read_records(path):
+    """The complete records of a results file (a torn last line, from a crash mid-write, is
+    left out; a damaged line elsewhere is an error naming it)."""
+    path = Path(path)
+    records = []
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
+                raise ValueError("not a record of a run")
+        except ValueError as error:
+            if number == len(lines):   # the last line, without its newline: torn
+                break
+            raise ValueError(f"{path}, line {number}, is not a record of a sweep's run "
+                             f"({error}); the file is not a sweep's results file, or it was "
+                             f"edited") from None
+        records.append(record)
+    return records
+
+
+class _ResultsFile:
+    """Appends one line per finished run, flushed and synced, to a results file; a torn last
+    line (a crash mid-write) is cut off first, so that every line stays whole."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.records = read_records(self.path) if self.path.exists() else []
+        self.file = open(self.path, "ab")
+        size = self.file.tell()
+        if size:
+            with open(self.path, "rb") as f:
+                data = f.read()
+            whole = data.rfind(b"\n") + 1
+            if whole < size:
+                self.file.truncate(whole)
+                self.file.seek(whole)
+
+    def append(self, record):
+        self.file.write(json.dumps(record).encode() + b"\n")
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    def close(self):
+        self.file.close()
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=None,
+          results=None, workers=None, threads=1, verbose=1, **fixed):
+    """Train one network per run of grid and gather what each run measured.
+
+    Parameters
+    ----------
+    grid : dict or list of dicts
+        A dict from parameter name to a list of values (every combination is a run) or a list of
+        dicts (exactly those runs). Parameters: the arguments of Network (sizes, dtype, init)
+        and Trainer (eta, mini_batch_size, epochs, shuffle, reduction, cost, train_cost,
+        train_accuracy, on_nonfinite, n_threads), and seed, which seeds both the weights and the
+        shuffling (as `fastgd train --seed`). Each run is exactly Network(...) +
+        Trainer(..., verbose=0).fit(...): its History equals a solo fit's.
+    train_data : (X, y) or "mnist"
+        The training data; "mnist" has each worker load MNIST itself (load_mnist(dtype="uint8"):
+        its $FASTGD_DATA or cache, downloading if need be, verified).
+    test_data, validation_data : (X, y), "mnist" (with train_data="mnist") or None
+        Evaluated after every epoch. validation_data="mnist" keeps the last 10,000 training
+        images apart, as the book does (50,000 train).
+    executor : None, a concurrent.futures.Executor, or a distributed.Client
+        None: `workers` worker processes on this machine (default: as many as CPUs), each given
+        the data once, when it starts. A Dask Client runs the runs on its cluster; the data goes
+        to the cluster once, as a task the scheduler can compute again if the worker holding it
+        is lost. Another Executor gets the data with every run (name a data set instead to have
+        its workers load it).
+    results : path or None
+        A JSON-lines file: one line per finished run (its settings, History, best and final
+        accuracies, seconds, host, fastgd's version, or the error it raised), appended and
+        synced as each finishes. A sweep started again with the same file skips the runs it
+        holds.
+    threads : int
+        Threads of each run (the core's and BLAS's), unless the run names n_threads: one, so
+        that runs on as many workers as cores do not oversubscribe them.
+    verbose : int
+        0 silent; 1 a line per finished run (and a progress bar over runs on a terminal).
+    **fixed
+        Settings every run shares (any parameter above).
+
+    Returns a SweepResult of every run in the results file and of this sweep. Ctrl-C cancels the
+    runs not started and returns what finished (SweepResult.interrupted). A run that raises (a
+    diverging eta) is recorded with its error and the sweep goes on; a run whose worker dies is
+    done again (on the local pool, a new pool), up to 3 attempts.
+    """
+    runs = expand(grid, fixed)
+    from ._validation import check_int
+    threads = check_int(threads, "threads", 1, 1024)
+    settings = []
+    for i, run in enumerate(runs):
+        try:
+            settings.append(canonical(run, threads))
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"run {i} of the sweep ({_describe(run)}): {error}") from None
+    keys = [run_key(s) for s in settings]
+    if len(set(keys)) < len(keys):
+        raise ValueError("the grid holds the same run twice; every run must differ in a setting")
+    data = _Data(train_data, validation_data, test_data)
+    file = _ResultsFile(results) if results is not None else None
+    try:
+        done = {run_key(r["settings"]) for r in file.records} if file else set()
+        todo = [(k, s) for k, s in zip(keys, settings) if k not in done]
+        if verbose and done:
+            print(f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}",
+                  flush=True)
+        runner = _runner(executor, data, workers)
+        new, interrupted = runner.run(todo, threads, _Reporter(len(todo), verbose, file))
+    finally:
+        if file is not None:
+            file.close()
+    earlier = file.records if file else []
+    wanted = set(keys)
+    records = [r for r in earlier if run_key(r["settings"]) in wanted] + new
+    return SweepResult(records, interrupted=interrupted)
+
+
+def _describe(run):
+    return ", ".join(f"{k}={v!r}" for k, v in run.items())
+
+
+class _Reporter:
+    """Writes each finished record to the file, a line per run at verbose=1, and moves a bar."""
+
+    def __init__(self, total, verbose, file):
+        self.total, self.verbose, self.file = total, verbose, file
+        self.count = 0
+        self.bar = None
+        if verbose and total and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=total, desc="runs", unit="run")
+            except ImportError:
+                pass
+
+    def finished(self, record):
+        self.count += 1
+        if self.file is not None:
+            self.file.append(record)
+        if self.verbose:
+            line = f"run {self.count}/{self.total}: {_short(record)}"
+            if self.bar is not None:
+                self.bar.write(line)
+            else:
+                print(line, flush=True)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _short(record):
+    s = record["settings"]
+    shown = ", ".join(f"{k}={v}" for k, v in s.items() if k in ("sizes", "eta", "cost", "init",
+                                                                 "mini_batch_size", "seed"))
+    if record.get("error"):
+        return f"{shown}: failed, {record['error']}"
+    figures = []
+    for part in ("validation", "test"):
+        if record.get(f"best_{part}_accuracy") is not None:
+            figures.append(f"{part} best {record[f'best_{part}_accuracy']:.2%}, final "
+                           f"{record[f'final_{part}_accuracy']:.2%}")
+    return f"{shown}: {'; '.join(figures) or 'done'} ({record['seconds']:.1f} s, {record['host']})"
+
+
+def _runner(executor, data, workers):
+    if executor is None:
+        return _LocalPool(data, workers)
+    if _is_dask_client(executor):
+        return _DaskRunner(executor, data)
+    if isinstance(executor, Executor):
+        return _ExecutorRunner(executor, data)
+    raise TypeError(f"executor must be None, a concurrent.futures.Executor or a "
+                    f"distributed.Client, got {type(executor).__name__}")
+
+
+def _is_dask_client(executor):
+    return type(executor).__module__.split(".")[0] == "distributed" and \
+        hasattr(executor, "scatter") and hasattr(executor, "submit")
+
+
+class _FutureRunner:
+    """Submits runs, writes each record as its future finishes; subclasses say how a run is
+    submitted and what a lost worker looks like."""
+
+    def run(self, todo, threads, reporter):
+        records = []
+        attempts = {}
+        pending = {}
+        queue = list(todo)
+        try:
+            while queue or pending:
+                while queue:
+                    key, settings = queue.pop(0)
+                    attempts[key] = attempts.get(key, 0) + 1
+                    pending[self.submit(settings, threads)] = (key, settings)
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                lost = []
+                for future in finished:
+                    key, settings = pending.pop(future)
+                    try:
+                        record = future.result()
+                    except Exception as error:
+                        if self.worker_lost(error) and attempts[key] < MOST_ATTEMPTS:
+                            lost.append((key, settings))
+                            continue
+                        record = _failed(settings, threads, error, attempts[key])
+                    records.append(record)
+                    reporter.finished(record)
+                if lost:
+                    queue.extend(lost)
+                    self.recover(pending, queue)
+        except KeyboardInterrupt:
+            self.cancel(pending)
+            return records, True
+        finally:
+            reporter.close()
+            self.close()
+        return records, False
+
+    def recover(self, pending, queue):
+        """After a lost worker: the pool is usable again (nothing to do by default)."""
+
+    def cancel(self, pending):
+        for future in pending:
+            future.cancel()
+
+    def close(self):
+        pass
+
+
+def _failed(settings, threads, error, attempts):
+    from . import __version__
+    lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
+    message = (f"the worker died on each of {attempts} attempts at this run ({error})" if lost
+               else f"{type(error).__name__}: {error}")
+    return {"settings": settings, "threads": settings.get("n_threads", threads), "host": None,
+            "pid": None, "fastgd_version": __version__, "history": None, "error": message,
+            "seconds": None}
+
+
+class _LocalPool(_FutureRunner):
+    """Worker processes of this machine, each started with the data (a new pool after one
+    dies: concurrent.futures breaks the whole pool when a worker is killed)."""
+
+    def __init__(self, data, workers):
+        from ._validation import check_int
+        if workers is None:
+            try:
+                workers = len(os.sched_getaffinity(0))
+            except AttributeError:
+                workers = os.cpu_count() or 1
+        self.workers = check_int(workers, "workers", 1, 1024)
+        self.data = data
+        self.pool = self._new_pool()
+
+    def _new_pool(self):
+        import multiprocessing
+        # fork where there is one: the workers inherit the data without a copy through pickle,
+        # and a script need not guard its top level with `if __name__ == "__main__"` (spawn
+        # and forkserver import the main module again in every worker). The core's thread
+        # pool is made anew in a forked child.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        return ProcessPoolExecutor(self.workers, mp_context=context,
+                                   initializer=_pool_initializer, initargs=(self.data,))
+
+    def submit(self, settings, threads):
+        return self.pool.submit(_train_one, settings, threads, self.data)
+
+    def worker_lost(self, error):
+        return isinstance(error, BrokenProcessPool)
+
+    def recover(self, pending, queue):
+        # Every run still pending on the broken pool is lost with it: submit them again.
+        for future, run in list(pending.items()):
+            queue.append(run)
+        pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+
+    def cancel(self, pending):
+        # Runs in progress are stopped, not waited for: their workers are terminated (the pool
+        # forgets its processes on shutdown, so they are taken first).
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(10)
+
+    def close(self):
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _ExecutorRunner(_FutureRunner):
+    """An Executor of the caller's: the data goes with every run."""
+
+    def __init__(self, executor, data):
+        self.executor, self.data = executor, data
+
+    def submit(self, settings, threads):
+        return self.executor.submit(_train_one, settings, threads, self.data)
+
+    def worker_lost(self, error):
+        return isinstance(error, BrokenProcessPool)
+
+
+class _DaskRunner(_FutureRunner):
+    """A distributed.Client: the data is one task of the graph (recomputed by the scheduler if
+    the worker holding it dies); each run depends on it, so a worker receives it once."""
+
+    def __init__(self, client, data):
+        self.client = client
+        self.data = data
+        self.data_future = None if data.named else client.submit(
+            _identity, data, key=f"fastgd-sweep-data-{data.token}", pure=False)
+
+    def submit(self, settings, threads):
+        data = self.data if self.data_future is None else self.data_future
+        return self.client.submit(_train_one, settings, threads, data, pure=False)
+
+    def worker_lost(self, error):
+        return False   # the scheduler has already retried the run on other workers
+
+    def close(self):
+        if self.data_future is not None:
+            self.data_future.release()
+
+
+def _identity(x):
+    return x
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+class SweepResult:
+    """The records of a sweep's runs (plain dicts, as in the results file).
+
+    records: every run's record; table(sort_by=...) the settings grouped over seeds; best the
+    record of the best run; plot(path) test accuracy against epoch, one line per setting with
+    the band of its seeds; SweepResult.load(path) reads a results file. interrupted is True
+    when Ctrl-C stopped the sweep.
+    """
+
+    def __init__(self, records, interrupted=False):
+        self.records = list(records)
+        self.interrupted = interrupted
+
+    @classmethod
+    def load(cls, path):
+        """The SweepResult of a results file (a torn last line is left out)."""
+        return cls(read_records(path))
+
+    @property
+    def failed(self):
+        return [r for r in self.records if r.get("error")]
+
+    @property
+    def best(self):
+        """The record with the highest best validation accuracy, else test accuracy (None when
+        no run has either)."""
+        for figure in ("best_validation_accuracy", "best_test_accuracy"):
+            scored = [r for r in self.records if r.get(figure) is not None]
+            if scored:
+                return max(scored, key=lambda r: r[figure])
+        return None
+
+    def groups(self):
+        """The records by their settings without the seed: a dict from a settings dict's JSON to
+        its records."""
+        grouped = {}
+        for record in self.records:
+            setting = {k: v for k, v in record["settings"].items() if k != "seed"}
+            grouped.setdefault(run_key(setting), []).append(record)
+        return grouped
+
+    def table(self, sort_by="best_test_accuracy"):
+        """One row per setting (seeds grouped): the setting, runs, failures, and mean, std, min
+        and max of the best and final test (and validation) accuracy over the seeds, sorted by
+        the mean of sort_by (highest first). A Table: a list of dicts that prints aligned."""
+        figures = ("best_test_accuracy", "final_test_accuracy", "best_validation_accuracy",
+                   "final_validation_accuracy")
+        if sort_by not in figures:
+            raise ValueError(f"sort_by must be one of {figures}, got {sort_by!r}")
+        rows = []
+        for key, records in self.groups().items():
+            row = {"setting": json.loads(key), "runs": len(records),
+                   "failed": sum(1 for r in records if r.get("error"))}
+            for figure in figures:
+                values = [r[figure] for r in records if r.get(figure) is not None]
+                if values:
+                    row[figure] = {"mean": float(np.mean(values)), "std": float(np.std(values)),
+                                   "min": float(np.min(values)), "max": float(np.max(values))}
+            rows.append(row)
+        rows.sort(key=lambda row: -row[sort_by]["mean"] if sort_by in row else float("inf"))
+        return Table(rows)
+
+    def plot(self, path=None):
+        """Test accuracy against epoch: one line per setting (the mean over its seeds) with the
+        band from the lowest to the highest seed. Writes a PNG to path when given; returns the
+        matplotlib Figure. Needs matplotlib (pip install "fastgd[plot]")."""
+        from ._plot import sweep_figure
+        return sweep_figure(self, path)
+
+    def __repr__(self):
+        return (f"SweepResult({len(self.records)} runs, {len(self.failed)} failed"
+                f"{', interrupted' if self.interrupted else ''})")
+
+
+class Table(list):
+    """Rows of SweepResult.table; str() lays them out as text."""
+
+    def __str__(self):
+        if not self:
+            return "(no runs)"
+        varying = _varying([row["setting"] for row in self])
+        columns = [("best_test_accuracy", "best test"), ("final_test_accuracy", "final test"),
+                   ("best_validation_accuracy", "best valid.")]
+        columns = [(key, title) for key, title in columns if any(key in row for row in self)]
+        head = ["setting"] + [title for _, title in columns] + ["runs"]
+        lines = []
+        for row in self:
+            cells = [", ".join(f"{k}={_show(row['setting'][k])}" for k in varying) or "(all)"]
+            for key, _ in columns:
+                f = row.get(key)
+                cells.append(f"{f['mean']:.2%} ± {f['std']:.2%} [{f['min']:.2%}, {f['max']:.2%}]"
+                             if f else "-")
+            cells.append(f"{row['runs']}" + (f" ({row['failed']} failed)" if row["failed"] else ""))
+            lines.append(cells)
+        widths = [max(len(str(c)) for c in column) for column in zip(head, *lines)]
+        text = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip()]
+        text += ["  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+                 for cells in lines]
+        return "\n".join(text)
+
+
+def _varying(settings):
+    """The settings' keys whose values differ between the rows (all keys if one row)."""
+    keys = sorted({k for s in settings for k in s})
+    differ = [k for k in keys if len({json.dumps(s.get(k)) for s in settings}) > 1]
+    return differ or keys
+
+
+def _show(value):
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)

@@ -1,0 +1,294 @@
+"""fastgd.sweep: many runs on worker processes, a caller's executor or a Dask cluster."""
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import fastgd
+from fastgd import _sweep
+
+from conftest import make_data
+
+SIZES = [20, 8, 3]
+FIXED = dict(sizes=SIZES, mini_batch_size=10, epochs=3)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, labels, _ = make_data(600, SIZES, seed=1)
+    X_test, labels_test, _ = make_data(200, SIZES, seed=2)
+    return (X, labels), (X_test, labels_test)
+
+
+def solo(settings, train, test, n_threads=1):
+    """The History of the run's settings trained alone, in this process."""
+    net = fastgd.Network(settings["sizes"], seed=settings.get("seed"),
+                         dtype=settings.get("dtype", "float64"),
+                         init=settings.get("init", "normal"))
+    options = {k: v for k, v in settings.items()
+               if k not in ("sizes", "seed", "dtype", "init")}
+    return fastgd.Trainer(net, seed=settings.get("seed"), verbose=0, n_threads=n_threads,
+                          **options).fit(*train, test_data=test)
+
+
+def same_history(record, history):
+    expected = history.to_dict()
+    got = dict(record["history"])
+    del expected["seconds"], got["seconds"]
+    assert got == expected      # every figure, bit for bit (JSON keeps a float's 17 digits)
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the runs submitted to it."""
+
+    def __init__(self):
+        super().__init__(2)
+        self.submitted = 0
+
+    def submit(self, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+def test_every_run_equals_a_solo_fit_on_local_worker_processes(data):
+    train, test = data
+    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1], "dtype": ["float64", "float32"]},
+                          train, test_data=test, workers=2, verbose=0, **FIXED)
+    assert len(result.records) == 8 and not result.failed
+    pids = set()
+    for record in result.records:
+        same_history(record, solo(record["settings"], train, test))
+        assert record["error"] is None and record["threads"] == 1
+        assert record["fastgd_version"] == fastgd.__version__ and record["host"]
+        assert record["best_test_accuracy"] == max(record["history"]["test_accuracy"])
+        assert record["final_test_accuracy"] == record["history"]["test_accuracy"][-1]
+        pids.add(record["pid"])
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_any_executor_runs_the_sweep(data):
+    train, test = data
+    with CountingExecutor() as executor:
+        result = fastgd.sweep([{"eta": 1.0, "seed": 3}, {"eta": 2.0, "seed": 4, "cost": "cross_entropy"}],
+                              train, test_data=test, executor=executor, verbose=0, **FIXED)
+    assert executor.submitted == 2
+    for record in result.records:
+        same_history(record, solo(record["settings"], train, test))
+
+
+@pytest.mark.parametrize("grid, fixed, match", [
+    ({"eta": [1.0], "learning_rate": [1.0]}, FIXED, "unknown parameter 'learning_rate'.*eta"),
+    ({"eta": [1.0, -1.0]}, FIXED, r"run 1 of the sweep \(eta=-1.0.*eta"),
+    ({"eta": [1.0], "sizes": [[20, 0, 3]]}, dict(mini_batch_size=10, epochs=1), "sizes"),
+    ({"eta": [1.0]}, dict(sizes=SIZES, epochs=1), "missing mini_batch_size"),
+    ({"eta": [1.0], "epochs": [1]}, FIXED, "'epochs' is both in the grid and fixed"),
+    ({"eta": [1.0, 1]}, FIXED, "the same run twice"),
+    ({"eta": [1.0], "verbose": [1]}, FIXED, "'verbose' cannot be set"),
+    ({"eta": [1.0], "checkpoint_path": ["x.npz"]}, FIXED, "'checkpoint_path' cannot be set"),
+    ({"eta": 1.0}, FIXED, r"grid\['eta'\] must be a list"),
+    ({"eta": []}, FIXED, "no runs"),
+    ([{"eta": 1.0}, "eta=2"], FIXED, r"grid\[1\] must be a dict"),
+    ({"eta": [1.0], "cost": ["hinge"]}, FIXED, "hinge"),
+])
+def test_bad_grids_are_refused_before_any_run(data, tmp_path, grid, fixed, match):
+    train, test = data
+    results = tmp_path / "sweep.jsonl"
+    with CountingExecutor() as executor:
+        with pytest.raises((ValueError, TypeError), match=match):
+            fastgd.sweep(grid, train, test_data=test, executor=executor, results=results,
+                         verbose=0, **fixed)
+    assert executor.submitted == 0 and not results.exists()
+
+
+def test_bad_data_and_executors_are_refused(data):
+    train, test = data
+    with pytest.raises(ValueError, match="unknown data set 'cifar'"):
+        fastgd.sweep({"eta": [1.0]}, "cifar", verbose=0, **FIXED)
+    with pytest.raises(ValueError, match="test_data must be None or 'mnist'"):
+        fastgd.sweep({"eta": [1.0]}, "mnist", test_data=test, verbose=0, **FIXED)
+    with pytest.raises(TypeError, match="train_data must be a pair"):
+        fastgd.sweep({"eta": [1.0]}, train[0], verbose=0, **FIXED)
+    with pytest.raises(TypeError, match="executor must be None, a concurrent.futures.Executor"):
+        fastgd.sweep({"eta": [1.0]}, train, executor=object(), verbose=0, **FIXED)
+
+
+def test_a_diverging_run_records_its_error_and_the_sweep_goes_on(data, tmp_path):
+    (X, labels), test = data
+    targets = np.eye(3)[labels] * 1000.0    # far outside the sigmoid's range: large gradients
+    results = tmp_path / "sweep.jsonl"
+    result = fastgd.sweep({"eta": [1e-3, 1.7e308]}, (X, targets), test_data=test, workers=2,
+                          results=results, verbose=0, **FIXED)
+    failed, = result.failed
+    assert failed["settings"]["eta"] == 1.7e308 and failed["history"] is None
+    assert failed["error"].startswith("FloatingPointError: training diverged in epoch 0")
+    assert len(result.records) == 2
+    assert sorted(r["settings"]["eta"] for r in fastgd.SweepResult.load(results).records) \
+        == [1e-3, 1.7e308]
+
+
+def test_a_sweep_started_again_redoes_no_finished_run(data, tmp_path):
+    train, test = data
+    results = tmp_path / "sweep.jsonl"
+    grid = {"eta": [0.5, 1.0, 3.0], "seed": [0, 1]}
+    first = fastgd.sweep(grid, train, test_data=test, results=results, workers=2, verbose=0,
+                         **FIXED)
+    lines = results.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 6
+    with CountingExecutor() as executor:
+        again = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
+                             verbose=0, **FIXED)
+    assert executor.submitted == 0
+    assert sorted(map(json.dumps, again.records)) == sorted(map(json.dumps, first.records))
+    # Two runs lost (as if the sweep had stopped before they finished): only they run again.
+    results.write_bytes(b"".join(lines[:4]))
+    with CountingExecutor() as executor:
+        third = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
+                             verbose=0, **FIXED)
+    assert executor.submitted == 2 and len(third.records) == 6
+    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    assert len(keys) == len(set(keys)) == 6
+    # A wider grid over the same file runs only what is new, and reports only its own runs.
+    with CountingExecutor() as executor:
+        wider = fastgd.sweep({"eta": [0.5, 1.0, 3.0], "seed": [0, 1, 2]}, train, test_data=test,
+                             results=results, executor=executor, verbose=0, **FIXED)
+    assert executor.submitted == 3 and len(wider.records) == 9
+    narrower = fastgd.sweep({"eta": [3.0], "seed": [0]}, train, test_data=test,
+                            results=results, executor=executor, verbose=0, **FIXED)
+    assert [r["settings"]["eta"] for r in narrower.records] == [3.0]
+
+
+def test_a_torn_last_line_is_left_out_and_its_run_done_again(data, tmp_path):
+    train, test = data
+    results = tmp_path / "sweep.jsonl"
+    grid = {"eta": [0.5, 3.0]}
+    fastgd.sweep(grid, train, test_data=test, results=results, workers=1, verbose=0, **FIXED)
+    whole = results.read_bytes()
+    first, second = whole.splitlines(keepends=True)
+    results.write_bytes(first + second[:len(second) // 2])     # a crash in mid-write
+    loaded = fastgd.SweepResult.load(results)
+    assert [r["settings"] for r in loaded.records] == [json.loads(first)["settings"]]
+    with CountingExecutor() as executor:
+        result = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
+                              verbose=0, **FIXED)
+    assert executor.submitted == 1 and len(result.records) == 2
+    lines = results.read_bytes().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["error"] is None for line in lines)
+    # A damaged line before the last is not a torn write: the file is refused, named.
+    results.write_bytes(b"{not json\n" + whole)
+    with pytest.raises(ValueError, match=r"sweep.jsonl, line 1, is not a record"):
+        fastgd.SweepResult.load(results)
+
+
+def test_a_worker_process_killed_mid_run_has_its_run_done_again(tmp_path):
+    """SIGKILL to a worker of the local pool while runs train: concurrent.futures breaks the
+    whole pool; the sweep starts a new one and every run is recorded exactly once."""
+    X, labels, _ = make_data(20000, [64, 30, 10], seed=5)
+    results = tmp_path / "sweep.jsonl"
+    killed = []
+
+    def kill_a_worker():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not killed:
+            workers = multiprocessing.active_children()
+            if len(workers) == 2 and results.exists() and results.stat().st_size:
+                os.kill(workers[0].pid, signal.SIGKILL)
+                killed.append(workers[0].pid)
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]}, (X, labels),
+                          results=results, workers=2, verbose=0, sizes=[64, 30, 10],
+                          mini_batch_size=10, epochs=3)
+    killer.join()
+    assert killed, "no worker was killed: the runs ended too soon"
+    assert len(result.records) == 8 and not result.failed
+    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    assert len(keys) == len(set(keys)) == 8
+
+
+def test_ctrl_c_keeps_the_finished_runs_and_cancels_the_rest(tmp_path):
+    X, labels, _ = make_data(20000, [64, 30, 10], seed=6)
+    results = tmp_path / "sweep.jsonl"
+
+    def interrupt_after_the_first_run():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if results.exists() and results.stat().st_size:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.005)
+
+    interrupter = threading.Thread(target=interrupt_after_the_first_run)
+    interrupter.start()
+    started = time.monotonic()
+    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1, 2, 3]}, (X, labels),
+                          results=results, workers=2, verbose=0, sizes=[64, 30, 10],
+                          mini_batch_size=10, epochs=3)
+    interrupter.join()
+    assert result.interrupted
+    assert 1 <= len(result.records) < 16
+    assert time.monotonic() - started < 30
+    on_file = fastgd.SweepResult.load(results).records
+    assert sorted(map(json.dumps, on_file)) == sorted(map(json.dumps, result.records))
+    assert not multiprocessing.active_children()   # no worker left running
+
+
+def test_the_table_groups_seeds_and_the_best_is_the_highest(data):
+    train, test = data
+    result = fastgd.sweep({"eta": [0.1, 3.0], "seed": [0, 1, 2]}, train, test_data=test,
+                          executor=ThreadPoolExecutor(2), verbose=0, **FIXED)
+    table = result.table()
+    assert [row["runs"] for row in table] == [3, 3]
+    for row in table:
+        accuracies = [r["best_test_accuracy"] for r in result.records
+                      if r["settings"]["eta"] == row["setting"]["eta"]]
+        assert row["best_test_accuracy"]["mean"] == pytest.approx(np.mean(accuracies))
+        assert row["best_test_accuracy"]["min"] == min(accuracies)
+        assert row["best_test_accuracy"]["max"] == max(accuracies)
+        assert "seed" not in row["setting"]
+    means = [row["best_test_accuracy"]["mean"] for row in table]
+    assert means == sorted(means, reverse=True)
+    assert result.best["best_test_accuracy"] == max(r["best_test_accuracy"]
+                                                    for r in result.records)
+    text = str(table)
+    assert text.splitlines()[0].startswith("setting") and "eta=3.0" in text
+    with pytest.raises(ValueError, match="sort_by must be one of"):
+        result.table(sort_by="speed")
+
+
+def test_the_plot_draws_a_line_per_setting(data, tmp_path):
+    pytest.importorskip("matplotlib")
+    train, test = data
+    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
+                          executor=ThreadPoolExecutor(2), verbose=0, **FIXED)
+    figure = result.plot(tmp_path / "sweep.png")
+    assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax, = figure.axes
+    assert len(ax.lines) == 2 and len(ax.collections) == 2      # a band per setting
+    assert all(len(line.get_xdata()) == 3 for line in ax.lines)
+
+
+def test_the_mnist_name_has_each_worker_load_it(mnist_dir, monkeypatch):
+    monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))
+    result = fastgd.sweep({"seed": [0, 1]}, "mnist", test_data="mnist", workers=2, verbose=0,
+                          sizes=[784, 30, 10], eta=3.0, mini_batch_size=10, epochs=1)
+    (X, y), test = fastgd.load_mnist(mnist_dir, dtype="uint8")
+    for record in result.records:
+        same_history(record, solo(record["settings"], (X, y), test))
+        assert record["best_test_accuracy"] > 0.85
+
+
+def test_importing_fastgd_does_not_import_the_sweeps_machinery():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "import sys, fastgd; print(sorted(m for m in ("
+                          "'fastgd._sweep', 'distributed', 'dask', 'concurrent.futures.process')"
+                          " if m in sys.modules))"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
