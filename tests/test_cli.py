@@ -224,3 +224,51 @@ def test_version_and_defaults_in_help():
     for option in ("--epochs", "--seed", "--dtype", "--threads", "--eta"):
         part = text[text.index(option):].split("\n  -", 1)[0]
         assert part.count("default") == 1, part
+
+
+def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
+    out, plot = tmp_path / "sweep.jsonl", tmp_path / "sweep.png"
+    args = ["sweep", "--sizes", "784,30,10", "784,20,10", "--eta", "3", "--seeds", "2",
+            "--epochs", "1", "--train-size", "3000", "--workers", "2", "--data", str(mnist_dir),
+            "--out", str(out)]
+    if _has_matplotlib():
+        args += ["--plot", str(plot)]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("run ") for line in lines) == 4
+    table = [line for line in lines if line.startswith("sizes=")]
+    assert len(table) == 2 and all(line.endswith(" 2") for line in table)
+    records = fastgd.SweepResult.load(out).records
+    assert sorted((r["settings"]["sizes"][1], r["settings"]["seed"]) for r in records) == \
+        [(20, 0), (20, 1), (30, 0), (30, 1)]
+    if "--plot" in args:
+        assert plot.read_bytes()[:4] == b"\x89PNG"
+    again = run(*args)
+    assert again.returncode == 0 and "4 of 4 runs already in" in again.stdout
+    assert len(out.read_bytes().splitlines()) == 4
+
+
+def _has_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_sweep_refuses_bad_options_before_reading_data(tmp_path):
+    result = run("sweep", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
+                 "--data", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "exclude each other" in result.stderr
+    result = run("sweep", "--out", str(tmp_path / "no" / "such" / "dir" / "s.jsonl"),
+                 "--data", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "--out" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_scheduler_without_distributed_names_the_extra(monkeypatch):
+    from fastgd._sweep import client_for
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ImportError, match=r'pip install "fastgd\[dask\]"'):
+        client_for("tcp://127.0.0.1:8786")

@@ -292,3 +292,67 @@ def test_importing_fastgd_does_not_import_the_sweeps_machinery():
                           "'fastgd._sweep', 'distributed', 'dask', 'concurrent.futures.process')"
                           " if m in sys.modules))"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---- on a Dask cluster -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real distributed.LocalCluster: two worker processes of one thread each."""
+    try:
+        distributed = pytest.importorskip("distributed")
+    except pytest.skip.Exception:
+        if os.environ.get("CI"):
+            pytest.fail("distributed is not installed: CI installs the test extra, which has it")
+        raise
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask_client, tmp_path):
+    train, test = data
+    results = tmp_path / "sweep.jsonl"
+    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
+                          executor=dask_client, results=results, verbose=0, **FIXED)
+    assert len(result.records) == 4 and not result.failed
+    worker_pids = set(dask_client.run(os.getpid).values())
+    for record in result.records:
+        same_history(record, solo(record["settings"], train, test))
+        assert record["pid"] in worker_pids and record["threads"] == 1
+    # Started again on the same file, nothing runs.
+    again = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
+                         executor=dask_client, results=results, verbose=0, **FIXED)
+    assert sorted(map(json.dumps, again.records)) == sorted(map(json.dumps, result.records))
+    assert not any(key.startswith("fastgd-sweep-data") for key in dask_client.who_has())
+
+
+def test_a_dask_worker_killed_mid_sweep_loses_no_run(dask_client, tmp_path):
+    """SIGKILL to a worker process while runs train: its nanny starts another, the scheduler
+    gives the lost runs (and the data, which is a task it can compute again) to the workers
+    left, and every run is recorded once."""
+    X, labels, _ = make_data(20000, [64, 30, 10], seed=7)
+    results = tmp_path / "sweep.jsonl"
+    pids = list(dask_client.run(os.getpid).values())
+    killed = []
+
+    def kill_a_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            if results.exists() and results.stat().st_size:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]}, (X, labels),
+                          executor=dask_client, results=results, verbose=0,
+                          sizes=[64, 30, 10], mini_batch_size=10, epochs=3)
+    killer.join()
+    assert killed, "no worker was killed: the runs ended too soon"
+    assert len(result.records) == 8 and not result.failed, result.failed
+    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    assert len(keys) == len(set(keys)) == 8
+    dask_client.wait_for_workers(2, timeout=60)

@@ -4,6 +4,7 @@
     fastgd evaluate MODEL             test accuracy of a saved network
     fastgd predict MODEL IMAGE...     the digit in each 28x28 greyscale PNG
     fastgd valley                     gradient descent on a 2-variable bowl, drawn (no data needed)
+    fastgd sweep --eta 0.5 3 --seeds 5  many runs on worker processes or a Dask cluster
 
 (`python -m fastgd ...` is the same.) Exit status 0 on success, 2 for a usage error or bad
 input, 130 when interrupted; errors go to stderr without a traceback.
@@ -118,6 +119,51 @@ def build_parser():
     predict.add_argument("model", help="a network saved with fastgd train --save")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG files")
 
+    sweep = commands.add_parser(
+        "sweep", help="train many settings and seeds, on worker processes or a Dask cluster",
+        description="Train one network for every combination of the values given (each seed "
+                    "of each setting), one thread per run, on worker processes of this machine "
+                    "or on a Dask cluster, and print a table over the seeds. With --out, each "
+                    "finished run is a line of that file, and running the same command again "
+                    "skips the runs it holds.")
+    sweep.add_argument("--sizes", type=_sizes, nargs="+", default=[[784, 30, 10]],
+                       help="one or more networks, e.g. 784,30,10 784,100,10 "
+                            "(default: 784,30,10)")
+    sweep.add_argument("--eta", type=_positive_float, nargs="+", default=[3.0],
+                       help="learning rates (default: 3.0)")
+    sweep.add_argument("--mini-batch-size", "-m", type=_int_at_least(1), nargs="+",
+                       default=[10], help="mini-batch sizes (default: 10)")
+    sweep.add_argument("--cost", choices=list(COSTS), nargs="+", default=["quadratic"],
+                       help="costs (default: quadratic)")
+    sweep.add_argument("--init", choices=list(INITS), nargs="+", default=["normal"],
+                       help="initial weights (default: normal)")
+    sweep.add_argument("--dtype", choices=["float64", "float32"], nargs="+",
+                       default=["float64"], help="floating-point types (default: float64)")
+    sweep.add_argument("--seeds", type=_int_at_least(1), default=1,
+                       help="seeds 0 .. N-1 of every setting (default: 1)")
+    sweep.add_argument("--epochs", type=_int_at_least(0), default=30,
+                       help="passes over the training data (default: 30)")
+    sweep.add_argument("--validation-size", type=_int_at_least(0), default=0,
+                       help="keep the last N training images for validation (the book: 10000; "
+                            "default: 0)")
+    sweep.add_argument("--train-size", type=_int_at_least(1), default=None,
+                       help="train on the first N training images only (default: all)")
+    sweep.add_argument("--out", metavar="FILE", default=None,
+                       help="results file (JSON lines), appended as runs finish; an existing "
+                            "one is resumed")
+    sweep.add_argument("--plot", metavar="FILE", default=None,
+                       help="draw test accuracy against epoch per setting to FILE (.png)")
+    sweep.add_argument("--workers", type=_int_at_least(1), default=None,
+                       help="worker processes on this machine (default: one per CPU)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on the Dask cluster of this scheduler, e.g. "
+                            "tcp://host:8786 (needs pip install \"fastgd[dask]\")")
+    sweep.add_argument("--threads", type=_int_at_least(1), default=1,
+                       help="threads of each run (default: 1)")
+    sweep.add_argument("--verbose", type=int, choices=[0, 1], default=1,
+                       help="0 only the table, 1 also a line per finished run (default: 1)")
+    _data_options(sweep)
+
     from .functions import FUNCTIONS
     valley = commands.add_parser(
         "valley", help="draw gradient descent rolling down a valley",
@@ -181,6 +227,51 @@ def train(args):
     if args.save is not None:
         print(f"saved the network to {args.save}")
     return 130 if history.interrupted else 0
+
+
+def sweep(args):
+    import fastgd
+    from ._io import check_destination
+    from ._sweep import client_for
+    for path, option in ((args.out, "--out"), (args.plot, "--plot")):
+        if path is not None:
+            check_destination(path, option)
+    if args.workers is not None and args.scheduler is not None:
+        raise ValueError("--workers and --scheduler exclude each other: the cluster's workers "
+                         "are its own")
+    executor = client_for(args.scheduler) if args.scheduler is not None else None
+    parts = _load_data(args, validation_size=args.validation_size)
+    train, test = parts[0], parts[-1]
+    validation = parts[1] if len(parts) == 3 else None
+    if args.train_size is not None:
+        if args.train_size > len(train[0]):
+            raise ValueError(f"--train-size must be at most {len(train[0])}, got "
+                             f"{args.train_size}")
+        train = (train[0][:args.train_size], train[1][:args.train_size])
+    grid = {"sizes": args.sizes, "eta": args.eta, "mini_batch_size": args.mini_batch_size,
+            "cost": args.cost, "init": args.init, "dtype": args.dtype,
+            "seed": list(range(args.seeds))}
+    try:
+        result = fastgd.sweep(grid, train, test_data=test, validation_data=validation,
+                              executor=executor, results=args.out, workers=args.workers,
+                              threads=args.threads, verbose=args.verbose, epochs=args.epochs)
+    finally:
+        if executor is not None:
+            executor.close()
+    print(result.table("best_validation_accuracy" if validation is not None
+                       else "best_test_accuracy"))
+    if result.failed:
+        print(f"{len(result.failed)} runs failed; their errors are in the records"
+              f"{' of ' + args.out if args.out else ''}")
+    if args.plot is not None and result.records:
+        result.plot(args.plot)
+        print(f"plot in {args.plot}")
+    if result.interrupted:
+        print("interrupted: the finished runs are kept" +
+              (f" in {args.out}; run the same command again to go on" if args.out else ""),
+              file=sys.stderr)
+        return 130
+    return 0
 
 
 def _summary(history, net, test):
@@ -274,7 +365,8 @@ def valley(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley}
+    commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley,
+                "sweep": sweep}
     try:
         return commands[args.command](args)
     except BrokenPipeError:

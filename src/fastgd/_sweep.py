@@ -412,7 +412,21 @@ def _short(record):
         if record.get(f"best_{part}_accuracy") is not None:
             figures.append(f"{part} best {record[f'best_{part}_accuracy']:.2%}, final "
                            f"{record[f'final_{part}_accuracy']:.2%}")
-    return f"{shown}: {'; '.join(figures) or 'done'} ({record['seconds']:.1f} s, {record['host']})"
+    return f"{shown}: {'; '.join(figures) or 'done'} ({record['seconds']:.2f} s, {record['host']})"
+
+
+def client_for(address):
+    """A distributed.Client connected to the Dask scheduler at address, or an ImportError that
+    names the extra to install."""
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError('running on a Dask cluster needs distributed: pip install '
+                          '"fastgd[dask]" (or pip install distributed)') from None
+    try:
+        return distributed.Client(address, timeout=30)
+    except (OSError, TimeoutError) as error:
+        raise OSError(f"could not reach the Dask scheduler at {address}: {error}") from None
 
 
 def _runner(executor, data, workers):
@@ -446,7 +460,7 @@ class _FutureRunner:
                     key, settings = queue.pop(0)
                     attempts[key] = attempts.get(key, 0) + 1
                     pending[self.submit(settings, threads)] = (key, settings)
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                finished = self.wait_first(list(pending))
                 lost = []
                 for future in finished:
                     key, settings = pending.pop(future)
@@ -469,6 +483,10 @@ class _FutureRunner:
             reporter.close()
             self.close()
         return records, False
+
+    def wait_first(self, futures):
+        """The futures that are done, once one is."""
+        return wait(futures, return_when=FIRST_COMPLETED).done
 
     def recover(self, pending, queue):
         """After a lost worker: the pool is usable again (nothing to do by default)."""
@@ -565,8 +583,19 @@ class _DaskRunner(_FutureRunner):
     def __init__(self, client, data):
         self.client = client
         self.data = data
-        self.data_future = None if data.named else client.submit(
-            _identity, data, key=f"fastgd-sweep-data-{data.token}", pure=False)
+        self.data_future = None
+        if not data.named:
+            import warnings
+            with warnings.catch_warnings():
+                # Dask suggests scatter for large arguments; but scattered data is lost with the
+                # worker that holds it, and a task's arguments can be computed again.
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                self.data_future = client.submit(_identity, data, pure=False,
+                                                 key=f"fastgd-sweep-data-{data.token}")
+
+    def wait_first(self, futures):
+        import distributed
+        return distributed.wait(futures, return_when="FIRST_COMPLETED").done
 
     def submit(self, settings, threads):
         data = self.data if self.data_future is None else self.data_future
