@@ -359,9 +359,12 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     finally:
         if file is not None:
             file.close()
-    earlier = file.records if file else []
+    if file is None:
+        return SweepResult(new, interrupted=interrupted)
+    # The file is the record of what finished: read back, it agrees with itself even when
+    # Ctrl-C came between a run's line and the list of this sweep's runs.
     wanted = set(keys)
-    records = [r for r in earlier if run_key(r["settings"]) in wanted] + new
+    records = [r for r in read_records(file.path) if run_key(r["settings"]) in wanted]
     return SweepResult(records, interrupted=interrupted)
 
 
