@@ -2,14 +2,7 @@
 
 #include <sched.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define PAUSE() _mm_pause()
-#elif defined(__aarch64__)
-#define PAUSE() __asm__ __volatile__("yield")
-#else
-#define PAUSE() ((void)0)
-#endif
+#include "pause.h"
 
 void fastgd_barrier_wait(fastgd_barrier *b, int n_threads, int *sense)
 {

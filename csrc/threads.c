@@ -135,14 +135,7 @@ static int run_call_long_team(int n_threads, fastgd_task task, void *arg)
 }
 
 #if !defined(_WIN32)
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define PAUSE() _mm_pause()
-#elif defined(__aarch64__)
-#define PAUSE() __asm__ __volatile__("yield")
-#else
-#define PAUSE() ((void)0)
-#endif
+#include "pause.h"
 
 /* The pool: worker threads (tids 1 .. n_workers) kept between calls, so that a call does not
  * pay for starting threads (and for moving them to cores of their own). Calls come in quick
