@@ -94,10 +94,10 @@ def sweep_figure(result, path=None):
                           '(or pip install matplotlib)') from None
     fig = Figure(figsize=(8, 5))
     ax = fig.add_subplot()
+    from ._sweep import varying_keys
     groups = result.groups()
     settings = [json.loads(key) for key in groups]
-    varying = [k for k in sorted({k for s in settings for k in s})
-               if len({json.dumps(s.get(k)) for s in settings}) > 1]
+    varying = varying_keys(settings) if len(settings) > 1 else []
     drawn = 0
     for (key, records), setting in zip(groups.items(), settings):
         curves = [r["history"]["test_accuracy"] for r in records

@@ -181,17 +181,21 @@ class ThreadTuner:
         self.probes = 0
 
     def _fastest(self):
+        """The fastest count once every candidate is measured, else None."""
         if len(self.seconds_per_sample) < len(self.candidates):
             return None
-        return min(self.candidates, key=self.seconds_per_sample.__getitem__)
+        return self._fastest_so_far()
+
+    def _fastest_so_far(self):
+        """The fastest of the counts measured so far (the first candidate before any is)."""
+        measured = [n for n in self.candidates if n in self.seconds_per_sample]
+        return min(measured, key=self.seconds_per_sample.__getitem__) if measured \
+            else self.candidates[0]
 
     def is_probe(self, n_threads):
-        """Whether a chunk on n_threads is a look at a count other than the fastest so far (the
-        first candidate, before any is measured): the trainer keeps such chunks short."""
-        measured = [n for n in self.candidates if n in self.seconds_per_sample]
-        if not measured:
-            return n_threads != self.candidates[0]
-        return n_threads != min(measured, key=self.seconds_per_sample.__getitem__)
+        """Whether a chunk on n_threads is a look at a count other than the fastest so far: the
+        trainer keeps such chunks short."""
+        return n_threads != self._fastest_so_far()
 
     def choose(self):
         for n in self.candidates:

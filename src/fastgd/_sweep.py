@@ -202,12 +202,18 @@ def _pool_initializer(data):
     _install(data)
 
 
+def _record(settings, threads, host, pid, **figures):
+    """A run's record: its settings, its thread count, where it ran, fastgd's version, and
+    figures."""
+    from . import __version__
+    return {"settings": settings, "threads": settings.get("n_threads", threads), "host": host,
+            "pid": pid, "fastgd_version": __version__, **figures}
+
+
 def _train_one(settings, threads, data):
     """One run, on a worker: the record of the run (or of the error it raised)."""
-    from . import __version__
     started = time.perf_counter()
-    record = {"settings": settings, "threads": settings.get("n_threads", threads),
-              "host": socket.gethostname(), "pid": os.getpid(), "fastgd_version": __version__}
+    record = _record(settings, threads, host=socket.gethostname(), pid=os.getpid())
     try:
         train, validation, test = _install(data)
         net, trainer = build(settings, threads)
@@ -503,13 +509,12 @@ class _FutureRunner:
 
 
 def _failed(settings, threads, error, attempts):
-    from . import __version__
+    """The record of a run that its worker could not complete."""
     lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
     message = (f"the worker died on each of {attempts} attempts at this run ({error})" if lost
                else f"{type(error).__name__}: {error}")
-    return {"settings": settings, "threads": settings.get("n_threads", threads), "host": None,
-            "pid": None, "fastgd_version": __version__, "history": None, "error": message,
-            "seconds": None}
+    return _record(settings, threads, host=None, pid=None, history=None, error=message,
+                   seconds=None)
 
 
 class _LocalPool(_FutureRunner):
@@ -698,7 +703,7 @@ class Table(list):
     def __str__(self):
         if not self:
             return "(no runs)"
-        varying = _varying([row["setting"] for row in self])
+        varying = varying_keys([row["setting"] for row in self])
         columns = [("best_test_accuracy", "best test"), ("final_test_accuracy", "final test"),
                    ("best_validation_accuracy", "best valid.")]
         columns = [(key, title) for key, title in columns if any(key in row for row in self)]
@@ -719,7 +724,7 @@ class Table(list):
         return "\n".join(text)
 
 
-def _varying(settings):
+def varying_keys(settings):
     """The settings' keys whose values differ between the rows (all keys if one row)."""
     keys = sorted({k for s in settings for k in s})
     differ = [k for k in keys if len({json.dumps(s.get(k)) for s in settings}) > 1]
