@@ -108,6 +108,19 @@ def test_bad_grids_are_refused_before_any_run(data, tmp_path, grid, fixed, match
 
 def test_bad_data_and_executors_are_refused(data):
     train, test = data
+    X, labels = train
+    with CountingExecutor() as executor:
+        with pytest.raises(ValueError, match=r"sizes=\[20, 8, 3\].*y has 599 labels but X has "
+                                             r"600 samples"):
+            fastgd.sweep({"eta": [1.0]}, (X, labels[:-1]), executor=executor, verbose=0,
+                         **FIXED)
+        with pytest.raises(ValueError, match=r"sizes=\[21, 8, 3\].*21"):
+            fastgd.sweep({"sizes": [SIZES, [21, 8, 3]]}, train, test_data=test,
+                         executor=executor, verbose=0, eta=1.0, mini_batch_size=10, epochs=1)
+        with pytest.raises(ValueError, match=r"test_data\[1\]"):
+            fastgd.sweep({"eta": [1.0]}, train, test_data=(test[0], test[1] + 5),
+                         executor=executor, verbose=0, **FIXED)
+    assert executor.submitted == 0
     with pytest.raises(ValueError, match="unknown data set 'cifar'"):
         fastgd.sweep({"eta": [1.0]}, "cifar", verbose=0, **FIXED)
     with pytest.raises(ValueError, match="test_data must be None or 'mnist'"):

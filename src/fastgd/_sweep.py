@@ -353,6 +353,8 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     if len(set(keys)) < len(keys):
         raise ValueError("the grid holds the same run twice; every run must differ in a setting")
     data = _Data(train_data, validation_data, test_data)
+    if not data.named:
+        _check_data(data, settings, threads)
     file = _ResultsFile(results) if results is not None else None
     try:
         done = {run_key(r["settings"]) for r in file.records} if file else set()
@@ -372,6 +374,25 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     wanted = set(keys)
     records = [r for r in read_records(file.path) if run_key(r["settings"]) in wanted]
     return SweepResult(records, interrupted=interrupted)
+
+
+def _check_data(data, settings, threads):
+    """Check the arrays against every kind of run, here, before any run starts: fit's own checks
+    (shapes, labels, targets the cost accepts, values), once per input width, output width,
+    dtype and cost."""
+    train, validation, test = data.parts
+    seen = set()
+    for run in settings:
+        kind = (run["sizes"][0], run["sizes"][-1], run["dtype"], run.get("cost"))
+        if kind in seen:
+            continue
+        seen.add(kind)
+        _, trainer = build(run, threads)
+        try:
+            trainer._prepare(*train, test, validation, ())
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"the data does not suit the runs with sizes={run['sizes']}, "
+                              f"dtype={run['dtype']!r}: {error}") from None
 
 
 def _describe(run):
