@@ -2,6 +2,7 @@
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -70,6 +71,24 @@ def test_every_run_equals_a_solo_fit_on_local_worker_processes(data):
         assert record["final_test_accuracy"] == record["history"]["test_accuracy"][-1]
         pids.add(record["pid"])
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_local_workers_hold_the_data_and_a_run_sends_only_its_settings(data):
+    """The pool's workers get the data when they start; what a run sends is small, however
+    large the data (not the arrays again with every run)."""
+    swept = _sweep._Data(*data, None)
+    pool = _sweep._LocalPool(swept, 1)
+    sent = []
+    submit = pool.pool.submit
+    pool.pool.submit = lambda *args: sent.append(len(pickle.dumps(args))) or submit(*args)
+    try:
+        record = pool.submit(_sweep.canonical(dict(FIXED, eta=1.0, seed=0)), 1).result()
+    finally:
+        pool.close()
+    assert record["error"] is None
+    assert sent and max(sent) < 1000 < swept.nbytes
+    with pytest.raises(RuntimeError, match="not started with the sweep's data"):
+        _sweep._install("arrays:elsewhere")
 
 
 def test_any_executor_runs_the_sweep(data):
@@ -326,9 +345,34 @@ def dask_client():
         yield client
 
 
+def test_dask_counts_the_data_at_its_full_size(data):
+    """Dask sizes what a worker holds and what it transfers by sys.getsizeof: the sweep's data
+    must count as its arrays, not as a small wrapper, or Dask's memory limits cannot see it."""
+    dask_sizeof = pytest.importorskip("dask.sizeof").sizeof
+    swept = _sweep._Data(*data, None)
+    nbytes = sum(a.nbytes for part in data for a in part)
+    assert nbytes <= dask_sizeof(swept) < nbytes + 1000
+
+
+def data_tasks_computed(dask_scheduler, since):
+    """On the scheduler: how many times each sweep's data task was computed since a time."""
+    counts = {}
+    for key, start, finish, *_, stamp in dask_scheduler.transition_log:
+        if str(key).startswith("fastgd-sweep-data") and stamp >= since and \
+                (start, finish) == ("processing", "memory"):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def data_received(dask_worker, key):
+    """On a worker: the sizes of each transfer of key from another worker."""
+    return [log["keys"][key] for log in dask_worker.transfer_incoming_log if key in log["keys"]]
+
+
 def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask_client, tmp_path):
     train, test = data
     results = tmp_path / "sweep.jsonl"
+    started = time.time()
     result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
                           executor=dask_client, results=results, verbose=0, **FIXED)
     assert len(result.records) == 4 and not result.failed
@@ -336,6 +380,12 @@ def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask
     for record in result.records:
         same_history(record, solo(record["settings"], train, test))
         assert record["pid"] in worker_pids and record["threads"] == 1
+    # The data was one task, computed once, and reached the other worker at most once.
+    computed = dask_client.run_on_scheduler(data_tasks_computed, since=started)
+    assert len(computed) == 1 and list(computed.values()) == [1], computed
+    key, = computed
+    for transfers in dask_client.run(data_received, key=key).values():
+        assert len(transfers) <= 1, transfers
     # Started again on the same file, nothing runs.
     again = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
                          executor=dask_client, results=results, verbose=0, **FIXED)

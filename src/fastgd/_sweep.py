@@ -159,6 +159,10 @@ class _Data:
             return 0
         return sum(a.nbytes for part in self.parts if part is not None for a in part)
 
+    def __sizeof__(self):
+        # What Dask counts for a worker's memory and for its transfers (it asks sys.getsizeof).
+        return object.__sizeof__(self) + self.nbytes
+
 
 def _pair(data, name):
     if data is None:
@@ -188,8 +192,14 @@ _WORKER_DATA_LOCK = threading.Lock()
 
 def _install(data):
     """The parts of data, kept in this worker process (by a pool's initializer, or on first
-    use)."""
+    use). data may be the token of data a pool's initializer installed."""
     with _WORKER_DATA_LOCK:
+        if isinstance(data, str):
+            try:
+                return _WORKER_DATA[data]
+            except KeyError:
+                raise RuntimeError("this worker process was not started with the sweep's "
+                                   "data") from None
         if data.token not in _WORKER_DATA:
             _WORKER_DATA.clear()   # one sweep's data at a time
             _WORKER_DATA[data.token] = data.materialize()
@@ -565,7 +575,8 @@ class _LocalPool(_FutureRunner):
                                    initializer=_pool_initializer, initargs=(self.data,))
 
     def submit(self, settings, threads):
-        return self.pool.submit(_train_one, settings, threads, self.data)
+        # The workers hold the data from their start: a run sends only its token.
+        return self.pool.submit(_train_one, settings, threads, self.data.token)
 
     def worker_lost(self, error):
         return isinstance(error, BrokenProcessPool)
