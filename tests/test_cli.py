@@ -249,6 +249,19 @@ def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
     assert len(out.read_bytes().splitlines()) == 4
 
 
+def test_sweep_with_successive_halving(mnist_dir, tmp_path):
+    out = tmp_path / "sweep.jsonl"
+    result = run("sweep", "--eta", "0.5", "1", "2", "3", "--seeds", "1", "--epochs", "2",
+                 "--halving", "2", "--train-size", "2000", "--validation-size", "10000",
+                 "--workers", "2", "--verbose", "0", "--data", str(mnist_dir), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "stopped at epoch" in result.stdout.splitlines()[0]
+    stopped = sorted(r["halving"]["stopped_at_epoch"] for r in fastgd.SweepResult.load(out).records)
+    assert stopped == [1, 1, 2, 2]
+    refused = run("sweep", "--halving", "1", "--data", str(tmp_path / "nowhere"))
+    assert refused.returncode == 2 and "--halving" in refused.stderr
+
+
 def _has_matplotlib():
     try:
         import matplotlib  # noqa: F401

@@ -27,7 +27,7 @@ def data():
     return (X, labels), (X_test, labels_test)
 
 
-def solo(settings, train, test, n_threads=1):
+def solo(settings, train, test, n_threads=1, validation=None):
     """The History of the run's settings trained alone, in this process."""
     net = fastgd.Network(settings["sizes"], seed=settings.get("seed"),
                          dtype=settings.get("dtype", "float64"),
@@ -35,7 +35,7 @@ def solo(settings, train, test, n_threads=1):
     options = {k: v for k, v in settings.items()
                if k not in ("sizes", "seed", "dtype", "init")}
     return fastgd.Trainer(net, seed=settings.get("seed"), verbose=0, n_threads=n_threads,
-                          **options).fit(*train, test_data=test)
+                          **options).fit(*train, test_data=test, validation_data=validation)
 
 
 def same_history(record, history):
@@ -297,6 +297,88 @@ def test_the_table_groups_seeds_and_the_best_is_the_highest(data):
         result.table(sort_by="speed")
 
 
+def test_with_validation_data_the_test_accuracy_is_also_read_at_the_best_validation_epoch(data):
+    (X, labels), test = data
+    train, validation = (X[:400], labels[:400]), (X[400:], labels[400:])
+    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [4]}, train, test_data=test,
+                          validation_data=validation, executor=ThreadPoolExecutor(2), verbose=0,
+                          **FIXED)
+    for record in result.records:
+        history = solo(record["settings"], train, test, validation=validation)
+        same_history(record, history)
+        epoch = history.validation_accuracy.index(max(history.validation_accuracy))
+        assert record["test_accuracy_at_best_validation"] == history.test_accuracy[epoch]
+    assert "test at best valid." in str(result.table())
+
+
+HALVING = dict(sizes=SIZES, mini_batch_size=10, epochs=8)
+
+
+def halved_sweep(data, **options):
+    train, test = data
+    return fastgd.sweep({"eta": [0.1, 0.5, 1.0, 3.0], "seed": [0, 1]}, train, test_data=test,
+                        halving=2, verbose=0, **HALVING, **options)
+
+
+def check_halving(result, data):
+    """8 runs, factor 2, 8 epochs: rungs of 1, 2, 4 and 8 epochs; at each rung the runs that go
+    on scored at least as well as those stopped there; each run's History is the solo fit's
+    first epochs, bit for bit."""
+    train, test = data
+    assert len(result.records) == 8 and not result.failed
+    stopped = sorted(r["halving"]["stopped_at_epoch"] for r in result.records)
+    assert stopped == [1, 1, 1, 1, 2, 2, 4, 8]
+    for record in result.records:
+        epochs = record["halving"]["stopped_at_epoch"]
+        assert record["halving"]["epochs"] == 8 and record["halving"]["factor"] == 2
+        same_history(record, solo(dict(record["settings"], epochs=epochs), train, test))
+        assert len(record["history"]["test_accuracy"]) == epochs
+        assert record["settings"]["epochs"] == 8
+    for rung in (1, 2, 4):
+        merit = {_sweep.run_key(r["settings"]): max(r["history"]["test_accuracy"][:rung])
+                 for r in result.records if r["halving"]["stopped_at_epoch"] >= rung}
+        here = [merit[_sweep.run_key(r["settings"])] for r in result.records
+                if r["halving"]["stopped_at_epoch"] == rung]
+        further = [merit[_sweep.run_key(r["settings"])] for r in result.records
+                   if r["halving"]["stopped_at_epoch"] > rung]
+        assert min(further) >= max(here)
+
+
+def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
+    assert _sweep.rungs(40, 3, 30) == [1, 3, 10, 30]
+    assert _sweep.rungs(1, 3, 30) == [30] and _sweep.rungs(100, 10, 2) == [1, 2]
+    results = tmp_path / "sweep.jsonl"
+    result = halved_sweep(data, workers=2, results=results)
+    check_halving(result, data)
+    assert len(results.read_bytes().splitlines()) == 8
+    assert "stopped at epoch" in str(result.table())
+    # Started again after a crash that lost the runs stopped late: the sweep trains again only
+    # the runs not in the file (to the same bits) and chooses as before.
+    kept = [line for line in results.read_bytes().splitlines(keepends=True)
+            if json.loads(line)["halving"]["stopped_at_epoch"] == 1]
+    results.write_bytes(b"".join(kept))
+    with CountingExecutor() as executor:
+        again = halved_sweep(data, executor=executor, results=results)
+    # Rung 1: the 4 runs not in the file; rung 2: those 4 again, continued; rungs 3 and 4.
+    assert executor.submitted == 4 + 4 + 2 + 1
+    check_halving(again, data)
+    assert len(results.read_bytes().splitlines()) == 8
+    before = {_sweep.run_key(r["settings"]): r["halving"] for r in result.records}
+    assert {_sweep.run_key(r["settings"]): r["halving"] for r in again.records} == before
+
+
+def test_halving_is_refused_where_it_cannot_choose(data):
+    train, test = data
+    with pytest.raises(ValueError, match="halving needs the same epochs"):
+        fastgd.sweep({"eta": [1.0], "epochs": [2, 4]}, train, test_data=test, halving=2,
+                     verbose=0, sizes=SIZES, mini_batch_size=10)
+    with pytest.raises(ValueError, match="give validation_data or test_data"):
+        fastgd.sweep({"eta": [1.0, 2.0]}, train, halving=2, verbose=0, **FIXED)
+    with pytest.raises(ValueError, match="halving"):
+        fastgd.sweep({"eta": [1.0, 2.0]}, train, test_data=test, halving=1, verbose=0,
+                     **FIXED)
+
+
 def test_the_plot_draws_a_line_per_setting(data, tmp_path):
     pytest.importorskip("matplotlib")
     train, test = data
@@ -396,6 +478,11 @@ def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask
     while any(key.startswith("fastgd-sweep-data") for key in dask_client.who_has()):
         assert time.monotonic() < deadline, "the sweep's data stays on the cluster"
         time.sleep(0.05)
+
+
+def test_successive_halving_on_a_dask_cluster(data, dask_client):
+    """The rungs' checkpoints travel to and from the cluster's workers as bytes."""
+    check_halving(halved_sweep(data, executor=dask_client), data)
 
 
 def test_a_dask_worker_killed_mid_sweep_loses_no_run(dask_client, tmp_path):

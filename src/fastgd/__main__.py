@@ -160,6 +160,10 @@ def build_parser():
                             "tcp://host:8786 (needs pip install \"fastgd[dask]\")")
     sweep.add_argument("--threads", type=_int_at_least(1), default=1,
                        help="threads of each run (default: 1)")
+    sweep.add_argument("--halving", type=_int_at_least(2), default=None, metavar="FACTOR",
+                       help="successive halving: every run trains a few epochs, the best "
+                            "1/FACTOR train further, and so on up to --epochs (by validation "
+                            "accuracy with --validation-size, else test accuracy)")
     sweep.add_argument("--verbose", type=int, choices=[0, 1], default=1,
                        help="0 only the table, 1 also a line per finished run (default: 1)")
     _data_options(sweep)
@@ -254,7 +258,8 @@ def sweep(args):
     try:
         result = fastgd.sweep(grid, train, test_data=test, validation_data=validation,
                               executor=executor, results=args.out, workers=args.workers,
-                              threads=args.threads, verbose=args.verbose, epochs=args.epochs)
+                              threads=args.threads, halving=args.halving,
+                              verbose=args.verbose, epochs=args.epochs)
     finally:
         if executor is not None:
             executor.close()

@@ -82,7 +82,8 @@ def plot_descent(result, C, path, *, window=None, title=None):
 
 def sweep_figure(result, path=None):
     """Test accuracy against epoch for each setting of a sweep (the mean over its seeds, the
-    band from the lowest seed to the highest), written to path when given; the Figure. Built
+    band from the lowest seed to the highest; at each epoch, over the seeds that reached it),
+    written to path when given; the Figure. Built
     on a Figure object, not pyplot's state: the caller's backend is never changed."""
     import json
 
@@ -104,13 +105,17 @@ def sweep_figure(result, path=None):
                   if r.get("history") and r["history"].get("test_accuracy")]
         if not curves:
             continue
-        length = min(len(c) for c in curves)
-        values = np.array([c[:length] for c in curves])
+        # Runs stopped early (successive halving, Ctrl-C) count at the epochs they reached.
+        length = max(len(c) for c in curves)
+        values = np.full((len(curves), length), np.nan)
+        for row, curve in zip(values, curves):
+            row[:len(curve)] = curve
         epochs = np.arange(length)
         label = ", ".join(f"{k}={setting.get(k)}" for k in varying) or "all runs"
-        line, = ax.plot(epochs, values.mean(axis=0), label=f"{label} ({len(curves)} seeds)")
+        line, = ax.plot(epochs, np.nanmean(values, axis=0),
+                        label=f"{label} ({len(curves)} seeds)")
         if len(curves) > 1:
-            ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
+            ax.fill_between(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
                             color=line.get_color(), alpha=0.2, linewidth=0)
         drawn += 1
     if not drawn:

@@ -6,8 +6,10 @@ building its Network and Trainer here, before any run starts; skips the runs alr
 results file; sends the data to each worker once (in the pool's initializer, or as one Dask
 future that the cluster can recompute); runs each as one task, _train_one, which builds the
 network and trainer and fits on the worker's copy of the data; and appends a line to the
-results file as each run finishes. Everything a run reports is a plain dict (a record), the
-same in memory, in the file and in SweepResult.
+results file as each run finishes. Successive halving runs the same machinery rung by rung:
+each rung's runs continue from the checkpoints (bytes) of the rung before, and a run's line is
+written when it stops. Everything a run reports is a plain dict (a record), the same in
+memory, in the file and in SweepResult.
 """
 import itertools
 import json
@@ -90,9 +92,10 @@ def _check_names(run):
                          f"{', '.join(missing)} (in the grid or as a keyword of sweep)")
 
 
-def build(settings, threads):
+def build(settings, threads, **trainer_options):
     """The Network and Trainer of a run's settings, on threads threads unless the settings name
-    n_threads: exactly what a solo fit with these settings builds."""
+    n_threads: exactly what a solo fit with these settings builds (trainer_options: what the
+    sweep itself adds, a rung's checkpoint)."""
     from .network import Network
     from .trainer import Trainer
     seed = settings.get("seed")
@@ -100,7 +103,7 @@ def build(settings, threads):
                   **{k: settings[k] for k in NETWORK_PARAMETERS[1:] if k in settings})
     options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
     options.setdefault("n_threads", threads)
-    return net, Trainer(net, seed=seed, verbose=0, **options)
+    return net, Trainer(net, seed=seed, verbose=0, **options, **trainer_options)
 
 
 def canonical(settings, threads=1):
@@ -220,14 +223,21 @@ def _record(settings, threads, host, pid, **figures):
             "pid": pid, "fastgd_version": __version__, **figures}
 
 
-def _train_one(settings, threads, data):
-    """One run, on a worker: the record of the run (or of the error it raised)."""
+def _train_one(settings, threads, data, rung=None):
+    """One run, on a worker: the record of the run (or of the error it raised). rung, for
+    successive halving, is (epochs, checkpoint): train to that many epochs, continuing from
+    the checkpoint's bytes (None: from the start), and return the new checkpoint's bytes in
+    the record's "checkpoint"."""
     started = time.perf_counter()
     record = _record(settings, threads, host=socket.gethostname(), pid=os.getpid())
     try:
         train, validation, test = _install(data)
-        net, trainer = build(settings, threads)
-        history = trainer.fit(*train, test_data=test, validation_data=validation)
+        if rung is None:
+            net, trainer = build(settings, threads)
+            history = trainer.fit(*train, test_data=test, validation_data=validation)
+        else:
+            history, record["checkpoint"] = _train_rung(settings, threads, train, validation,
+                                                        test, *rung)
         if history.interrupted:
             raise KeyboardInterrupt
         record.update(_figures(history))
@@ -243,13 +253,36 @@ def _train_one(settings, threads, data):
     return record
 
 
+def _train_rung(settings, threads, train, validation, test, epochs, checkpoint):
+    """A run trained to epochs, from the start or from a checkpoint's bytes: its History and
+    the bytes of its checkpoint after those epochs (Trainer's own checkpoints: resuming one
+    continues the run bit for bit)."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="fastgd-rung-") as folder:
+        before, after = Path(folder, "before.npz"), Path(folder, "after.npz")
+        if checkpoint is not None:
+            before.write_bytes(checkpoint)
+        # Written when the last epoch ends: no multiple of epochs lies between the
+        # checkpoint's epoch count (a smaller rung's) and epochs.
+        _, trainer = build(dict(settings, epochs=epochs), threads, checkpoint_every=epochs,
+                           checkpoint_path=after)
+        history = trainer.fit(*train, test_data=test, validation_data=validation,
+                              resume=before if checkpoint is not None else None)
+        return history, (after.read_bytes() if after.exists() else None)
+
+
 def _figures(history):
-    """Best and final accuracies of a History (None where it has no such data)."""
+    """Best and final accuracies of a History (None where it has no such data), and the test
+    accuracy at the epoch of the best validation accuracy (the figure that does not choose
+    the epoch by the test data)."""
     figures = {}
     for part in ("test", "validation"):
         values = getattr(history, f"{part}_accuracy")
         figures[f"best_{part}_accuracy"] = max(values) if values else None
         figures[f"final_{part}_accuracy"] = values[-1] if values else None
+    test, validation = history.test_accuracy, history.validation_accuracy
+    figures["test_accuracy_at_best_validation"] = (
+        test[int(np.argmax(validation))] if test and validation else None)
     return figures
 
 
@@ -308,7 +341,7 @@ class _ResultsFile:
 # ---- running ---------------------------------------------------------------------------------
 
 def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=None,
-          results=None, workers=None, threads=1, verbose=1, **fixed):
+          results=None, workers=None, threads=1, halving=None, verbose=1, **fixed):
     """Train one network per run of grid and gather what each run measured.
 
     Parameters
@@ -340,6 +373,16 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     threads : int
         Threads of each run (the core's and BLAS's), unless the run names n_threads: one, so
         that runs on as many workers as cores do not oversubscribe them.
+    halving : int or None
+        Successive halving by this factor (2 or more): every run trains a few epochs, the best
+        1/halving of them (by best validation accuracy so far, else test accuracy) train
+        further, and so on until the last few reach `epochs` (the same for every run). The
+        rungs' epochs grow by the factor: with 40 runs, epochs=30 and halving=3, 40 runs
+        train 1 epoch, 14 of them 3, 5 of them 10 and 2 of them 30. Each run continues from
+        its own checkpoint, so a run's History equals the solo fit's first epochs; its record's
+        "halving" says the rung and epoch it stopped at. A run is written to the results file
+        when it stops; started again, the sweep trains again (to the same bits) only the runs
+        not in the file.
     verbose : int
         0 silent; 1 a line per finished run (and a progress bar over runs on a terminal).
     **fixed
@@ -353,6 +396,8 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     runs = expand(grid, fixed)
     from ._validation import check_int
     threads = check_int(threads, "threads", 1, 1024)
+    if halving is not None:
+        halving = check_int(halving, "halving", 2, 1 << 20)
     settings = []
     for i, run in enumerate(runs):
         try:
@@ -363,6 +408,8 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     if len(set(keys)) < len(keys):
         raise ValueError("the grid holds the same run twice; every run must differ in a setting")
     data = _Data(train_data, validation_data, test_data)
+    if halving is not None:
+        _check_halving(settings, data)
     if not data.named:
         _check_data(data, settings, threads)
     file = _ResultsFile(results) if results is not None else None
@@ -373,7 +420,16 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
             print(f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}",
                   flush=True)
         runner = _runner(executor, data, workers)
-        new, interrupted = runner.run(todo, threads, _Reporter(len(todo), verbose, file))
+        try:
+            if halving is None:
+                new, interrupted = runner.run([(k, s, None) for k, s in todo], threads,
+                                              _Reporter(len(todo), verbose, file))
+            else:
+                new, interrupted = _successive_halving(
+                    runner, list(zip(keys, settings)), file.records if file else [], threads,
+                    halving, verbose, file)
+        finally:
+            runner.close()
     finally:
         if file is not None:
             file.close()
@@ -405,6 +461,85 @@ def _check_data(data, settings, threads):
                               f"dtype={run['dtype']!r}: {error}") from None
 
 
+def _check_halving(settings, data):
+    epochs = {run["epochs"] for run in settings}
+    if len(epochs) > 1:
+        raise ValueError(f"halving needs the same epochs for every run (the last rung's), got "
+                         f"{sorted(epochs)}")
+    if data.named:
+        scored = data.parts[1] or data.parts[2]
+    else:
+        scored = data.parts[1] is not None or data.parts[2] is not None
+    if not scored:
+        raise ValueError("halving keeps the runs with the best validation accuracy (else test "
+                         "accuracy): give validation_data or test_data")
+
+
+def rungs(runs, factor, epochs):
+    """The epochs of each rung of successive halving: as many rungs as the runs can be divided
+    by factor (and the epochs allow), growing by factor, the last one epochs."""
+    count = 1
+    while factor ** count <= runs:
+        count += 1
+    budgets = sorted({max(1, epochs // factor ** (count - 1 - k)) for k in range(count)})
+    return budgets
+
+
+def _score(record, epochs):
+    """A run's merit after epochs: its best validation accuracy over them, else its best test
+    accuracy; a failed run is last."""
+    history = record.get("history")
+    if record.get("error") or not history:
+        return float("-inf")
+    for part in ("validation_accuracy", "test_accuracy"):
+        if history.get(part):
+            return max(history[part][:epochs])
+    return float("-inf")
+
+
+def _successive_halving(runner, runs, done, threads, factor, verbose, file):
+    """Successive halving over runs, a list of (key, settings) in the grid's order; done holds
+    the records already in the results file (those runs are not trained again: their History
+    gives their merit at every rung they reached). Returns this sweep's new records and
+    whether Ctrl-C stopped it."""
+    epochs = runs[0][1]["epochs"]
+    budgets = rungs(len(runs), factor, epochs)
+    done = {run_key(r["settings"]): r for r in done}
+    alive, checkpoints, seconds, new = list(runs), {}, {}, []
+    for rung, budget in enumerate(budgets):
+        todo = [(key, s, (budget, checkpoints.pop(key, None))) for key, s in alive
+                if key not in done]
+        reporter = _Reporter(len(todo), verbose, None,
+                             label=f"rung {rung + 1}/{len(budgets)}, {budget} epochs: ")
+        records, interrupted = runner.run(todo, threads, reporter)
+        if interrupted:
+            return new, True
+        current = {key: done[key] for key, _ in alive if key in done}
+        for record in records:
+            key = run_key(record["settings"])
+            checkpoints[key] = record.pop("checkpoint", None)
+            if record["seconds"] is not None:
+                # A run's seconds: all its rungs'.
+                seconds[key] = record["seconds"] = seconds.get(key, 0.0) + record["seconds"]
+            current[key] = record
+        # The best 1/factor go on (ties: the grid's order); the last rung's all stop.
+        ranked = sorted(alive, key=lambda run: -_score(current[run[0]], budget))
+        going_on = ranked[:-(-len(alive) // factor)] if rung + 1 < len(budgets) else []
+        staying = {key for key, _ in going_on}
+        for key, _ in alive:
+            if key in staying or key in done:
+                continue
+            checkpoints.pop(key, None)
+            record = current[key]
+            record["halving"] = {"factor": factor, "rung": rung + 1, "rungs": len(budgets),
+                                 "stopped_at_epoch": budget, "epochs": epochs}
+            if file is not None:
+                file.append(record)
+            new.append(record)
+        alive = going_on
+    return new, False
+
+
 def _describe(run):
     return ", ".join(f"{k}={v!r}" for k, v in run.items())
 
@@ -412,8 +547,8 @@ def _describe(run):
 class _Reporter:
     """Writes each finished record to the file, a line per run at verbose=1, and moves a bar."""
 
-    def __init__(self, total, verbose, file):
-        self.total, self.verbose, self.file = total, verbose, file
+    def __init__(self, total, verbose, file, label=""):
+        self.total, self.verbose, self.file, self.label = total, verbose, file, label
         self.count = 0
         self.bar = None
         if verbose and total and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
@@ -428,7 +563,7 @@ class _Reporter:
         if self.file is not None:
             self.file.append(record)
         if self.verbose:
-            line = f"run {self.count}/{self.total}: {_short(record)}"
+            line = f"{self.label}run {self.count}/{self.total}: {_short(record)}"
             if self.bar is not None:
                 self.bar.write(line)
             else:
@@ -490,6 +625,9 @@ class _FutureRunner:
     submitted and what a lost worker looks like."""
 
     def run(self, todo, threads, reporter):
+        """Runs todo, a list of (key, settings, rung) (rung: None, or a rung's (epochs,
+        checkpoint)): the records of the runs that finished, and whether Ctrl-C stopped it.
+        The runner stays open for more: close() it when done."""
         records = []
         attempts = {}
         pending = {}
@@ -497,18 +635,18 @@ class _FutureRunner:
         try:
             while queue or pending:
                 while queue:
-                    key, settings = queue.pop(0)
+                    key, settings, rung = item = queue.pop(0)
                     attempts[key] = attempts.get(key, 0) + 1
-                    pending[self.submit(settings, threads)] = (key, settings)
+                    pending[self.submit(settings, threads, rung)] = item
                 finished = self.wait_first(list(pending))
                 lost = []
                 for future in finished:
-                    key, settings = pending.pop(future)
+                    key, settings, rung = item = pending.pop(future)
                     try:
                         record = future.result()
                     except Exception as error:
                         if self.worker_lost(error) and attempts[key] < MOST_ATTEMPTS:
-                            lost.append((key, settings))
+                            lost.append(item)
                             continue
                         record = _failed(settings, threads, error, attempts[key])
                     records.append(record)
@@ -521,7 +659,6 @@ class _FutureRunner:
             return records, True
         finally:
             reporter.close()
-            self.close()
         return records, False
 
     def wait_first(self, futures):
@@ -574,17 +711,17 @@ class _LocalPool(_FutureRunner):
         return ProcessPoolExecutor(self.workers, mp_context=context,
                                    initializer=_pool_initializer, initargs=(self.data,))
 
-    def submit(self, settings, threads):
+    def submit(self, settings, threads, rung=None):
         # The workers hold the data from their start: a run sends only its token.
-        return self.pool.submit(_train_one, settings, threads, self.data.token)
+        return self.pool.submit(_train_one, settings, threads, self.data.token, rung)
 
     def worker_lost(self, error):
         return isinstance(error, BrokenProcessPool)
 
     def recover(self, pending, queue):
         # Every run still pending on the broken pool is lost with it: submit them again.
-        for future, run in list(pending.items()):
-            queue.append(run)
+        for future, item in list(pending.items()):
+            queue.append(item)
         pending.clear()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new_pool()
@@ -609,8 +746,8 @@ class _ExecutorRunner(_FutureRunner):
     def __init__(self, executor, data):
         self.executor, self.data = executor, data
 
-    def submit(self, settings, threads):
-        return self.executor.submit(_train_one, settings, threads, self.data)
+    def submit(self, settings, threads, rung=None):
+        return self.executor.submit(_train_one, settings, threads, self.data, rung)
 
     def worker_lost(self, error):
         return isinstance(error, BrokenProcessPool)
@@ -637,9 +774,9 @@ class _DaskRunner(_FutureRunner):
         import distributed
         return distributed.wait(futures, return_when="FIRST_COMPLETED").done
 
-    def submit(self, settings, threads):
+    def submit(self, settings, threads, rung=None):
         data = self.data if self.data_future is None else self.data_future
-        return self.client.submit(_train_one, settings, threads, data, pure=False)
+        return self.client.submit(_train_one, settings, threads, data, rung, pure=False)
 
     def worker_lost(self, error):
         return False   # the scheduler has already retried the run on other workers
@@ -698,16 +835,21 @@ class SweepResult:
 
     def table(self, sort_by="best_test_accuracy"):
         """One row per setting (seeds grouped): the setting, runs, failures, and mean, std, min
-        and max of the best and final test (and validation) accuracy over the seeds, sorted by
-        the mean of sort_by (highest first). A Table: a list of dicts that prints aligned."""
+        and max of the best and final test (and validation) accuracy over the seeds, and of the
+        test accuracy at the epoch of the best validation accuracy; with successive halving,
+        the epochs its runs were stopped at. Sorted by the mean of sort_by (highest first). A
+        Table: a list of dicts that prints aligned."""
         figures = ("best_test_accuracy", "final_test_accuracy", "best_validation_accuracy",
-                   "final_validation_accuracy")
+                   "final_validation_accuracy", "test_accuracy_at_best_validation")
         if sort_by not in figures:
             raise ValueError(f"sort_by must be one of {figures}, got {sort_by!r}")
         rows = []
         for key, records in self.groups().items():
             row = {"setting": json.loads(key), "runs": len(records),
                    "failed": sum(1 for r in records if r.get("error"))}
+            stopped = [r["halving"]["stopped_at_epoch"] for r in records if r.get("halving")]
+            if stopped:
+                row["stopped_at_epoch"] = sorted(stopped)
             for figure in figures:
                 values = [r[figure] for r in records if r.get(figure) is not None]
                 if values:
@@ -737,9 +879,12 @@ class Table(list):
             return "(no runs)"
         varying = varying_keys([row["setting"] for row in self])
         columns = [("best_test_accuracy", "best test"), ("final_test_accuracy", "final test"),
-                   ("best_validation_accuracy", "best valid.")]
+                   ("best_validation_accuracy", "best valid."),
+                   ("test_accuracy_at_best_validation", "test at best valid.")]
         columns = [(key, title) for key, title in columns if any(key in row for row in self)]
-        head = ["setting"] + [title for _, title in columns] + ["runs"]
+        halved = any("stopped_at_epoch" in row for row in self)
+        head = ["setting"] + [title for _, title in columns] + ["runs"] + \
+            (["stopped at epoch"] if halved else [])
         lines = []
         for row in self:
             cells = [", ".join(f"{k}={_show(row['setting'][k])}" for k in varying) or "(all)"]
@@ -748,6 +893,8 @@ class Table(list):
                 cells.append(f"{f['mean']:.2%} ± {f['std']:.2%} [{f['min']:.2%}, {f['max']:.2%}]"
                              if f else "-")
             cells.append(f"{row['runs']}" + (f" ({row['failed']} failed)" if row["failed"] else ""))
+            if halved:
+                cells.append(",".join(map(str, row.get("stopped_at_epoch", []))) or "-")
             lines.append(cells)
         widths = [max(len(str(c)) for c in column) for column in zip(head, *lines)]
         text = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip()]
