@@ -112,9 +112,13 @@ def sweep_figure(result, path=None):
             row[:len(curve)] = curve
         epochs = np.arange(length)
         label = ", ".join(f"{k}={setting.get(k)}" for k in varying) or "all runs"
-        line, = ax.plot(epochs, np.nanmean(values, axis=0),
-                        label=f"{label} ({len(curves)} seeds)")
-        if len(curves) > 1:
+        # (A line of one or two epochs, a run stopped at its first rung, shows as points.)
+        line, = ax.plot(epochs, np.nanmean(values, axis=0), marker="o" if length < 3 else None,
+                        markersize=4, label=f"{label} ({len(curves)} seeds)")
+        if len(curves) > 1 and length == 1:
+            ax.vlines(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
+                      color=line.get_color(), alpha=0.4)
+        elif len(curves) > 1:
             ax.fill_between(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
                             color=line.get_color(), alpha=0.2, linewidth=0)
         drawn += 1
