@@ -352,6 +352,19 @@ def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
     check_halving(result, data)
     assert len(results.read_bytes().splitlines()) == 8
     assert "stopped at epoch" in str(result.table())
+    try:
+        figure = result.plot()
+    except ImportError:
+        pass
+    else:
+        # A line per setting, as long as its longest run; a short one drawn as points.
+        reached = {}
+        for r in result.records:
+            eta = r["settings"]["eta"]
+            reached[eta] = max(reached.get(eta, 0), r["halving"]["stopped_at_epoch"])
+        lines = figure.axes[0].lines
+        assert sorted(len(line.get_xdata()) for line in lines) == sorted(reached.values())
+        assert all(line.get_marker() == "o" for line in lines if len(line.get_xdata()) < 3)
     # Started again after a crash that lost the runs stopped late: the sweep trains again only
     # the runs not in the file (to the same bits) and chooses as before.
     kept = [line for line in results.read_bytes().splitlines(keepends=True)
