@@ -195,6 +195,24 @@ def test_a_sweep_started_again_redoes_no_finished_run(data, tmp_path):
     assert [r["settings"]["eta"] for r in narrower.records] == [3.0]
 
 
+def test_two_sweeps_at_once_on_one_results_file_are_refused(data, tmp_path):
+    if os.name != "posix":
+        pytest.skip("results files are locked with flock, on POSIX systems")
+    train, test = data
+    results = tmp_path / "sweep.jsonl"
+    first = _sweep._ResultsFile(results)
+    try:
+        with pytest.raises(RuntimeError, match="another sweep is writing to"):
+            fastgd.sweep({"eta": [1.0]}, train, test_data=test, results=results, workers=1,
+                         verbose=0, **FIXED)
+    finally:
+        first.close()
+    assert results.read_bytes() == b""
+    fastgd.sweep({"eta": [1.0]}, train, test_data=test, results=results, workers=1, verbose=0,
+                 **FIXED)
+    assert len(results.read_bytes().splitlines()) == 1
+
+
 def test_a_torn_last_line_is_left_out_and_its_run_done_again(data, tmp_path):
     train, test = data
     results = tmp_path / "sweep.jsonl"

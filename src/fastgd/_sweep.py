@@ -318,16 +318,34 @@ class _ResultsFile:
 
     def __init__(self, path):
         self.path = Path(path)
-        self.records = read_records(self.path) if self.path.exists() else []
         self.file = open(self.path, "ab")
-        size = self.file.tell()
-        if size:
-            with open(self.path, "rb") as f:
-                data = f.read()
-            whole = data.rfind(b"\n") + 1
-            if whole < size:
-                self.file.truncate(whole)
-                self.file.seek(whole)
+        try:
+            self._lock()
+            self.records = read_records(self.path)
+            size = self.file.tell()
+            if size:
+                with open(self.path, "rb") as f:
+                    data = f.read()
+                whole = data.rfind(b"\n") + 1
+                if whole < size:
+                    self.file.truncate(whole)
+                    self.file.seek(whole)
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _lock(self):
+        """One sweep at a time per file: two would each run the runs missing from it, and
+        write them twice."""
+        try:
+            import fcntl
+        except ImportError:     # Windows: no advisory locks through fcntl; not locked there
+            return
+        try:
+            fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RuntimeError(f"another sweep is writing to {self.path}; wait for it to end, "
+                               f"or give this one another results file") from None
 
     def append(self, record):
         self.file.write(json.dumps(record).encode() + b"\n")
@@ -369,7 +387,7 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
         A JSON-lines file: one line per finished run (its settings, History, best and final
         accuracies, seconds, host, fastgd's version, or the error it raised), appended and
         synced as each finishes. A sweep started again with the same file skips the runs it
-        holds.
+        holds. One sweep writes to a file at a time: a second is refused while the first runs.
     threads : int
         Threads of each run (the core's and BLAS's), unless the run names n_threads: one, so
         that runs on as many workers as cores do not oversubscribe them.
