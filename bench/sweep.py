@@ -26,6 +26,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 runs of 1 epoch")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the three timings")
+    parser.add_argument("--dask", action="store_true",
+                        help="also the same sweep on a distributed.LocalCluster of two "
+                             "one-thread workers, and the bytes of data each received")
     args = parser.parse_args(argv)
     X, y, X_test, y_test = load_data(10000)
     grid = {"eta": [0.5, 1.0, 3.0, 5.0], "seed": [0, 1, 2, 3]}
@@ -106,9 +109,40 @@ def main(argv=None):
           f"{there * 1000:.1f} ms each swept on one worker: the sweep costs "
           f"{(there - here) * 1000:.1f} ms per run, {(there - here) / run:.1%} of a run above "
           f"(a worker's first-run costs and the pool's start and stop included)")
+    if args.dask:
+        dask_sweep(grid, fixed, X, y, X_test, y_test, statistics.median(r[0] for r in rounds))
     print(f"median of {args.rounds} rounds: sweep {statistics.median(ratios):.2f}x, two forked "
           f"processes {statistics.median(ceilings):.2f}x, wall time beyond the "
           f"runs' own {statistics.median(overheads):.1%} of a run")
+
+def dask_sweep(grid, fixed, X, y, X_test, y_test, sequential):
+    """The sweep on a LocalCluster: its wall time against the sequential runs', and what each
+    worker received of the data (by transfer from the other worker; the worker that ran the
+    data task got it with the task) and how often the data task ran."""
+    import distributed
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        started = time.perf_counter()
+        fastgd.sweep(grid, (X, y), test_data=(X_test, y_test), executor=client, verbose=0,
+                     **fixed)
+        seconds = time.perf_counter() - started
+
+        def received(dask_worker):
+            return sum(size for log in dask_worker.transfer_incoming_log
+                       for key, size in log["keys"].items() if key.startswith("fastgd-sweep"))
+
+        def computed(dask_scheduler):
+            return sum(1 for key, start, finish, *_ in dask_scheduler.transition_log
+                       if str(key).startswith("fastgd-sweep-data")
+                       and (start, finish) == ("processing", "memory"))
+
+        per_worker = sorted(client.run(received).values())
+        print(f"on a LocalCluster of 2 one-thread workers: {seconds:.2f} s, "
+              f"{sequential / seconds:.2f}x the runs one after another; the data task ran "
+              f"{client.run_on_scheduler(computed)} time(s); bytes of data each worker "
+              f"received from the other: {per_worker}")
+
 
 if __name__ == "__main__":
     main()
