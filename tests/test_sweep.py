@@ -91,6 +91,21 @@ def test_local_workers_hold_the_data_and_a_run_sends_only_its_settings(data):
         _sweep._install("arrays:elsewhere")
 
 
+def test_the_local_pool_gives_back_blas_threads_as_it_found_them(data):
+    """While the local pool lives, this process holds BLAS at one thread (its workers are forked
+    so and never set the count themselves); after the sweep, the count is what it was."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    train, test = data
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library that threadpoolctl knows is loaded")
+    with threadpool_limits(2, user_api="blas"):
+        result = fastgd.sweep({"eta": [1.0], "seed": [0]}, train, test_data=test, workers=1,
+                              verbose=0, **FIXED)
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert not result.failed and after == [2] * len(blas)
+
+
 def test_any_executor_runs_the_sweep(data):
     train, test = data
     with CountingExecutor() as executor:

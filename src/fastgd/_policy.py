@@ -143,6 +143,21 @@ _running_lock = threading.Lock()
 
 
 @contextlib.contextmanager
+def blas_threads(n_threads):
+    """BLAS limited to n_threads threads inside, as threadpoolctl.threadpool_limits does, but
+    leaving alone a library already at that count: in a forked child, setting OpenBLAS's thread
+    count (to anything) starts its worker thread, which then spins for about 0.1 s of a CPU
+    that the child's siblings need (a sweep's workers are forked with BLAS at one thread)."""
+    from threadpoolctl import ThreadpoolController
+    blas = ThreadpoolController().select(user_api="blas")
+    if all(library.num_threads == n_threads for library in blas.lib_controllers):
+        yield
+        return
+    with blas.limit(limits=n_threads):
+        yield
+
+
+@contextlib.contextmanager
 def shared(n_threads):
     """Around a training call into the core: yields the thread count to run it on, n_threads,
     or 1 when another training call of this process is running."""

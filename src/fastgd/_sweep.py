@@ -11,6 +11,7 @@ each rung's runs continue from the checkpoints (bytes) of the rung before, and a
 written when it stops. Everything a run reports is a plain dict (a record), the same in
 memory, in the file and in SweepResult.
 """
+import contextlib
 import itertools
 import json
 import os
@@ -379,7 +380,8 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
         images apart, as the book does (50,000 train).
     executor : None, a concurrent.futures.Executor, or a distributed.Client
         None: `workers` worker processes on this machine (default: as many as CPUs), each given
-        the data once, when it starts. A Dask Client runs the runs on its cluster; the data goes
+        the data once, when it starts (while they live, this process's BLAS is held at one
+        thread: they are forked from it). A Dask Client runs the runs on its cluster; the data goes
         to the cluster once, as a task the scheduler can compute again if the worker holding it
         is lost. Another Executor gets the data with every run (name a data set instead to have
         its workers load it).
@@ -716,6 +718,13 @@ class _LocalPool(_FutureRunner):
                 workers = os.cpu_count() or 1
         self.workers = check_int(workers, "workers", 1, 1024)
         self.data = data
+        # BLAS is held at one thread in this process while the pool lives (its workers fork
+        # whenever it starts or replaces them). A worker forked so, whose runs use one thread,
+        # never sets BLAS's count; setting it in a forked child (or here, back after a fork)
+        # starts OpenBLAS's thread, which spins for about 0.1 s on a CPU the workers need.
+        from ._policy import blas_threads
+        self.held = contextlib.ExitStack()
+        self.held.enter_context(blas_threads(1))
         self.pool = self._new_pool()
 
     def _new_pool(self):
@@ -755,7 +764,10 @@ class _LocalPool(_FutureRunner):
             process.join(10)
 
     def close(self):
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.held.close()
 
 
 class _ExecutorRunner(_FutureRunner):

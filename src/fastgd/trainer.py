@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import _core, _policy, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
@@ -267,7 +266,7 @@ class Trainer:
         for callback in state.callbacks:
             callback.on_train_begin(self)
         history = state.history
-        with threadpool_limits(limits=state.plan.blas_threads, user_api="blas"):
+        with _policy.blas_threads(state.plan.blas_threads):
             for epoch in range(first_epoch, self.epochs):
                 try:
                     seconds = self._train_epoch(state, epoch)
