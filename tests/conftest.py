@@ -57,3 +57,18 @@ def make_data(n, sizes, dtype=np.float64, seed=0):
 
 def copy_params(net):
     return [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real distributed.LocalCluster: two worker processes of one thread each."""
+    try:
+        distributed = pytest.importorskip("distributed")
+    except pytest.skip.Exception:
+        if os.environ.get("CI"):
+            pytest.fail("distributed is not installed: CI installs the test extra, which has it")
+        raise
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client

@@ -458,21 +458,6 @@ def test_importing_fastgd_does_not_import_the_sweeps_machinery():
 
 # ---- on a Dask cluster -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def dask_client():
-    """A real distributed.LocalCluster: two worker processes of one thread each."""
-    try:
-        distributed = pytest.importorskip("distributed")
-    except pytest.skip.Exception:
-        if os.environ.get("CI"):
-            pytest.fail("distributed is not installed: CI installs the test extra, which has it")
-        raise
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
-
-
 def test_dask_counts_the_data_at_its_full_size(data):
     """Dask sizes what a worker holds and what it transfers by sys.getsizeof: the sweep's data
     must count as its arrays, not as a small wrapper, or Dask's memory limits cannot see it."""

@@ -1,4 +1,6 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
+import contextlib
+import contextvars
 import numbers
 import warnings
 
@@ -125,7 +127,25 @@ def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True, stac
     return X, was_1d
 
 
+# False inside inputs_of_any_range(): callers whose users' inputs are any numbers (scikit-learn's
+# standardised features) rather than pixels. A context variable: a fit in another thread still
+# warns.
+_WARN_ABOVE_ONE = contextvars.ContextVar("fastgd_warn_above_one", default=True)
+
+
+@contextlib.contextmanager
+def inputs_of_any_range():
+    """No InputRangeWarning inside, in this thread (or asyncio task) only."""
+    token = _WARN_ABOVE_ONE.set(False)
+    try:
+        yield
+    finally:
+        _WARN_ABOVE_ONE.reset(token)
+
+
 def _warn_above_one(X, name, stacklevel):
+    if not _WARN_ABOVE_ONE.get():
+        return
     with np.errstate(invalid="ignore"):
         largest = np.max(X) if X.size else 0
     if largest > 1 and np.isfinite(largest):

@@ -66,6 +66,24 @@ class Network:
         self._training = threading.Lock()
         self._updating = threading.Lock()
 
+    def __getstate__(self):
+        # Pickle (and copy.deepcopy) without the locks, taking the parameters between two
+        # chunks of a fit in progress, as save does.
+        with self._updating:
+            state = {k: v for k, v in self.__dict__.items()
+                     if k not in ("_training", "_updating")}
+            state["_weights"] = [w.copy() for w in self._weights]
+            state["_biases"] = [b.copy() for b in self._biases]
+        return state
+
+    def __setstate__(self, state):
+        # (Copies: what unpickles may be read-only, as joblib's memory-mapped arrays are.)
+        for key in ("_weights", "_biases"):
+            state[key] = [np.array(a, order="C", copy=True) for a in state.get(key, ())]
+        self.__dict__.update(state)
+        self._init_locks()
+        self.check_parameters()
+
     @property
     def weights(self):
         """weights[l], of shape (sizes[l+1], sizes[l]): a list of C-contiguous arrays."""

@@ -1,0 +1,321 @@
+"""fastgd inside scikit-learn: NetworkClassifier, an estimator for pipelines, grid searches and
+scikit-learn's metrics, trained by fastgd's compiled core.
+
+Needs scikit-learn 1.6 or newer (pip install "fastgd[sklearn]"); `import fastgd` does not import
+this module or scikit-learn.
+"""
+import numbers
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+except ImportError as error:     # scikit-learn missing, or older than 1.6 (no validate_data)
+    raise ImportError('fastgd.sklearn needs scikit-learn 1.6 or newer: pip install '
+                      '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")') from error
+
+from . import costs, initializers
+from .callbacks import EarlyStopping
+from ._validation import inputs_of_any_range
+from .network import Network
+from .trainer import Trainer
+
+__all__ = ["NetworkClassifier"]
+
+# A seed for the Network and the Trainer is an int below this.
+_SEED_LIMIT = 2**32
+
+
+class NetworkClassifier(ClassifierMixin, BaseEstimator):
+    """A network of sigmoid neurons trained by mini-batch stochastic gradient descent.
+
+    One output neuron per class; the predicted class is the most active output neuron.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(30,)
+        Neurons of each hidden layer, as in MLPClassifier; () is no hidden layer.
+    eta : float, default=0.5
+        The learning rate.
+    mini_batch_size : int, default=10
+        Samples per update; 1 is online learning.
+    epochs : int, default=30
+        Passes over the training data per fit (partial_fit: one pass per call).
+    cost : {"cross_entropy", "quadratic"}, default="cross_entropy"
+        The cost minimised. The book's first network uses "quadratic".
+    init : {"scaled", "normal"}, default="scaled"
+        Initial weights: N(0, 1/n_in) ("scaled") or N(0, 1) ("normal", the book's first).
+    reduction : {"mean", "sum"}, default="mean"
+        Each update averages (or sums) the mini-batch's gradients.
+    dtype : {"float64", "float32"}, default="float64"
+        The network's floating-point type; float32 trains about twice as fast.
+    shuffle : bool, default=True
+        Shuffle the samples before every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the shuffling (and the early-stopping split). An int
+        gives the same network as fastgd.Network(..., seed=random_state) trained by
+        fastgd.Trainer(..., seed=random_state).
+    n_threads : int or None, default=None
+        Threads of the compiled core and BLAS; None lets fastgd choose (at most 2). Inside a
+        parallel grid search, 1 keeps the jobs from competing for cores.
+    verbose : int, default=0
+        0 silent, 1 a line per epoch, 2 also a progress bar.
+    warm_start : bool, default=False
+        fit continues from the network of the previous fit (same features and classes)
+        instead of starting from new weights.
+    early_stopping : bool, default=False
+        Keep validation_fraction of the training data apart (stratified, rounded up, at
+        least one sample of each class), stop when its
+        accuracy has not improved for n_iter_no_change epochs, and keep the weights of its best
+        epoch.
+    validation_fraction : float, default=0.1
+        The part of the training data kept apart for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement of the validation accuracy before stopping.
+
+    Attributes
+    ----------
+    network_ : fastgd.Network
+        The trained network.
+    history_ : fastgd.History
+        The figures of each epoch of the last fit (or partial_fit).
+    loss_curve_ : list of float
+        The training cost of each epoch, over every fit of a warm start and every partial_fit.
+    validation_scores_ : list of float or None
+        The validation accuracy of each epoch with early_stopping, else None.
+    n_iter_ : int
+        Epochs trained, over every fit of a warm start and every partial_fit.
+    classes_ : ndarray
+        The class labels, in the order of the output neurons.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X had feature names (a pandas DataFrame).
+    coefs_, intercepts_ : lists of ndarray
+        Copies of the weights and biases in scikit-learn's layout: coefs_[i] of shape
+        (n_in, n_out), intercepts_[i] of shape (n_out,).
+
+    Notes
+    -----
+    X is used as the numbers it holds: scale MNIST's 0-255 pixels to [0, 1] first (X / 255, or
+    MinMaxScaler in a Pipeline). The book's setting is
+    ``set_params(cost="quadratic", init="normal", eta=3.0, mini_batch_size=10, epochs=30)``.
+
+    A fitted estimator pickles (scikit-learn's way of saving estimators); unpickle only files
+    you trust, as pickle can run any code. fastgd.Network.save writes the network alone in a
+    format that loads without that risk.
+    """
+
+    def __init__(self, hidden_layer_sizes=(30,), *, eta=0.5, mini_batch_size=10, epochs=30,
+                 cost="cross_entropy", init="scaled", reduction="mean", dtype="float64",
+                 shuffle=True, random_state=None, n_threads=None, verbose=0, warm_start=False,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.eta = eta
+        self.mini_batch_size = mini_batch_size
+        self.epochs = epochs
+        self.cost = cost
+        self.init = init
+        self.reduction = reduction
+        self.dtype = dtype
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+
+    # ---- fitting ---------------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train on X (n_samples, n_features) and class labels y for `epochs` epochs (fewer
+        with early stopping); returns self."""
+        hidden = self._check_params()
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        check_classification_targets(y)
+        classes, labels = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; y "
+                             f"has 1 class, {classes[0]!r}")
+        random = check_random_state(self.random_state)
+        seed = (self.random_state if isinstance(self.random_state, numbers.Integral)
+                else int(random.randint(_SEED_LIMIT)))
+        sizes = [X.shape[1], *hidden, len(classes)]
+        if self._continues(sizes, classes):
+            network = self.network_
+            seed = int(random.randint(_SEED_LIMIT))     # a new shuffling for the new epochs
+        else:
+            network = Network(sizes, seed=seed, dtype=self.dtype, init=self.init)
+            self.loss_curve_, self.n_iter_ = [], 0
+        validation, callbacks = None, ()
+        if self.early_stopping:
+            X, labels, validation = self._split(X, labels, seed)
+            callbacks = [EarlyStopping("validation_accuracy", patience=self.n_iter_no_change,
+                                       restore_best_weights=True, verbose=self.verbose > 0)]
+        with inputs_of_any_range():
+            history = self._trainer(network, self.epochs, seed).fit(
+                X, labels, validation_data=validation, callbacks=callbacks)
+        self.classes_ = classes
+        self._seed, self._calls = seed, 0      # for partial_fit calls that follow
+        self._fitted(network, history)
+        self.validation_scores_ = list(history.validation_accuracy) if validation else None
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """One pass over X and y (mini-batches of mini_batch_size), keeping the network:
+        online learning across calls. classes, all the labels y will ever hold, is required on
+        the first call (and only there). Returns self."""
+        hidden = self._check_params()
+        first = _check_partial_fit_first_call(self, classes)
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        check_classification_targets(y)
+        if first:
+            if len(self.classes_) < 2:
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes, got "
+                                 f"classes={self.classes_.tolist()}")
+            random = check_random_state(self.random_state)
+            self._seed = (self.random_state if isinstance(self.random_state, numbers.Integral)
+                          else int(random.randint(_SEED_LIMIT)))
+            self._calls = 0
+            network = Network([X.shape[1], *hidden, len(self.classes_)], seed=self._seed,
+                              dtype=self.dtype, init=self.init)
+            self.loss_curve_, self.n_iter_ = [], 0
+        else:
+            network = self.network_
+        labels = np.searchsorted(self.classes_, y)
+        unknown = (labels >= len(self.classes_)) | \
+            (self.classes_[np.minimum(labels, len(self.classes_) - 1)] != y)
+        if unknown.any():
+            raise ValueError(f"y holds labels not in classes {self.classes_.tolist()}: "
+                             f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}")
+        # Each call shuffles with its own seed, drawn from the first call's: reproducible.
+        seed = int(np.random.SeedSequence(self._seed, spawn_key=(self._calls,))
+                   .generate_state(1)[0])
+        self._calls += 1
+        with inputs_of_any_range():
+            history = self._trainer(network, 1, seed).fit(X, labels)
+        self._fitted(network, history)
+        self.validation_scores_ = None
+        return self
+
+    def _check_params(self):
+        """The hidden layer sizes as a list; ValueError naming a bad parameter. (Trainer and
+        Network check the rest, naming the same parameters.)"""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            hidden = [int(s) for s in sizes]
+            valid = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+                        for s in sizes)
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ValueError(f"hidden_layer_sizes must be a tuple of positive ints such as "
+                             f"(30,), got {self.hidden_layer_sizes!r}")
+        if self.cost not in costs.COSTS:
+            raise ValueError(f"cost must be one of {sorted(costs.COSTS)}, got {self.cost!r}")
+        if self.init not in initializers.INITS:
+            raise ValueError(f"init must be one of {sorted(initializers.INITS)}, got "
+                             f"{self.init!r}")
+        if self.early_stopping:
+            fraction = self.validation_fraction
+            if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
+                raise ValueError(f"validation_fraction must be between 0 and 1 (exclusive), "
+                                 f"got {fraction!r}")
+            patience = self.n_iter_no_change
+            if not (isinstance(patience, numbers.Integral) and patience >= 1):
+                raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
+        return hidden
+
+    def _continues(self, sizes, classes):
+        """Whether fit continues the previous fit's network (warm_start, same shape and
+        classes)."""
+        return (self.warm_start and hasattr(self, "network_")
+                and list(self.network_.sizes) == sizes
+                and np.array_equal(self.classes_, classes)
+                and self.network_.dtype == np.dtype(self.dtype))
+
+    def _split(self, X, labels, seed):
+        """Training and validation parts, stratified: validation_fraction of the samples,
+        rounded up, and at least one of each class (a stratified split needs that many)."""
+        from sklearn.model_selection import train_test_split
+        n, n_classes = len(labels), int(labels.max()) + 1
+        size = max(int(np.ceil(self.validation_fraction * n)), n_classes)
+        if n - size < n_classes or np.bincount(labels).min() < 2:
+            raise ValueError(f"early_stopping keeps a stratified part of the training data "
+                             f"apart ({size} of {n} samples here), which needs at least 2 "
+                             f"samples of each of the {n_classes} classes in the data and "
+                             f"{n_classes} left to train on; use more data or "
+                             f"early_stopping=False")
+        X, X_valid, labels, labels_valid = train_test_split(
+            X, labels, test_size=size, stratify=labels, random_state=seed % _SEED_LIMIT)
+        return X, labels, (X_valid, labels_valid)
+
+    def _trainer(self, network, epochs, seed):
+        return Trainer(network, eta=self.eta, mini_batch_size=self.mini_batch_size,
+                       epochs=epochs, seed=seed, shuffle=self.shuffle, reduction=self.reduction,
+                       cost=self.cost, n_threads=self.n_threads, verbose=self.verbose)
+
+    def _fitted(self, network, history):
+        self.network_ = network
+        self.history_ = history
+        self.loss_curve_ = list(self.loss_curve_) + list(history.train_cost)
+        self.n_iter_ += len(history.epoch)
+
+    # ---- predicting ------------------------------------------------------------------------
+
+    def _activations(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        with inputs_of_any_range():
+            return self.network_.feedforward(X)
+
+    def predict(self, X):
+        """The class of each sample: the label of its most active output neuron."""
+        activations = self._activations(X)      # (first: it checks that self is fitted)
+        return self.classes_[np.argmax(activations, axis=1)]
+
+    def predict_proba(self, X):
+        """The output activations of each sample divided by their sum (an even split where all
+        are 0): scores that sum to 1 and rank the classes as predict does. They are not
+        calibrated probabilities (the sigmoid outputs are trained independently; use
+        sklearn.calibration.CalibratedClassifierCV for probabilities)."""
+        a = self._activations(X).astype(np.float64)
+        total = a.sum(axis=1, keepdims=True)
+        even = total[:, 0] == 0
+        a[even], total[even] = 1.0, a.shape[1]
+        return a / total
+
+    def decision_function(self, X):
+        """The output activations, (n_samples, n_classes); with two classes, one score per
+        sample, log(a_1) - log(a_0): positive where the second class is predicted, ranked as
+        predict_proba[:, 1]."""
+        a = self._activations(X).astype(np.float64)
+        if a.shape[1] == 2:
+            tiny = np.finfo(np.float64).tiny
+            return np.log(np.maximum(a[:, 1], tiny)) - np.log(np.maximum(a[:, 0], tiny))
+        return a
+
+    # ---- the layout scikit-learn users know ------------------------------------------------
+
+    @property
+    def coefs_(self):
+        check_is_fitted(self)
+        return [np.array(w.T) for w in self.network_.weights]
+
+    @property
+    def intercepts_(self):
+        check_is_fitted(self)
+        return [np.array(b) for b in self.network_.biases]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.classifier_tags.multi_label = False
+        return tags
+
