@@ -150,6 +150,10 @@ def test_warm_start_continues_and_a_new_fit_starts_over(blobs):
     cold.fit(X, y)
     np.testing.assert_array_equal(cold.coefs_[0], first)
     assert cold.n_iter_ == 2
+    # A series of warm fits repeats with the same random_state, each fit shuffling anew.
+    again = NetworkClassifier(epochs=2, warm_start=True, random_state=6).fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(again.coefs_[0], clf.coefs_[0])
+    assert len(set(map(tuple, np.round(clf.loss_curve_, 12).reshape(2, 2)))) == 2
 
 
 def test_early_stopping_keeps_the_best_validation_epoch(blobs):

@@ -140,16 +140,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; y "
                              f"has 1 class, {classes[0]!r}")
-        random = check_random_state(self.random_state)
-        seed = (self.random_state if isinstance(self.random_state, numbers.Integral)
-                else int(random.randint(_SEED_LIMIT)))
         sizes = [X.shape[1], *hidden, len(classes)]
         if self._continues(sizes, classes):
             network = self.network_
-            seed = int(random.randint(_SEED_LIMIT))     # a new shuffling for the new epochs
+            seed = self._next_seed()        # a shuffling of its own for the new epochs
         else:
+            seed = self._first_seed()
             network = Network(sizes, seed=seed, dtype=self.dtype, init=self.init)
             self.loss_curve_, self.n_iter_ = [], 0
+            self._seed, self._calls = seed, 0
         validation, callbacks = None, ()
         if self.early_stopping:
             X, labels, validation = self._split(X, labels, seed)
@@ -159,7 +158,6 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             history = self._trainer(network, self.epochs, seed).fit(
                 X, labels, validation_data=validation, callbacks=callbacks)
         self.classes_ = classes
-        self._seed, self._calls = seed, 0      # for partial_fit calls that follow
         self._fitted(network, history)
         self.validation_scores_ = list(history.validation_accuracy) if validation else None
         return self
@@ -176,10 +174,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(f"{type(self).__name__} needs at least 2 classes, got "
                                  f"classes={self.classes_.tolist()}")
-            random = check_random_state(self.random_state)
-            self._seed = (self.random_state if isinstance(self.random_state, numbers.Integral)
-                          else int(random.randint(_SEED_LIMIT)))
-            self._calls = 0
+            self._seed, self._calls = self._first_seed(), 0
             network = Network([X.shape[1], *hidden, len(self.classes_)], seed=self._seed,
                               dtype=self.dtype, init=self.init)
             self.loss_curve_, self.n_iter_ = [], 0
@@ -191,10 +186,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if unknown.any():
             raise ValueError(f"y holds labels not in classes {self.classes_.tolist()}: "
                              f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}")
-        # Each call shuffles with its own seed, drawn from the first call's: reproducible.
-        seed = int(np.random.SeedSequence(self._seed, spawn_key=(self._calls,))
-                   .generate_state(1)[0])
-        self._calls += 1
+        seed = self._next_seed()
         with inputs_of_any_range():
             history = self._trainer(network, 1, seed).fit(X, labels)
         self._fitted(network, history)
@@ -230,6 +222,19 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if not (isinstance(patience, numbers.Integral) and patience >= 1):
                 raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
         return hidden
+
+    def _first_seed(self):
+        """The seed of a new network (and its shuffling): random_state itself when an int."""
+        if isinstance(self.random_state, numbers.Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(_SEED_LIMIT))
+
+    def _next_seed(self):
+        """The shuffling seed of a later call on the same network (a warm fit, a partial_fit):
+        each its own, all following from the first seed, so a series of calls repeats."""
+        seed = np.random.SeedSequence(self._seed, spawn_key=(self._calls,)).generate_state(1)[0]
+        self._calls += 1
+        return int(seed)
 
     def _continues(self, sizes, classes):
         """Whether fit continues the previous fit's network (warm_start, same shape and
