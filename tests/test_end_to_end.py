@@ -1,4 +1,6 @@
 """The book's reference run on the real MNIST, through the public API."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -9,8 +11,12 @@ import fastgd
 def test_reference_run_reaches_the_books_accuracy(mnist):
     (train_X, train_y), (test_X, test_y) = mnist
     net = fastgd.Network([784, 30, 10], seed=0)
-    history = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=30, seed=0).fit(
-        train_X, train_y, test_data=(test_X, test_y))
+    with warnings.catch_warnings():
+        # A healthy run: the diagnosis of a stuck network stays silent.
+        warnings.simplefilter("error", fastgd.SaturationWarning)
+        history = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=30, seed=0).fit(
+            train_X, train_y, test_data=(test_X, test_y))
+    assert history.diagnosis is None
     assert len(history.test_accuracy) == 30
     print(f"best {history.best_test_accuracy:.4f}, final {history.test_accuracy[-1]:.4f}, "
           f"{np.mean(history.seconds):.3f} s per epoch")

@@ -6,13 +6,14 @@ from .history import History
 from .network import Network
 from .trainer import Trainer
 from ._validation import InputRangeWarning
+from ._diagnosis import SaturationWarning
 from ._plot import plot_descent
 
 __version__ = "0.1.0"
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
            "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",
-           "InputRangeWarning", "sweep", "SweepResult"]
+           "InputRangeWarning", "SaturationWarning", "sweep", "SweepResult"]
 
 
 def __getattr__(name):

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._diagnosis import SaturationMonitor
+
 
 @dataclass
 class EvalSet:
@@ -27,6 +29,11 @@ class Evaluator:
         self.eval_sets = list(eval_sets)
         self.n_threads = n_threads
         self.exact_train_cost = exact_train_cost
+        # The diagnosis watches the first evaluation set (validation, else test): the outputs
+        # it computes anyway. Without one, nothing is watched.
+        self.monitor = (SaturationMonitor(self.eval_sets[0].name, cost.name, network.init,
+                                          network.sizes[-1]) if self.eval_sets else None)
+        self.diagnosis = None     # set by after_epoch the epoch the monitor finds a stuck run
 
     def after_epoch(self, epoch, seconds, running_cost):
         """The logs of an epoch that trained for seconds with running_cost the mean of its
@@ -39,11 +46,16 @@ class Evaluator:
             if self.train_labels is not None:
                 logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) ==
                                                        self.train_labels))
-        for data in self.eval_sets:
+        self.diagnosis = None
+        for k, data in enumerate(self.eval_sets):
             out = self.network._forward(data.X, self.n_threads)
             correct = int(np.count_nonzero(np.argmax(out, axis=1) == data.labels))
             logs[f"{data.name}_accuracy"] = correct / len(data.labels)
             logs[f"{data.name}_cost"] = self.cost.value(out, data.targets)
             if data.name == "test":
                 logs["test_correct"] = correct
+            if k == 0 and self.monitor is not None:
+                self.diagnosis = self.monitor.observe(epoch, out, data.labels,
+                                                      correct / len(data.labels),
+                                                      logs["train_cost"])
         return logs

@@ -125,6 +125,15 @@ def _is_float(value):
     return isinstance(value, float)
 
 
+def _is_diagnosis(value):
+    """A dict as fastgd's diagnosis writes it: names to numbers, names and lists of ints."""
+    def plain(v):
+        return (isinstance(v, (int, float, str)) and not isinstance(v, bool)) or \
+            (isinstance(v, list) and len(v) <= 1 << 16 and all(_is_int(x) for x in v))
+    return isinstance(value, dict) and len(value) <= 64 and \
+        all(isinstance(k, str) and plain(v) for k, v in value.items())
+
+
 def _history(data, epochs_done, damaged):
     """The History of a checkpoint's dict, with one entry per epoch done in every list that
     has any."""
@@ -137,6 +146,8 @@ def _history(data, epochs_done, damaged):
         value = data[f.name]
         if f.name == "cost":
             ok = isinstance(value, str)
+        elif f.name == "diagnosis":
+            ok = value is None or _is_diagnosis(value)
         elif f.name == "train_cost_kind":
             ok = value in ("running", "exact")
         elif f.type is bool:

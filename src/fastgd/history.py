@@ -1,5 +1,6 @@
 """What a fit measured, epoch by epoch."""
 from dataclasses import dataclass, field, fields
+from typing import Optional
 
 
 @dataclass
@@ -16,7 +17,8 @@ class History:
     validation and test data given to fit; test_correct the number of test samples classified
     correctly; seconds the time of the epoch's training (shuffling and the core, not the
     evaluations). interrupted is True when Ctrl-C stopped fit; stopped_early when a callback
-    did; diverged when the weights overflowed (with on_nonfinite="warn").
+    did; diverged when the weights overflowed (with on_nonfinite="warn"). diagnosis holds what
+    fit found when it warned with fastgd.SaturationWarning that the network is stuck.
     """
     epoch: list = field(default_factory=list)
     train_cost: list = field(default_factory=list)
@@ -33,6 +35,9 @@ class History:
     interrupted: bool = False
     stopped_early: bool = False
     diverged: bool = False
+    # What fastgd's diagnosis found when it warned that the network is stuck (the epoch, the
+    # saturated output neurons, the digits hardly ever or never predicted), else None.
+    diagnosis: Optional[dict] = None
 
     def record(self, logs):
         """Append one epoch's figures; epoch goes last, so drop_incomplete can undo a partial

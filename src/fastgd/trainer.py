@@ -273,6 +273,9 @@ class Trainer:
                     logs = state.evaluator.after_epoch(epoch, seconds,
                                                        state.epoch_cost / len(state.X))
                     history.record(logs)
+                    if state.evaluator.diagnosis is not None:
+                        history.diagnosis = state.evaluator.diagnosis
+                        state.evaluator.monitor.warn(history.diagnosis, stacklevel=3)
                     if self.verbose:
                         print(epoch_line(logs, state.n_test), flush=True)
                     for callback in state.callbacks:
@@ -396,6 +399,8 @@ class Trainer:
         self.network._set_parameters(saved.network.weights + saved.network.biases)
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
+        if saved.history.diagnosis is not None and state.evaluator.monitor is not None:
+            state.evaluator.monitor.told = True     # the run was warned before its checkpoint
         return saved.epochs_done
 
 
