@@ -91,22 +91,11 @@ def test_history_and_report_give_the_cost_trained():
     assert fastgd.History.from_dict(history.to_dict()) == history
 
 
-def test_history_plot_labels_the_cost(tmp_path, monkeypatch):
+def test_history_plot_labels_the_cost(tmp_path):
     pytest.importorskip("matplotlib")
-    from fastgd import _plot
-    labels = []
-    plt = _plot.pyplot()
-    real_subplots = plt.subplots
-
-    def subplots(*args, **kwargs):
-        fig, axes = real_subplots(*args, **kwargs)
-        labels.append(axes[0])
-        return fig, axes
-
-    monkeypatch.setattr(plt, "subplots", subplots)
     history = fastgd.History(epoch=[0, 1], train_cost=[2.0, 1.0], cost="cross_entropy")
-    history.plot(tmp_path / "curves.png")
-    assert labels[0].get_ylabel() == "cross-entropy cost"
+    figure = history.plot(tmp_path / "curves.png")
+    assert figure.axes[0].get_ylabel() == "cross-entropy cost"
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 

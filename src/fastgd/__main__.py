@@ -3,6 +3,7 @@
     fastgd train                      the book's experiment: sizes 784,30,10; m=10; eta=3.0; 30 epochs
     fastgd evaluate MODEL             test accuracy of a saved network
     fastgd predict MODEL IMAGE...     the digit in each 28x28 greyscale PNG
+    fastgd report MODEL --out r.png   one page: curves, confusion, weights, mistakes
     fastgd valley                     gradient descent on a 2-variable bowl, drawn (no data needed)
     fastgd sweep --eta 0.5 3 --seeds 5  many runs on worker processes or a Dask cluster
 
@@ -101,7 +102,23 @@ def build_parser():
                             "(default: 1)")
     train.add_argument("--save", metavar="FILE", default=None,
                        help="save the trained network to FILE (.npz)")
+    train.add_argument("--report", metavar="FILE", default=None,
+                       help="draw a report of the run to FILE (.png): learning curves, "
+                            "confusion matrix, first layer's weights, mistakes (needs "
+                            "matplotlib)")
     _data_options(train)
+
+    report = commands.add_parser(
+        "report", help="one page on a saved network: what it learned and where it fails",
+        description="Draw one page on a saved network or a checkpoint, on the 10,000 MNIST "
+                    "test images: the confusion matrix, the first layer's weights as images, "
+                    "the mistakes, and the learning curves when the file is a checkpoint "
+                    "(which holds the fit's history). Needs matplotlib.")
+    report.add_argument("model", help="a network saved with fastgd train --save, or a checkpoint")
+    report.add_argument("--out", default="report.png",
+                        help="the PNG to write; .png is added to a name without it (default: "
+                             "report.png)")
+    _data_options(report)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network",
                                    description="Print the accuracy of a saved network on the "
@@ -205,6 +222,15 @@ def _load_data(args, **kwargs):
     return fastgd.load_mnist(args.data, download=not args.no_download, dtype="uint8", **kwargs)
 
 
+def _png_name(path):
+    return path if path.lower().endswith(".png") else path + ".png"
+
+
+def _needs_matplotlib():
+    from ._plot import _figure_class
+    _figure_class()     # an ImportError naming the extra, before any work
+
+
 def train(args):
     import fastgd
     from ._io import check_destination
@@ -216,6 +242,10 @@ def train(args):
                              cost=args.cost, verbose=args.verbose, n_threads=args.threads)
     if args.save is not None:
         check_destination(args.save, "--save")
+    if args.report is not None:
+        _needs_matplotlib()
+        args.report = _png_name(args.report)
+        check_destination(args.report, "--report")
     parts = _load_data(args, validation_size=args.validation_size)
     (train_X, train_y), test = parts[0], parts[-1]
     validation = parts[1] if len(parts) == 3 else None
@@ -230,6 +260,9 @@ def train(args):
     print(_summary(history, net, test))
     if args.save is not None:
         print(f"saved the network to {args.save}")
+    if args.report is not None:
+        fastgd.plot_report(net, *test, history=history, path=args.report)
+        print(f"report in {args.report}")
     return 130 if history.interrupted else 0
 
 
@@ -298,6 +331,24 @@ def _summary(history, net, test):
                 f"final test accuracy {accuracy:.2%}, {seconds}")
     return (f"best test accuracy {history.best_test_accuracy:.2%}, final {accuracy:.2%}, "
             f"{seconds}")
+
+
+def report(args):
+    import fastgd
+    from . import checkpoint
+    from ._io import NpzReader, check_destination
+    _needs_matplotlib()
+    out = _png_name(args.out)
+    check_destination(out, "--out")
+    net = fastgd.Network.load(args.model)
+    with NpzReader(args.model) as npz:
+        has_history = "trainer_state" in npz.names()
+    history = checkpoint.load(args.model).history if has_history else None
+    _, (test_X, test_y) = _load_data(args)
+    fastgd.plot_report(net, test_X, test_y, history=history, path=out)
+    correct = net.evaluate(test_X, test_y)
+    print(f"{args.model}: test accuracy {correct / len(test_y):.2%}; report in {out}")
+    return 0
 
 
 def evaluate(args):
@@ -371,7 +422,7 @@ def valley(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley,
-                "sweep": sweep}
+                "sweep": sweep, "report": report}
     try:
         return commands[args.command](args)
     except BrokenPipeError:

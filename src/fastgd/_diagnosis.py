@@ -116,17 +116,18 @@ def message(d, cost, init):
     use yet."""
     parts = []
     if d["saturated_low"]:
-        parts.append(f"output neurons {_list(d['saturated_low'])} sit at 0")
+        parts.append(f"{_these('output neuron', d['saturated_low'], 'sits', 'sit')} at 0")
     if d["saturated_high"]:
-        parts.append(f"output neurons {_list(d['saturated_high'])} sit at 1")
+        parts.append(f"{_these('output neuron', d['saturated_high'], 'sits', 'sit')} at 1")
     what = " and ".join(parts)
     epochs = f"epochs {d['epoch'] - PATIENCE + 1}-{d['epoch']}"
     text = (f"the network looks stuck: {what} for at least {NEARLY_ALL:.0%} of the "
             f"{d['data']} inputs in each of {epochs}")
     if d["never_predicted"]:
-        text += f"; digits {_list(d['never_predicted'])} are never predicted"
+        text += f"; {_these('digit', d['never_predicted'], 'is', 'are')} never predicted"
     elif d["hardly_ever_predicted"]:
-        text += f"; digits {_list(d['hardly_ever_predicted'])} are hardly ever predicted"
+        text += (f"; {_these('digit', d['hardly_ever_predicted'], 'is', 'are')} hardly ever "
+                 f"predicted")
     text += (f"; {d['data']} accuracy {d['accuracy']:.2%} ({d['accuracy_change']:+.2%} over "
              f"{PATIENCE - 1} epochs), training cost {d['cost_change']:+.4f}")
     remedies = ["another seed", "a smaller eta"]
@@ -137,6 +138,13 @@ def message(d, cost, init):
         remedies.append('scaled initial weights (init="scaled", --init scaled)')
     return (f"{text}. A saturated output neuron learns slowly (its gradient carries "
             f"sigma'(z), near 0 there). Remedies: {'; '.join(remedies)}.")
+
+
+def _these(noun, items, singular, plural):
+    """ "digit 3 is" or "digits 3 and 5 are"."""
+    if len(items) == 1:
+        return f"{noun} {items[0]} {singular}"
+    return f"{noun}s {_list(items)} {plural}"
 
 
 def _list(items):

@@ -1,53 +1,234 @@
-"""Pictures with matplotlib, an optional extra: pip install "fastgd[plot]"."""
+"""Pictures with matplotlib, an optional extra: pip install "fastgd[plot]".
+
+Every picture is drawn on a matplotlib Figure object, never through pyplot: the caller's
+backend and pyplot's current figure are left as they were (a notebook keeps showing its inline
+figures). Each function returns its Figure, writes a PNG when given a path, and draws into a
+Figure or SubFigure of the caller's when given one (fig=), or, for the one-panel pictures, into
+an Axes (ax=); a notebook shows a returned Figure inline.
+"""
+import numpy as np
+
+# One colour per series, the same in every panel.
+SERIES_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
 
 
-def pyplot():
-    """matplotlib.pyplot on a file-only backend, or a clear ImportError."""
+def _figure_class():
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
                           '(or pip install matplotlib)') from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    return Figure
 
 
-def plot_history(history, path):
-    """Cost and accuracy against the epoch, side by side, as a PNG."""
-    plt = pyplot()
-    fig, (cost, accuracy) = plt.subplots(1, 2, figsize=(10, 4))
-    for name in ("train", "validation", "test"):
+def _new_figure(figsize, fig=None):
+    """fig when given (a Figure or SubFigure), else a new Figure of figsize inches."""
+    return fig if fig is not None else _figure_class()(figsize=figsize)
+
+
+def _finish(fig, path, top_level):
+    """Lay out a figure this module made and write it to path (as PNG) when given."""
+    if top_level:
+        fig.set_layout_engine("constrained")
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def _whole_epochs(ax):
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def plot_history(history, path=None, fig=None):
+    """The learning curves: cost and accuracy against the epoch, a series per data set in the
+    same colour in both panels (the accuracy panel only when the fit measured one). Returns
+    the Figure; writes a PNG to path when given; draws into fig (a Figure or SubFigure) when
+    given."""
+    top_level = fig is None
+    fig = _new_figure((10, 4), fig)
+    accuracies = [name for name in SERIES_COLOURS if getattr(history, f"{name}_accuracy")]
+    axes = fig.subplots(1, 2 if accuracies else 1, squeeze=False)[0]
+    cost = axes[0]
+    for name, colour in SERIES_COLOURS.items():
         values = getattr(history, f"{name}_cost")
         if values:
-            cost.plot(history.epoch, values, marker=".", label=name)
-        values = getattr(history, f"{name}_accuracy")
-        if values:
-            accuracy.plot(history.epoch, values, marker=".", label=name)
+            cost.plot(history.epoch[:len(values)], values, marker=".", color=colour, label=name)
     from .costs import COSTS
     label = COSTS[history.cost].label if history.cost in COSTS else f"{history.cost} cost"
     cost.set(xlabel="epoch", ylabel=label, title="cost")
-    accuracy.set(xlabel="epoch", ylabel="fraction correct", title="accuracy")
-    for ax in (cost, accuracy):
+    if accuracies:
+        accuracy = axes[1]
+        for name in accuracies:
+            values = getattr(history, f"{name}_accuracy")
+            accuracy.plot(history.epoch[:len(values)], values, marker=".",
+                          color=SERIES_COLOURS[name], label=name)
+        accuracy.set(xlabel="epoch", ylabel="fraction correct", title="accuracy")
+    for ax in axes:
+        _whole_epochs(ax)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return _finish(fig, path, top_level)
 
 
-def plot_descent(result, C, path, *, window=None, title=None):
-    """The descent of a 1- or 2-variable cost as a PNG: the curve or the contour map with the
-    path of the ball drawn on it, beside the cost against the step."""
-    import numpy as np
-    plt = pyplot()
+def _tile_shape(n):
+    """An image shape for n inputs: 28x28 for MNIST's 784, else near square (rows <= columns)."""
+    if n == 784:
+        return 28, 28
+    rows = int(np.floor(np.sqrt(n)))
+    return rows, int(np.ceil(n / rows))
+
+
+def _as_tile(values, shape):
+    tile = np.full(shape[0] * shape[1], np.nan)
+    tile[:len(values)] = values
+    return tile.reshape(shape)
+
+
+def _grid(count, fig=None):
+    """Rows and columns for count tiles, as square as the area of fig (when given) allows."""
+    aspect = 1.0
+    if fig is not None and fig.bbox.height > 0:
+        aspect = fig.bbox.width / fig.bbox.height
+    columns = max(1, min(count, int(np.ceil(np.sqrt(count * aspect)))))
+    return int(np.ceil(count / columns)), columns
+
+
+def plot_weights(network, path=None, layer=0, fig=None):
+    """Each neuron of a layer as an image of its incoming weights in the shape of its inputs
+    (28x28 for MNIST), one tile per neuron, a diverging colour map centred on 0 (each tile
+    scaled to its largest weight), its bias in the tile's title. Returns the Figure; writes a
+    PNG to path when given; draws into fig when given."""
+    from ._validation import check_int
+    layer = check_int(layer, "layer", 0, len(network.weights) - 1)
+    weights = np.asarray(network.weights[layer], dtype=np.float64)
+    biases = np.asarray(network.biases[layer], dtype=np.float64)
+    n_out, n_in = weights.shape
+    rows, columns = _grid(n_out, fig)
+    top_level = fig is None
+    fig = _new_figure((1.3 * columns + 0.5, 1.45 * rows + 0.6), fig)
+    axes = fig.subplots(rows, columns, squeeze=False)
+    shape = _tile_shape(n_in)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k >= n_out:
+            continue
+        limit = float(np.max(np.abs(weights[k]))) or 1.0
+        ax.imshow(_as_tile(weights[k], shape), cmap="RdBu_r", vmin=-limit, vmax=limit,
+                  interpolation="nearest")
+        ax.set_title(f"{k}: b={biases[k]:.2f}", fontsize=7)
+    fig.suptitle(f"layer {layer + 1}'s weights: a tile per neuron (red > 0 > blue)")
+    return _finish(fig, path, top_level)
+
+
+def _outputs(network, X, y):
+    """The network's output activations for X, the labels of y and the predictions."""
+    from ._validation import check_inputs, labels_from
+    X, _ = check_inputs(X, network.sizes[0], network.dtype, finite=False, stacklevel=3)
+    labels = labels_from(y, X.shape[0], network.sizes[-1])
+    out = network._forward(X, check_finite=True)
+    return X, labels, out, np.argmax(out, axis=1)
+
+
+def confusion_matrix(labels, predicted, n_classes):
+    """counts[i, j]: samples of class i predicted as j."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (labels, predicted), 1)
+    return counts
+
+
+def plot_confusion(network, X, y, path=None, ax=None):
+    """The confusion matrix of network on X, y: a cell per (true, predicted) class with its
+    count, the accuracy of each true class beside its row. Returns the Figure; writes a PNG to
+    path when given; draws into ax (an Axes) when given."""
+    _, labels, _, predicted = _outputs(network, X, y)
+    n = network.sizes[-1]
+    counts = confusion_matrix(labels, predicted, n)
+    top_level = ax is None
+    fig = _new_figure((6.5, 5.5)) if ax is None else ax.figure
+    ax = ax if ax is not None else fig.add_subplot()
+    shown = np.where(counts > 0, np.log10(np.maximum(counts, 1)) + 1, 0)   # log: the diagonal
+    ax.imshow(shown, cmap="Blues", interpolation="nearest")                 # dwarfs the rest
+    for i in range(n):
+        for j in range(n):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+    totals = counts.sum(axis=1)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([f"{i}: {counts[i, i] / totals[i]:.1%}" if totals[i] else f"{i}: -"
+                        for i in range(n)], fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true class: its accuracy",
+           title=f"confusion matrix: {np.trace(counts) / max(len(labels), 1):.2%} correct of "
+                 f"{len(labels)}")
+    return _finish(fig, path, top_level)
+
+
+def plot_mistakes(network, X, y, path=None, n=36, fig=None):
+    """Up to n misclassified samples (the first ones) as images in the shape of the input, each
+    titled with its true and predicted class and the output activation of both. Returns the
+    Figure; writes a PNG to path when given; draws into fig when given."""
+    from ._validation import check_int
+    n = check_int(n, "n", 1)
+    X, labels, out, predicted = _outputs(network, X, y)
+    wrong = np.flatnonzero(predicted != labels)[:n]
+    rows, columns = _grid(max(len(wrong), 1), fig)
+    top_level = fig is None
+    fig = _new_figure((1.35 * columns + 0.5, 1.55 * rows + 0.6), fig)
+    axes = fig.subplots(rows, columns, squeeze=False)
+    shape = _tile_shape(network.sizes[0])
+    scale = 255.0 if X.dtype == np.uint8 else 1.0
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k >= len(wrong):
+            continue
+        i = wrong[k]
+        ax.imshow(_as_tile(X[i] / scale, shape), cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_title(f"{labels[i]} seen as {predicted[i]}\n"
+                     f"a={out[i, predicted[i]]:.2f} / {out[i, labels[i]]:.2f}", fontsize=7)
+    total = int(np.count_nonzero(predicted != labels))
+    fig.suptitle(f"{len(wrong)} of the {total} mistakes on {len(labels)} samples: true class "
+                 f"seen as predicted; a = output of the predicted / the true class"
+                 if total else f"no mistakes on {len(labels)} samples")
+    return _finish(fig, path, top_level)
+
+
+def plot_report(network, X, y, history=None, path=None, n_mistakes=24):
+    """One page: the learning curves (when history is given), the confusion matrix on X, y,
+    the first layer's weights and the mistakes. Returns the Figure; writes a PNG to path when
+    given."""
+    n_hidden = network.sizes[1]
+    fig = _new_figure((16, 17 if n_hidden > 40 else 15))
+    top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
+    if history is not None and history.epoch:
+        plot_history(history, fig=top)
+    else:
+        ax = top.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no learning curves: the file holds a network, not a fit's history "
+                "(a checkpoint holds one)", ha="center", va="center")
+    left, right = middle.subfigures(1, 2, width_ratios=[1, 1.4])
+    plot_confusion(network, X, y, ax=left.add_subplot())
+    plot_weights(network, layer=0, fig=right)
+    plot_mistakes(network, X, y, n=n_mistakes, fig=bottom)
+    return _finish(fig, path, True)
+
+
+def plot_descent(result, C, path=None, *, window=None, title=None, fig=None):
+    """The descent of a 1- or 2-variable cost: the curve or the contour map with the path of
+    the ball drawn on it, beside the cost against the step. Returns the Figure; writes a PNG to
+    path when given; draws into fig when given."""
     points = np.asarray(result.path, dtype=float)
     points = points.reshape(len(points), -1)
     if points.shape[1] not in (1, 2):
         raise ValueError(f"only 1- and 2-variable descents can be drawn, this one has "
                          f"{points.shape[1]} variables")
-    fig, (space, curve) = plt.subplots(1, 2, figsize=(11, 4.5))
+    top_level = fig is None
+    fig = _new_figure((11, 4.5), fig)
+    space, curve = fig.subplots(1, 2)
     if points.shape[1] == 1:
         lo, hi = window[:2] if window else (points.min() - 1, points.max() + 1)
         xs = np.linspace(lo, hi, 400)
@@ -75,9 +256,7 @@ def plot_descent(result, C, path, *, window=None, title=None):
     curve.semilogy(np.arange(len(result.costs)), np.maximum(result.costs, 1e-300), ".-")
     curve.set(xlabel="step", ylabel="C", title="cost against step")
     curve.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return _finish(fig, path, top_level)
 
 
 def sweep_figure(result, path=None):
@@ -87,13 +266,7 @@ def sweep_figure(result, path=None):
     on a Figure object, not pyplot's state: the caller's backend is never changed."""
     import json
 
-    import numpy as np
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
-                          '(or pip install matplotlib)') from None
-    fig = Figure(figsize=(8, 5))
+    fig = _new_figure((8, 5))
     ax = fig.add_subplot()
     from ._sweep import varying_keys
     groups = result.groups()
@@ -126,10 +299,7 @@ def sweep_figure(result, path=None):
         raise ValueError("no run of the sweep has test accuracies to draw (give test_data)")
     ax.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy: mean over seeds, "
            "band from the lowest to the highest")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _whole_epochs(ax)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig
+    return _finish(fig, path, True)

@@ -69,10 +69,12 @@ class History:
         """The History of to_dict's dict (one of fastgd 0.1, without cost, is "quadratic")."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
-    def plot(self, path):
-        """Write a PNG of the learning curves (cost and accuracy against the epoch) to path.
+    def plot(self, path=None, fig=None):
+        """The learning curves (cost and accuracy against the epoch): returns the matplotlib
+        Figure (a notebook shows it), writes a PNG to path when given, draws into fig (a Figure
+        or SubFigure) when given. pyplot's state and backend are left alone.
 
         Needs matplotlib: pip install "fastgd[plot]".
         """
         from ._plot import plot_history
-        plot_history(self, path)
+        return plot_history(self, path, fig=fig)
