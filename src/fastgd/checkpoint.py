@@ -126,12 +126,16 @@ def _is_float(value):
 
 
 def _is_diagnosis(value):
-    """A dict as fastgd's diagnosis writes it: names to numbers, names and lists of ints."""
-    def plain(v):
-        return (isinstance(v, (int, float, str)) and not isinstance(v, bool)) or \
-            (isinstance(v, list) and len(v) <= 1 << 16 and all(_is_int(x) for x in v))
-    return isinstance(value, dict) and len(value) <= 64 and \
-        all(isinstance(k, str) and plain(v) for k, v in value.items())
+    """A dict exactly as fastgd's diagnosis writes it (fastgd._diagnosis.SaturationMonitor)."""
+    ints = ("saturated_low", "saturated_high", "hardly_ever_predicted", "never_predicted")
+    floats = ("accuracy", "accuracy_change", "cost_change")
+    if not isinstance(value, dict) or set(value) != {"epoch", "data", *ints, *floats}:
+        return False
+    return (_is_int(value["epoch"]) and value["epoch"] >= 0
+            and value["data"] in ("validation", "test")
+            and all(isinstance(value[k], list) and len(value[k]) <= 1 << 16
+                    and all(_is_int(x) for x in value[k]) for k in ints)
+            and all(_is_float(value[k]) for k in floats))
 
 
 def _history(data, epochs_done, damaged):
