@@ -271,3 +271,21 @@ def test_progress_bar_stays_off_when_not_a_terminal(capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert len(out.splitlines()) == 3 and all(l.startswith("Epoch ") for l in out.splitlines())
+
+
+def test_history_shows_itself_in_one_line_a_table_and_a_dataframe():
+    history = fastgd.History(epoch=[0, 1, 2], train_cost=[0.3, 0.2, 0.1],
+                             test_accuracy=[0.5, 0.75, 0.7], test_correct=[5, 7, 7],
+                             seconds=[0.1, 0.1, 0.1], interrupted=True)
+    assert repr(history) == ("History(3 epochs, cost='quadratic', test accuracy best 75.00%, "
+                             "final 70.00%, interrupted)")
+    html = history._repr_html_()
+    assert html.count("<tr>") == 4 and "<th>test accuracy</th>" in html
+    assert "<td>0.7500</td>" in html and "<td>7</td>" in html
+    pd = pytest.importorskip("pandas")
+    frame = history.to_pandas()
+    assert list(frame.index) == [0, 1, 2] and frame.index.name == "epoch"
+    assert list(frame.columns) == ["train_cost", "test_accuracy", "test_correct", "seconds"]
+    pd.testing.assert_series_equal(frame["test_accuracy"],
+                                   pd.Series([0.5, 0.75, 0.7], index=frame.index,
+                                             name="test_accuracy"))

@@ -12,13 +12,31 @@ import numpy as np
 SERIES_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
 
 
+_FIGURE = []
+
+
 def _figure_class():
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
-                          '(or pip install matplotlib)') from None
-    return Figure
+    """matplotlib's Figure, made to show itself in a notebook (a Figure outside pyplot has only
+    its text repr there unless pyplot's inline backend was started), or an ImportError naming
+    the extra."""
+    if not _FIGURE:
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
+                              '(or pip install matplotlib)') from None
+
+        class ShownFigure(Figure):
+            """A matplotlib Figure that a Jupyter notebook shows as a PNG."""
+
+            def _repr_png_(self):
+                import io
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _FIGURE.append(ShownFigure)
+    return _FIGURE[0]
 
 
 def _new_figure(figsize, fig=None):

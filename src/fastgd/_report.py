@@ -13,16 +13,42 @@ def epoch_line(logs, n_test=None):
     return f"{head}{validation}, train cost {logs['train_cost']:.4f}, {logs['seconds']:.3f} s"
 
 
-def progress_bar(epoch, total):
-    """A progress bar over the total mini-batches of an epoch on a terminal (tqdm if
-    installed), or None when stderr is not a terminal."""
-    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
-        return None
+def in_notebook():
+    """Whether this process is a Jupyter kernel (IPython's ZMQ shell is running)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
     try:
-        from tqdm import tqdm
+        shell = ipython.get_ipython()
+    except AttributeError:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def interactive_bar(total, **options):
+    """A tqdm bar where someone watches: on a terminal tqdm's text bar, in a Jupyter notebook
+    tqdm.auto's widget (or text where ipywidgets is missing). False where nobody watches
+    (stderr redirected, no notebook); None where tqdm is not installed."""
+    notebook = in_notebook()
+    if not notebook and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return False
+    try:
+        if notebook:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
     except ImportError:
-        return _PlainBar(epoch, total)
-    return tqdm(total=total, desc=f"Epoch {epoch}", unit="batch", leave=False)
+        return None
+    return tqdm(total=total, **options)
+
+
+def progress_bar(epoch, total):
+    """A progress bar over the total mini-batches of an epoch on a terminal or in a notebook
+    (tqdm if installed, else a line of text redrawn in place), or None when nobody watches."""
+    bar = interactive_bar(total, desc=f"Epoch {epoch}", unit="batch", leave=False)
+    if bar is False:
+        return None
+    return bar if bar is not None else _PlainBar(epoch, total)
 
 
 class _PlainBar:

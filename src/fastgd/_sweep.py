@@ -571,12 +571,9 @@ class _Reporter:
         self.total, self.verbose, self.file, self.label = total, verbose, file, label
         self.count = 0
         self.bar = None
-        if verbose and total and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, desc="runs", unit="run")
-            except ImportError:
-                pass
+        if verbose and total:
+            from ._report import interactive_bar
+            self.bar = interactive_bar(total, desc="runs", unit="run") or None
 
     def finished(self, record):
         self.count += 1

@@ -54,6 +54,52 @@ class History:
             if isinstance(values, list) and f.name != "epoch":
                 del values[len(self.epoch):]
 
+    def _columns(self):
+        """The per-epoch lists that hold figures, by name, in the order of the fields."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if isinstance(getattr(self, f.name), list) and getattr(self, f.name)}
+
+    def _flags(self):
+        return [name for name in ("interrupted", "stopped_early", "diverged")
+                if getattr(self, name)] + (["stuck (see diagnosis)"] if self.diagnosis else [])
+
+    def __repr__(self):
+        """One line: epochs, cost, the best and final accuracies, the flags (not every list:
+        to_dict, to_pandas or a notebook's table show them)."""
+        parts = [f"{len(self.epoch)} epochs", f"cost={self.cost!r}"]
+        for name in ("validation", "test"):
+            values = getattr(self, f"{name}_accuracy")
+            if values:
+                parts.append(f"{name} accuracy best {max(values):.2%}, final {values[-1]:.2%}")
+        return f"History({', '.join(parts + self._flags())})"
+
+    def _repr_html_(self):
+        """A notebook's table: a row per epoch, a column per figure measured."""
+        from html import escape
+        columns = {k: v for k, v in self._columns().items() if k != "epoch"}
+        head = "".join(f"<th>{escape(name.replace('_', ' '))}</th>" for name in columns)
+        rows = []
+        for i, epoch in enumerate(self.epoch):
+            cells = "".join(f"<td>{_cell(values[i]) if i < len(values) else ''}</td>"
+                            for values in columns.values())
+            rows.append(f"<tr><th>{epoch}</th>{cells}</tr>")
+        note = escape(repr(self))
+        return (f"<div><p><code>{note}</code></p><table><thead><tr><th>epoch</th>{head}</tr>"
+                f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+    def to_pandas(self):
+        """The per-epoch figures as a pandas DataFrame indexed by epoch (pandas needed)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("History.to_pandas needs pandas: pip install pandas") from None
+        columns = {k: v for k, v in self._columns().items() if k != "epoch"}
+        frame = pd.DataFrame({k: v + [None] * (len(self.epoch) - len(v))
+                              for k, v in columns.items()},
+                             index=pd.Index(self.epoch, name="epoch"))
+        frame.attrs.update(cost=self.cost, train_cost_kind=self.train_cost_kind)
+        return frame
+
     @property
     def best_test_accuracy(self):
         """The highest test accuracy of any epoch (None without test data)."""
@@ -78,3 +124,9 @@ class History:
         """
         from ._plot import plot_history
         return plot_history(self, path, fig=fig)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)

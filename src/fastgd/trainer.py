@@ -93,7 +93,8 @@ class Trainer:
         (targets in [0, 1]). History and the report give the figures of this cost.
     verbose : int
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
-        over the mini-batches of each epoch when stderr is a terminal (tqdm if installed).
+        over the mini-batches of each epoch on a terminal or in a Jupyter notebook (tqdm, its
+        notebook widget through tqdm.auto, if installed).
     n_threads : int or None
         Threads for training: the compiled core's own on its small-kernel path (mini-batches of
         up to 32 rows, and up to 300 or 1000 on networks whose first layer holds most of the
