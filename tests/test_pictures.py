@@ -162,3 +162,20 @@ def test_without_matplotlib_the_error_names_the_extra(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     assert 'pip install "fastgd[plot]"' in out.stdout
+
+
+def test_train_draws_its_report(tmp_path, mnist_dir):
+    out = tmp_path / "run.png"
+    result = subprocess.run([sys.executable, "-m", "fastgd", "train", "--epochs", "2",
+                             "--train-size", "3000", "--sizes", "784,16,10", "--seed", "0",
+                             "--verbose", "0", "--report", str(out), "--data", str(mnist_dir)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"report in {out}" in result.stdout
+    image = read_png(out, max_pixels=1 << 23)
+    assert image.shape == (1500, 1600) and image[:400].std() > 5
+    # A report that cannot be written is refused before the data is read or a run trained.
+    refused = subprocess.run([sys.executable, "-m", "fastgd", "train", "--report",
+                              str(tmp_path / "no" / "dir" / "r.png"), "--data",
+                              str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--report" in refused.stderr
