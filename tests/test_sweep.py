@@ -418,6 +418,9 @@ def test_halving_is_refused_where_it_cannot_choose(data):
     with pytest.raises(ValueError, match="halving needs the same epochs"):
         fastgd.sweep({"eta": [1.0], "epochs": [2, 4]}, train, test_data=test, halving=2,
                      verbose=0, sizes=SIZES, mini_batch_size=10)
+    with pytest.raises(ValueError, match="epochs of at least 1"):
+        fastgd.sweep({"eta": [1.0, 2.0]}, train, test_data=test, halving=2, verbose=0,
+                     sizes=SIZES, mini_batch_size=10, epochs=0)
     with pytest.raises(ValueError, match="give validation_data or test_data"):
         fastgd.sweep({"eta": [1.0, 2.0]}, train, halving=2, verbose=0, **FIXED)
     with pytest.raises(ValueError, match="halving"):

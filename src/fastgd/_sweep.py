@@ -486,6 +486,8 @@ def _check_halving(settings, data):
     if len(epochs) > 1:
         raise ValueError(f"halving needs the same epochs for every run (the last rung's), got "
                          f"{sorted(epochs)}")
+    if min(epochs) < 1:
+        raise ValueError("halving needs epochs of at least 1: its rungs train 1 epoch or more")
     if data.named:
         scored = data.parts[1] or data.parts[2]
     else:
