@@ -137,6 +137,15 @@ def test_partial_fit_needs_classes_first_and_refuses_unknown_labels(blobs):
     assert list(clf.classes_) == [0, 1, 2, 3] and clf.network_.sizes[-1] == 4
     with pytest.raises(ValueError, match=r"labels not in classes \[0, 1, 2, 3\]: \[7\]"):
         clf.partial_fit(X[:5], [0, 1, 7, 2, 3])
+    with pytest.raises(ValueError, match="differ from the classes of the network"):
+        clf.partial_fit(X[:5], y[:5], classes=[0, 1])
+    # A refused first call leaves nothing behind: the next first call starts cleanly.
+    fresh = NetworkClassifier()
+    with pytest.raises(ValueError, match="labels not in classes"):
+        fresh.partial_fit(X[:5], [0, 1, 9, 1, 0], classes=[0, 1])
+    assert not hasattr(fresh, "classes_")
+    fresh.partial_fit(X, y, classes=[0, 1, 2])
+    assert fresh.n_iter_ == 1
 
 
 def test_warm_start_continues_and_a_new_fit_starts_over(blobs):

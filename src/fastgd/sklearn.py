@@ -10,7 +10,7 @@ import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
-    from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+    from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 except ImportError as error:     # scikit-learn missing, or older than 1.6 (no validate_data)
     raise ImportError('fastgd.sklearn needs scikit-learn 1.6 or newer: pip install '
@@ -167,25 +167,35 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         online learning across calls. classes, all the labels y will ever hold, is required on
         the first call (and only there). Returns self."""
         hidden = self._check_params()
-        first = _check_partial_fit_first_call(self, classes)
+        first = not hasattr(self, "network_")
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            check_classification_targets(classes)
+            classes = np.unique(classes)
+            if len(classes) < 2:
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes, got "
+                                 f"classes={classes.tolist()}")
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"classes={np.unique(classes).tolist()} differ from the "
+                                 f"classes of the network, {self.classes_.tolist()}")
+            classes = self.classes_
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
         check_classification_targets(y)
+        labels = np.searchsorted(classes, y)
+        unknown = (labels >= len(classes)) | (classes[np.minimum(labels, len(classes) - 1)] != y)
+        if unknown.any():
+            raise ValueError(f"y holds labels not in classes {classes.tolist()}: "
+                             f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}")
         if first:
-            if len(self.classes_) < 2:
-                raise ValueError(f"{type(self).__name__} needs at least 2 classes, got "
-                                 f"classes={self.classes_.tolist()}")
+            # (Only now that everything is checked: a refused first call leaves no state.)
             self._seed, self._calls = self._first_seed(), 0
-            network = Network([X.shape[1], *hidden, len(self.classes_)], seed=self._seed,
+            network = Network([X.shape[1], *hidden, len(classes)], seed=self._seed,
                               dtype=self.dtype, init=self.init)
-            self.loss_curve_, self.n_iter_ = [], 0
+            self.classes_, self.loss_curve_, self.n_iter_ = classes, [], 0
         else:
             network = self.network_
-        labels = np.searchsorted(self.classes_, y)
-        unknown = (labels >= len(self.classes_)) | \
-            (self.classes_[np.minimum(labels, len(self.classes_) - 1)] != y)
-        if unknown.any():
-            raise ValueError(f"y holds labels not in classes {self.classes_.tolist()}: "
-                             f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}")
         seed = self._next_seed()
         with inputs_of_any_range():
             history = self._trainer(network, 1, seed).fit(X, labels)
