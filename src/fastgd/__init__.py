@@ -9,12 +9,13 @@ from ._validation import InputRangeWarning
 from ._diagnosis import SaturationWarning
 from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 
-__version__ = "0.1.0"
+from ._version import __version__
+from ._config import show_config
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
            "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",
            "plot_weights", "plot_confusion", "plot_mistakes", "plot_report",
-           "InputRangeWarning", "SaturationWarning", "sweep", "SweepResult"]
+           "InputRangeWarning", "SaturationWarning", "sweep", "SweepResult", "show_config"]
 
 
 def __getattr__(name):
