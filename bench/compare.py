@@ -212,7 +212,8 @@ def compare_fit(dtype, X, y, X_test, y_test, epochs, rounds):
         net = fastgd.Network(case.sizes, seed=0, dtype=dtype)
         trainer = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=epochs, seed=0)
         with contextlib.redirect_stdout(io.StringIO()):
-            fits.append(timed(lambda: trainer.fit(X, y, test_data=(X_test, y_test))) / epochs)
+            fits.append(timed(lambda trainer=trainer: trainer.fit(X, y, test_data=(X_test, y_test)))
+                        / epochs)
         settle()
         with threadpool_limits(2, user_api="blas"):
             cores.append(timed(lambda: [core_epoch() for _ in range(epochs)]) / epochs)

@@ -8,9 +8,10 @@ MLPClassifier(hidden_layer_sizes=(30,), activation="logistic", solver="sgd", bat
 learning_rate="constant", momentum=0, alpha=0) has a softmax output layer with log-loss, so its
 learning rate is not comparable with eta: each side trains a few rates with --seeds seeds each
 and keeps the rate of the best mean accuracy on the validation images (the last 10,000 of
-MNIST's training set); the table gives the test accuracy of that rate's seeds. Seconds per epoch are fit's wall time over the epochs, in one process, one after
-the other; both use this machine's BLAS threads (fastgd its own two). Pixels are scaled to
-[0, 1] as floats for both. MNIST is read from $FASTGD_DATA, else ../shared/data/mnist.
+MNIST's training set); the table gives the test accuracy of that rate's seeds. Seconds per
+epoch are fit's wall time over the epochs, in one process, one after the other; both use this
+machine's BLAS threads (fastgd its own two). Pixels are scaled to [0, 1] as floats for both.
+MNIST is read from $FASTGD_DATA, else ../shared/data/mnist.
 """
 import argparse
 import time

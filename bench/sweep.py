@@ -19,6 +19,7 @@ import statistics
 import time
 
 import fastgd
+
 from compare import load_data
 
 
@@ -77,8 +78,9 @@ def main(argv=None):
         return seconds, (seconds - run_seconds / 2) * 2 / len(runs), run_seconds / len(runs)
 
     print(f"{len(runs)} runs of {fixed['sizes']}, m={fixed['mini_batch_size']}, "
-          f"{fixed['epochs']} epochs on {len(X)} images; data {(X.nbytes + X_test.nbytes) / 2**20:.1f}"
-          f" MiB, reaching each worker once, when the pool forks it")
+          f"{fixed['epochs']} epochs on {len(X)} images; data "
+          f"{(X.nbytes + X_test.nbytes) / 2**20:.1f} MiB, reaching each worker once, when the "
+          f"pool forks it")
     ratios, ceilings, overheads, rounds = [], [], [], []
     for round_ in range(args.rounds):
         one, two, (sweep_seconds, overhead, run) = sequential(), halves(), swept()

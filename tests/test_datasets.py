@@ -1,7 +1,7 @@
 import gzip
 import http.server
-import re
 import pickle
+import re
 import shutil
 import threading
 import time
@@ -137,7 +137,8 @@ def test_bad_dtype():
     (b"\x00\x00\x08\x03" + (3).to_bytes(4, "big"), "ends inside the 3 dimensions"),
     (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc",
      r"shape \(5,\), which needs 13 bytes, but the file has 11"),
-    (b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc", "needs 10 bytes, but the file has more"),
+    (b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc",
+     "needs 10 bytes, but the file has more"),
 ])
 def test_malformed_idx(data, match):
     with pytest.raises(ValueError, match=match):
@@ -269,7 +270,8 @@ def test_load_idx_any_image_size(tmp_path, shape):
 @pytest.mark.parametrize("images, labels, match", [
     (idx_bytes(np.zeros((3, 2, 2))), idx_bytes(np.zeros(4)), "holds 3 images but .* 4 labels"),
     (b"\x00\x00\x09\x03" + b"\x00" * 12, idx_bytes(np.zeros(3)), "type code 0x09"),
-    (idx_bytes(np.zeros((3, 2, 2)))[:-1], idx_bytes(np.zeros(3)), "needs 28 bytes, but the file has 27"),
+    (idx_bytes(np.zeros((3, 2, 2)))[:-1], idx_bytes(np.zeros(3)),
+     "needs 28 bytes, but the file has 27"),
     (b"", idx_bytes(np.zeros(3)), "ends inside the IDX header"),
     (idx_bytes(np.zeros(3)), idx_bytes(np.zeros(3)), "at least 2 dimensions"),
     (idx_bytes(np.zeros((3, 2))), idx_bytes(np.zeros((3, 1))), "a label file has 1 dimension"),

@@ -45,7 +45,8 @@ def test_a_constructed_saturated_network_is_warned_about_once(data):
     assert d["saturated_low"] == [0, 2] and d["saturated_high"] == []
     assert d["never_predicted"] == [0, 2]
     text = str(caught[0].message)
-    assert "output neurons 0 and 2 sit at 0" in text and "digits 0 and 2 are never predicted" in text
+    assert "output neurons 0 and 2 sit at 0" in text
+    assert "digits 0 and 2 are never predicted" in text
     assert 'cost="cross_entropy"' in text and 'init="scaled"' in text
     assert caught[0].filename == __file__         # it points at the fit
     # The remedies a run already uses are not offered.

@@ -138,7 +138,7 @@ def test_the_report_command(tmp_path, mnist_dir):
                    checkpoint_every=2, checkpoint_path=path).fit(X[:2000], y[:2000],
                                                                 test_data=test)
     net.save(tmp_path / "net.npz")
-    for model, curves in (("net.npz", False), ("run.npz", True)):
+    for model in ("net.npz", "run.npz"):
         out = tmp_path / f"{model}-report"
         result = subprocess.run([sys.executable, "-m", "fastgd", "report", str(tmp_path / model),
                                  "--out", str(out), "--data", str(mnist_dir)],

@@ -109,8 +109,9 @@ def test_the_local_pool_gives_back_blas_threads_as_it_found_them(data):
 def test_any_executor_runs_the_sweep(data):
     train, test = data
     with CountingExecutor() as executor:
-        result = fastgd.sweep([{"eta": 1.0, "seed": 3}, {"eta": 2.0, "seed": 4, "cost": "cross_entropy"}],
-                              train, test_data=test, executor=executor, verbose=0, **FIXED)
+        result = fastgd.sweep([{"eta": 1.0, "seed": 3},
+                               {"eta": 2.0, "seed": 4, "cost": "cross_entropy"}], train,
+                              test_data=test, executor=executor, verbose=0, **FIXED)
     assert executor.submitted == 2
     for record in result.records:
         same_history(record, solo(record["settings"], train, test))

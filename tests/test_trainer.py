@@ -175,7 +175,8 @@ def bad_data_cases():
     return [
         ("X wrong width", (X[:, :5], labels), ValueError, r"X has 5 features .*\(sizes\[0\]\)"),
         ("X 1-D", (X[0], labels[:1]), ValueError, r"X must be a 2-D array .*X\.reshape\(1, -1\)"),
-        ("X NaN", (nan_X, labels), ValueError, r"X contains NaN or infinity \(first at index \(3, 2\)"),
+        ("X NaN", (nan_X, labels), ValueError,
+         r"X contains NaN or infinity \(first at index \(3, 2\)"),
         ("X strings", (X.astype(str), labels), TypeError, "X must hold real numbers"),
         ("X empty", (X[:0], labels[:0]), ValueError, "training set is empty"),
         ("y too short", (X, labels[:9]), ValueError, "y has 9 labels but X has 10 samples"),
@@ -292,7 +293,8 @@ def test_the_default_thread_count_is_one_when_two_are_slower():
 def record_threads(monkeypatch):
     """Make fit run on several chunks per epoch, on a machine of two CPUs or more, and log the
     thread count of each."""
-    from fastgd import _policy, trainer as trainer_module
+    from fastgd import _policy
+    from fastgd import trainer as trainer_module
 
     seen = []
     train_chunk = fastgd.Trainer._train_chunk
@@ -309,7 +311,8 @@ def record_threads(monkeypatch):
 
 
 def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
-    from fastgd import _policy, trainer as trainer_module
+    from fastgd import _policy
+    from fastgd import trainer as trainer_module
 
     chunks = []                         # (a look elsewhere?, samples)
     train_chunk = fastgd.Trainer._train_chunk
@@ -517,3 +520,12 @@ def test_fit_warns_once_about_floats_above_one():
     with pytest.warns(fastgd.InputRangeWarning) as caught:
         fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=2, verbose=0).fit(X * 255, labels)
     assert len(caught) == 1 and caught[0].filename == __file__
+
+
+def test_the_first_chunk_is_short_on_a_wide_network():
+    """Before the pace is known, Ctrl-C waits for the first chunk: on [784,3000,10] 80 samples
+    (not 1,000: seconds of work on a slow machine), on the book's network still 1,000."""
+    from fastgd import trainer as trainer_module
+    assert trainer_module._first_chunk(fastgd.Network([784, 3000, 10]), 10) == 80
+    assert trainer_module._first_chunk(fastgd.Network([784, 30, 10]), 10) == 1000
+    assert trainer_module._first_chunk(fastgd.Network([784, 30000, 10]), 10) == 10

@@ -11,7 +11,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import fastgd
@@ -265,6 +266,7 @@ def test_sigint_in_a_real_process_returns_within_a_fraction_of_a_second(sizes, m
 
 def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatch, mnist_dir):
     from test_datasets import Mirrors
+
     import fastgd.datasets as datasets
     server = Mirrors(mnist_dir)
     cache = tmp_path / "cache"

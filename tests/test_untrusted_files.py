@@ -16,10 +16,10 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fastgd
-from fastgd import checkpoint
 from fastgd._png import png_size, read_png, write_png
 
 from conftest import copy_params, make_data

@@ -1,16 +1,16 @@
 """fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
 from . import callbacks, costs, initializers
-from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
+from ._config import show_config
+from ._diagnosis import SaturationWarning
+from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
+from ._validation import InputRangeWarning
+from ._version import __version__ as __version__
 from .datasets import load_book_pickle, load_idx, load_mnist
+from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .history import History
 from .network import Network
 from .trainer import Trainer
-from ._validation import InputRangeWarning
-from ._diagnosis import SaturationWarning
-from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 
-from ._version import __version__
-from ._config import show_config
 __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
            "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
            "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",

@@ -1,6 +1,6 @@
 """The fastgd command: train, evaluate and predict on MNIST from a shell.
 
-    fastgd train                      the book's experiment: sizes 784,30,10; m=10; eta=3.0; 30 epochs
+    fastgd train                      the book's run: sizes 784,30,10; m=10; eta=3.0; 30 epochs
     fastgd evaluate MODEL             test accuracy of a saved network
     fastgd predict MODEL IMAGE...     the digit in each 28x28 greyscale PNG
     fastgd report MODEL --out r.png   one page: curves, confusion, weights, mistakes
@@ -233,6 +233,7 @@ def _needs_matplotlib():
 
 def train(args):
     import fastgd
+
     from ._io import check_destination
 
     # The network, the trainer and where the result goes are checked before the data is read.
@@ -268,6 +269,7 @@ def train(args):
 
 def sweep(args):
     import fastgd
+
     from ._io import check_destination
     from ._sweep import client_for
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):
@@ -335,6 +337,7 @@ def _summary(history, net, test):
 
 def report(args):
     import fastgd
+
     from . import checkpoint
     from ._io import NpzReader, check_destination
     _needs_matplotlib()
@@ -362,6 +365,7 @@ def evaluate(args):
 
 def predict(args):
     import fastgd
+
     from ._png import png_size, read_png
     net = fastgd.Network.load(args.model)
     if net.sizes[0] != 784:
@@ -398,6 +402,7 @@ def valley(args):
     import warnings
 
     import fastgd
+
     from ._io import check_destination
     from .functions import get
     function = get(args.function)
@@ -414,7 +419,8 @@ def valley(args):
                         title=f"{function.name}, eta = {eta}")
     x = ", ".join(f"{c:.6g}" for c in result.x)
     print(f"{function.name}: {result.steps} steps of eta = {eta} from {result.path[0].tolist()} "
-          f"to ({x}), cost {result.cost:.6g} (minimum {function.cost(np.array(function.minimum)):.6g}"
+          f"to ({x}), cost {result.cost:.6g} "
+          f"(minimum {function.cost(np.array(function.minimum)):.6g}"
           f" at {function.minimum}); picture in {out}")
     return 0
 

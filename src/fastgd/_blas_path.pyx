@@ -97,4 +97,3 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
         fastgd_restore_fp(fp_state)
     cost_sum[0] = total
     return 0
-

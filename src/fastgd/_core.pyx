@@ -154,8 +154,9 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
     bits of passing X.astype(dtype) / 255). The samples order[0:m], order[m:2m], ... form the
-    mini-batches (m = mini_batch_size); a last, shorter one is scaled by its own size. With mean, each update is
-    W -= (eta / m) * the sum of the mini-batch's gradients of the cost, else eta * the sum.
+    mini-batches (m = mini_batch_size); a last, shorter one is scaled by its own size. With
+    mean, each update is W -= (eta / m) * the sum of the mini-batch's gradients of the cost,
+    else eta * the sum.
     Y holds the target rows (n, n_out).
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's

@@ -74,7 +74,8 @@ class SaturationMonitor:
         n_out = out.shape[1]
         predicted = np.bincount(np.argmax(out, axis=1), minlength=n_out)
         actual = np.bincount(labels, minlength=n_out)
-        rare = [int(j) for j in range(n_out) if actual[j] and predicted[j] < HARDLY_EVER * actual[j]]
+        rare = [int(j) for j in range(n_out)
+                if actual[j] and predicted[j] < HARDLY_EVER * actual[j]]
         return {"epoch": int(epoch), "data": self.data_name,
                 "saturated_low": [int(j) for j in stuck_low],
                 "saturated_high": [int(j) for j in stuck_high],

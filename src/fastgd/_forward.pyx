@@ -214,7 +214,8 @@ cdef Py_ssize_t forward_blas(const fastgd_kernels *k, const Net *net, const Rows
                 A[0] = x_rows
             else:
                 if check_finite:
-                    bad = first_nonfinite(rows * sizes[0], <const floating *>X.data + start * sizes[0])
+                    bad = first_nonfinite(rows * sizes[0],
+                                          <const floating *>X.data + start * sizes[0])
                     if bad >= 0:
                         bad += start * sizes[0]
                         break

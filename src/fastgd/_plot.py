@@ -291,7 +291,7 @@ def sweep_figure(result, path=None):
     settings = [json.loads(key) for key in groups]
     varying = varying_keys(settings) if len(settings) > 1 else []
     drawn = 0
-    for (key, records), setting in zip(groups.items(), settings):
+    for records, setting in zip(groups.values(), settings):
         curves = [r["history"]["test_accuracy"] for r in records
                   if r.get("history") and r["history"].get("test_accuracy")]
         if not curves:

@@ -79,7 +79,8 @@ class _Overrides:
     skip_zero_inputs: bool = True
 
 
-_overrides = contextvars.ContextVar("fastgd_core_overrides", default=_Overrides())
+# (A frozen dataclass: the shared default cannot be changed in place.)
+_overrides = contextvars.ContextVar("fastgd_core_overrides", default=_Overrides())  # noqa: B039
 
 
 @contextlib.contextmanager

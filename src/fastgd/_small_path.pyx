@@ -183,7 +183,7 @@ cdef int split_inputs(Epoch *e, list keep, Py_ssize_t input_split,
     return 0
 
 
-# ---- the first layer's reads of X: float rows, or bytes through the table --------------------------
+# ---- the first layer's reads of X: float rows, or bytes through the table --------------------
 
 cdef inline void list_columns(Epoch *e, Py_ssize_t start, Py_ssize_t width, Py_ssize_t rows,
                               const Py_ssize_t *xidx, Inputs *inputs,
@@ -276,7 +276,6 @@ cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
     cdef const Py_ssize_t *pads = e.pads
     cdef int L = e.net.n_layers, b, l
     cdef Py_ssize_t q1
-    cdef floating **W = <floating **>e.net.W
     cdef floating **bias = <floating **>e.net.b
     cdef floating **WT = <floating **>e.WT
     cdef floating **A = <floating **>e.A

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 import traceback
@@ -746,8 +745,7 @@ class _LocalPool(_FutureRunner):
 
     def recover(self, pending, queue):
         # Every run still pending on the broken pool is lost with it: submit them again.
-        for future, item in list(pending.items()):
-            queue.append(item)
+        queue.extend(pending.values())
         pending.clear()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new_pool()

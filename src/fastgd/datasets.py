@@ -172,10 +172,10 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     """An IDX image/label pair of any image size, as (X, y).
 
     X has one flattened image per row, pixel values scaled to [0, 1] in dtype (or as stored, with
-    dtype="uint8"); y holds the labels as uint8. Both files may be gzip-compressed. Malformed files (bad magic number, dimensions
-    that do not match the file's size, a label count other than the image count) raise
-    ValueError. For Fashion-MNIST and other sets in MNIST's format and file names,
-    load_mnist(path, verify=False) does the same for all four files.
+    dtype="uint8"); y holds the labels as uint8. Both files may be gzip-compressed. Malformed
+    files (bad magic number, dimensions that do not match the file's size, a label count other
+    than the image count) raise ValueError. For Fashion-MNIST and other sets in MNIST's format
+    and file names, load_mnist(path, verify=False) does the same for all four files.
     """
     dtype, scale = _image_dtype(dtype)
     X = _load(Path(images_path), dtype=dtype, scale=scale)

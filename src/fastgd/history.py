@@ -1,6 +1,5 @@
 """What a fit measured, epoch by epoch."""
 from dataclasses import dataclass, field, fields
-from typing import Optional
 
 
 @dataclass
@@ -37,7 +36,7 @@ class History:
     diverged: bool = False
     # What fastgd's diagnosis found when it warned that the network is stuck (the epoch, the
     # saturated output neurons, the digits hardly ever or never predicted), else None.
-    diagnosis: Optional[dict] = None
+    diagnosis: dict | None = None
 
     def record(self, logs):
         """Append one epoch's figures; epoch goes last, so drop_incomplete can undo a partial

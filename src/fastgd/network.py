@@ -12,8 +12,14 @@ import numpy as np
 
 from . import _core, _policy, costs, initializers
 from ._io import NpzReader, atomic_write
-from ._validation import (check_dtype, check_inputs, check_int, check_targets, labels_from,
-                          nonfinite_error)
+from ._validation import (
+    check_dtype,
+    check_inputs,
+    check_int,
+    check_targets,
+    labels_from,
+    nonfinite_error,
+)
 
 
 class Network:

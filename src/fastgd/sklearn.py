@@ -17,8 +17,8 @@ except ImportError as error:     # scikit-learn missing, or older than 1.6 (no v
                       '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")') from error
 
 from . import costs, initializers
-from .callbacks import EarlyStopping
 from ._validation import inputs_of_any_range
+from .callbacks import EarlyStopping
 from .network import Network
 from .trainer import Trainer
 

@@ -16,16 +16,21 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
 from . import _core, _policy, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
-from ._report import epoch_line, progress_bar
 from ._io import check_destination
-from ._validation import (check_bool, check_inputs, check_int, check_positive_real,
-                          check_targets, labels_from)
+from ._report import epoch_line, progress_bar
+from ._validation import (
+    check_bool,
+    check_inputs,
+    check_int,
+    check_positive_real,
+    check_targets,
+    labels_from,
+)
 from .callbacks import as_callback
 from .history import History
 from .network import Network
@@ -36,12 +41,15 @@ ON_NONFINITE = ("raise", "warn", "ignore")
 # Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
 # that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
 # wide network, and CHUNK_SAMPLES at most, so that the thread tuner measures several chunks
-# an epoch; the first chunk of a fit is FIRST_CHUNK_SAMPLES long, to measure the pace. Calls
+# an epoch; the first chunk of a fit is FIRST_CHUNK_SAMPLES long, to measure the pace, or
+# shorter on a wide network: at most FIRST_CHUNK_WEIGHTS weights times samples (about 0.1 s at
+# 10 GFLOP/s), so that Ctrl-C is answered quickly before the pace is known too. Calls
 # cost some tens of microseconds: well under 1% of a chunk. Where chunks begin changes no bit
 # (every call of a fit splits the first layer's inputs at the same place).
 CHUNK_SECONDS = 0.1
 CHUNK_SAMPLES = 15000
 FIRST_CHUNK_SAMPLES = 1000
+FIRST_CHUNK_WEIGHTS = 2e8
 # More threads than any machine of ours has; BLAS takes a C int.
 MAX_THREADS = 1024
 
@@ -54,12 +62,12 @@ class _FitState:
     mini_batch_size: int          # at most n
     cost: costs.Cost
     evaluator: Evaluator
-    n_test: Optional[int]         # test samples, for the report line
+    n_test: int | None         # test samples, for the report line
     callbacks: list               # of fastgd.callbacks.Callback
     plan: _policy.Plan
-    input_split: Optional[int]    # where the small path splits the first layer, for all calls
+    input_split: int | None    # where the small path splits the first layer, for all calls
     chunk_samples: int            # the next chunk's length, a multiple of mini_batch_size
-    tuner: Optional[_policy.ThreadTuner]
+    tuner: _policy.ThreadTuner | None
     chunks_trained: int           # calls into the core so far (the first warms up)
     rng: np.random.Generator      # the shuffling generator
     history: History
@@ -237,7 +245,7 @@ class Trainer:
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
             callbacks=callbacks, plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
-            chunk_samples=_whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES), m),
+            chunk_samples=_first_chunk(net, m),
             tuner=_policy.tuner_for(plan, self.n_threads), chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost))
@@ -410,6 +418,14 @@ class _Diverged(Exception):
         super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
                          f"weights or biases infinite or NaN (eta={eta} is too large); the "
                          f"network keeps the weights from before that mini-batch")
+
+
+def _first_chunk(net, m):
+    """The first chunk's length: FIRST_CHUNK_SAMPLES, fewer on a wide network (at most
+    FIRST_CHUNK_WEIGHTS weights times samples), in whole mini-batches."""
+    weights = sum(w.size for w in net.weights)
+    return _whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES, FIRST_CHUNK_WEIGHTS / weights),
+                          m)
 
 
 def _next_chunk(samples, seconds, m):
