@@ -723,7 +723,11 @@ class _LocalPool(_FutureRunner):
         from ._policy import blas_threads
         self.held = contextlib.ExitStack()
         self.held.enter_context(blas_threads(1))
-        self.pool = self._new_pool()
+        try:
+            self.pool = self._new_pool()
+        except BaseException:
+            self.held.close()
+            raise
 
     def _new_pool(self):
         import multiprocessing
