@@ -218,11 +218,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if not valid:
             raise ValueError(f"hidden_layer_sizes must be a tuple of positive ints such as "
                              f"(30,), got {self.hidden_layer_sizes!r}")
-        if self.cost not in costs.COSTS:
-            raise ValueError(f"cost must be one of {sorted(costs.COSTS)}, got {self.cost!r}")
-        if self.init not in initializers.INITS:
-            raise ValueError(f"init must be one of {sorted(initializers.INITS)}, got "
-                             f"{self.init!r}")
+        costs.get(self.cost)            # ValueErrors listing the valid names
+        initializers.get(self.init)
         if self.early_stopping:
             fraction = self.validation_fraction
             if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
