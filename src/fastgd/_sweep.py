@@ -757,12 +757,19 @@ class _LocalPool(_FutureRunner):
     def cancel(self, pending):
         # Runs in progress are stopped, not waited for: their workers are terminated (the pool
         # forgets its processes on shutdown, so they are taken first).
-        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        # The pool's own dict, not a copy: its manager thread forks a replacement for a worker
+        # that exits on the shutdown sentinel, after any copy was taken. Terminate, wait for
+        # the manager thread to end, then terminate whatever the dict holds then.
+        processes = getattr(self.pool, "_processes", None) or {}
+        manager = getattr(self.pool, "_executor_manager_thread", None)
         self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join(10)
+        for _ in range(2):
+            for process in list(processes.values()):
+                process.terminate()
+            if manager is not None:
+                manager.join(10)
+            for process in list(processes.values()):
+                process.join(10)
 
     def close(self):
         try:
