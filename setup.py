@@ -4,10 +4,12 @@ FASTGD_DEBUG=1 turns Cython's bounds, wraparound and initialisation checks on
 (and optimisation off) for a debugging or sanitiser build.
 """
 import os
+import shutil
 import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 DEBUG = os.environ.get("FASTGD_DEBUG", "") not in ("", "0")
 
@@ -48,4 +50,26 @@ extensions = [
     extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]))
+
+
+class BuildExt(build_ext):
+    """On Windows, compile with clang-cl: the kernels are written in GNU C's vector extensions,
+    which MSVC's cl.exe lacks; clang-cl compiles them and links with MSVC's own tools."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            if not self.compiler.initialized:
+                self.compiler.initialize()
+            clang_cl = shutil.which("clang-cl")
+            if clang_cl is None:
+                sys.exit("fastgd: building on Windows needs clang-cl (LLVM: `winget install "
+                         "LLVM.LLVM`, or the Visual Studio component 'C++ Clang tools'); "
+                         "MSVC's cl.exe cannot compile the kernels' GNU C vector extensions")
+            self.compiler.cc = clang_cl
+            for ext in self.extensions:
+                ext.extra_compile_args = ["/O2"] if not DEBUG else ["/Od", "/Z7"]
+        super().build_extensions()
+
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]),
+      cmdclass={"build_ext": BuildExt})

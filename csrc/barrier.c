@@ -1,6 +1,11 @@
 #include "barrier.h"
 
+#if defined(_WIN32)
+#include <windows.h>
+#define sched_yield() SwitchToThread()
+#else
 #include <sched.h>
+#endif
 
 #include "pause.h"
 
