@@ -34,3 +34,16 @@ def test_show_config_says_what_a_bug_report_needs():
 def test_the_licence_is_bsd_3_clause():
     assert importlib.metadata.metadata("fastgd")["License-Expression"] == "BSD-3-Clause"
     assert (REPO / "LICENSE").read_text().startswith("BSD 3-Clause License")
+
+
+def test_the_installed_package_is_typed():
+    """PEP 561: py.typed and the compiled modules' stubs are installed with the package, so
+    that a user's type checker reads fastgd's annotations."""
+    installed = Path(fastgd.__file__).parent
+    assert (installed / "py.typed").is_file()
+    for stub in ("_core.pyi", "_small_path.pyi", "_forward.pyi"):
+        assert (installed / stub).is_file(), stub
+    # The stubs name what the Python code calls in the compiled modules.
+    core = (installed / "_core.pyi").read_text()
+    for name in ("kernel_sets", "train_chunk", "feedforward", "all_finite", "input_split"):
+        assert f"def {name}(" in core and callable(getattr(fastgd._core, name))

@@ -62,6 +62,21 @@ def test_weights_draw_a_tile_per_neuron(trained, tmp_path):
         fastgd.plot_weights(net, layer=2)
 
 
+def test_a_picture_drawn_into_a_subfigure_writes_the_whole_figure(trained, tmp_path):
+    """fig= may be a SubFigure of the caller's; with a path, the PNG is the Figure it belongs
+    to (a SubFigure cannot be saved alone), and the caller's layout is left as it was."""
+    from matplotlib.figure import Figure
+    net, history, X, labels = trained
+    whole = Figure(figsize=(10, 4))
+    left, right = whole.subfigures(1, 2)
+    path = tmp_path / "weights.png"
+    assert fastgd.plot_weights(net, path, fig=right) is right
+    assert drawn_tiles(read_back(path, whole), whole) == 9
+    assert whole.get_layout_engine() is None
+    history.plot(tmp_path / "curves.png", fig=left)
+    assert len(whole.axes) > 9 and (tmp_path / "curves.png").stat().st_size > 0
+
+
 def test_the_confusion_matrix_has_a_cell_per_class_pair(trained, tmp_path):
     net, _, X, labels = trained
     path = tmp_path / "confusion.png"

@@ -1,4 +1,6 @@
 """fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
+from typing import Any
+
 from . import callbacks, costs, initializers
 from ._config import show_config
 from ._diagnosis import SaturationWarning
@@ -18,7 +20,7 @@ __all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book
            "InputRangeWarning", "SaturationWarning", "sweep", "SweepResult", "show_config"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # fastgd.reference loads on first use: it imports scipy.special, which training never needs.
     if name == "reference":
         from . import _reference

@@ -1,10 +1,13 @@
 """fastgd.show_config(): what a bug report needs to know about this installation."""
+from __future__ import annotations
+
 import os
 import platform
 import sys
+from typing import Any, TextIO
 
 
-def config():
+def config() -> dict[str, Any]:
     """The installation as a dict: versions, the kernel sets this CPU runs (the first is used),
     the core's threading, and the BLAS libraries threadpoolctl finds with their threads."""
     import numpy as np
@@ -16,7 +19,7 @@ def config():
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
-        cpus = os.cpu_count()
+        cpus = os.cpu_count() or 1
     return {
         "fastgd": __version__,
         "python": sys.version.split()[0],
@@ -24,7 +27,8 @@ def config():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "kernel_sets": _core.kernel_sets(),
-        "threads": {"library": "POSIX threads of fastgd's own (no OpenMP runtime)",
+        "threads": {"library": f"{'Win32' if sys.platform == 'win32' else 'POSIX'} threads "
+                               f"of fastgd's own (no OpenMP runtime)",
                     "most_on_the_small_kernel_path": int(_small_path.MAX_THREADS),
                     "default": _policy.default_threads(), "cpus_available": cpus},
         "blas": [{key: info.get(key) for key in ("internal_api", "version", "num_threads",
@@ -33,7 +37,7 @@ def config():
     }
 
 
-def show_config(file=None):
+def show_config(file: TextIO | None = None) -> None:
     """Print fastgd's version, the kernel set it trains with, its threads, the BLAS libraries
     and their threads, and the Python, NumPy and SciPy versions: paste it into a bug report."""
     c = config()

@@ -16,7 +16,10 @@ output neurons each fire for their digit: measured on the reference run [784,30,
 seeds 0-2, no neuron is ever saturated on 99% of the inputs; a [784,100,10] seed that recovers,
 seed 2, has one for an epoch or two, never three in a row.)
 """
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -38,17 +41,18 @@ class SaturationMonitor:
     """Watches the output activations of one evaluation set after each epoch (observe), and
     says once when the network is stuck (a dict for History.diagnosis, or None)."""
 
-    def __init__(self, data_name, cost, init, n_out):
+    def __init__(self, data_name: str, cost: str, init: str, n_out: int) -> None:
         self.data_name, self.cost, self.init = data_name, cost, init
         # Epochs in a row each output neuron has been saturated low (at 0) and high (at 1).
         self.low_run = np.zeros(n_out, dtype=np.int64)
         self.high_run = np.zeros(n_out, dtype=np.int64)
-        self.ones = None
-        self.accuracies = []
-        self.costs = []
+        self.ones: np.ndarray | None = None
+        self.accuracies: list[float] = []
+        self.costs: list[float] = []
         self.told = False
 
-    def observe(self, epoch, out, labels, accuracy, train_cost):
+    def observe(self, epoch: int, out: np.ndarray, labels: np.ndarray, accuracy: float,
+                train_cost: float) -> dict[str, Any] | None:
         """One epoch's outputs (n, n_out) and labels of the set; its diagnosis once stuck."""
         self.accuracies.append(accuracy)
         self.costs.append(train_cost)
@@ -85,7 +89,7 @@ class SaturationMonitor:
                 "accuracy_change": float(accuracy - self.accuracies[-PATIENCE]),
                 "cost_change": float(train_cost - self.costs[-PATIENCE])}
 
-    def _saturated(self, out):
+    def _saturated(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which output neurons are within SATURATED of 0 (low) and of 1 (high) on at least
         NEARLY_ALL of the rows of out. Only the columns whose mean allows it are counted: the
         means come from one matrix-vector product (33 us for 10,000 rows, where counting every
@@ -107,12 +111,12 @@ class SaturationMonitor:
                 saturated[j] = np.count_nonzero(test(out[:, j])) >= NEARLY_ALL * n
         return low, high
 
-    def warn(self, diagnosis, stacklevel):
+    def warn(self, diagnosis: dict[str, Any], stacklevel: int) -> None:
         warnings.warn(message(diagnosis, self.cost, self.init), SaturationWarning,
                       stacklevel=stacklevel + 1)
 
 
-def message(d, cost, init):
+def message(d: dict[str, Any], cost: str, init: str) -> str:
     """The warning's text: what is stuck, and the remedies fastgd offers that the run does not
     use yet."""
     parts = []
@@ -141,13 +145,13 @@ def message(d, cost, init):
             f"sigma'(z), near 0 there). Remedies: {'; '.join(remedies)}.")
 
 
-def _these(noun, items, singular, plural):
+def _these(noun: str, items: list[str], singular: str, plural: str) -> str:
     """ "digit 3 is" or "digits 3 and 5 are"."""
     if len(items) == 1:
         return f"{noun} {items[0]} {singular}"
     return f"{noun}s {_list(items)} {plural}"
 
 
-def _list(items):
+def _list(items: list[str]) -> str:
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

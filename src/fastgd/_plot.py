@@ -6,16 +6,33 @@ figures). Each function returns its Figure, writes a PNG when given a path, and 
 Figure or SubFigure of the caller's when given one (fig=), or, for the one-panel pictures, into
 an Axes (ax=); a notebook shows a returned Figure inline.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+    from ._sweep import SweepResult
+    from ._typing import ArrayLike, PathLike
+    from .descent import DescentResult
+    from .history import History
+    from .network import Network
+
+    AnyFigure = Figure | SubFigure
 
 # One colour per series, the same in every panel.
 SERIES_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
 
 
-_FIGURE = []
+_FIGURE: list[type] = []
 
 
-def _figure_class():
+def _figure_class() -> type[Figure]:
     """matplotlib's Figure, made to show itself in a notebook (a Figure outside pyplot has only
     its text repr there unless pyplot's inline backend was started), or an ImportError naming
     the extra."""
@@ -29,7 +46,7 @@ def _figure_class():
         class ShownFigure(Figure):
             """A matplotlib Figure that a Jupyter notebook shows as a PNG."""
 
-            def _repr_png_(self):
+            def _repr_png_(self) -> bytes:
                 import io
                 buffer = io.BytesIO()
                 self.savefig(buffer, format="png", dpi=100)
@@ -39,26 +56,29 @@ def _figure_class():
     return _FIGURE[0]
 
 
-def _new_figure(figsize, fig=None):
+def _new_figure(figsize: tuple[float, float], fig: AnyFigure | None = None) -> AnyFigure:
     """fig when given (a Figure or SubFigure), else a new Figure of figsize inches."""
     return fig if fig is not None else _figure_class()(figsize=figsize)
 
 
-def _finish(fig, path, top_level):
-    """Lay out a figure this module made and write it to path (as PNG) when given."""
+def _finish(fig: AnyFigure, path: PathLike | None, top_level: bool) -> AnyFigure:
+    """Lay out a figure this module made and write it to path (as PNG) when given (the whole
+    figure, when fig is a SubFigure of it)."""
+    root = fig.figure   # fig itself, or the Figure a SubFigure belongs to
     if top_level:
-        fig.set_layout_engine("constrained")
+        root.set_layout_engine("constrained")
     if path is not None:
-        fig.savefig(path, dpi=100)
+        root.savefig(path, dpi=100)
     return fig
 
 
-def _whole_epochs(ax):
+def _whole_epochs(ax: Axes) -> None:
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plot_history(history, path=None, fig=None):
+def plot_history(history: History, path: PathLike | None = None,
+                 fig: AnyFigure | None = None) -> AnyFigure:
     """The learning curves: cost and accuracy against the epoch, a series per data set in the
     same colour in both panels (the accuracy panel only when the fit measured one). Returns
     the Figure; writes a PNG to path when given; draws into fig (a Figure or SubFigure) when
@@ -90,7 +110,7 @@ def plot_history(history, path=None, fig=None):
     return _finish(fig, path, top_level)
 
 
-def _tile_shape(n):
+def _tile_shape(n: int) -> tuple[int, int]:
     """An image shape for n inputs: 28x28 for MNIST's 784, else near square (rows <= columns)."""
     if n == 784:
         return 28, 28
@@ -98,13 +118,13 @@ def _tile_shape(n):
     return rows, int(np.ceil(n / rows))
 
 
-def _as_tile(values, shape):
+def _as_tile(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     tile = np.full(shape[0] * shape[1], np.nan)
     tile[:len(values)] = values
     return tile.reshape(shape)
 
 
-def _grid(count, fig=None):
+def _grid(count: int, fig: AnyFigure | None = None) -> tuple[int, int]:
     """Rows and columns for count tiles, as square as the area of fig (when given) allows."""
     aspect = 1.0
     if fig is not None and fig.bbox.height > 0:
@@ -113,7 +133,8 @@ def _grid(count, fig=None):
     return int(np.ceil(count / columns)), columns
 
 
-def plot_weights(network, path=None, layer=0, fig=None):
+def plot_weights(network: Network, path: PathLike | None = None, layer: int = 0,
+                 fig: AnyFigure | None = None) -> AnyFigure:
     """Each neuron of a layer as an image of its incoming weights in the shape of its inputs
     (28x28 for MNIST), one tile per neuron, a diverging colour map centred on 0 (each tile
     scaled to its largest weight), its bias in the tile's title. Returns the Figure; writes a
@@ -140,7 +161,8 @@ def plot_weights(network, path=None, layer=0, fig=None):
     return _finish(fig, path, top_level)
 
 
-def _outputs(network, X, y):
+def _outputs(network: Network, X: ArrayLike,
+             y: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The network's output activations for X, the labels of y and the predictions."""
     from ._validation import check_inputs, labels_from
     X, _ = check_inputs(X, network.sizes[0], network.dtype, finite=False, stacklevel=3)
@@ -149,14 +171,15 @@ def _outputs(network, X, y):
     return X, labels, out, np.argmax(out, axis=1)
 
 
-def confusion_matrix(labels, predicted, n_classes):
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
     """counts[i, j]: samples of class i predicted as j."""
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (labels, predicted), 1)
     return counts
 
 
-def plot_confusion(network, X, y, path=None, ax=None):
+def plot_confusion(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike | None = None,
+                   ax: Axes | None = None) -> AnyFigure:
     """The confusion matrix of network on X, y: a cell per (true, predicted) class with its
     count, the accuracy of each true class beside its row. Returns the Figure; writes a PNG to
     path when given; draws into ax (an Axes) when given."""
@@ -184,7 +207,8 @@ def plot_confusion(network, X, y, path=None, ax=None):
     return _finish(fig, path, top_level)
 
 
-def plot_mistakes(network, X, y, path=None, n=36, fig=None):
+def plot_mistakes(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike | None = None,
+                  n: int = 36, fig: AnyFigure | None = None) -> AnyFigure:
     """Up to n misclassified samples (the first ones) as images in the shape of the input, each
     titled with its true and predicted class and the output activation of both. Returns the
     Figure; writes a PNG to path when given; draws into fig when given."""
@@ -208,19 +232,22 @@ def plot_mistakes(network, X, y, path=None, n=36, fig=None):
         ax.set_title(f"{labels[i]} seen as {predicted[i]}\n"
                      f"a={out[i, predicted[i]]:.2f} / {out[i, labels[i]]:.2f}", fontsize=7)
     total = int(np.count_nonzero(predicted != labels))
-    fig.suptitle(f"{len(wrong)} of the {total} mistakes on {len(labels)} samples: true class "
+    # Two lines: on one, the title was wider than the figure of 6 columns and was cut off.
+    fig.suptitle(f"{len(wrong)} of the {total} mistakes on {len(labels)} samples\ntrue class "
                  f"seen as predicted; a = output of the predicted / the true class"
                  if total else f"no mistakes on {len(labels)} samples")
     return _finish(fig, path, top_level)
 
 
-def plot_report(network, X, y, history=None, path=None, n_mistakes=24):
+def plot_report(network: Network, X: ArrayLike, y: ArrayLike, history: History | None = None,
+                path: PathLike | None = None, n_mistakes: int = 24) -> AnyFigure:
     """One page: the learning curves (when history is given), the confusion matrix on X, y,
     the first layer's weights and the mistakes. Returns the Figure; writes a PNG to path when
     given."""
     n_hidden = network.sizes[1]
     fig = _new_figure((16, 17 if n_hidden > 40 else 15))
-    top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
+    rows: Any = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
+    top, middle, bottom = rows
     if history is not None and history.epoch:
         plot_history(history, fig=top)
     else:
@@ -235,7 +262,10 @@ def plot_report(network, X, y, history=None, path=None, n_mistakes=24):
     return _finish(fig, path, True)
 
 
-def plot_descent(result, C, path=None, *, window=None, title=None, fig=None):
+def plot_descent(result: DescentResult, C: Callable[[np.ndarray], float],
+                 path: PathLike | None = None, *,
+                 window: tuple[float, float, float, float] | None = None,
+                 title: str | None = None, fig: AnyFigure | None = None) -> AnyFigure:
     """The descent of a 1- or 2-variable cost: the curve or the contour map with the path of
     the ball drawn on it, beside the cost against the step. Returns the Figure; writes a PNG to
     path when given; draws into fig when given."""
@@ -277,7 +307,7 @@ def plot_descent(result, C, path=None, *, window=None, title=None, fig=None):
     return _finish(fig, path, top_level)
 
 
-def sweep_figure(result, path=None):
+def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure:
     """Test accuracy against epoch for each setting of a sweep (the mean over its seeds, the
     band from the lowest seed to the highest; at each epoch, over the seeds that reached it),
     written to path when given; the Figure. Built

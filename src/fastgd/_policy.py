@@ -51,7 +51,7 @@ class Plan:
     path: str
     n_threads: int
     blas_threads: int
-    kernel_set: str = None
+    kernel_set: str | None = None
     skip_zero_inputs: bool = True
 
     def core_options(self, n_threads=None):
@@ -73,9 +73,9 @@ def default_threads():
 
 @dataclass(frozen=True)
 class _Overrides:
-    kernel_set: str = None
-    training_path: str = None
-    forward_path: str = None
+    kernel_set: str | None = None
+    training_path: str | None = None
+    forward_path: str | None = None
     skip_zero_inputs: bool = True
 
 

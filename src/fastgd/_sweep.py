@@ -189,7 +189,7 @@ def _token(data):
 
 # The data of this worker process, by token: each worker holds the data of its sweeps once
 # (a worker with several threads, of Dask or of a ThreadPoolExecutor, loads it once too).
-_WORKER_DATA = {}
+_WORKER_DATA: dict[str, object] = {}
 _WORKER_DATA_LOCK = threading.Lock()
 
 

@@ -1,8 +1,11 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
+from __future__ import annotations
+
 import contextlib
 import contextvars
 import numbers
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +16,7 @@ class InputRangeWarning(UserWarning):
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_dtype(dtype):
+def check_dtype(dtype: Any) -> np.dtype:
     """The network dtype: float32 or float64."""
     try:
         dt = np.dtype(dtype)
@@ -24,15 +27,16 @@ def check_dtype(dtype):
     return dt
 
 
-def check_int(value, name, minimum, maximum=None):
+def check_int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     """An integer (not a bool) of at least minimum (and at most maximum), as a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
+    number = int(value)
+    if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
+    if maximum is not None and number > maximum:
         raise ValueError(f"{name} must be at most {maximum}, got {value}")
-    return int(value)
+    return number
 
 
 def check_bool(value, name):
@@ -97,7 +101,9 @@ def _check_finite(X, name):
             raise nonfinite_error(X, bad[0], name)
 
 
-def check_inputs(X, n_inputs, dtype, name="X", allow_1d=False, finite=True, stacklevel=2):
+def check_inputs(X: Any, n_inputs: int, dtype: np.dtype, name: str = "X",
+                 allow_1d: bool = False, finite: bool = True,
+                 stacklevel: int = 2) -> tuple[np.ndarray, bool]:
     """X as a C-contiguous (n, n_inputs) array: uint8 as it is (pixels, which the core reads as
     x / 255), anything else as dtype, with finite values unless finite is False (for callers
     whose compiled code checks while it reads). Float inputs above 1 get an InputRangeWarning
@@ -155,7 +161,7 @@ def _warn_above_one(X, name, stacklevel):
                       stacklevel=stacklevel + 2)  # (this function and check_inputs)
 
 
-def check_labels(y, n_samples, n_outputs, name="y"):
+def check_labels(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
     """Integer class labels (n_samples,) in [0, n_outputs), as an intp array."""
     y = np.asarray(y)
     if y.ndim != 1:
@@ -173,7 +179,8 @@ def check_labels(y, n_samples, n_outputs, name="y"):
     return y.astype(np.intp, copy=False)
 
 
-def check_targets(y, n_samples, n_outputs, dtype, name="y"):
+def check_targets(y: Any, n_samples: int, n_outputs: int, dtype: np.dtype,
+                  name: str = "y") -> np.ndarray:
     """Target rows (n_samples, n_outputs) of dtype, from labels (one-hot encoded) or vectors."""
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
@@ -191,7 +198,7 @@ def check_targets(y, n_samples, n_outputs, dtype, name="y"):
     return Y
 
 
-def labels_from(y, n_samples, n_outputs, name="y"):
+def labels_from(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
     """Class labels from labels (n,) or from target vectors (n, n_outputs) via argmax."""
     y_arr = np.asarray(y)
     if y_arr.ndim == 2:

@@ -1,6 +1,6 @@
 """Callbacks: code of your own that Trainer.fit runs at fixed points of training.
 
-Subclass Callback and override any of its hooks (each does nothing by default):
+Subclass Callback and override any of its hooks (each does nothing by default)::
 
     on_train_begin(trainer)              before the first epoch of a fit (of a resumed one too)
     on_epoch_end(epoch, logs, trainer)   after each epoch, with that epoch's figures
@@ -15,36 +15,47 @@ test_correct for the data given to fit. Setting ``trainer.stop_training = True``
 fit after the epoch. A plain function ``callback(epoch, logs, trainer)`` is a callback too: it
 runs as on_epoch_end (log the figures to your own tools this way).
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .history import History
+    from .trainer import Trainer
+
+Logs = dict[str, Any]
 
 
 class Callback:
     """Base class of the callbacks of Trainer.fit; override the hooks you need."""
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         """Called before the first epoch of a fit."""
 
-    def on_epoch_end(self, epoch, logs, trainer):
+    def on_epoch_end(self, epoch: int, logs: Logs, trainer: Trainer) -> None:
         """Called after each epoch with its figures (see the module's docstring)."""
 
-    def on_train_end(self, trainer, history):
+    def on_train_end(self, trainer: Trainer, history: History) -> None:
         """Called after the last epoch of a fit that returns, with the History it returns."""
 
 
 class _FunctionCallback(Callback):
     """A plain function of (epoch, logs, trainer), run after each epoch."""
 
-    def __init__(self, function):
+    def __init__(self, function: Callable[[int, Logs, Trainer], object]) -> None:
         self.function = function
 
-    def on_epoch_end(self, epoch, logs, trainer):
+    def on_epoch_end(self, epoch: int, logs: Logs, trainer: Trainer) -> None:
         self.function(epoch, logs, trainer)
 
 
 _HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
 
 
-def as_callback(callback):
+def as_callback(callback: Callback | Callable[[int, Logs, Trainer], object]) -> Callback:
     """callback as a Callback: itself, or a plain function wrapped to run after each epoch."""
     if isinstance(callback, Callback):
         return callback
@@ -79,8 +90,9 @@ class EarlyStopping(Callback):
         its epochs (Trainer(verbose>=1)).
     """
 
-    def __init__(self, monitor="validation_accuracy", *, patience=5, mode="auto", min_delta=0.0,
-                 restore_best_weights=True, verbose=None):
+    def __init__(self, monitor: str = "validation_accuracy", *, patience: int = 5,
+                 mode: str = "auto", min_delta: float = 0.0, restore_best_weights: bool = True,
+                 verbose: int | None = None) -> None:
         if mode not in ("max", "min", "auto"):
             raise ValueError(f"mode must be 'max', 'min' or 'auto', got {mode!r}")
         if patience < 0:
@@ -92,18 +104,18 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
         self.verbose = verbose
 
-    def _say(self, trainer, message):
+    def _say(self, trainer: Trainer, message: str) -> None:
         if self.verbose if self.verbose is not None else trainer.verbose:
             print(f"EarlyStopping: {message}", flush=True)
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         self.best = -np.inf
-        self.best_epoch = None
-        self.best_weights = None
+        self.best_epoch: int | None = None
+        self.best_weights: list[np.ndarray] | None = None
         self.wait = 0
-        self.stopped_epoch = None
+        self.stopped_epoch: int | None = None
 
-    def on_epoch_end(self, epoch, logs, trainer):
+    def on_epoch_end(self, epoch: int, logs: Logs, trainer: Trainer) -> None:
         if self.monitor not in logs:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which this fit does not "
                              f"measure; it has {sorted(k for k in logs if k != 'epoch')}")
@@ -121,7 +133,7 @@ class EarlyStopping(Callback):
                                    f"(best {self.sign * self.best:.4g} in epoch "
                                    f"{self.best_epoch}): stopping after epoch {epoch}")
 
-    def on_train_end(self, trainer, history):
+    def on_train_end(self, trainer: Trainer, history: History) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             trainer.network._set_parameters(self.best_weights)
             if history.epoch and history.epoch[-1] != self.best_epoch:

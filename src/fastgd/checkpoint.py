@@ -13,14 +13,21 @@ A checkpoint is one .npz file (no pickle), written atomically: the arrays of Net
 
 Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost.
 """
+from __future__ import annotations
+
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from ._io import NpzReader, atomic_write
 from .history import History
 from .network import CHECKPOINT_MEMBERS, Network
+
+if TYPE_CHECKING:
+    from ._typing import PathLike
 
 FORMAT = "fastgd-checkpoint"
 FORMAT_VERSION = 1
@@ -33,23 +40,25 @@ MAX_STATE_CHARS = 1 << 24
 @dataclass
 class Checkpoint:
     network: Network
-    settings: dict
-    rng_state: dict
+    settings: dict[str, Any]
+    rng_state: dict[str, Any]
     epochs_done: int
     history: History
 
 
-def save(path, network, settings, rng, epochs_done, history):
+def save(path: PathLike, network: Network, settings: dict[str, Any], rng: np.random.Generator,
+         epochs_done: int, history: History) -> None:
     """Write a checkpoint of network, settings, rng's state and history to path."""
     state = {"format": FORMAT, "version": FORMAT_VERSION, "epochs_done": epochs_done,
              "settings": settings, "rng": rng.bit_generator.state,
              "history": history.to_dict()}
     arrays = network._arrays()
     arrays["trainer_state"] = np.array(json.dumps(state))
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
+    atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
-def load(path):
+def load(path: PathLike) -> Checkpoint:
     """The Checkpoint at path, every part of it checked (nothing is applied to any network
     here); ValueError naming the file when it is not one, or is damaged or crafted."""
     with NpzReader(path) as npz:
@@ -59,7 +68,7 @@ def load(path):
         network = Network._read(npz, CHECKPOINT_MEMBERS)
         state = npz.read_json("trainer_state", MAX_STATE_CHARS)
 
-    def damaged(what):
+    def damaged(what: str) -> ValueError:
         return ValueError(f"{path}: the checkpoint's trainer state is damaged ({what})")
 
     if not isinstance(state, dict):
@@ -92,11 +101,11 @@ def load(path):
     return Checkpoint(network, settings, rng_state, epochs_done, history)
 
 
-def _is_int(value):
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_pcg64_state(state):
+def _is_pcg64_state(state: object) -> TypeGuard[dict[str, Any]]:
     """Whether state is what numpy's PCG64 (default_rng's generator) writes, to the types: a
     generator would take False for 0, and so continue another run."""
     return (isinstance(state, dict)
@@ -108,7 +117,7 @@ def _is_pcg64_state(state):
             and _is_int(state["uinteger"]) and 0 <= state["uinteger"] < 2**32)
 
 
-def _same(a, b):
+def _same(a: object, b: object) -> bool:
     """Equal as settings: a bool only equals a bool (True == 1 in Python), numbers by value
     (a checkpoint of fastgd 0.1 may hold eta=3 where a trainer now holds 3.0), lists element
     by element."""
@@ -121,11 +130,11 @@ def _same(a, b):
     return type(a) is type(b) and a == b
 
 
-def _is_float(value):
+def _is_float(value: object) -> TypeGuard[float]:
     return isinstance(value, float)
 
 
-def _is_diagnosis(value):
+def _is_diagnosis(value: object) -> bool:
     """A dict exactly as fastgd's diagnosis writes it (fastgd._diagnosis.SaturationMonitor)."""
     ints = ("saturated_low", "saturated_high", "hardly_ever_predicted", "never_predicted")
     floats = ("accuracy", "accuracy_change", "cost_change")
@@ -138,7 +147,7 @@ def _is_diagnosis(value):
             and all(_is_float(value[k]) for k in floats))
 
 
-def _history(data, epochs_done, damaged):
+def _history(data: object, epochs_done: int, damaged: Callable[[str], ValueError]) -> History:
     """The History of a checkpoint's dict, with one entry per epoch done in every list that
     has any."""
     if not isinstance(data, dict):
@@ -154,7 +163,7 @@ def _history(data, epochs_done, damaged):
             ok = value is None or _is_diagnosis(value)
         elif f.name == "train_cost_kind":
             ok = value in ("running", "exact")
-        elif f.type is bool:
+        elif isinstance(f.default, bool):      # the flags (annotations are strings here)
             ok = isinstance(value, bool)
         else:
             # (JSON keeps what was written: ints for epochs and counts, floats for the rest.)
@@ -174,7 +183,8 @@ def _history(data, epochs_done, damaged):
     return History(**values)
 
 
-def check_continues(checkpoint, network, settings, epochs, path):
+def check_continues(checkpoint: Checkpoint, network: Network, settings: dict[str, Any],
+                    epochs: int, path: PathLike) -> None:
     """Raise ValueError unless a run of network, settings and epochs continues the
     checkpoint's."""
     saved = checkpoint.network

@@ -26,6 +26,8 @@ Adding a cost touches this file and one C kernel:
 The tests then check the new cost as they check these two: its delta against central differences
 of its value, and the core against the reference on every path, kernel set and thread count.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from ._validation import check_registered
@@ -37,10 +39,10 @@ _BLOCK = 4096
 class Cost:
     """A cost: its name, a label for plots and reports, its value and its output delta."""
 
-    name = None
-    label = None
+    name: str
+    label: str
 
-    def value(self, A, Y):
+    def value(self, A: np.ndarray, Y: np.ndarray) -> float:
         """C = 1/n sum_x C_x over the n rows of the activations A and targets Y, in float64."""
         if len(A) == 0:
             return float("nan")
@@ -51,18 +53,18 @@ class Cost:
             total += self.block_sum(a, y)
         return total / len(A)
 
-    def block_sum(self, a, y):
+    def block_sum(self, a: np.ndarray, y: np.ndarray) -> float:
         """sum_x C_x over the rows of float64 blocks a and y."""
         raise NotImplementedError
 
-    def delta(self, A, Y):
+    def delta(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """dC_x/dz at the output for activations A and targets Y (rows of samples)."""
         raise NotImplementedError
 
-    def check_targets(self, Y, name):
+    def check_targets(self, Y: np.ndarray, name: str) -> None:
         """Raise ValueError if targets Y cannot be used with this cost."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fastgd cost {self.name!r}>"
 
 
@@ -72,11 +74,11 @@ class QuadraticCost(Cost):
     name = "quadratic"
     label = "quadratic cost"
 
-    def block_sum(self, a, y):
+    def block_sum(self, a: np.ndarray, y: np.ndarray) -> float:
         diff = a - y
         return 0.5 * float(np.einsum("ij,ij->", diff, diff))
 
-    def delta(self, A, Y):
+    def delta(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (A - Y) * (A * (1 - A))
 
 
@@ -92,16 +94,16 @@ class CrossEntropyCost(Cost):
     label = "cross-entropy cost"
     LOG_FLOOR = -100.0
 
-    def block_sum(self, a, y):
+    def block_sum(self, a: np.ndarray, y: np.ndarray) -> float:
         with np.errstate(divide="ignore"):
             log_a = np.maximum(np.log(a), self.LOG_FLOOR)
             log_not_a = np.maximum(np.log1p(-a), self.LOG_FLOOR)
         return -float(np.sum(y * log_a + (1 - y) * log_not_a))
 
-    def delta(self, A, Y):
+    def delta(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return A - Y
 
-    def check_targets(self, Y, name):
+    def check_targets(self, Y: np.ndarray, name: str) -> None:
         if Y.size and (Y.min() < 0 or Y.max() > 1):
             raise ValueError(f"{name} holds target values outside [0, 1] (from {Y.min()} to "
                              f"{Y.max()}); the cross-entropy cost compares probabilities, use "
@@ -111,7 +113,7 @@ class CrossEntropyCost(Cost):
 COSTS = {cost.name: cost for cost in (QuadraticCost(), CrossEntropyCost())}
 
 
-def get(cost, name="cost"):
+def get(cost: str | Cost, name: str = "cost") -> Cost:
     """The Cost of COSTS called cost (a Cost of COSTS passes through); ValueError listing the
     names."""
     return check_registered(cost, COSTS, name)

@@ -5,6 +5,8 @@ uint32 per dimension, then the data in C order. MNIST's images are uint8 of shap
 its labels uint8 of shape (n,). The files may be gzip-compressed; MNIST's digests are of the
 decompressed bytes, as published.
 """
+from __future__ import annotations
+
 import gzip
 import hashlib
 import io
@@ -14,13 +16,19 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ._validation import check_dtype
 
+if TYPE_CHECKING:
+    from ._typing import PathLike
 
-def _image_dtype(dtype):
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+def _image_dtype(dtype: Any) -> tuple[np.dtype, int | None]:
     """The dtype images are returned in, and the scale to divide pixels by: uint8 as stored
     (None), or float32 or float64 scaled to [0, 1] (255)."""
     try:
@@ -59,7 +67,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UBYTE = 0x08
 
 
-def cache_dir(directory=None):
+def cache_dir(directory: PathLike | None = None) -> Path:
     """Where fastgd keeps the data it downloads: directory if given, else $FASTGD_CACHE_DIR,
     else $XDG_CACHE_HOME/fastgd, else ~/.cache/fastgd."""
     if directory is not None:
@@ -70,7 +78,7 @@ def cache_dir(directory=None):
     return Path(base) / "fastgd"
 
 
-def _find(directory, name):
+def _find(directory: Path, name: str) -> Path | None:
     """The file name or name.gz in directory, or None."""
     for candidate in (directory / name, directory / (name + ".gz")):
         if candidate.is_file():
@@ -78,22 +86,23 @@ def _find(directory, name):
     return None
 
 
-def _open(path):
+def _open(path: Path) -> Any:
     """path opened for binary reading, through gzip when its first bytes say so."""
     with open(path, "rb") as f:
         head = f.read(2)
     return gzip.open(path, "rb") if head == _GZIP_MAGIC else open(path, "rb")
 
 
-def _read_exactly(f, n, source, what):
+def _read_exactly(f: Any, n: int, source: str, what: str) -> bytes:
     data = f.read(n)
     if len(data) != n:
         raise ValueError(f"{source}: truncated: the file ends inside {what}")
     return data
 
 
-def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None,
-             max_items=None):
+def read_idx(f: Any, source: str = "<stream>", *, dtype: Any = np.uint8,
+             scale: float | None = None, sha256: str | None = None,
+             max_items: int | None = None) -> np.ndarray:
     """An unsigned-byte IDX file read from the binary stream f, its dimensions checked.
 
     The data is read in chunks straight into the result, converted to dtype (and divided by
@@ -145,12 +154,13 @@ def read_idx(f, source="<stream>", *, dtype=np.uint8, scale=None, sha256=None,
     return out.reshape(shape)
 
 
-def parse_idx(data, source="<bytes>"):
+def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     """An unsigned-byte IDX file's content (bytes) as an ndarray of uint8."""
     return read_idx(io.BytesIO(data), source)
 
 
-def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
+def _load(path: Path, *, sha256: str | None = None, dtype: Any = np.uint8,
+          scale: float | None = None) -> np.ndarray:
     """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError, a
     missing file a FileNotFoundError naming it."""
     compressed = False
@@ -168,7 +178,7 @@ def _load(path, *, sha256=None, dtype=np.uint8, scale=None):
         raise ValueError(f"{path}: cannot be read as {kind} ({exc})") from exc
 
 
-def load_idx(images_path, labels_path, *, dtype="float64"):
+def load_idx(images_path: PathLike, labels_path: PathLike, *, dtype: str = "float64") -> Pair:
     """An IDX image/label pair of any image size, as (X, y).
 
     X has one flattened image per row, pixel values scaled to [0, 1] in dtype (or as stored, with
@@ -177,8 +187,8 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     than the image count) raise ValueError. For Fashion-MNIST and other sets in MNIST's format
     and file names, load_mnist(path, verify=False) does the same for all four files.
     """
-    dtype, scale = _image_dtype(dtype)
-    X = _load(Path(images_path), dtype=dtype, scale=scale)
+    image_dtype, scale = _image_dtype(dtype)
+    X = _load(Path(images_path), dtype=image_dtype, scale=scale)
     y = _load(Path(labels_path))
     if X.ndim < 2:
         raise ValueError(f"{images_path}: an image file needs at least 2 dimensions (count, "
@@ -192,7 +202,8 @@ def load_idx(images_path, labels_path, *, dtype="float64"):
     return _rows(X), y
 
 
-def _verified_images(path, name, dtype, scale, cache):
+def _verified_images(path: Path, name: str, dtype: np.dtype, scale: float | None,
+                     cache: PathLike | None) -> np.ndarray:
     """MNIST's images file at path, checked against its canonical digest. A gzip file is
     decompressed once: its verified bytes are kept in cache_dir(cache)/decoded (written
     atomically, the digest in the name) and read from there next time, checked again (reading
@@ -224,7 +235,7 @@ def _verified_images(path, name, dtype, scale, cache):
     return X
 
 
-def _keep_decoded(path, pixels):
+def _keep_decoded(path: Path, pixels: np.ndarray) -> None:
     """Write pixels as an IDX file at path, best effort."""
     from ._io import atomic_write
     header = bytes([0, 0, _IDX_UBYTE, pixels.ndim]) + b"".join(
@@ -237,12 +248,12 @@ def _keep_decoded(path, pixels):
         pass
 
 
-def _rows(images):
+def _rows(images: np.ndarray) -> np.ndarray:
     """Images (n, ...) as rows of pixels (n, pixels), also for n = 0."""
     return images.reshape(len(images), int(np.prod(images.shape[1:])))
 
 
-def _search_dirs(cache):
+def _search_dirs(cache: Path) -> list[tuple[str, Path]]:
     dirs = []
     if os.environ.get("FASTGD_DATA"):
         dirs.append(("$FASTGD_DATA", Path(os.environ["FASTGD_DATA"])))
@@ -250,7 +261,15 @@ def _search_dirs(cache):
     return dirs
 
 
-def _missing(directory):
+def _present(directory: Path, name: str) -> Path:
+    """The file name or name.gz in directory, which locate_mnist found there."""
+    found = _find(directory, name)
+    if found is None:
+        raise FileNotFoundError(f"MNIST's {name} is no longer in {directory}")
+    return found
+
+
+def _missing(directory: Path) -> list[str]:
     return [name for name in MNIST_FILES if _find(directory, name) is None]
 
 
@@ -260,7 +279,7 @@ _WHERE = ("Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, 
           "it, or allow a download (load_mnist's download=True, fastgd without --no-download).")
 
 
-def locate_mnist(path=None, cache=None):
+def locate_mnist(path: PathLike | None = None, cache: PathLike | None = None) -> Path:
     """The directory holding all four MNIST files: path alone when given (a typo must not
     load other data), else $FASTGD_DATA, then the cache."""
     if path is not None:
@@ -286,23 +305,23 @@ def locate_mnist(path=None, cache=None):
 class _Progress:
     """A one-line progress report of a download on a terminal; silent otherwise."""
 
-    def __init__(self, name, total, stream=None):
+    def __init__(self, name: str, total: int | None, stream: IO[str] | None = None) -> None:
         self.name, self.total = name, total
         self.stream = stream if stream is not None else sys.stderr
         self.active = hasattr(self.stream, "isatty") and self.stream.isatty()
 
-    def update(self, done):
+    def update(self, done: int) -> None:
         if self.active:
             of = f" of {self.total / 1e6:.1f} MB ({done / self.total:.0%})" if self.total else ""
             self.stream.write(f"\rdownloading {self.name}: {done / 1e6:.1f} MB{of}")
             self.stream.flush()
 
-    def close(self):
+    def close(self) -> None:
         if self.active:
             self.stream.write("\n")
 
 
-def _sha256_of_gzip(path):
+def _sha256_of_gzip(path: PathLike) -> str:
     digest = hashlib.sha256()
     with gzip.open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -310,7 +329,8 @@ def _sha256_of_gzip(path):
     return digest.hexdigest()
 
 
-def _download(name, directory, mirrors, timeout):
+def _download(name: str, directory: Path, mirrors: list[str] | tuple[str, ...],
+              timeout: float) -> None:
     """Fetch name.gz into directory from the first mirror that serves it intact.
 
     Each attempt streams into a temporary file beside the target, checks the SHA-256 of the
@@ -352,7 +372,9 @@ def _download(name, directory, mirrors, timeout):
                         + "\n  ".join(errors))
 
 
-def download_mnist(cache=None, *, mirrors=MIRRORS, timeout=30.0):
+def download_mnist(cache: PathLike | None = None, *,
+                   mirrors: list[str] | tuple[str, ...] = MIRRORS,
+                   timeout: float = 30.0) -> Path:
     """Download the MNIST files the cache directory lacks (see cache_dir); returns it."""
     directory = cache_dir(cache)
     directory.mkdir(parents=True, exist_ok=True)
@@ -361,8 +383,10 @@ def download_mnist(cache=None, *, mirrors=MIRRORS, timeout=30.0):
     return directory
 
 
-def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirrors=None,
-               cache_dir=None, validation_size=0, timeout=30.0):
+def load_mnist(path: PathLike | None = None, *, dtype: str = "float64", verify: bool = True,
+               download: bool = True, mirrors: list[str] | tuple[str, ...] | None = None,
+               cache_dir: PathLike | None = None, validation_size: int = 0,
+               timeout: float = 30.0) -> tuple[Pair, ...]:
     """MNIST as ((train_X, train_y), (test_X, test_y)), or with a validation set
     ((train_X, train_y), (validation_X, validation_y), (test_X, test_y)).
 
@@ -385,7 +409,7 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     with 10,000 (50,000 remain for training): tune eta on them, keep the test set for the end.
     The three parts are views of one array, no copy.
     """
-    dtype, scale = _image_dtype(dtype)
+    image_dtype, scale = _image_dtype(dtype)
     if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
             or not 0 <= validation_size < 60000:
         raise ValueError(f"validation_size must be an integer in [0, 60000), got "
@@ -400,10 +424,11 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     for images, labels in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                            ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
         if verify:
-            X = _verified_images(_find(directory, images), images, dtype, scale, cache_dir)
+            X = _verified_images(_present(directory, images), images, image_dtype, scale,
+                                 cache_dir)
         else:
-            X = _load(_find(directory, images), dtype=dtype, scale=scale)
-        y = _load(_find(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
+            X = _load(_present(directory, images), dtype=image_dtype, scale=scale)
+        y = _load(_present(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{directory}: {images} of shape {X.shape} and {labels} of "
                              f"shape {y.shape} are not a matching image/label pair")
@@ -418,7 +443,8 @@ def load_mnist(path=None, *, dtype="float64", verify=True, download=True, mirror
     return (X[:cut], y[:cut]), (X[cut:], y[cut:]), test
 
 
-def load_book_pickle(path, *, allow_pickle=False, dtype="float64"):
+def load_book_pickle(path: PathLike, *, allow_pickle: bool = False,
+                     dtype: str = "float64") -> tuple[Pair, Pair, Pair]:
     """The book's own mnist.pkl.gz: ((train_X, train_y), (validation_X, validation_y),
     (test_X, test_y)) with 50,000, 10,000 and 10,000 images, X scaled to [0, 1] in dtype.
 
@@ -431,13 +457,14 @@ def load_book_pickle(path, *, allow_pickle=False, dtype="float64"):
         raise ValueError("mnist.pkl.gz is a pickle, and loading a pickle can run arbitrary "
                          "code; pass allow_pickle=True if you trust this file, or use "
                          "load_mnist(), which reads the IDX files without pickle")
-    dtype = check_dtype(dtype)
+    pixel_dtype = check_dtype(dtype)
     with gzip.open(path, "rb") as f:
         parts = pickle.load(f, encoding="latin1")
     try:
         (train, validation, test) = parts
-        result = tuple((np.ascontiguousarray(X, dtype=dtype), np.asarray(y).astype(np.uint8))
-                       for X, y in (train, validation, test))
+        result = cast("tuple[Pair, Pair, Pair]", tuple(
+            (np.ascontiguousarray(X, dtype=pixel_dtype), np.asarray(y).astype(np.uint8))
+            for X, y in (train, validation, test)))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: not the book's (training, validation, test) tuple of "
                          f"(images, labels) pairs ({exc})") from exc

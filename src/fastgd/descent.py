@@ -6,10 +6,17 @@ downhill. Repeating v -> v - eta * grad C(v) is gradient descent (minimize). Whe
 average of per-example costs, estimating grad C from a random mini-batch of examples is
 stochastic gradient descent (sgd): many cheap, noisy steps instead of few exact ones.
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, Seed
 
 from ._validation import check_int, check_positive_real
 
@@ -36,7 +43,8 @@ class DescentResult:
     gradient_evaluations: int = 0
 
 
-def finite_difference_gradient(C, v, h=None):
+def finite_difference_gradient(C: Callable[[np.ndarray], float], v: ArrayLike,
+                               h: float | None = None) -> np.ndarray:
     """grad C(v) by central differences, (C(v + h e_i) - C(v - h e_i)) / (2h) for each i.
 
     Slow (2m evaluations of C for m variables) and approximate (error about h^2 times the third
@@ -58,7 +66,7 @@ def finite_difference_gradient(C, v, h=None):
     return grad
 
 
-def _check_cost(value, step):
+def _check_cost(value: Any, step: int) -> float:
     value = float(value)
     if not np.isfinite(value):
         raise FloatingPointError(f"the cost became {value} at step {step}: the descent diverged "
@@ -66,7 +74,10 @@ def _check_cost(value, step):
     return value
 
 
-def minimize(C, grad, v0, *, eta, steps=None, tol=None, callback=None):
+def minimize(C: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], ArrayLike] | None,
+             v0: ArrayLike, *, eta: float, steps: int | None = None, tol: float | None = None,
+             callback: Callable[[int, np.ndarray, float], object] | None = None,
+             ) -> DescentResult:
     """Gradient descent v -> v - eta * grad C(v) from v0.
 
     Parameters
@@ -138,8 +149,10 @@ def minimize(C, grad, v0, *, eta, steps=None, tol=None, callback=None):
                          gradient_evaluations=evaluations)
 
 
-def sgd(example_grad, v0, n_examples, *, eta, mini_batch_size, epochs, cost=None, seed=None,
-        reduction="mean"):
+def sgd(example_grad: Callable[[np.ndarray, np.ndarray], ArrayLike], v0: ArrayLike,
+        n_examples: int, *, eta: float, mini_batch_size: int, epochs: int,
+        cost: Callable[[np.ndarray], float] | None = None, seed: Seed = None,
+        reduction: str = "mean") -> DescentResult:
     """Stochastic gradient descent on C(v) = (1/n) sum_x C_x(v), the same machinery as fastgd's
     network trainer, for any problem.
 
@@ -188,7 +201,7 @@ class LeastSquares:
     bowl whose minimum is the least-squares solution. A small problem on which to compare
     full-batch gradient descent, mini-batch SGD and online learning."""
 
-    def __init__(self, A, b):
+    def __init__(self, A: ArrayLike, b: ArrayLike) -> None:
         self.A = np.asarray(A, dtype=np.float64)
         self.b = np.asarray(b, dtype=np.float64)
         if self.A.ndim != 2 or self.b.shape != (len(self.A),):
@@ -196,26 +209,27 @@ class LeastSquares:
                              f"{self.b.shape}")
 
     @classmethod
-    def random(cls, n=1000, m=5, noise=0.1, seed=0):
+    def random(cls, n: int = 1000, m: int = 5, noise: float = 0.1, seed: Seed = 0,
+               ) -> LeastSquares:
         rng = np.random.default_rng(seed)
         A = rng.standard_normal((n, m))
         return cls(A, A @ rng.standard_normal(m) + noise * rng.standard_normal(n))
 
     @property
-    def n_examples(self):
+    def n_examples(self) -> int:
         return len(self.A)
 
-    def cost(self, v):
+    def cost(self, v: np.ndarray) -> float:
         r = self.A @ v - self.b
         return float(r @ r / (2 * len(r)))
 
-    def grad(self, v):
+    def grad(self, v: np.ndarray) -> np.ndarray:
         return self.A.T @ (self.A @ v - self.b) / len(self.b)
 
-    def example_grad(self, v, indices):
+    def example_grad(self, v: np.ndarray, indices: np.ndarray) -> np.ndarray:
         """The sum over the examples in indices of grad C_x(v) = (a_x . v - b_x) a_x."""
         A = self.A[indices]
         return A.T @ (A @ v - self.b[indices])
 
-    def solution(self):
+    def solution(self) -> np.ndarray:
         return np.linalg.lstsq(self.A, self.b, rcond=None)[0]

@@ -1,4 +1,7 @@
 """Built-in functions to roll a ball down: a bowl, an elongated valley, Rosenbrock's banana."""
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,35 +13,35 @@ class Function:
     window to draw it in."""
     name: str
     description: str
-    cost: object
-    grad: object
+    cost: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
     minimum: tuple
     start: tuple
     window: tuple  # (xmin, xmax, ymin, ymax)
     eta: float     # a learning rate that shows the descent well
 
 
-def _bowl(v):
+def _bowl(v: np.ndarray) -> float:
     return float(v[0] ** 2 + v[1] ** 2)
 
 
-def _bowl_grad(v):
+def _bowl_grad(v: np.ndarray) -> np.ndarray:
     return np.array([2 * v[0], 2 * v[1]])
 
 
-def _valley(v):
+def _valley(v: np.ndarray) -> float:
     return float(0.5 * v[0] ** 2 + 10 * v[1] ** 2)
 
 
-def _valley_grad(v):
+def _valley_grad(v: np.ndarray) -> np.ndarray:
     return np.array([v[0], 20 * v[1]])
 
 
-def _rosenbrock(v):
+def _rosenbrock(v: np.ndarray) -> float:
     return float((1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2)
 
 
-def _rosenbrock_grad(v):
+def _rosenbrock_grad(v: np.ndarray) -> np.ndarray:
     return np.array([-2 * (1 - v[0]) - 400 * v[0] * (v[1] - v[0] ** 2),
                      200 * (v[1] - v[0] ** 2)])
 
@@ -56,7 +59,8 @@ FUNCTIONS = {
 }
 
 
-def get(name):
+def get(name: str) -> Function:
+    """The built-in function of that name ("bowl", "valley" or "rosenbrock")."""
     try:
         return FUNCTIONS[name]
     except KeyError:

@@ -1,5 +1,14 @@
 """What a fit measured, epoch by epoch."""
+from __future__ import annotations
+
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure, SubFigure
+
+    from ._typing import PathLike
 
 
 @dataclass
@@ -19,15 +28,15 @@ class History:
     did; diverged when the weights overflowed (with on_nonfinite="warn"). diagnosis holds what
     fit found when it warned with fastgd.SaturationWarning that the network is stuck.
     """
-    epoch: list = field(default_factory=list)
-    train_cost: list = field(default_factory=list)
-    train_accuracy: list = field(default_factory=list)
-    validation_cost: list = field(default_factory=list)
-    validation_accuracy: list = field(default_factory=list)
-    test_cost: list = field(default_factory=list)
-    test_accuracy: list = field(default_factory=list)
-    test_correct: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    train_cost: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    validation_cost: list[float] = field(default_factory=list)
+    validation_accuracy: list[float] = field(default_factory=list)
+    test_cost: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    test_correct: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
     cost: str = "quadratic"
     # (The default is what histories of fastgd 0.1, which do not say, hold.)
     train_cost_kind: str = "exact"
@@ -36,9 +45,9 @@ class History:
     diverged: bool = False
     # What fastgd's diagnosis found when it warned that the network is stuck (the epoch, the
     # saturated output neurons, the digits hardly ever or never predicted), else None.
-    diagnosis: dict | None = None
+    diagnosis: dict[str, Any] | None = None
 
-    def record(self, logs):
+    def record(self, logs: dict[str, Any]) -> None:
         """Append one epoch's figures; epoch goes last, so drop_incomplete can undo a partial
         record."""
         for key, value in logs.items():
@@ -46,23 +55,23 @@ class History:
                 getattr(self, key).append(value)
         self.epoch.append(logs["epoch"])
 
-    def drop_incomplete(self):
+    def drop_incomplete(self) -> None:
         """Cut every per-epoch list back to the epochs recorded in full."""
         for f in fields(self):
             values = getattr(self, f.name)
             if isinstance(values, list) and f.name != "epoch":
                 del values[len(self.epoch):]
 
-    def _columns(self):
+    def _columns(self) -> dict[str, list[Any]]:
         """The per-epoch lists that hold figures, by name, in the order of the fields."""
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if isinstance(getattr(self, f.name), list) and getattr(self, f.name)}
 
-    def _flags(self):
+    def _flags(self) -> list[str]:
         return [name for name in ("interrupted", "stopped_early", "diverged")
                 if getattr(self, name)] + (["stuck (see diagnosis)"] if self.diagnosis else [])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """One line: epochs, cost, the best and final accuracies, the flags (not every list:
         to_dict, to_pandas or a notebook's table show them)."""
         parts = [f"{len(self.epoch)} epochs", f"cost={self.cost!r}"]
@@ -72,7 +81,7 @@ class History:
                 parts.append(f"{name} accuracy best {max(values):.2%}, final {values[-1]:.2%}")
         return f"History({', '.join(parts + self._flags())})"
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """A notebook's table: a row per epoch, a column per figure measured."""
         from html import escape
         columns = {k: v for k, v in self._columns().items() if k != "epoch"}
@@ -86,7 +95,7 @@ class History:
         return (f"<div><p><code>{note}</code></p><table><thead><tr><th>epoch</th>{head}</tr>"
                 f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         """The per-epoch figures as a pandas DataFrame indexed by epoch (pandas needed)."""
         try:
             import pandas as pd
@@ -100,21 +109,22 @@ class History:
         return frame
 
     @property
-    def best_test_accuracy(self):
+    def best_test_accuracy(self) -> float | None:
         """The highest test accuracy of any epoch (None without test data)."""
         return max(self.test_accuracy) if self.test_accuracy else None
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The history as a dict of plain lists, the cost's name and flags (JSON-ready)."""
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), list) else v)
                 for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> History:
         """The History of to_dict's dict (one of fastgd 0.1, without cost, is "quadratic")."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
-    def plot(self, path=None, fig=None):
+    def plot(self, path: PathLike | None = None,
+             fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
         """The learning curves (cost and accuracy against the epoch): returns the matplotlib
         Figure (a notebook shows it), writes a PNG to path when given, draws into fig (a Figure
         or SubFigure) when given. pyplot's state and backend are left alone.
@@ -125,7 +135,7 @@ class History:
         return plot_history(self, path, fig=fig)
 
 
-def _cell(value):
+def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)

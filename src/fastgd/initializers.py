@@ -3,7 +3,7 @@
 Every initialisation draws the biases first, each from N(0, 1), then the weights layer by layer,
 all from one numpy.random.Generator, in float64 (rounded afterwards to the network's dtype, so
 both dtypes start from the same network). They differ in the weights' spread, and so in the
-spread of a neuron's weighted input z = w . x + b, of variance 1 + var(w) ||x||^2:
+spread of a neuron's weighted input z = w . x + b, of variance 1 + var(w) ||x||^2::
 
     normal   W_l[j, k] ~ N(0, 1)          the chapter's; on an MNIST image ||x||^2 is about
                                           90, so z spreads over +-10 and many neurons start
@@ -13,6 +13,10 @@ spread of a neuron's weighted input z = w . x + b, of variance 1 + var(w) ||x||^
 Adding an initialisation: a subclass of Init here with a name and ``weights``, and an entry in
 INITS; ``Network(init=...)`` and the command line's ``--init`` read INITS.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._validation import check_registered
@@ -21,13 +25,13 @@ from ._validation import check_registered
 class Init:
     """An initialisation: its name and how it draws one layer's weights."""
 
-    name = None
+    name: str
 
-    def weights(self, rng, n_out, n_in):
+    def weights(self, rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
         """A float64 array (n_out, n_in) of weights from rng."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fastgd init {self.name!r}>"
 
 
@@ -36,7 +40,7 @@ class NormalInit(Init):
 
     name = "normal"
 
-    def weights(self, rng, n_out, n_in):
+    def weights(self, rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
         return rng.standard_normal((n_out, n_in))
 
 
@@ -45,20 +49,21 @@ class ScaledInit(Init):
 
     name = "scaled"
 
-    def weights(self, rng, n_out, n_in):
+    def weights(self, rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
         return rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
 
 
 INITS = {init.name: init for init in (NormalInit(), ScaledInit())}
 
 
-def get(init, name="init"):
+def get(init: str | Init, name: str = "init") -> Init:
     """The Init of INITS called init (an Init of INITS passes through); ValueError listing the
     names."""
     return check_registered(init, INITS, name)
 
 
-def draw(init, sizes, rng):
+def draw(init: Init, sizes: Sequence[int],
+         rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Biases and weights (float64 lists) of a network of sizes, drawn from rng by init."""
     biases = [rng.standard_normal(n) for n in sizes[1:]]
     weights = [init.weights(rng, n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]

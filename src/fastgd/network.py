@@ -5,8 +5,12 @@ A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] ha
 (n_{l+1},). A batch of inputs X has one sample per row; its output is
 a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 """
+from __future__ import annotations
+
 import re
 import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +24,9 @@ from ._validation import (
     labels_from,
     nonfinite_error,
 )
+
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, PathLike, Seed
 
 
 class Network:
@@ -47,7 +54,8 @@ class Network:
     init : str, the name of the initialisation the network was drawn with
     """
 
-    def __init__(self, sizes, *, seed=None, dtype="float64", init="normal"):
+    def __init__(self, sizes: Sequence[int], *, seed: Seed = None,
+                 dtype: str | np.dtype = "float64", init: str = "normal") -> None:
         try:
             sizes = list(sizes)
         except TypeError:
@@ -65,14 +73,14 @@ class Network:
         self.weights = [w.astype(self.dtype) for w in weights]
         self.biases = [b.astype(self.dtype) for b in biases]
 
-    def _init_locks(self):
+    def _init_locks(self) -> None:
         # _training: held by a fit for its whole run (a second fit of this network is refused).
         # _updating: held while the core writes the parameters, a chunk of mini-batches at a
         # time; whatever reads them takes it too, and so sees the network between two chunks.
         self._training = threading.Lock()
         self._updating = threading.Lock()
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # Pickle (and copy.deepcopy) without the locks, taking the parameters between two
         # chunks of a fit in progress, as save does.
         with self._updating:
@@ -82,7 +90,7 @@ class Network:
             state["_biases"] = [b.copy() for b in self._biases]
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         # (Copies: what unpickles may be read-only, as joblib's memory-mapped arrays are.)
         for key in ("_weights", "_biases"):
             state[key] = [np.array(a, order="C", copy=True) for a in state.get(key, ())]
@@ -91,32 +99,32 @@ class Network:
         self.check_parameters()
 
     @property
-    def weights(self):
+    def weights(self) -> list[np.ndarray]:
         """weights[l], of shape (sizes[l+1], sizes[l]): a list of C-contiguous arrays."""
         return self._weights
 
     @weights.setter
-    def weights(self, arrays):
+    def weights(self, arrays: Sequence[np.ndarray]) -> None:
         self._weights = _parameter_list(arrays, "weights")
 
     @property
-    def biases(self):
+    def biases(self) -> list[np.ndarray]:
         """biases[l], of shape (sizes[l+1],): a list of arrays."""
         return self._biases
 
     @biases.setter
-    def biases(self, arrays):
+    def biases(self, arrays: Sequence[np.ndarray]) -> None:
         self._biases = _parameter_list(arrays, "biases")
 
     @property
-    def num_layers(self):
+    def num_layers(self) -> int:
         """Number of layers of neurons, the input layer included (as in the book)."""
         return len(self.sizes)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Network({self.sizes}, dtype={self.dtype.name!r}, init={self.init!r})"
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Save sizes, dtype, weights and biases to path as .npz (no pickle), atomically: a
         failure leaves any earlier file at path intact. Network.load reads it back.
 
@@ -126,9 +134,10 @@ class Network:
         self.check_parameters()
         with self._updating:
             arrays = {name: np.array(a, copy=True) for name, a in self._arrays().items()}
-        atomic_write(path, lambda f: np.savez(f, **arrays))
+        # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
+        atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
-    def _arrays(self):
+    def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {"format": np.array(FORMAT), "version": np.array(FORMAT_VERSION),
                   "sizes": np.array(self.sizes, dtype=np.int64),
                   "dtype": np.array(self.dtype.name), "init": np.array(self.init)}
@@ -138,7 +147,7 @@ class Network:
         return arrays
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: PathLike) -> Network:
         """A Network saved with save() (or a checkpoint of Trainer). Read without pickle, each
         array checked before it is inflated; a truncated, foreign, crafted or inconsistent file,
         or one holding NaN or infinite parameters, raises ValueError naming it."""
@@ -146,7 +155,7 @@ class Network:
             return cls._read(npz, CHECKPOINT_MEMBERS)
 
     @classmethod
-    def _read(cls, npz, extra_members=()):
+    def _read(cls, npz: NpzReader, extra_members: Sequence[str] = ()) -> Network:
         """The network in an open NpzReader; members other than its own and extra_members are
         refused before any is inflated."""
         source = npz.path
@@ -200,12 +209,12 @@ class Network:
                 arrays.append(array)
         return net
 
-    def _parameters(self):
+    def _parameters(self) -> list[np.ndarray]:
         """Copies of the weights and biases, weights first (for _set_parameters)."""
         with self._updating:
             return [a.copy() for a in self.weights + self.biases]
 
-    def _set_parameters(self, arrays):
+    def _set_parameters(self, arrays: Sequence[np.ndarray]) -> None:
         """Write arrays, as _parameters returns them, into the network's own arrays in place;
         each must have the shape and dtype of the array it replaces (no broadcast, no cast)."""
         current = self.weights + self.biases
@@ -217,7 +226,7 @@ class Network:
             for c, a in zip(current, arrays):
                 c[...] = a
 
-    def check_parameters(self):
+    def check_parameters(self) -> None:
         """Raise if weights or biases no longer fit sizes and dtype (e.g. after being replaced).
 
         The compiled core updates the arrays in place, so they must be writeable, C-contiguous
@@ -239,7 +248,8 @@ class Network:
                     raise ValueError(f"{name}[{l}] must be C-contiguous and writeable; "
                                      f"use np.ascontiguousarray(...).copy()")
 
-    def _forward(self, X, n_threads=None, check_finite=False):
+    def _forward(self, X: np.ndarray, n_threads: int | None = None,
+                 check_finite: bool = False) -> np.ndarray:
         """Output activations of C-contiguous rows X of the network's dtype; with check_finite
         the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
@@ -252,27 +262,27 @@ class Network:
             raise nonfinite_error(X, bad)
         return out
 
-    def feedforward(self, X):
+    def feedforward(self, X: ArrayLike) -> np.ndarray:
         """Output activations for one sample (n_inputs,) or a batch (n_samples, n_inputs).
 
         X may be uint8 (pixels as stored), read as x / 255: the result is, bit for bit, that of
         X.astype(dtype) / 255. Float inputs above 1 get a fastgd.InputRangeWarning."""
         return self._feedforward(X, stacklevel=3)
 
-    def _feedforward(self, X, stacklevel):
+    def _feedforward(self, X: ArrayLike, stacklevel: int) -> np.ndarray:
         self.check_parameters()
         X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True, finite=False,
                                  stacklevel=stacklevel)
         out = self._forward(X, check_finite=True)
         return out[0] if was_1d else out
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray | int:
         """The index of the most active output neuron, per sample (an int for one sample); X as
         for feedforward."""
         out = self._feedforward(X, stacklevel=3)
         return int(np.argmax(out)) if out.ndim == 1 else np.argmax(out, axis=1)
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> int:
         """The number of samples whose prediction equals the label.
 
         y holds integer labels (n_samples,) or target vectors (n_samples, sizes[-1]), whose argmax
@@ -284,7 +294,7 @@ class Network:
         predicted = np.argmax(self._forward(X, check_finite=True), axis=1)
         return int(np.count_nonzero(predicted == labels))
 
-    def cost(self, X, y, cost="quadratic"):
+    def cost(self, X: ArrayLike, y: ArrayLike, cost: str = "quadratic") -> float:
         """The cost C = 1/n sum_x C_x over the n samples: "quadratic" (default),
         1/(2n) sum_x ||y(x) - a(x)||^2, or "cross_entropy" (fastgd.costs), as a float."""
         the_cost = costs.get(cost)
@@ -295,7 +305,7 @@ class Network:
         return the_cost.value(self._forward(X), Y)
 
 
-def _parameter_list(arrays, name):
+def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]:
     """weights or biases as the list the network keeps (a tuple or other sequence becomes one;
     check_parameters checks the arrays)."""
     if isinstance(arrays, list):

@@ -4,7 +4,11 @@ scikit-learn's metrics, trained by fastgd's compiled core.
 Needs scikit-learn 1.6 or newer (pip install "fastgd[sklearn]"); `import fastgd` does not import
 this module or scikit-learn.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +23,7 @@ except ImportError as error:     # scikit-learn missing, or older than 1.6 (no v
 from . import costs, initializers
 from ._validation import inputs_of_any_range
 from .callbacks import EarlyStopping
+from .history import History
 from .network import Network
 from .trainer import Trainer
 
@@ -107,10 +112,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     format that loads without that risk.
     """
 
-    def __init__(self, hidden_layer_sizes=(30,), *, eta=0.5, mini_batch_size=10, epochs=30,
-                 cost="cross_entropy", init="scaled", reduction="mean", dtype="float64",
-                 shuffle=True, random_state=None, n_threads=None, verbose=0, warm_start=False,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10):
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (30,), *, eta: float = 0.5,
+                 mini_batch_size: int = 10, epochs: int = 30, cost: str = "cross_entropy",
+                 init: str = "scaled", reduction: str = "mean", dtype: str = "float64",
+                 shuffle: bool = True, random_state: int | np.random.RandomState | None = None,
+                 n_threads: int | None = None, verbose: int = 0, warm_start: bool = False,
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 n_iter_no_change: int = 10) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -130,7 +138,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------------------------
 
-    def fit(self, X, y):
+    def fit(self, X: Any, y: Any) -> NetworkClassifier:
         """Train on X (n_samples, n_features) and class labels y for `epochs` epochs (fewer
         with early stopping); returns self."""
         hidden = self._check_params()
@@ -147,9 +155,11 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         else:
             seed = self._first_seed()
             network = Network(sizes, seed=seed, dtype=self.dtype, init=self.init)
-            self.loss_curve_, self.n_iter_ = [], 0
+            self.loss_curve_: list[float] = []
+            self.n_iter_ = 0
             self._seed, self._calls = seed, 0
-        validation, callbacks = None, ()
+        validation = None
+        callbacks: list[EarlyStopping] = []
         if self.early_stopping:
             X, labels, validation = self._split(X, labels, seed)
             callbacks = [EarlyStopping("validation_accuracy", patience=self.n_iter_no_change,
@@ -162,7 +172,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.validation_scores_ = list(history.validation_accuracy) if validation else None
         return self
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NetworkClassifier:
         """One pass over X and y (mini-batches of mini_batch_size), keeping the network:
         online learning across calls. classes, all the labels y will ever hold, is required on
         the first call (and only there). Returns self."""
@@ -203,15 +213,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.validation_scores_ = None
         return self
 
-    def _check_params(self):
+    def _check_params(self) -> list[int]:
         """The hidden layer sizes as a list; ValueError naming a bad parameter. (Trainer and
         Network check the rest, naming the same parameters.)"""
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
         try:
             hidden = [int(s) for s in sizes]
-            valid = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+            valid = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1
                         for s in sizes)
         except (TypeError, ValueError):
             valid = False
@@ -222,28 +232,28 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         initializers.get(self.init)
         if self.early_stopping:
             fraction = self.validation_fraction
-            if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
+            if not (isinstance(fraction, numbers.Real) and 0 < float(fraction) < 1):
                 raise ValueError(f"validation_fraction must be between 0 and 1 (exclusive), "
                                  f"got {fraction!r}")
             patience = self.n_iter_no_change
-            if not (isinstance(patience, numbers.Integral) and patience >= 1):
+            if not (isinstance(patience, numbers.Integral) and int(patience) >= 1):
                 raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
         return hidden
 
-    def _first_seed(self):
+    def _first_seed(self) -> int:
         """The seed of a new network (and its shuffling): random_state itself when an int."""
         if isinstance(self.random_state, numbers.Integral):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(_SEED_LIMIT))
 
-    def _next_seed(self):
+    def _next_seed(self) -> int:
         """The shuffling seed of a later call on the same network (a warm fit, a partial_fit):
         each its own, all following from the first seed, so a series of calls repeats."""
         seed = np.random.SeedSequence(self._seed, spawn_key=(self._calls,)).generate_state(1)[0]
         self._calls += 1
         return int(seed)
 
-    def _continues(self, sizes, classes):
+    def _continues(self, sizes: list[int], classes: np.ndarray) -> bool:
         """Whether fit continues the previous fit's network (warm_start, same shape and
         classes)."""
         return (self.warm_start and hasattr(self, "network_")
@@ -251,7 +261,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 and np.array_equal(self.classes_, classes)
                 and self.network_.dtype == np.dtype(self.dtype))
 
-    def _split(self, X, labels, seed):
+    def _split(self, X: np.ndarray, labels: np.ndarray,
+               seed: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Training and validation parts, stratified: validation_fraction of the samples,
         rounded up, and at least one of each class (a stratified split needs that many)."""
         from sklearn.model_selection import train_test_split
@@ -267,12 +278,12 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             X, labels, test_size=size, stratify=labels, random_state=seed % _SEED_LIMIT)
         return X, labels, (X_valid, labels_valid)
 
-    def _trainer(self, network, epochs, seed):
+    def _trainer(self, network: Network, epochs: int, seed: int) -> Trainer:
         return Trainer(network, eta=self.eta, mini_batch_size=self.mini_batch_size,
                        epochs=epochs, seed=seed, shuffle=self.shuffle, reduction=self.reduction,
                        cost=self.cost, n_threads=self.n_threads, verbose=self.verbose)
 
-    def _fitted(self, network, history):
+    def _fitted(self, network: Network, history: History) -> None:
         self.network_ = network
         self.history_ = history
         self.loss_curve_ = list(self.loss_curve_) + list(history.train_cost)
@@ -280,18 +291,18 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- predicting ------------------------------------------------------------------------
 
-    def _activations(self, X):
+    def _activations(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         with inputs_of_any_range():
             return self.network_.feedforward(X)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
         """The class of each sample: the label of its most active output neuron."""
         activations = self._activations(X)      # (first: it checks that self is fitted)
         return self.classes_[np.argmax(activations, axis=1)]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray:
         """The output activations of each sample divided by their sum (an even split where all
         are 0): scores that sum to 1 and rank the classes as predict does. They are not
         calibrated probabilities (the sigmoid outputs are trained independently; use
@@ -302,7 +313,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         a[even], total[even] = 1.0, a.shape[1]
         return a / total
 
-    def decision_function(self, X):
+    def decision_function(self, X: Any) -> np.ndarray:
         """The output activations, (n_samples, n_classes); with two classes, one score per
         sample, log(a_1) - log(a_0): positive where the second class is predicted, ranked as
         predict_proba[:, 1]."""
@@ -315,16 +326,16 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     # ---- the layout scikit-learn users know ------------------------------------------------
 
     @property
-    def coefs_(self):
+    def coefs_(self) -> list[np.ndarray]:
         check_is_fitted(self)
         return [np.array(w.T) for w in self.network_.weights]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> list[np.ndarray]:
         check_is_fitted(self)
         return [np.array(b) for b in self.network_.biases]
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False

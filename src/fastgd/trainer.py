@@ -12,10 +12,14 @@ the progress bar moves and Ctrl-C is looked for); then the epoch is measured
 (fastgd._evaluation), reported (fastgd._report), shown to the callbacks (fastgd.callbacks) and,
 every so many epochs, checkpointed (fastgd.checkpoint).
 """
+from __future__ import annotations
+
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +35,14 @@ from ._validation import (
     check_targets,
     labels_from,
 )
-from .callbacks import as_callback
+from .callbacks import Callback, as_callback
 from .history import History
+
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, DataPair, PathLike
+    from .network import Network
+
+    CallbackLike = Callback | Callable[[int, dict[str, Any], "Trainer"], object]
 from .network import Network
 
 REDUCTIONS = ("mean", "sum")
@@ -63,7 +73,7 @@ class _FitState:
     cost: costs.Cost
     evaluator: Evaluator
     n_test: int | None         # test samples, for the report line
-    callbacks: list               # of fastgd.callbacks.Callback
+    callbacks: list[Callback]
     plan: _policy.Plan
     input_split: int | None    # where the small path splits the first layer, for all calls
     chunk_samples: int            # the next chunk's length, a multiple of mini_batch_size
@@ -133,10 +143,12 @@ class Trainer:
         weights. "ignore" trains on regardless.
     """
 
-    def __init__(self, network, *, eta, mini_batch_size, epochs, seed=None, shuffle=True,
-                 reduction="mean", cost="quadratic", verbose=1, n_threads=None,
-                 train_cost="running", train_accuracy=False, checkpoint_every=None,
-                 checkpoint_path=None, on_nonfinite="raise"):
+    def __init__(self, network: Network, *, eta: float, mini_batch_size: int, epochs: int,
+                 seed: int | None = None, shuffle: bool = True, reduction: str = "mean",
+                 cost: str = "quadratic", verbose: int = 1, n_threads: int | None = None,
+                 train_cost: str = "running", train_accuracy: bool = False,
+                 checkpoint_every: int | None = None, checkpoint_path: PathLike | None = None,
+                 on_nonfinite: str = "raise") -> None:
         self.network = network
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -155,7 +167,7 @@ class Trainer:
         self.stop_training = False
         self._check_params()
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         """Check every setting and store it as a plain Python value (a NumPy scalar becomes an
         int, float or bool here, once, so that checkpoints and reports can use it)."""
         if not isinstance(self.network, Network):
@@ -184,7 +196,9 @@ class Trainer:
             if self.checkpoint_path is None:
                 raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
-    def fit(self, X, y, test_data=None, *, validation_data=None, callbacks=(), resume=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, test_data: DataPair | None = None, *,
+            validation_data: DataPair | None = None, callbacks: Sequence[CallbackLike] = (),
+            resume: PathLike | None = None) -> History:
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
 
         X (and the evaluation data's) may be uint8, pixels as stored, which the core reads as
@@ -214,7 +228,9 @@ class Trainer:
 
     # ---- checking the inputs ------------------------------------------------------------------
 
-    def _prepare(self, X, y, test_data, validation_data, callbacks):
+    def _prepare(self, X: ArrayLike, y: ArrayLike, test_data: DataPair | None,
+                 validation_data: DataPair | None,
+                 callbacks: Sequence[CallbackLike]) -> _FitState:
         """Check and convert every input of fit, once; the fit's state."""
         net = self.network
         cost = costs.get(self.cost)
@@ -228,7 +244,7 @@ class Trainer:
         eval_sets = [self._check_eval_data(data, name, cost)
                      for name, data in (("validation", validation_data), ("test", test_data))
                      if data is not None]
-        callbacks = [as_callback(callback) for callback in callbacks]
+        hooks = [as_callback(callback) for callback in callbacks]
         m = self.mini_batch_size
         if m > n:
             warnings.warn(f"mini_batch_size={m} is larger than the {n} training samples: each "
@@ -243,14 +259,14 @@ class Trainer:
             evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads,
                                 exact_train_cost=self.train_cost == "exact"),
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
-            callbacks=callbacks, plan=plan,
+            callbacks=hooks, plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
             chunk_samples=_first_chunk(net, m),
             tuner=_policy.tuner_for(plan, self.n_threads), chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost))
 
-    def _check_eval_data(self, data, name, cost):
+    def _check_eval_data(self, data: DataPair, name: str, cost: costs.Cost) -> EvalSet:
         net = self.network
         name = f"{name}_data"
         try:
@@ -267,7 +283,7 @@ class Trainer:
 
     # ---- the epochs ---------------------------------------------------------------------------
 
-    def _run(self, state, resume):
+    def _run(self, state: _FitState, resume: PathLike | None) -> History:
         first_epoch = 0
         if resume is not None:
             first_epoch = self._resume(resume, state)
@@ -289,7 +305,8 @@ class Trainer:
                         print(epoch_line(logs, state.n_test), flush=True)
                     for callback in state.callbacks:
                         callback.on_epoch_end(epoch, logs, self)
-                    if self.checkpoint_every and (epoch + 1) % self.checkpoint_every == 0:
+                    if (self.checkpoint_every and self.checkpoint_path is not None
+                            and (epoch + 1) % self.checkpoint_every == 0):
                         self.save_checkpoint(self.checkpoint_path, state.rng, epoch + 1, history)
                 except _Diverged as diverged:
                     history.drop_incomplete()
@@ -313,7 +330,7 @@ class Trainer:
             callback.on_train_end(self, history)
         return history
 
-    def _train_epoch(self, state, epoch):
+    def _train_epoch(self, state: _FitState, epoch: int) -> float:
         """One epoch, chunk by chunk; returns its seconds."""
         n, m = len(state.X), state.mini_batch_size
         started = time.perf_counter()
@@ -343,7 +360,7 @@ class Trainer:
                     state.tuner.record(threads, seconds, len(part))
                 state.chunks_trained += 1
                 state.chunk_samples = _next_chunk(len(part), seconds, m)
-                if check and not _finite(self.network):
+                if before is not None and not _finite(self.network):
                     self._locate_divergence(state, before, part, threads, epoch, first // m)
                 if bar is not None:
                     bar.update((len(part) + m - 1) // m)
@@ -353,7 +370,8 @@ class Trainer:
                 bar.close()
         return time.perf_counter() - started
 
-    def _train_chunk(self, state, order, n_threads, cost_sum=0.0):
+    def _train_chunk(self, state: _FitState, order: np.ndarray, n_threads: int,
+                     cost_sum: float = 0.0) -> tuple[int, float]:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
         summed over the samples in order."""
@@ -366,7 +384,8 @@ class Trainer:
                 cost_sum=cost_sum, **state.plan.core_options(threads))
         return threads, cost_sum
 
-    def _locate_divergence(self, state, before, part, n_threads, epoch, first_batch):
+    def _locate_divergence(self, state: _FitState, before: list[np.ndarray], part: np.ndarray,
+                           n_threads: int, epoch: int, first_batch: int) -> None:
         """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
         stop before the mini-batch that overflows, and report it. (The replay gives the bits of
         the chunk's call: the core is deterministic, and every call of the fit splits the first
@@ -383,19 +402,20 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------------
 
-    def _settings(self):
+    def _settings(self) -> dict[str, Any]:
         """What a checkpoint's run must share with this trainer's to be continued by it."""
         return {"sizes": self.network.sizes, "dtype": self.network.dtype.name, "eta": self.eta,
                 "mini_batch_size": self.mini_batch_size, "seed": self.seed,
                 "shuffle": bool(self.shuffle), "reduction": self.reduction,
                 "cost": costs.get(self.cost).name}
 
-    def save_checkpoint(self, path, rng, epochs_done, history):
+    def save_checkpoint(self, path: PathLike, rng: np.random.Generator, epochs_done: int,
+                        history: History) -> None:
         """Write the network, the shuffling generator's state and the history to path (.npz,
         no pickle, atomically); see fastgd.checkpoint."""
         checkpoint.save(path, self.network, self._settings(), rng, epochs_done, history)
 
-    def _resume(self, path, state):
+    def _resume(self, path: PathLike, state: _FitState) -> int:
         """Load the checkpoint at path into the network and the fit's state; returns the epochs
         it holds."""
         saved = checkpoint.load(path)
@@ -414,13 +434,13 @@ class Trainer:
 
 
 class _Diverged(Exception):
-    def __init__(self, epoch, batch, eta):
+    def __init__(self, epoch: int, batch: int, eta: float) -> None:
         super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
                          f"weights or biases infinite or NaN (eta={eta} is too large); the "
                          f"network keeps the weights from before that mini-batch")
 
 
-def _first_chunk(net, m):
+def _first_chunk(net: Network, m: int) -> int:
     """The first chunk's length: FIRST_CHUNK_SAMPLES, fewer on a wide network (at most
     FIRST_CHUNK_WEIGHTS weights times samples), in whole mini-batches."""
     weights = sum(w.size for w in net.weights)
@@ -428,17 +448,17 @@ def _first_chunk(net, m):
                           m)
 
 
-def _next_chunk(samples, seconds, m):
+def _next_chunk(samples: int, seconds: float, m: int) -> int:
     """The length of the next chunk after one of samples took seconds: CHUNK_SECONDS of work
     at that pace, at most CHUNK_SAMPLES, in whole mini-batches."""
     pace = samples / max(seconds, 1e-6)
     return _whole_batches(min(pace * CHUNK_SECONDS, CHUNK_SAMPLES), m)
 
 
-def _whole_batches(samples, m):
+def _whole_batches(samples: float, m: int) -> int:
     """samples rounded down to whole mini-batches of m, at least one."""
     return max(1, int(samples) // m) * m
 
 
-def _finite(net):
+def _finite(net: Network) -> bool:
     return _core.all_finite(net.weights + net.biases, net.biases[0])
