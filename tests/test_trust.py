@@ -211,7 +211,7 @@ def test_the_same_network_in_two_fits_at_once_is_an_error():
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 def test_blas_path_agrees_across_blas_thread_counts(cost):
     """Mini-batches over 32 rows go through OpenBLAS; its thread count may change the last bits,
-    within the README's stated 1e-12 (float64) after an epoch."""
+    within the 1e-12 (float64) after an epoch that docs/numerics.md states."""
     X, labels, Y = make_data(2000, [300, 200, 10], seed=4)
     order = np.random.default_rng(0).permutation(2000)
     results = []
