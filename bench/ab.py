@@ -21,6 +21,7 @@ The measuring code runs in both builds, so it speaks both core APIs: fastgd 0.1'
 _core.train_epoch and today's _core.train_chunk. MNIST comes from $FASTGD_DATA, else
 ../shared/data/mnist beside the repository.
 """
+
 import argparse
 import json
 import os
@@ -108,10 +109,23 @@ def instructions(python, data, dtype, n):
     toggle flips at every entry of a matching function, so the pattern must match no function
     that one of them calls or is called by."""
     out = Path(tempfile.mkdtemp()) / "callgrind.out"
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                    "--toggle-collect=*train*_omp_fn*",
-                    python, "-c", INSTRUCTIONS_CHILD, str(data), dtype, str(n)],
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--toggle-collect=*train*_omp_fn*",
+            python,
+            "-c",
+            INSTRUCTIONS_CHILD,
+            str(data),
+            dtype,
+            str(n),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in out.read_text().splitlines():
         if line.startswith("summary:") or line.startswith("totals:"):
             return int(line.split()[1])
@@ -119,8 +133,12 @@ def instructions(python, data, dtype, n):
 
 
 def measure(python, data, cases):
-    out = subprocess.run([python, "-c", CHILD, str(data), json.dumps(cases)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [python, "-c", CHILD, str(data), json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -129,10 +147,17 @@ def main(argv=None):
     parser.add_argument("old", help="the Python of build A (the baseline)")
     parser.add_argument("new", help="the Python of build B")
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--instructions", action="store_true",
-                        help="count the core's instructions on one thread under callgrind")
-    parser.add_argument("--case", action="append", choices=[f"{d} {t}t" for d, t in CASES],
-                        help="only this case (repeatable; default: all)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count the core's instructions on one thread under callgrind",
+    )
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=[f"{d} {t}t" for d, t in CASES],
+        help="only this case (repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
     data = os.environ.get("FASTGD_DATA") or DEFAULT_DATA
     if args.instructions:
@@ -156,21 +181,26 @@ def main(argv=None):
                 for name in ("old", "new"):
                     seconds.setdefault((case, kind, name), []).append(got[name][case][kind])
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
-    print(f"{'case':<14} {'what':<5} {'old s':>7} {'new s':>7} {'new/old median':>15} "
-          f"{'95% interval':>14} {'range':>13}")
+    print(
+        f"{'case':<14} {'what':<5} {'old s':>7} {'new s':>7} {'new/old median':>15} "
+        f"{'95% interval':>14} {'range':>13}"
+    )
     for (case, kind), values in ratios.items():
         old = statistics.median(seconds[case, kind, "old"])
         new = statistics.median(seconds[case, kind, "new"])
         low, high = median_interval(values)
-        print(f"{case:<14} {kind:<5} {old:>7.4f} {new:>7.4f} {statistics.median(values):>15.3f} "
-              f"{low:>7.3f}-{high:.3f} {min(values):>6.3f}-{max(values):.3f}")
+        print(
+            f"{case:<14} {kind:<5} {old:>7.4f} {new:>7.4f} {statistics.median(values):>15.3f} "
+            f"{low:>7.3f}-{high:.3f} {min(values):>6.3f}-{max(values):.3f}"
+        )
 
 
 def median_interval(values, resamples=4000):
     """A bootstrap 95% interval of the median of values (percentiles of resampled medians)."""
     rng = random.Random(0)
-    medians = sorted(statistics.median(rng.choices(values, k=len(values)))
-                     for _ in range(resamples))
+    medians = sorted(
+        statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples)
+    )
     return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
 
 

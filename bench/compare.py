@@ -19,6 +19,7 @@ the core's epoch, `fastgd train --seed 0` from process start to exit against Num
 the peak memory of a 30-epoch uint8 run. MNIST is read from $FASTGD_DATA, else from
 ../shared/data/mnist beside the repository.
 """
+
 import argparse
 import contextlib
 import io
@@ -46,10 +47,10 @@ class Case:
     sizes: list
     m: int
     dtype: str
-    threads: int = 2          # None: Trainer.fit's default choice, timed as fits
-    baseline: str = "numpy"   # or "book": the per-sample loop of the book's network.py
+    threads: int = 2  # None: Trainer.fit's default choice, timed as fits
+    baseline: str = "numpy"  # or "book": the per-sample loop of the book's network.py
     skip_zero_inputs: bool = True  # False: the core computes with every input, zero or not
-    baseline_threads: int = None   # BLAS threads of the baseline: None, as many as fastgd's
+    baseline_threads: int = None  # BLAS threads of the baseline: None, as many as fastgd's
 
     @property
     def label(self):
@@ -120,13 +121,31 @@ def make_epoch(kind, case, X, y, seed=0):
         options = _policy.training_plan(case.m, case.threads, case.sizes).core_options()
 
         def epoch():
-            _core.train_chunk(net.weights, net.biases, X, Y, order, case.m, 3.0, True,
-                              cost="quadratic", skip_zero_inputs=case.skip_zero_inputs,
-                              **options)
+            _core.train_chunk(
+                net.weights,
+                net.biases,
+                X,
+                Y,
+                order,
+                case.m,
+                3.0,
+                True,
+                cost="quadratic",
+                skip_zero_inputs=case.skip_zero_inputs,
+                **options,
+            )
+
         return epoch
     if kind == "fit":
-        trainer = fastgd.Trainer(net, eta=3.0, mini_batch_size=case.m, epochs=FIT_EPOCHS,
-                                 seed=seed, verbose=0, n_threads=case.threads)
+        trainer = fastgd.Trainer(
+            net,
+            eta=3.0,
+            mini_batch_size=case.m,
+            epochs=FIT_EPOCHS,
+            seed=seed,
+            verbose=0,
+            n_threads=case.threads,
+        )
         return lambda: trainer.fit(X, y)
     X = as_floats(X, case.dtype)
     loop = ref.train_epoch if kind == "numpy" else ref.train_epoch_per_sample
@@ -144,7 +163,7 @@ def gemm_peak(dtype, threads):
     peak for this dtype and thread count."""
     a = np.random.default_rng(0).random((2048, 2048)).astype(dtype)
     with threadpool_limits(threads, user_api="blas"):
-        return 2 * 2048 ** 3 / best_time(lambda: a @ a, 3) / 1e9
+        return 2 * 2048**3 / best_time(lambda: a @ a, 3) / 1e9
 
 
 def timed(fn):
@@ -212,8 +231,10 @@ def compare_fit(dtype, X, y, X_test, y_test, epochs, rounds):
         net = fastgd.Network(case.sizes, seed=0, dtype=dtype)
         trainer = fastgd.Trainer(net, eta=3.0, mini_batch_size=10, epochs=epochs, seed=0)
         with contextlib.redirect_stdout(io.StringIO()):
-            fits.append(timed(lambda trainer=trainer: trainer.fit(X, y, test_data=(X_test, y_test)))
-                        / epochs)
+            fits.append(
+                timed(lambda trainer=trainer: trainer.fit(X, y, test_data=(X_test, y_test)))
+                / epochs
+            )
         settle()
         with threadpool_limits(2, user_api="blas"):
             cores.append(timed(lambda: [core_epoch() for _ in range(epochs)]) / epochs)
@@ -225,8 +246,19 @@ def compare_whole_run(dtype, repeats):
     """`fastgd train --seed 0` (30 epochs, MNIST read from disk, its output discarded), from
     process start to exit, against an epoch of the NumPy reference at the same setting with
     NumPy's default BLAS threads: (best seconds of the command, best NumPy epoch)."""
-    command = [sys.executable, "-m", "fastgd", "train", "--seed", "0", "--dtype", dtype,
-               "--data", data_dir(), "--no-download"]
+    command = [
+        sys.executable,
+        "-m",
+        "fastgd",
+        "train",
+        "--seed",
+        "0",
+        "--dtype",
+        dtype,
+        "--data",
+        data_dir(),
+        "--no-download",
+    ]
     case = Case("", [784, 30, 10], 10, dtype)
     X, y, _, _ = load_data()
     numpy_epoch = make_epoch("numpy", case, X, y)
@@ -267,60 +299,88 @@ print(data, imports, loaded, peak())
 def measure_memory(epochs):
     """Peak resident memory of a float32 reference run on uint8 pixels, in a fresh process:
     (data bytes, peak after the imports, after loading, after training)."""
-    out = subprocess.run([sys.executable, "-c", MEMORY_RUN, data_dir(), str(epochs)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_RUN, data_dir(), str(epochs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [int(v) for v in out.split()]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="3,000 images, one repeat, 2-epoch memory run: a smoke test")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3,000 images, one repeat, 2-epoch memory run: a smoke test",
+    )
     args = parser.parse_args(argv)
     X, y, X_test, y_test = load_data(3000 if args.quick else None)
     repeats = 1 if args.quick else 3
     peaks = {(d, t): gemm_peak(d, t) for d in ("float64", "float32") for t in (1, 2)}
-    print(f"fastgd kernels: {_core.kernel_sets()[0]}; {len(X)} training images, seconds per epoch "
-          f"scaled to {N_TRAIN}; each side best of {repeats}, taken in turns; GFLOP/s of the "
-          f"dense algorithm (the core skips inputs zero in a whole mini-batch)")
-    print("large-GEMM peak, GFLOP/s: " + ", ".join(
-        f"{d} {t} thread{'s' if t > 1 else ''} {p:.0f}" for (d, t), p in peaks.items()))
-    header = (f"{'case':<22} {'sizes, m, dtype, threads':<30} {'baseline':>8} {'base s':>8} "
-              f"{'fastgd s':>9} {'speed-up':>9} {'GFLOP/s':>8} {'of peak':>8}")
+    print(
+        f"fastgd kernels: {_core.kernel_sets()[0]}; {len(X)} training images, seconds per epoch "
+        f"scaled to {N_TRAIN}; each side best of {repeats}, taken in turns; GFLOP/s of the "
+        f"dense algorithm (the core skips inputs zero in a whole mini-batch)"
+    )
+    print(
+        "large-GEMM peak, GFLOP/s: "
+        + ", ".join(f"{d} {t} thread{'s' if t > 1 else ''} {p:.0f}" for (d, t), p in peaks.items())
+    )
+    header = (
+        f"{'case':<22} {'sizes, m, dtype, threads':<30} {'baseline':>8} {'base s':>8} "
+        f"{'fastgd s':>9} {'speed-up':>9} {'GFLOP/s':>8} {'of peak':>8}"
+    )
     print(header)
     print("-" * len(header))
     for case in CASES:
         if args.quick and case.baseline == "book":
             continue
         base, core, gflops, fraction = compare_training(case, X, y, repeats, peaks)
-        print(f"{case.name:<22} {case.label:<30} {case.baseline:>8} {base:>8.3f} {core:>9.3f} "
-              f"{base / core:>8.1f}x {gflops:>8.1f} {fraction:>8.0%}", flush=True)
+        print(
+            f"{case.name:<22} {case.label:<30} {case.baseline:>8} {base:>8.3f} {core:>9.3f} "
+            f"{base / core:>8.1f}x {gflops:>8.1f} {fraction:>8.0%}",
+            flush=True,
+        )
     for dtype in ("float64", "float32"):
         base, core = compare_evaluation(X_test, dtype, 2, repeats)
-        print(f"{'evaluate 10,000':<22} {'784,30,10 ' + dtype + ' 2t':<30} {'numpy':>8} "
-              f"{base:>8.4f} {core:>9.4f} {base / core:>8.1f}x", flush=True)
+        print(
+            f"{'evaluate 10,000':<22} {'784,30,10 ' + dtype + ' 2t':<30} {'numpy':>8} "
+            f"{base:>8.4f} {core:>9.4f} {base / core:>8.1f}x",
+            flush=True,
+        )
     epochs = 2 if args.quick else 30
     print()
     rounds = 1 if args.quick else 5
-    print(f"What a user times, the reference setting ({len(X)} training images; fit and core: "
-          f"medians of {rounds} rounds of {epochs} epochs each, in turns):")
+    print(
+        f"What a user times, the reference setting ({len(X)} training images; fit and core: "
+        f"medians of {rounds} rounds of {epochs} epochs each, in turns):"
+    )
     for dtype in ("float64", "float32"):
         fit, core, ratio = compare_fit(dtype, X, y, X_test, y_test, epochs, rounds)
-        print(f"  Trainer.fit, {dtype}: {fit:.4f} s per epoch of wall time (verbose=1, test "
-              f"data), the core {core:.4f} s: fit/core {ratio:.2f}", flush=True)
+        print(
+            f"  Trainer.fit, {dtype}: {fit:.4f} s per epoch of wall time (verbose=1, test "
+            f"data), the core {core:.4f} s: fit/core {ratio:.2f}",
+            flush=True,
+        )
     if not args.quick:
         for dtype in ("float64", "float32"):
             run, epoch = compare_whole_run(dtype, repeats)
-            print(f"  fastgd train --seed 0, {dtype}, 30 epochs, process start to exit: "
-                  f"{run:.2f} s = {run / epoch:.1f} NumPy epochs ({epoch:.3f} s each)",
-                  flush=True)
+            print(
+                f"  fastgd train --seed 0, {dtype}, 30 epochs, process start to exit: "
+                f"{run:.2f} s = {run / epoch:.1f} NumPy epochs ({epoch:.3f} s each)",
+                flush=True,
+            )
     data, imports, loaded, trained = measure_memory(epochs)
-    mib = 2 ** 20
-    print(f"  memory, float32 run of {epochs} epochs on uint8 pixels: data arrays "
-          f"{data / mib:.0f} MiB; peak resident {imports / mib:.0f} MiB after the imports, "
-          f"{loaded / mib:.0f} MiB after loading, {trained / mib:.0f} MiB after training: "
-          f"{(trained - data) / mib:.0f} MiB above the data, "
-          f"{(trained - data - imports) / mib:.0f} MiB above data and imports")
+    mib = 2**20
+    print(
+        f"  memory, float32 run of {epochs} epochs on uint8 pixels: data arrays "
+        f"{data / mib:.0f} MiB; peak resident {imports / mib:.0f} MiB after the imports, "
+        f"{loaded / mib:.0f} MiB after loading, {trained / mib:.0f} MiB after training: "
+        f"{(trained - data) / mib:.0f} MiB above the data, "
+        f"{(trained - data - imports) / mib:.0f} MiB above data and imports"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Build with warnings as errors (as CI does):
 The tutorial trains on the real MNIST while the docs build: FASTGD_DATA, else the cache, else a
 download on first use (as `fastgd.load_mnist` does).
 """
+
 import fastgd
 
 project = "fastgd"

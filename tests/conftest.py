@@ -31,8 +31,10 @@ def mnist_dir():
     # Absolute: a relative $FASTGD_DATA (the README says ../shared/data/mnist) must still name
     # the files from a test's temporary directory, as a symbolic link's target does not.
     directory = Path(os.environ.get("FASTGD_DATA") or DEFAULT_MNIST).resolve()
-    if not (directory / "train-images-idx3-ubyte.gz").exists() and \
-            not (directory / "train-images-idx3-ubyte").exists():
+    if (
+        not (directory / "train-images-idx3-ubyte.gz").exists()
+        and not (directory / "train-images-idx3-ubyte").exists()
+    ):
         message = f"MNIST files not found in {directory} (set FASTGD_DATA)"
         if os.environ.get("CI"):
             pytest.fail(message)
@@ -43,6 +45,7 @@ def mnist_dir():
 @pytest.fixture(scope="session")
 def mnist(mnist_dir):
     import fastgd
+
     return fastgd.load_mnist(mnist_dir)
 
 
@@ -68,7 +71,10 @@ def dask_client():
         if os.environ.get("CI"):
             pytest.fail("distributed is not installed: CI installs the test extra, which has it")
         raise
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client

@@ -1,4 +1,5 @@
 """The one BLAS seam: every transpose combination, both dtypes, against NumPy."""
+
 import subprocess
 import sys
 import textwrap
@@ -32,7 +33,6 @@ def test_gemm_rejects_mismatched_shapes():
         _gemm_for_tests(False, False, 1.0, A, np.ones((4, 2)), 0.0, np.ones((2, 2)))
 
 
-
 def test_scipy_is_imported_only_when_blas_is_called():
     """import fastgd and the small path leave scipy (0.2 s of imports) unloaded; the first BLAS
     path call loads it and gives the same numbers as in a process that imported it first."""
@@ -56,8 +56,12 @@ def test_scipy_is_imported_only_when_blas_is_called():
             print(path, repr(net.weights[0].sum()))
         assert "scipy.linalg.cython_blas" in sys.modules, "the BLAS path ran without BLAS"
     """)
-    runs = [subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True,
-                           timeout=120) for how in ("lazy", "eager")]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, how], capture_output=True, text=True, timeout=120
+        )
+        for how in ("lazy", "eager")
+    ]
     for run in runs:
         assert run.returncode == 0, run.stderr
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") == 2

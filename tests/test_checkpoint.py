@@ -1,4 +1,5 @@
 """Files written by fastgd 0.1 keep loading, and a checkpoint continues only its own run."""
+
 import importlib.util
 from pathlib import Path
 
@@ -13,16 +14,16 @@ DATA = Path(__file__).parent / "data"
 
 def v0_1_module():
     """tests/data/make_v0_1_files.py, which made the files (and rebuilds their data)."""
-    spec = importlib.util.spec_from_file_location("make_v0_1_files",
-                                                  DATA / "make_v0_1_files.py")
+    spec = importlib.util.spec_from_file_location("make_v0_1_files", DATA / "make_v0_1_files.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def same_bits(a, b):
-    return all(x.tobytes() == y.tobytes() for x, y in zip(a.weights + a.biases,
-                                                          b.weights + b.biases))
+    return all(
+        x.tobytes() == y.tobytes() for x, y in zip(a.weights + a.biases, b.weights + b.biases)
+    )
 
 
 def test_a_network_saved_by_fastgd_0_1_loads_as_it_was():
@@ -57,14 +58,18 @@ def test_a_checkpoint_continues_only_a_run_of_its_cost(tmp_path):
     made = v0_1_module()
     X, y = made.data()
     net = fastgd.Network.load(DATA / "checkpoint-v0.1.npz")
-    with pytest.raises(ValueError, match=r"other settings \(cost: checkpoint 'quadratic', this "
-                                         r"trainer 'cross_entropy'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"other settings \(cost: checkpoint 'quadratic', this "
+        r"trainer 'cross_entropy'\)",
+    ):
         trainer(net, cost="cross_entropy").fit(X, y, resume=DATA / "checkpoint-v0.1.npz")
 
     path = tmp_path / "run.npz"
     first = fastgd.Network(made.SIZES, seed=1, init="scaled")
-    trainer(first, epochs=2, cost="cross_entropy", checkpoint_every=2,
-            checkpoint_path=path).fit(X, y)
+    trainer(first, epochs=2, cost="cross_entropy", checkpoint_every=2, checkpoint_path=path).fit(
+        X, y
+    )
     whole = fastgd.Network(made.SIZES, seed=1, init="scaled")
     trainer(whole, cost="cross_entropy").fit(X, y)
     resumed = fastgd.Network.load(path)
@@ -89,6 +94,9 @@ def test_resuming_asks_for_the_kind_of_training_cost_the_history_holds():
     made = v0_1_module()
     X, y = made.data()
     net = fastgd.Network.load(DATA / "checkpoint-v0.1.npz")
-    with pytest.raises(ValueError, match=r"holds a history of the exact training cost; resume "
-                                         r"with Trainer\(train_cost='exact'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds a history of the exact training cost; resume "
+        r"with Trainer\(train_cost='exact'\)",
+    ):
         trainer(net, train_cost="running").fit(X, y, resume=DATA / "checkpoint-v0.1.npz")

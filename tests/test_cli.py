@@ -1,4 +1,5 @@
 """`python -m fastgd train` end to end, in a subprocess."""
+
 import os
 import re
 import shutil
@@ -15,16 +16,34 @@ from fastgd._png import write_png
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "fastgd", *args], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "fastgd", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
 def model(mnist_dir, tmp_path_factory):
     """A network trained by `fastgd train` on a slice of MNIST and saved."""
     path = tmp_path_factory.mktemp("cli") / "model.npz"
-    result = run("train", "--epochs", "2", "--train-size", "5000", "--validation-size", "10000",
-                 "--seed", "0", "--data", str(mnist_dir), "--save", str(path))
+    result = run(
+        "train",
+        "--epochs",
+        "2",
+        "--train-size",
+        "5000",
+        "--validation-size",
+        "10000",
+        "--seed",
+        "0",
+        "--data",
+        str(mnist_dir),
+        "--save",
+        str(path),
+    )
     assert result.returncode == 0, result.stderr
     return path, result.stdout
 
@@ -35,9 +54,12 @@ def test_train_runs_reports_and_saves(model):
     assert len(lines) == 4
     for k in range(2):
         assert re.match(rf"Epoch {k}: \d+ / 10000, validation \d+\.\d\d%, train cost ", lines[k])
-    assert re.fullmatch(r"best validation accuracy \d+\.\d\d% in epoch [01] \(test accuracy "
-                        r"then \d+\.\d\d%\), final test accuracy \d+\.\d\d%, \d\.\d{3} s per "
-                        r"epoch", lines[2])
+    assert re.fullmatch(
+        r"best validation accuracy \d+\.\d\d% in epoch [01] \(test accuracy "
+        r"then \d+\.\d\d%\), final test accuracy \d+\.\d\d%, \d\.\d{3} s per "
+        r"epoch",
+        lines[2],
+    )
     assert lines[3] == f"saved the network to {path}"
     assert fastgd.Network.load(path).sizes == [784, 30, 10]
 
@@ -104,9 +126,25 @@ def test_predict_warns_about_a_dark_digit_on_light(model, mnist, tmp_path):
 
 def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     path = tmp_path / "ce.npz"
-    result = run("train", "--epochs", "1", "--train-size", "3000", "--cost", "cross_entropy",
-                 "--init", "scaled", "--eta", "0.5", "--seed", "1", "--data", str(mnist_dir),
-                 "--save", str(path))
+    result = run(
+        "train",
+        "--epochs",
+        "1",
+        "--train-size",
+        "3000",
+        "--cost",
+        "cross_entropy",
+        "--init",
+        "scaled",
+        "--eta",
+        "0.5",
+        "--seed",
+        "1",
+        "--data",
+        str(mnist_dir),
+        "--save",
+        str(path),
+    )
     assert result.returncode == 0, result.stderr
     net = fastgd.Network.load(path)
     assert net.init == "scaled"
@@ -114,8 +152,10 @@ def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     assert net.evaluate(*fastgd.load_mnist(mnist_dir)[1]) > 8000
 
 
-@pytest.mark.parametrize("option, value, valid", [("--cost", "mse", "'quadratic', 'cross_entropy'"),
-                                                  ("--init", "xavier", "'normal', 'scaled'")])
+@pytest.mark.parametrize(
+    "option, value, valid",
+    [("--cost", "mse", "'quadratic', 'cross_entropy'"), ("--init", "xavier", "'normal', 'scaled'")],
+)
 def test_unknown_cost_or_init_lists_the_valid_names(option, value, valid):
     result = run("train", option, value)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -145,17 +185,20 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--sizes", "784,x,10"], "sizes must be integers"),
-    (["evaluate", "/no/such/model.npz"], "No such file"),
-    (["train", "--mini-batch-size", "0"], "argument --mini-batch-size/-m: must be at least 1"),
-    (["train", "--eta", "-1"], "argument --eta: must be a finite number greater than 0"),
-    (["train", "--seed", "-1"], "argument --seed: must be at least 0, got -1"),
-    (["train", "--threads", "4294967296"], "n_threads must be at most 1024"),
-    (["train", "--data", "/nonexistent"], "/nonexistent is not a directory"),
-    (["train", "--save", ""], "--save: an empty file name"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--sizes", "784,x,10"], "sizes must be integers"),
+        (["evaluate", "/no/such/model.npz"], "No such file"),
+        (["train", "--mini-batch-size", "0"], "argument --mini-batch-size/-m: must be at least 1"),
+        (["train", "--eta", "-1"], "argument --eta: must be a finite number greater than 0"),
+        (["train", "--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+        (["train", "--threads", "4294967296"], "n_threads must be at most 1024"),
+        (["train", "--data", "/nonexistent"], "/nonexistent is not a directory"),
+        (["train", "--save", ""], "--save: an empty file name"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_arguments_exit_non_zero(args, message):
     result = run(*args)
     assert result.returncode != 0
@@ -168,11 +211,26 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
     line measures that network, the one saved."""
     path = tmp_path / "net.npz"
     process = subprocess.Popen(
-        [sys.executable, "-c", "import signal, sys\n"
-         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-         "from fastgd.__main__ import main\nsys.exit(main())",
-         "train", "--epochs", "100", "--seed", "0", "--data", str(mnist_dir),
-         "--save", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import signal, sys\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from fastgd.__main__ import main\nsys.exit(main())",
+            "train",
+            "--epochs",
+            "100",
+            "--seed",
+            "0",
+            "--data",
+            str(mnist_dir),
+            "--save",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
         assert first.startswith("Epoch 0: ")
@@ -183,8 +241,11 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
         process.kill()
         process.wait()
     assert process.returncode == 130, err
-    match = re.search(r"interrupted after (\d+) complete epochs: the network as it stands has "
-                      r"test accuracy (\d+\.\d\d)%", out)
+    match = re.search(
+        r"interrupted after (\d+) complete epochs: the network as it stands has "
+        r"test accuracy (\d+\.\d\d)%",
+        out,
+    )
     assert match, out
     saved = run("evaluate", str(path), "--data", str(mnist_dir))
     assert f"({match.group(2)}%)" in saved.stdout
@@ -192,9 +253,22 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
 
 def test_a_closed_pipe_ends_quietly(mnist_dir):
     """fastgd train | head -1: the reader goes away; fastgd ends as Unix tools do."""
-    process = subprocess.Popen([sys.executable, "-m", "fastgd", "train", "--epochs", "20",
-                                "--train-size", "3000", "--data", str(mnist_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fastgd",
+            "train",
+            "--epochs",
+            "20",
+            "--train-size",
+            "3000",
+            "--data",
+            str(mnist_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         process.stdout.readline()
         process.stdout.close()
@@ -208,13 +282,17 @@ def test_a_closed_pipe_ends_quietly(mnist_dir):
 def test_zero_epochs_and_valley_names(mnist_dir, tmp_path):
     result = run("train", "--epochs", "0", "--train-size", "100", "--data", str(mnist_dir))
     assert result.returncode == 0
-    assert re.fullmatch(r"no epochs trained: the untrained network has test accuracy "
-                        r"\d+\.\d\d%\n", result.stdout)
+    assert re.fullmatch(
+        r"no epochs trained: the untrained network has test accuracy "
+        r"\d+\.\d\d%\n",
+        result.stdout,
+    )
     out = tmp_path / "mypic"
     result = run("valley", "--steps", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "mypic.png").is_file() and result.stdout.rstrip().endswith(
-        f"picture in {out}.png")
+        f"picture in {out}.png"
+    )
 
 
 def test_version_and_defaults_in_help():
@@ -222,15 +300,32 @@ def test_version_and_defaults_in_help():
     assert result.returncode == 0 and result.stdout.strip() == f"fastgd {fastgd.__version__}"
     text = run("train", "--help").stdout
     for option in ("--epochs", "--seed", "--dtype", "--threads", "--eta"):
-        part = text[text.index(option):].split("\n  -", 1)[0]
+        part = text[text.index(option) :].split("\n  -", 1)[0]
         assert part.count("default") == 1, part
 
 
 def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
     out, plot = tmp_path / "sweep.jsonl", tmp_path / "sweep.png"
-    args = ["sweep", "--sizes", "784,30,10", "784,20,10", "--eta", "3", "--seeds", "2",
-            "--epochs", "1", "--train-size", "3000", "--workers", "2", "--data", str(mnist_dir),
-            "--out", str(out)]
+    args = [
+        "sweep",
+        "--sizes",
+        "784,30,10",
+        "784,20,10",
+        "--eta",
+        "3",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--train-size",
+        "3000",
+        "--workers",
+        "2",
+        "--data",
+        str(mnist_dir),
+        "--out",
+        str(out),
+    ]
     if _has_matplotlib():
         args += ["--plot", str(plot)]
     result = run(*args)
@@ -240,8 +335,12 @@ def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
     table = [line for line in lines if line.startswith("sizes=")]
     assert len(table) == 2 and all(line.endswith(" 2") for line in table)
     records = fastgd.SweepResult.load(out).records
-    assert sorted((r["settings"]["sizes"][1], r["settings"]["seed"]) for r in records) == \
-        [(20, 0), (20, 1), (30, 0), (30, 1)]
+    assert sorted((r["settings"]["sizes"][1], r["settings"]["seed"]) for r in records) == [
+        (20, 0),
+        (20, 1),
+        (30, 0),
+        (30, 1),
+    ]
     if "--plot" in args:
         assert plot.read_bytes()[:4] == b"\x89PNG"
     again = run(*args)
@@ -251,9 +350,32 @@ def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
 
 def test_sweep_with_successive_halving(mnist_dir, tmp_path):
     out = tmp_path / "sweep.jsonl"
-    result = run("sweep", "--eta", "0.5", "1", "2", "3", "--seeds", "1", "--epochs", "2",
-                 "--halving", "2", "--train-size", "2000", "--validation-size", "10000",
-                 "--workers", "2", "--verbose", "0", "--data", str(mnist_dir), "--out", str(out))
+    result = run(
+        "sweep",
+        "--eta",
+        "0.5",
+        "1",
+        "2",
+        "3",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--halving",
+        "2",
+        "--train-size",
+        "2000",
+        "--validation-size",
+        "10000",
+        "--workers",
+        "2",
+        "--verbose",
+        "0",
+        "--data",
+        str(mnist_dir),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert "stopped at epoch" in result.stdout.splitlines()[0]
     stopped = sorted(r["halving"]["stopped_at_epoch"] for r in fastgd.SweepResult.load(out).records)
@@ -271,17 +393,30 @@ def _has_matplotlib():
 
 
 def test_sweep_refuses_bad_options_before_reading_data(tmp_path):
-    result = run("sweep", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
-                 "--data", str(tmp_path / "nowhere"))
+    result = run(
+        "sweep",
+        "--workers",
+        "2",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        "--data",
+        str(tmp_path / "nowhere"),
+    )
     assert result.returncode == 2 and "exclude each other" in result.stderr
-    result = run("sweep", "--out", str(tmp_path / "no" / "such" / "dir" / "s.jsonl"),
-                 "--data", str(tmp_path / "nowhere"))
+    result = run(
+        "sweep",
+        "--out",
+        str(tmp_path / "no" / "such" / "dir" / "s.jsonl"),
+        "--data",
+        str(tmp_path / "nowhere"),
+    )
     assert result.returncode == 2 and "--out" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_a_scheduler_without_distributed_names_the_extra(monkeypatch):
     from fastgd._sweep import client_for
+
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r'pip install "fastgd\[dask\]"'):
         client_for("tcp://127.0.0.1:8786")

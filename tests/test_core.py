@@ -1,5 +1,6 @@
 """The compiled core against finite differences, a hand-worked update and the NumPy reference,
 for every cost, kernel set, path, dtype and thread count."""
+
 import collections
 
 import numpy as np
@@ -53,8 +54,17 @@ def assert_near_reference(got, W, B, X, Y, order, m, eta, reduction="mean", cost
     assert np.abs(W[0] - start).max() > 1e-3  # the epoch did train
     if dtype == np.float32 and cost != "quadratic":
         n_layers = len(W)
-        ref.train_epoch(exact[:n_layers], exact[n_layers:], X.astype(np.float64),
-                        Y.astype(np.float64), order, m, eta, reduction, cost)
+        ref.train_epoch(
+            exact[:n_layers],
+            exact[n_layers:],
+            X.astype(np.float64),
+            Y.astype(np.float64),
+            order,
+            m,
+            eta,
+            reduction,
+            cost,
+        )
         core_error = max(np.abs(a - e).max() for a, e in zip(got, exact))
         numpy_error = max(np.abs(a - e).max() for a, e in zip(W + B, exact))
         assert core_error <= 4 * numpy_error, (core_error, numpy_error)
@@ -64,12 +74,39 @@ def assert_near_reference(got, W, B, X, Y, order, m, eta, reduction="mean", cost
         assert np.abs(a - want).max() < TOLERANCE[dtype]
 
 
-def train(net, X, Y, order, m, eta, mean=True, *, cost="quadratic", path="small", n_threads=1,
-          kernel_set=None, skip_zero_inputs=True, input_split=None):
+def train(
+    net,
+    X,
+    Y,
+    order,
+    m,
+    eta,
+    mean=True,
+    *,
+    cost="quadratic",
+    path="small",
+    n_threads=1,
+    kernel_set=None,
+    skip_zero_inputs=True,
+    input_split=None,
+):
     """One call of the core over the mini-batches of order, every setting explicit."""
-    _core.train_chunk(net.weights, net.biases, X, Y, np.asarray(order, dtype=np.intp), m, eta,
-                      mean, cost=cost, path=path, n_threads=n_threads, kernel_set=kernel_set,
-                      skip_zero_inputs=skip_zero_inputs, input_split=input_split)
+    _core.train_chunk(
+        net.weights,
+        net.biases,
+        X,
+        Y,
+        np.asarray(order, dtype=np.intp),
+        m,
+        eta,
+        mean,
+        cost=cost,
+        path=path,
+        n_threads=n_threads,
+        kernel_set=kernel_set,
+        skip_zero_inputs=skip_zero_inputs,
+        input_split=input_split,
+    )
 
 
 def summed_cost(weights, biases, X, Y, cost):
@@ -137,12 +174,14 @@ def test_epoch_matches_reference(dtype, sizes, m, mean, kernel_set, path, cost):
     W, B = copy_params(net)
     eta = ETA[cost] if mean else ETA[cost] / 10
     train(net, X, Y, order, m, eta, mean, cost=cost, path=path, kernel_set=kernel_set)
-    assert_near_reference(net.weights + net.biases, W, B, X, Y, order, m, eta,
-                          "mean" if mean else "sum", cost)
+    assert_near_reference(
+        net.weights + net.biases, W, B, X, Y, order, m, eta, "mean" if mean else "sum", cost
+    )
 
 
-def assert_same_bytes_near_reference(results, sizes, seed, dtype, X, Y, order, m, eta,
-                                     cost="quadratic"):
+def assert_same_bytes_near_reference(
+    results, sizes, seed, dtype, X, Y, order, m, eta, cost="quadratic"
+):
     """Every entry of results (the weights and biases of a network of sizes, seed, after an
     epoch) holds the same bytes as the first, which equals the reference's epoch within
     rounding (assert_near_reference)."""
@@ -154,8 +193,9 @@ def assert_same_bytes_near_reference(results, sizes, seed, dtype, X, Y, order, m
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1),
-                                      ([20, 100, 10], 3)])
+@pytest.mark.parametrize(
+    "sizes, m", [([784, 30, 10], 10), ([40, 16, 8, 5], 7), ([30, 3], 1), ([20, 100, 10], 3)]
+)
 def test_threads_give_the_same_bits(dtype, sizes, m, kernel_set, cost):
     """The small-kernel path splits the first layer's inputs into blocks whatever the number of
     threads, so each sum is split the same way: one and two threads give identical weights,
@@ -199,7 +239,7 @@ def sparse_data(n, sizes, dtype, seed):
     rng = np.random.default_rng(seed + 1)
     n_in = sizes[0]
     X[:, : n_in // 4] = 0
-    X[:, n_in - n_in // 4:] = 0
+    X[:, n_in - n_in // 4 :] = 0
     X[rng.random(X.shape) < 0.8] = 0
     X[rng.random(X.shape) < 0.05] = -0.0
     X[rng.integers(0, n, 3)] = 0
@@ -207,8 +247,9 @@ def sparse_data(n, sizes, dtype, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 10), ([784, 30, 10], 1),
-                                      ([40, 16, 8, 5], 7), ([64, 20, 10], 32)])
+@pytest.mark.parametrize(
+    "sizes, m", [([784, 30, 10], 10), ([784, 30, 10], 1), ([40, 16, 8, 5], 7), ([64, 20, 10], 32)]
+)
 @pytest.mark.parametrize("dense_first", [0, 11])
 def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kernel_set):
     """The small-kernel path leaves out the inputs that are zero in every row of a mini-batch;
@@ -220,8 +261,9 @@ def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kerne
     X, _, Y = sparse_data(n, sizes, dtype, seed=30)
     order = np.random.default_rng(31).permutation(n)
     # (Small values, so that 784 of them in a row do not saturate the sigmoids.)
-    X[order[: dense_first * m]] = np.random.default_rng(33).uniform(0.01, 0.1, (dense_first * m,
-                                                                                 sizes[0]))
+    X[order[: dense_first * m]] = np.random.default_rng(33).uniform(
+        0.01, 0.1, (dense_first * m, sizes[0])
+    )
     batches = X[order[: n // m * m]].reshape(n // m, m, -1)
     skipped = (batches == 0).all(axis=1).sum(axis=1)
     assert skipped[:dense_first].max(initial=0) == 0
@@ -230,8 +272,17 @@ def test_skipping_zero_inputs_changes_no_bit(dtype, sizes, m, dense_first, kerne
     for skip in (True, False):
         for n_threads in (1, 2):
             net = fastgd.Network(sizes, seed=32, dtype=dtype)
-            train(net, X, Y, order, m, 3.0, n_threads=n_threads, kernel_set=kernel_set,
-                  skip_zero_inputs=skip)
+            train(
+                net,
+                X,
+                Y,
+                order,
+                m,
+                3.0,
+                n_threads=n_threads,
+                kernel_set=kernel_set,
+                skip_zero_inputs=skip,
+            )
             results.append(net.weights + net.biases)
     assert_same_bytes_near_reference(results, sizes, 32, dtype, X, Y, order, m, 3.0)
 
@@ -242,8 +293,7 @@ def per_sample_gradient(weights, biases, x, y, cost):
     (w1, w2), (b1, b2) = weights, biases
     a1 = 1 / (1 + np.exp(-(w1 @ x + b1)))
     a2 = 1 / (1 + np.exp(-(w2 @ a1 + b2)))
-    output_error = {"quadratic": lambda: (a2 - y) * a2 * (1 - a2),
-                    "cross_entropy": lambda: a2 - y}
+    output_error = {"quadratic": lambda: (a2 - y) * a2 * (1 - a2), "cross_entropy": lambda: a2 - y}
     if cost not in output_error:
         raise NotImplementedError(f"write the output error of the {cost!r} cost out here")
     d2 = output_error[cost]()
@@ -274,8 +324,16 @@ def test_epoch_by_hand(reduction, n, m, path, cost):
     X, labels, Y = make_data(n, sizes, seed=9)
     W, B = hand_epoch(net.weights, net.biases, X, Y, m, 2.0, reduction, cost)
     with _policy.overrides(training_path=path):
-        fastgd.Trainer(net, eta=2.0, mini_batch_size=m, epochs=1, shuffle=False,
-                       reduction=reduction, cost=cost, verbose=0).fit(X, labels)
+        fastgd.Trainer(
+            net,
+            eta=2.0,
+            mini_batch_size=m,
+            epochs=1,
+            shuffle=False,
+            reduction=reduction,
+            cost=cost,
+            verbose=0,
+        ).fit(X, labels)
     for got, want in zip(net.weights + net.biases, W + B):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
 
@@ -287,8 +345,9 @@ def test_mean_and_sum_differ_by_the_batch_size():
     nets = []
     for reduction, eta in (("sum", 0.25), ("mean", 0.25 * 8)):
         net = fastgd.Network(sizes, seed=11)
-        fastgd.Trainer(net, eta=eta, mini_batch_size=8, epochs=1, shuffle=False,
-                       reduction=reduction, verbose=0).fit(X, labels)
+        fastgd.Trainer(
+            net, eta=eta, mini_batch_size=8, epochs=1, shuffle=False, reduction=reduction, verbose=0
+        ).fit(X, labels)
         nets.append(net)
     for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
@@ -315,8 +374,11 @@ def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
     net.weights[0][:] = 1
     net.biases[0][:] = 0
     z = np.array([[-1e4], [-800.0], [-50.0], [0.0], [50.0], [800.0], [1e4]], dtype=dtype)
-    with np.errstate(all="raise"), _policy.overrides(kernel_set=kernel_set), \
-            pytest.warns(fastgd.InputRangeWarning, match="holds values up to 10000"):
+    with (
+        np.errstate(all="raise"),
+        _policy.overrides(kernel_set=kernel_set),
+        pytest.warns(fastgd.InputRangeWarning, match="holds values up to 10000"),
+    ):
         got = net.feedforward(z)[:, 0]
         want = ref.sigmoid(z[:, 0])
     assert got[0] == 0 and got[-1] == 1 and got[3] == 0.5
@@ -328,16 +390,23 @@ def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
 def test_sigmoid_is_accurate(dtype, ulps, kernel_set):
     """The vector exp of the kernels against SciPy's expit, over the whole useful range, with
     lengths that leave a partial last vector."""
-    z = np.concatenate([np.linspace(-120, 120, 100003), np.geomspace(1e-12, 1e3, 999),
-                        -np.geomspace(1e-12, 1e3, 999), [0.0, -0.0, np.inf, -np.inf, -750.0, 720]])
+    z = np.concatenate(
+        [
+            np.linspace(-120, 120, 100003),
+            np.geomspace(1e-12, 1e3, 999),
+            -np.geomspace(1e-12, 1e3, 999),
+            [0.0, -0.0, np.inf, -np.inf, -750.0, 720],
+        ]
+    )
     z = np.append(z, np.nan).astype(dtype)[:, None]
     one = [np.ones((1, 1), dtype=dtype)], [np.zeros(1, dtype=dtype)]
     got = np.empty_like(z)
     # The core itself: the public API refuses inf and NaN.
     _core.feedforward(*one, z, got, path="small", n_threads=1, kernel_set=kernel_set)
     want = ref.sigmoid(z.astype(np.float64)).astype(dtype)
-    np.testing.assert_allclose(got[:-1], want[:-1], rtol=ulps * np.finfo(dtype).eps,
-                               atol=np.finfo(dtype).tiny)
+    np.testing.assert_allclose(
+        got[:-1], want[:-1], rtol=ulps * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny
+    )
     assert np.isnan(got[-1, 0])
 
 
@@ -355,24 +424,45 @@ def test_core_rejects_arrays_that_do_not_chain():
     net = fastgd.Network([3, 4, 2], seed=0)
     X, _, Y = make_data(4, [3, 4, 2])
     with pytest.raises(ValueError, match="layer 1"):
-        _core.train_chunk(net.weights, [net.biases[0], np.zeros(3)], X, Y,
-                          np.arange(4, dtype=np.intp), 2, 1.0, True, cost="quadratic",
-                          path="small", n_threads=1)
+        _core.train_chunk(
+            net.weights,
+            [net.biases[0], np.zeros(3)],
+            X,
+            Y,
+            np.arange(4, dtype=np.intp),
+            2,
+            1.0,
+            True,
+            cost="quadratic",
+            path="small",
+            n_threads=1,
+        )
     with pytest.raises(ValueError, match="X has 5 columns"):
-        _core.feedforward(net.weights, net.biases, np.zeros((2, 5)), np.zeros((2, 2)),
-                          path="small", n_threads=1)
+        _core.feedforward(
+            net.weights, net.biases, np.zeros((2, 5)), np.zeros((2, 2)), path="small", n_threads=1
+        )
 
 
-@pytest.mark.parametrize("options, error, match", [
-    (dict(cost="mse"), ValueError, r"the core has no cost 'mse'; it has \['quadratic', "
-                                   r"'cross_entropy'\]"),
-    (dict(path="gpu"), ValueError, r"path must be one of \('small', 'blas'\), got 'gpu'"),
-    (dict(kernel_set="sse9"), ValueError, "kernel set 'sse9' is not available here"),
-    (dict(n_threads=3), ValueError, "the small-kernel path runs on 1 to 2 threads, got "
-                                    "n_threads=3"),
-    (dict(n_threads=0), ValueError, "runs on 1 to 2 threads"),
-    (dict(path="blas", n_threads=2), ValueError, "the BLAS path runs on BLAS's threads"),
-])
+@pytest.mark.parametrize(
+    "options, error, match",
+    [
+        (
+            dict(cost="mse"),
+            ValueError,
+            r"the core has no cost 'mse'; it has \['quadratic', "
+            r"'cross_entropy'\]",
+        ),
+        (dict(path="gpu"), ValueError, r"path must be one of \('small', 'blas'\), got 'gpu'"),
+        (dict(kernel_set="sse9"), ValueError, "kernel set 'sse9' is not available here"),
+        (
+            dict(n_threads=3),
+            ValueError,
+            "the small-kernel path runs on 1 to 2 threads, got n_threads=3",
+        ),
+        (dict(n_threads=0), ValueError, "runs on 1 to 2 threads"),
+        (dict(path="blas", n_threads=2), ValueError, "the BLAS path runs on BLAS's threads"),
+    ],
+)
 def test_core_does_what_it_is_told_or_refuses(options, error, match):
     """The core takes every setting explicitly and refuses what it cannot do, before touching
     the weights: no silent cap, no fall-back to another path."""
@@ -388,8 +478,9 @@ def test_core_does_what_it_is_told_or_refuses(options, error, match):
 def test_feedforward_refuses_more_threads_than_it_has():
     net = fastgd.Network([3, 2], seed=0)
     with pytest.raises(ValueError, match="feedforward runs on 1 to 16 threads, got n_threads=17"):
-        _core.feedforward(net.weights, net.biases, np.zeros((4, 3)), np.zeros((4, 2)),
-                          path="small", n_threads=17)
+        _core.feedforward(
+            net.weights, net.biases, np.zeros((4, 3)), np.zeros((4, 2)), path="small", n_threads=17
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -407,9 +498,21 @@ def test_with_one_input_split_any_chunking_gives_the_same_bits(dtype, sizes, m, 
         for n_threads in (1, 2):
             net = fastgd.Network(sizes, seed=52, dtype=dtype)
             for start, stop in zip(bounds[:-1], bounds[1:]):
-                _core.train_chunk(net.weights, net.biases, X, Y, order[start:stop], m, 3.0,
-                                  True, cost="quadratic", path="small", n_threads=n_threads,
-                                  kernel_set=kernel_set, input_split=split)
+                _core.train_chunk(
+                    net.weights,
+                    net.biases,
+                    X,
+                    Y,
+                    order[start:stop],
+                    m,
+                    3.0,
+                    True,
+                    cost="quadratic",
+                    path="small",
+                    n_threads=n_threads,
+                    kernel_set=kernel_set,
+                    input_split=split,
+                )
             results.append(b"".join(a.tobytes() for a in net.weights + net.biases))
     assert len(set(results)) == 1
 
@@ -418,13 +521,20 @@ def test_input_split_is_the_median_nonzero_input_of_the_first_rows():
     X = np.zeros((5, 10))
     X[0, [1, 4, 7]] = 1
     X[3, 8] = -2.0
-    assert _core.input_split(X, 2) == 4          # rows 0-1: inputs 1, 4, 7
-    assert _core.input_split(X, 5) == 7          # rows 0-4: inputs 1, 4, 7, 8
+    assert _core.input_split(X, 2) == 4  # rows 0-1: inputs 1, 4, 7
+    assert _core.input_split(X, 5) == 7  # rows 0-4: inputs 1, 4, 7, 8
     assert _core.input_split(np.zeros((3, 10)), 3) == 5
     assert _core.input_split(np.ones((3, 1)), 3) is None
     with pytest.raises(ValueError, match=r"input_split must be between 1 and 9 .* got 10"):
-        train(fastgd.Network([10, 2], seed=0), X, np.zeros((5, 2)), np.arange(5), 2, 1.0,
-              input_split=10)
+        train(
+            fastgd.Network([10, 2], seed=0),
+            X,
+            np.zeros((5, 2)),
+            np.arange(5),
+            2,
+            1.0,
+            input_split=10,
+        )
 
 
 def test_float32_over_many_outputs_is_as_accurate_as_numpy():
@@ -442,10 +552,20 @@ def test_float32_over_many_outputs_is_as_accurate_as_numpy():
     exact_B = [b.astype(np.float64) for b in B]
     train(net, X, Y, order, m, 0.5, cost="cross_entropy")
     ref.train_epoch(W, B, X, Y, order, m, 0.5, "mean", "cross_entropy")
-    ref.train_epoch(exact_W, exact_B, X.astype(np.float64), Y.astype(np.float64), order, m,
-                    0.5, "mean", "cross_entropy")
-    core_error = max(np.abs(a - e).max() for a, e in zip(net.weights + net.biases,
-                                                          exact_W + exact_B))
+    ref.train_epoch(
+        exact_W,
+        exact_B,
+        X.astype(np.float64),
+        Y.astype(np.float64),
+        order,
+        m,
+        0.5,
+        "mean",
+        "cross_entropy",
+    )
+    core_error = max(
+        np.abs(a - e).max() for a, e in zip(net.weights + net.biases, exact_W + exact_B)
+    )
     numpy_error = max(np.abs(a - e).max() for a, e in zip(W + B, exact_W + exact_B))
     assert core_error <= 1.5 * numpy_error, (core_error, numpy_error)
 
@@ -464,32 +584,60 @@ def test_uint8_rows_give_the_bits_of_the_floats(dtype, sizes, m, kernel_set, pat
     order = rng.permutation(150)
     split = _core.input_split(pixels, m)
     assert split == _core.input_split(floats, m)
-    for n_threads in ((1, 2) if path == "small" else (1,)):
+    for n_threads in (1, 2) if path == "small" else (1,):
         results = []
         for X in (pixels, floats):
             net = fastgd.Network(sizes, seed=71, dtype=dtype)
-            cost_sum = _core.train_chunk(net.weights, net.biases, X, Y, order, m, 1.0, True,
-                                         cost=cost, path=path, n_threads=n_threads,
-                                         kernel_set=kernel_set, input_split=split)
+            cost_sum = _core.train_chunk(
+                net.weights,
+                net.biases,
+                X,
+                Y,
+                order,
+                m,
+                1.0,
+                True,
+                cost=cost,
+                path=path,
+                n_threads=n_threads,
+                kernel_set=kernel_set,
+                input_split=split,
+            )
             outputs = []
             for forward_path in ("small", "blas"):
                 out = np.empty((150, sizes[-1]), dtype)
-                _core.feedforward(net.weights, net.biases, X, out, path=forward_path,
-                                  n_threads=n_threads if forward_path == "small" else 1,
-                                  kernel_set=kernel_set)
+                _core.feedforward(
+                    net.weights,
+                    net.biases,
+                    X,
+                    out,
+                    path=forward_path,
+                    n_threads=n_threads if forward_path == "small" else 1,
+                    kernel_set=kernel_set,
+                )
                 outputs.append(out.tobytes())
-            results.append((b"".join(a.tobytes() for a in net.weights + net.biases), cost_sum,
-                            outputs))
+            results.append(
+                (b"".join(a.tobytes() for a in net.weights + net.biases), cost_sum, outputs)
+            )
         assert results[0] == results[1]
 
 
 def test_the_core_refuses_inputs_of_another_dtype():
     net = fastgd.Network([3, 2], seed=0)
-    with pytest.raises(TypeError, match=r"X must be a C-contiguous 2-D array of uint8 \(pixels\) "
-                                        r"or of the network's dtype, float64; got ndarray of "
-                                        r"dtype int16"):
-        _core.feedforward(net.weights, net.biases, np.zeros((2, 3), np.int16), np.zeros((2, 2)),
-                          path="small", n_threads=1)
+    with pytest.raises(
+        TypeError,
+        match=r"X must be a C-contiguous 2-D array of uint8 \(pixels\) "
+        r"or of the network's dtype, float64; got ndarray of "
+        r"dtype int16",
+    ):
+        _core.feedforward(
+            net.weights,
+            net.biases,
+            np.zeros((2, 3), np.int16),
+            np.zeros((2, 2)),
+            path="small",
+            n_threads=1,
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,5 +1,6 @@
 """The costs: their values by hand, their registry, their use by Network, Trainer and History,
 and the cross-entropy's reason to exist: a saturated neuron that is wrong still learns."""
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,9 @@ def test_values_worked_by_hand():
 def test_deltas_worked_by_hand():
     A = np.array([[0.8, 0.1]])
     Y = np.array([[1.0, 0.0]])
-    np.testing.assert_allclose(costs.get("quadratic").delta(A, Y),
-                               [[-0.2 * 0.8 * 0.2, 0.1 * 0.1 * 0.9]], rtol=1e-15)
+    np.testing.assert_allclose(
+        costs.get("quadratic").delta(A, Y), [[-0.2 * 0.8 * 0.2, 0.1 * 0.1 * 0.9]], rtol=1e-15
+    )
     np.testing.assert_allclose(costs.get("cross_entropy").delta(A, Y), [[-0.2, 0.1]], rtol=1e-15)
 
 
@@ -44,8 +46,10 @@ def test_network_cost_uses_the_named_cost(cost):
     net = fastgd.Network(SIZES, seed=1)
     X, labels, Y = make_data(20, SIZES, seed=2)
     A = ref.feedforward(net.weights, net.biases, X)
-    by_hand = {"quadratic": np.sum((A - Y) ** 2) / (2 * 20),
-               "cross_entropy": -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / 20}
+    by_hand = {
+        "quadratic": np.sum((A - Y) ** 2) / (2 * 20),
+        "cross_entropy": -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / 20,
+    }
     assert net.cost(X, labels, cost=cost) == pytest.approx(by_hand[cost], rel=1e-12)
     assert net.cost(X, labels) == pytest.approx(by_hand["quadratic"], rel=1e-12)
 
@@ -67,10 +71,14 @@ def test_cross_entropy_refuses_targets_outside_0_1_before_any_work():
     net = fastgd.Network(SIZES, seed=0)
     X, _, Y = make_data(10, SIZES)
     W, B = copy_params(net)
-    trainer = fastgd.Trainer(net, eta=1.0, mini_batch_size=2, epochs=1, cost="cross_entropy",
-                             verbose=0)
-    with pytest.raises(ValueError, match=r"y holds target values outside \[0, 1\] .*"
-                                         r"cost='quadratic'"):
+    trainer = fastgd.Trainer(
+        net, eta=1.0, mini_batch_size=2, epochs=1, cost="cross_entropy", verbose=0
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"y holds target values outside \[0, 1\] .*"
+        r"cost='quadratic'",
+    ):
         trainer.fit(X, 2 * Y - 0.5)
     for got, want in zip(net.weights + net.biases, W + B):
         np.testing.assert_array_equal(got, want)
@@ -80,13 +88,19 @@ def test_cross_entropy_refuses_targets_outside_0_1_before_any_work():
 def test_history_and_report_give_the_cost_trained():
     net = fastgd.Network(SIZES, seed=3)
     X, labels, _ = make_data(60, SIZES, seed=4)
-    history = fastgd.Trainer(net, eta=0.5, mini_batch_size=5, epochs=2, seed=0,
-                             cost="cross_entropy", train_cost="exact", verbose=0).fit(
-        X, labels, test_data=(X, labels))
+    history = fastgd.Trainer(
+        net,
+        eta=0.5,
+        mini_batch_size=5,
+        epochs=2,
+        seed=0,
+        cost="cross_entropy",
+        train_cost="exact",
+        verbose=0,
+    ).fit(X, labels, test_data=(X, labels))
     assert history.cost == "cross_entropy"
     assert history.to_dict()["cost"] == "cross_entropy"
-    assert history.train_cost[-1] == pytest.approx(net.cost(X, labels, "cross_entropy"),
-                                                   rel=1e-12)
+    assert history.train_cost[-1] == pytest.approx(net.cost(X, labels, "cross_entropy"), rel=1e-12)
     assert history.test_cost[-1] == history.train_cost[-1]
     assert fastgd.History.from_dict(history.to_dict()) == history
 
@@ -111,8 +125,9 @@ def test_a_saturated_wrong_neuron_learns_fast_with_the_cross_entropy(dtype):
         net.weights[0][:] = 2.0
         net.biases[0][:] = 2.0
         assert net.feedforward(np.ones(1))[0] == pytest.approx(0.982, abs=1e-3)
-        fastgd.Trainer(net, eta=0.15, mini_batch_size=1, epochs=50, cost=cost,
-                       verbose=0).fit(np.ones((1, 1)), np.zeros((1, 1)))
+        fastgd.Trainer(net, eta=0.15, mini_batch_size=1, epochs=50, cost=cost, verbose=0).fit(
+            np.ones((1, 1)), np.zeros((1, 1))
+        )
         outputs[cost] = float(net.feedforward(np.ones(1))[0])
     assert outputs["quadratic"] > 0.97
     assert outputs["cross_entropy"] < 0.15

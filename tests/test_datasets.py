@@ -16,7 +16,8 @@ from fastgd.datasets import MNIST_FILES, DownloadError, cache_dir, parse_idx
 def idx_bytes(array):
     """An unsigned-byte IDX file holding array."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
@@ -93,8 +94,11 @@ def test_a_path_given_is_the_only_place_looked_in(tmp_path, monkeypatch, mnist_d
     """A typo in a path (or a Fashion-MNIST directory missing a file) must not quietly load
     MNIST from $FASTGD_DATA, nor download it."""
     monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))
-    with pytest.raises(FileNotFoundError, match=r"/no/such is not a directory \(a path given "
-                                                r"is the only place looked in\)"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"/no/such is not a directory \(a path given "
+        r"is the only place looked in\)",
+    ):
         fastgd.load_mnist("/no/such", verify=False, download=False)
     (tmp_path / "given").mkdir()
     (tmp_path / "given" / "train-images-idx3-ubyte.gz").write_bytes(b"")
@@ -105,8 +109,9 @@ def test_a_path_given_is_the_only_place_looked_in(tmp_path, monkeypatch, mnist_d
     assert "missing train-labels-idx1-ubyte" in message and "0.0.0.0" not in message
 
 
-def test_without_a_path_missing_files_say_where_they_were_looked_for(tmp_path, monkeypatch,
-                                                                      no_env_data):
+def test_without_a_path_missing_files_say_where_they_were_looked_for(
+    tmp_path, monkeypatch, no_env_data
+):
     monkeypatch.setenv("FASTGD_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("FASTGD_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(FileNotFoundError) as info:
@@ -129,17 +134,24 @@ def test_bad_dtype():
         fastgd.load_mnist(dtype="int8")
 
 
-@pytest.mark.parametrize("data, match", [
-    (b"", "truncated: the file ends inside the IDX header"),
-    (b"\x01\x00\x08\x01" + (3).to_bytes(4, "big") + b"abc", "not an IDX file"),
-    (b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abcdefghijkl", "type code 0x0d"),
-    (b"\x00\x00\x08\x00", "declares 0 dimensions"),
-    (b"\x00\x00\x08\x03" + (3).to_bytes(4, "big"), "ends inside the 3 dimensions"),
-    (b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc",
-     r"shape \(5,\), which needs 13 bytes, but the file has 11"),
-    (b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc",
-     "needs 10 bytes, but the file has more"),
-])
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (b"", "truncated: the file ends inside the IDX header"),
+        (b"\x01\x00\x08\x01" + (3).to_bytes(4, "big") + b"abc", "not an IDX file"),
+        (b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abcdefghijkl", "type code 0x0d"),
+        (b"\x00\x00\x08\x00", "declares 0 dimensions"),
+        (b"\x00\x00\x08\x03" + (3).to_bytes(4, "big"), "ends inside the 3 dimensions"),
+        (
+            b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"abc",
+            r"shape \(5,\), which needs 13 bytes, but the file has 11",
+        ),
+        (
+            b"\x00\x00\x08\x01" + (2).to_bytes(4, "big") + b"abc",
+            "needs 10 bytes, but the file has more",
+        ),
+    ],
+)
 def test_malformed_idx(data, match):
     with pytest.raises(ValueError, match=match):
         parse_idx(data)
@@ -151,6 +163,7 @@ def test_idx_roundtrip():
 
 
 # ---- downloads, against a server on 127.0.0.1 started here ------------------------------------
+
 
 class Mirrors:
     """A local HTTP server whose first path segment says how it behaves: good/ serves the real
@@ -180,7 +193,7 @@ class Mirrors:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[:len(body) // 2] if kind == "truncated" else body)
+                self.wfile.write(body[: len(body) // 2] if kind == "truncated" else body)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -208,8 +221,9 @@ def cache_files(directory):
 
 def test_download_from_a_good_mirror(mirrors, tmp_path, no_env_data, mnist):
     cache = tmp_path / "cache"
-    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(cache_dir=cache,
-                                                             mirrors=[mirrors.url("good")])
+    (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(
+        cache_dir=cache, mirrors=[mirrors.url("good")]
+    )
     assert cache_files(cache) == sorted([name + ".gz" for name in MNIST_FILES] + ["decoded"])
     np.testing.assert_array_equal(train_X, mnist[0][0])
     np.testing.assert_array_equal(test_y, mnist[1][1])
@@ -227,14 +241,18 @@ def test_a_mirror_that_is_down_is_skipped(mirrors, tmp_path, no_env_data, monkey
     assert sum(r.startswith("/down/") for r in mirrors.requests) == 4
 
 
-@pytest.mark.parametrize("kind, reason", [
-    ("truncated", "IncompleteRead|got .* of .* bytes"),
-    ("wrong", "SHA-256 of the decompressed file is"),
-    ("hang", "timed out"),
-    ("down", "503"),
-])
-def test_a_failed_download_leaves_nothing_and_says_why(mirrors, tmp_path, no_env_data, kind,
-                                                       reason):
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("truncated", "IncompleteRead|got .* of .* bytes"),
+        ("wrong", "SHA-256 of the decompressed file is"),
+        ("hang", "timed out"),
+        ("down", "503"),
+    ],
+)
+def test_a_failed_download_leaves_nothing_and_says_why(
+    mirrors, tmp_path, no_env_data, kind, reason
+):
     cache = tmp_path / "cache"
     with pytest.raises(DownloadError) as info:
         fastgd.load_mnist(cache_dir=cache, mirrors=[mirrors.url(kind)], timeout=0.5)
@@ -247,12 +265,14 @@ def test_a_failed_download_leaves_nothing_and_says_why(mirrors, tmp_path, no_env
 
 def test_no_download_when_asked_not_to(mirrors, tmp_path, no_env_data):
     with pytest.raises(FileNotFoundError, match="MNIST not found. Looked in"):
-        fastgd.load_mnist(cache_dir=tmp_path / "cache", mirrors=[mirrors.url("good")],
-                          download=False)
+        fastgd.load_mnist(
+            cache_dir=tmp_path / "cache", mirrors=[mirrors.url("good")], download=False
+        )
     assert mirrors.requests == []
 
 
 # ---- any IDX pair, validation split, the book's pickle -------------------------------------------
+
 
 @pytest.mark.parametrize("shape", [(5, 28, 28), (4, 7, 9)])
 def test_load_idx_any_image_size(tmp_path, shape):
@@ -267,15 +287,21 @@ def test_load_idx_any_image_size(tmp_path, shape):
     np.testing.assert_array_equal(y, labels)
 
 
-@pytest.mark.parametrize("images, labels, match", [
-    (idx_bytes(np.zeros((3, 2, 2))), idx_bytes(np.zeros(4)), "holds 3 images but .* 4 labels"),
-    (b"\x00\x00\x09\x03" + b"\x00" * 12, idx_bytes(np.zeros(3)), "type code 0x09"),
-    (idx_bytes(np.zeros((3, 2, 2)))[:-1], idx_bytes(np.zeros(3)),
-     "needs 28 bytes, but the file has 27"),
-    (b"", idx_bytes(np.zeros(3)), "ends inside the IDX header"),
-    (idx_bytes(np.zeros(3)), idx_bytes(np.zeros(3)), "at least 2 dimensions"),
-    (idx_bytes(np.zeros((3, 2))), idx_bytes(np.zeros((3, 1))), "a label file has 1 dimension"),
-])
+@pytest.mark.parametrize(
+    "images, labels, match",
+    [
+        (idx_bytes(np.zeros((3, 2, 2))), idx_bytes(np.zeros(4)), "holds 3 images but .* 4 labels"),
+        (b"\x00\x00\x09\x03" + b"\x00" * 12, idx_bytes(np.zeros(3)), "type code 0x09"),
+        (
+            idx_bytes(np.zeros((3, 2, 2)))[:-1],
+            idx_bytes(np.zeros(3)),
+            "needs 28 bytes, but the file has 27",
+        ),
+        (b"", idx_bytes(np.zeros(3)), "ends inside the IDX header"),
+        (idx_bytes(np.zeros(3)), idx_bytes(np.zeros(3)), "at least 2 dimensions"),
+        (idx_bytes(np.zeros((3, 2))), idx_bytes(np.zeros((3, 1))), "a label file has 1 dimension"),
+    ],
+)
 def test_load_idx_refuses_malformed_files(tmp_path, images, labels, match):
     (tmp_path / "images").write_bytes(images)
     (tmp_path / "labels").write_bytes(labels)
@@ -309,8 +335,9 @@ def test_validation_split_is_the_books(mnist_dir, mnist):
 
 def test_the_books_pickle_only_when_allowed(tmp_path):
     rng = np.random.default_rng(2)
-    parts = tuple((rng.random((n, 784)).astype(np.float32), rng.integers(0, 10, n))
-                  for n in (5, 3, 2))
+    parts = tuple(
+        (rng.random((n, 784)).astype(np.float32), rng.integers(0, 10, n)) for n in (5, 3, 2)
+    )
     path = tmp_path / "mnist.pkl.gz"
     with gzip.open(path, "wb") as f:
         pickle.dump(parts, f, protocol=2)
@@ -328,8 +355,12 @@ def test_load_idx_names_a_missing_file_and_reads_an_empty_set(tmp_path):
         fastgd.load_idx(tmp_path / "no-such-images", tmp_path / "no-such-labels")
     images = tmp_path / "images"
     labels = tmp_path / "labels"
-    images.write_bytes(bytes([0, 0, 8, 3]) + (0).to_bytes(4, "big") + (28).to_bytes(4, "big")
-                       + (28).to_bytes(4, "big"))
+    images.write_bytes(
+        bytes([0, 0, 8, 3])
+        + (0).to_bytes(4, "big")
+        + (28).to_bytes(4, "big")
+        + (28).to_bytes(4, "big")
+    )
     labels.write_bytes(bytes([0, 0, 8, 1]) + (0).to_bytes(4, "big"))
     X, y = fastgd.load_idx(images, labels)
     assert X.shape == (0, 784) and y.shape == (0,)
@@ -340,8 +371,9 @@ def test_mnist_as_bytes_is_the_floats_times_255(mnist_dir):
     assert X.dtype == np.uint8 and X.shape == (60000, 784) and X.nbytes == 47040000
     (Xf, _), _ = fastgd.load_mnist(mnist_dir, dtype="float32")
     assert (X.astype(np.float32) / 255 == Xf).all()
-    with pytest.raises(TypeError, match="dtype must be 'uint8' .*, 'float32' or 'float64', got "
-                                        "'int16'"):
+    with pytest.raises(
+        TypeError, match="dtype must be 'uint8' .*, 'float32' or 'float64', got 'int16'"
+    ):
         fastgd.load_mnist(mnist_dir, dtype="int16")
 
 
@@ -365,12 +397,16 @@ def test_decoded_images_are_kept_checked_and_redone_when_damaged(gzip_mnist, tmp
     cache = tmp_path / "cache"
     first = fastgd.load_mnist(gzip_mnist, dtype="uint8", cache_dir=cache)
     kept = sorted((cache / "decoded").iterdir())
-    assert [p.name.rsplit("-", 1)[0] for p in kept] == ["t10k-images-idx3-ubyte",
-                                                         "train-images-idx3-ubyte"]
+    assert [p.name.rsplit("-", 1)[0] for p in kept] == [
+        "t10k-images-idx3-ubyte",
+        "train-images-idx3-ubyte",
+    ]
 
     def kept_right():
-        return all(parse_idx(path.read_bytes()).reshape(len(X), -1).tobytes() == X.tobytes()
-                   for path, (X, _) in zip(kept, reversed(first)))
+        return all(
+            parse_idx(path.read_bytes()).reshape(len(X), -1).tobytes() == X.tobytes()
+            for path, (X, _) in zip(kept, reversed(first))
+        )
 
     assert kept_right()
 

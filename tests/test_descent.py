@@ -1,5 +1,6 @@
 """Gradient descent on any C(v): convergence, warnings, divergence, SGD, pictures, and the
 chapter's steepest-descent property."""
+
 import subprocess
 import sys
 import warnings
@@ -33,8 +34,7 @@ def test_converges_to_the_minimum_of_a_convex_quadratic():
 
 
 def test_one_variable_and_the_step_limit():
-    result = fastgd.minimize(lambda v: (v - 3) ** 2, lambda v: 2 * (v - 3), 0.0, eta=0.1,
-                             steps=5)
+    result = fastgd.minimize(lambda v: (v - 3) ** 2, lambda v: 2 * (v - 3), 0.0, eta=0.1, steps=5)
     assert result.steps == 5 and not result.converged and result.message == "reached the step limit"
     # Each step multiplies the distance to 3 by (1 - 2 eta) = 0.8.
     np.testing.assert_allclose(result.path, 3 - 3 * 0.8 ** np.arange(6))
@@ -51,23 +51,35 @@ def test_divergence_to_infinity_stops_with_the_step_named():
     with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("ignore", fastgd.DescentWarning)
         with pytest.raises(FloatingPointError, match=r"the cost became inf at step \d+"):
-            fastgd.minimize(lambda v: float(np.exp(v[0] ** 2)),
-                            lambda v: np.array([2 * v[0] * np.exp(v[0] ** 2)]), [2.0],
-                            eta=1.0, steps=100)
+            fastgd.minimize(
+                lambda v: float(np.exp(v[0] ** 2)),
+                lambda v: np.array([2 * v[0] * np.exp(v[0] ** 2)]),
+                [2.0],
+                eta=1.0,
+                steps=100,
+            )
 
 
 def test_nan_cost_stops():
     with pytest.raises(FloatingPointError, match="the cost became nan at step 1"):
-        fastgd.minimize(lambda v: float(np.sqrt(v[0])) if v[0] >= 0 else float("nan"),
-                        lambda v: np.array([1.0]), [0.5], eta=1.0, steps=3)
+        fastgd.minimize(
+            lambda v: float(np.sqrt(v[0])) if v[0] >= 0 else float("nan"),
+            lambda v: np.array([1.0]),
+            [0.5],
+            eta=1.0,
+            steps=3,
+        )
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(eta=0.1), ValueError, "give steps, tol or both"),
-    (dict(eta=0, steps=3), ValueError, "eta must be"),
-    (dict(eta=0.1, steps=-1), ValueError, "steps must be at least 0"),
-    (dict(eta=0.1, tol=-1.0), ValueError, "tol must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(eta=0.1), ValueError, "give steps, tol or both"),
+        (dict(eta=0, steps=3), ValueError, "eta must be"),
+        (dict(eta=0.1, steps=-1), ValueError, "steps must be at least 0"),
+        (dict(eta=0.1, tol=-1.0), ValueError, "tol must be"),
+    ],
+)
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         fastgd.minimize(lambda v: float(v @ v), lambda v: 2 * v, [1.0, 2.0], **kwargs)
@@ -78,8 +90,9 @@ def test_finite_differences_agree_with_the_analytic_gradient(name):
     f = FUNCTIONS[name]
     for point in (f.start, (0.3, -0.7), (1.1, 0.4)):
         v = np.array(point)
-        np.testing.assert_allclose(finite_difference_gradient(f.cost, v), f.grad(v),
-                                   rtol=1e-7, atol=1e-7)
+        np.testing.assert_allclose(
+            finite_difference_gradient(f.cost, v), f.grad(v), rtol=1e-7, atol=1e-7
+        )
 
 
 def test_minimize_without_a_gradient_uses_finite_differences():
@@ -115,9 +128,19 @@ def test_sgd_full_batch_minibatch_and_online():
     problem = fastgd.LeastSquares.random(n=2000, m=5, seed=1)
     best = problem.cost(problem.solution())
     v0 = np.zeros(5)
-    runs = {m: fastgd.sgd(problem.example_grad, v0, problem.n_examples, eta=0.05,
-                          mini_batch_size=m, epochs=3, cost=problem.cost, seed=0)
-            for m in (2000, 100, 1)}
+    runs = {
+        m: fastgd.sgd(
+            problem.example_grad,
+            v0,
+            problem.n_examples,
+            eta=0.05,
+            mini_batch_size=m,
+            epochs=3,
+            cost=problem.cost,
+            seed=0,
+        )
+        for m in (2000, 100, 1)
+    }
     for result in runs.values():
         assert result.gradient_evaluations == 3 * 2000
         assert len(result.costs) == 4 and result.costs[-1] < result.costs[0]
@@ -130,8 +153,12 @@ def test_sgd_full_batch_minibatch_and_online():
 
 def test_sgd_is_reproducible_from_its_seed():
     problem = fastgd.LeastSquares.random(n=200, m=3, seed=2)
-    a, b = (fastgd.sgd(problem.example_grad, np.zeros(3), 200, eta=0.05, mini_batch_size=10,
-                       epochs=2, seed=7) for _ in range(2))
+    a, b = (
+        fastgd.sgd(
+            problem.example_grad, np.zeros(3), 200, eta=0.05, mini_batch_size=10, epochs=2, seed=7
+        )
+        for _ in range(2)
+    )
     np.testing.assert_array_equal(a.x, b.x)
 
 
@@ -145,8 +172,9 @@ def png_size(path):
 def test_pictures(tmp_path, dims):
     pytest.importorskip("matplotlib")
     if dims == 1:
-        result = fastgd.minimize(lambda v: float(v[0] ** 2), lambda v: 2 * v, [1.5], eta=0.2,
-                                 steps=10)
+        result = fastgd.minimize(
+            lambda v: float(v[0] ** 2), lambda v: 2 * v, [1.5], eta=0.2, steps=10
+        )
         C = lambda v: float(v[0] ** 2)  # noqa: E731
     else:
         f = FUNCTIONS["valley"]
@@ -159,24 +187,54 @@ def test_pictures(tmp_path, dims):
 def test_the_valley_command_draws_the_chapters_picture(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "valley.png"
-    result = subprocess.run([sys.executable, "-m", "fastgd", "valley", "--eta", "0.1",
-                             "--steps", "30", "--out", str(out)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastgd",
+            "valley",
+            "--eta",
+            "0.1",
+            "--steps",
+            "30",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bowl: 30 steps of eta = 0.1 from [1.6, 1.2]")
     assert png_size(out) == (1100, 450)
-    bad = subprocess.run([sys.executable, "-m", "fastgd", "valley", "--function", "nope"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "fastgd", "valley", "--function", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
-@pytest.mark.parametrize("v0, example_grad, error, match", [
-    ([np.nan, 1.0], lambda v, idx: np.zeros(2), ValueError, "v0 must be finite"),
-    ([0.0, 1.0], lambda v, idx: np.array([np.nan, 0.0]), FloatingPointError,
-     "non-finite in epoch 0, mini-batch 0"),
-    ([0.0, 1.0], lambda v, idx: np.zeros(3), ValueError, r"returned shape \(3,\) for a point "
-                                                          r"of shape \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "v0, example_grad, error, match",
+    [
+        ([np.nan, 1.0], lambda v, idx: np.zeros(2), ValueError, "v0 must be finite"),
+        (
+            [0.0, 1.0],
+            lambda v, idx: np.array([np.nan, 0.0]),
+            FloatingPointError,
+            "non-finite in epoch 0, mini-batch 0",
+        ),
+        (
+            [0.0, 1.0],
+            lambda v, idx: np.zeros(3),
+            ValueError,
+            r"returned shape \(3,\) for a point "
+            r"of shape \(2,\)",
+        ),
+    ],
+)
 def test_sgd_checks_like_minimize(v0, example_grad, error, match):
     with pytest.raises(error, match=match):
         fastgd.sgd(example_grad, v0, 10, eta=0.1, mini_batch_size=5, epochs=1)

@@ -1,4 +1,5 @@
 """Day-to-day use of Trainer.fit: history, plots, callbacks, checkpoints, Ctrl-C, save/load."""
+
 import os
 import signal
 import threading
@@ -27,17 +28,27 @@ def trainer(net, epochs=3, **kwargs):
 
 
 def same_bits(a, b):
-    return all(x.tobytes() == y.tobytes() for x, y in zip(a.weights + a.biases,
-                                                          b.weights + b.biases))
+    return all(
+        x.tobytes() == y.tobytes() for x, y in zip(a.weights + a.biases, b.weights + b.biases)
+    )
 
 
 def test_history_has_every_figure_and_a_dict():
     X, y = data()
     history = trainer(fastgd.Network(SIZES, seed=0), train_accuracy=True).fit(
-        X[:300], y[:300], test_data=(X[350:], y[350:]), validation_data=(X[300:350], y[300:350]))
+        X[:300], y[:300], test_data=(X[350:], y[350:]), validation_data=(X[300:350], y[300:350])
+    )
     d = history.to_dict()
-    for key in ("train_cost", "train_accuracy", "validation_cost", "validation_accuracy",
-                "test_cost", "test_accuracy", "test_correct", "seconds"):
+    for key in (
+        "train_cost",
+        "train_accuracy",
+        "validation_cost",
+        "validation_accuracy",
+        "test_cost",
+        "test_accuracy",
+        "test_correct",
+        "seconds",
+    ):
         assert len(d[key]) == 3, key
     assert d["epoch"] == [0, 1, 2] and d["interrupted"] is False
     assert all(0 <= a <= 1 for a in d["validation_accuracy"] + d["train_accuracy"])
@@ -66,10 +77,17 @@ def test_callbacks_receive_the_figures_and_can_stop():
             trainer.stop_training = True
 
     history = trainer(fastgd.Network(SIZES, seed=0), epochs=10).fit(
-        X, y, test_data=(X, y), callbacks=[log])
+        X, y, test_data=(X, y), callbacks=[log]
+    )
     assert [e for e, _ in seen] == [0, 1]
-    assert seen[0][1] == ["epoch", "seconds", "test_accuracy", "test_correct", "test_cost",
-                          "train_cost"]
+    assert seen[0][1] == [
+        "epoch",
+        "seconds",
+        "test_accuracy",
+        "test_correct",
+        "test_cost",
+        "train_cost",
+    ]
     assert history.stopped_early and history.epoch == [0, 1]
 
 
@@ -93,18 +111,25 @@ def test_callback_hooks_run_in_order():
         def on_epoch_end(self, epoch, logs, trainer):
             calls.append("only")
 
-    trainer(fastgd.Network(SIZES, seed=0), epochs=2).fit(X, y, callbacks=[Recorder(),
-                                                                          OnlyEpochs()])
-    assert calls == ["begin", ("epoch", 0, 0), "only", ("epoch", 1, 1), "only",
-                     ("end", [0, 1])]
+    trainer(fastgd.Network(SIZES, seed=0), epochs=2).fit(X, y, callbacks=[Recorder(), OnlyEpochs()])
+    assert calls == ["begin", ("epoch", 0, 0), "only", ("epoch", 1, 1), "only", ("end", [0, 1])]
 
 
-@pytest.mark.parametrize("callback, match", [
-    (42, "callbacks must be fastgd.callbacks.Callback objects or functions"),
-    (type("Hooks", (), {"on_train_begin": lambda self, t: None,
-                        "__call__": lambda self, *a: None})(),
-     "Hooks defines on_train_begin but is not a fastgd.callbacks.Callback; subclass Callback"),
-])
+@pytest.mark.parametrize(
+    "callback, match",
+    [
+        (42, "callbacks must be fastgd.callbacks.Callback objects or functions"),
+        (
+            type(
+                "Hooks",
+                (),
+                {"on_train_begin": lambda self, t: None, "__call__": lambda self, *a: None},
+            )(),
+            "Hooks defines on_train_begin but is not a fastgd.callbacks.Callback; "
+            "subclass Callback",
+        ),
+    ],
+)
 def test_callbacks_that_would_not_run_as_meant_are_refused(callback, match):
     X, y = data()
     net = fastgd.Network(SIZES, seed=0)
@@ -137,7 +162,8 @@ def test_early_stopping_says_when_it_stops_and_restores(capsys):
     assert lines[-2].endswith("in epoch 0): stopping after epoch 2")
     assert lines[-1] == "EarlyStopping: restored the weights of epoch 0"
     trainer(fastgd.Network(SIZES, seed=0), epochs=20).fit(
-        X, y, callbacks=[EarlyStopping("train_cost", mode="max", patience=2)])
+        X, y, callbacks=[EarlyStopping("train_cost", mode="max", patience=2)]
+    )
     assert capsys.readouterr().out == ""
 
 
@@ -168,8 +194,9 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, dtype):
 def test_resume_refuses_other_settings(tmp_path):
     X, y = data()
     path = tmp_path / "run.npz"
-    trainer(fastgd.Network(SIZES, seed=0), epochs=2, checkpoint_every=1,
-            checkpoint_path=path).fit(X, y)
+    trainer(fastgd.Network(SIZES, seed=0), epochs=2, checkpoint_every=1, checkpoint_path=path).fit(
+        X, y
+    )
     with pytest.raises(ValueError, match=r"other settings \(eta: checkpoint 2.0, this trainer 1.0"):
         trainer(fastgd.Network(SIZES, seed=0), eta=1.0).fit(X, y, resume=path)
     with pytest.raises(ValueError, match="not a fastgd checkpoint"):
@@ -193,14 +220,16 @@ def test_ctrl_c_stops_after_the_current_chunk(ctrl_c_raises):
     timer = threading.Timer(0.5, lambda: signal.raise_signal(signal.SIGINT))
     timer.start()
     started = time.perf_counter()
-    history = fastgd.Trainer(net, eta=1.0, mini_batch_size=1, epochs=1000, seed=0,
-                             verbose=0).fit(X, y)
+    history = fastgd.Trainer(net, eta=1.0, mini_batch_size=1, epochs=1000, seed=0, verbose=0).fit(
+        X, y
+    )
     elapsed = time.perf_counter() - started
     timer.join()
     assert history.interrupted
     assert elapsed < 5  # 1000 epochs would take minutes: the interrupt was answered
-    lengths = {len(v) for k, v in history.to_dict().items()
-               if k in ("epoch", "train_cost", "seconds")}
+    lengths = {
+        len(v) for k, v in history.to_dict().items() if k in ("epoch", "train_cost", "seconds")
+    }
     assert len(lengths) == 1
     assert all(np.isfinite(a).all() for a in net.weights + net.biases)
 
@@ -237,12 +266,15 @@ def test_saving_into_a_missing_directory_is_a_clear_error(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"", "cannot be read as a fastgd file"),
-    (b"hello, world", "cannot be read as a fastgd file"),
-    (None, "holds 'something', which does not belong in a saved network"),
-    ("truncated", "cannot be read as a fastgd file"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", "cannot be read as a fastgd file"),
+        (b"hello, world", "cannot be read as a fastgd file"),
+        (None, "holds 'something', which does not belong in a saved network"),
+        ("truncated", "cannot be read as a fastgd file"),
+    ],
+)
 def test_loading_a_bad_file(tmp_path, content, match):
     path = tmp_path / "bad.npz"
     if content is None:
@@ -258,9 +290,15 @@ def test_loading_a_bad_file(tmp_path, content, match):
 
 def test_loading_refuses_pickled_objects(tmp_path):
     path = tmp_path / "evil.npz"
-    np.savez(path, format=np.array("fastgd-network"), version=np.array(1),
-             sizes=np.array([2, 1]), dtype=np.array("float64"),
-             weights_0=np.array([object()], dtype=object), biases_0=np.zeros(1))
+    np.savez(
+        path,
+        format=np.array("fastgd-network"),
+        version=np.array(1),
+        sizes=np.array([2, 1]),
+        dtype=np.array("float64"),
+        weights_0=np.array([object()], dtype=object),
+        biases_0=np.zeros(1),
+    )
     with pytest.raises(ValueError, match="pickle"):
         fastgd.Network.load(path)
 
@@ -274,11 +312,17 @@ def test_progress_bar_stays_off_when_not_a_terminal(capsys):
 
 
 def test_history_shows_itself_in_one_line_a_table_and_a_dataframe():
-    history = fastgd.History(epoch=[0, 1, 2], train_cost=[0.3, 0.2, 0.1],
-                             test_accuracy=[0.5, 0.75, 0.7], test_correct=[5, 7, 7],
-                             seconds=[0.1, 0.1, 0.1], interrupted=True)
-    assert repr(history) == ("History(3 epochs, cost='quadratic', test accuracy best 75.00%, "
-                             "final 70.00%, interrupted)")
+    history = fastgd.History(
+        epoch=[0, 1, 2],
+        train_cost=[0.3, 0.2, 0.1],
+        test_accuracy=[0.5, 0.75, 0.7],
+        test_correct=[5, 7, 7],
+        seconds=[0.1, 0.1, 0.1],
+        interrupted=True,
+    )
+    assert repr(history) == (
+        "History(3 epochs, cost='quadratic', test accuracy best 75.00%, final 70.00%, interrupted)"
+    )
     html = history._repr_html_()
     assert html.count("<tr>") == 4 and "<th>test accuracy</th>" in html
     assert "<td>0.7500</td>" in html and "<td>7</td>" in html
@@ -286,6 +330,6 @@ def test_history_shows_itself_in_one_line_a_table_and_a_dataframe():
     frame = history.to_pandas()
     assert list(frame.index) == [0, 1, 2] and frame.index.name == "epoch"
     assert list(frame.columns) == ["train_cost", "test_accuracy", "test_correct", "seconds"]
-    pd.testing.assert_series_equal(frame["test_accuracy"],
-                                   pd.Series([0.5, 0.75, 0.7], index=frame.index,
-                                             name="test_accuracy"))
+    pd.testing.assert_series_equal(
+        frame["test_accuracy"], pd.Series([0.5, 0.75, 0.7], index=frame.index, name="test_accuracy")
+    )

@@ -4,6 +4,7 @@ The core keeps its own pool of threads (csrc/threads.h): a fork waits for a call
 the child starts with an empty pool (OpenMP's runtime hung the child in its first call).
 Each case runs in a subprocess with a timeout: a hang fails the test instead of blocking it.
 """
+
 import os
 import signal
 import subprocess
@@ -30,8 +31,13 @@ def train(seed, n_threads=2):
 def run(body, timeout=120):
     """Run PRELUDE + body in a new process group; on a timeout kill the whole group (a hung
     grandchild would otherwise outlive the test, spinning)."""
-    process = subprocess.Popen([sys.executable, "-c", PRELUDE + body], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", PRELUDE + body],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,4 +1,5 @@
 """Network(init=...): the chapter's N(0, 1) draw unchanged, and the book's scaled N(0, 1/n_in)."""
+
 import numpy as np
 import pytest
 
@@ -25,7 +26,7 @@ def test_scaled_draws_weights_from_n_0_1_over_n_in_layer_by_layer():
     net = fastgd.Network(SIZES, seed=3, init="scaled")
     assert net.init == "scaled"
     for w, n_in in zip(net.weights, SIZES[:-1]):
-        assert abs(w.mean()) < 4 / np.sqrt(w.size) / np.sqrt(n_in)   # 4 standard errors
+        assert abs(w.mean()) < 4 / np.sqrt(w.size) / np.sqrt(n_in)  # 4 standard errors
         assert w.std() * np.sqrt(n_in) == pytest.approx(1, abs=4 / np.sqrt(2 * w.size))
     biases = np.concatenate(net.biases)
     assert abs(biases.mean()) < 4 / np.sqrt(biases.size)
@@ -47,8 +48,9 @@ def test_seeded_reproducible_and_both_dtypes_start_alike(init):
     b = fastgd.Network([20, 8, 3], seed=5, init=init)
     c = fastgd.Network([20, 8, 3], seed=6, init=init)
     f32 = fastgd.Network([20, 8, 3], seed=5, init=init, dtype="float32")
-    for x, y, z, w in zip(a.weights + a.biases, b.weights + b.biases, c.weights + c.biases,
-                          f32.weights + f32.biases):
+    for x, y, z, w in zip(
+        a.weights + a.biases, b.weights + b.biases, c.weights + c.biases, f32.weights + f32.biases
+    ):
         assert x.tobytes() == y.tobytes()
         assert not np.array_equal(x, z)
         np.testing.assert_array_equal(x.astype(np.float32), w)

@@ -21,8 +21,9 @@ def test_initialisation_is_standard_normal_and_seeded():
     assert abs(values.mean()) < 0.02 and abs(values.std() - 1) < 0.02
     again = fastgd.Network([784, 100, 10], seed=1)
     other = fastgd.Network([784, 100, 10], seed=2)
-    for a, b, c in zip(net.weights + net.biases, again.weights + again.biases,
-                       other.weights + other.biases):
+    for a, b, c in zip(
+        net.weights + net.biases, again.weights + again.biases, other.weights + other.biases
+    ):
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
 
@@ -77,13 +78,16 @@ def test_cost_is_the_quadratic_cost():
     assert net.cost(X, y) == pytest.approx(want, rel=1e-12)
 
 
-@pytest.mark.parametrize("sizes, error, match", [
-    ([784], ValueError, "at least two layers"),
-    ([784, 0, 10], ValueError, r"sizes\[1\] must be at least 1"),
-    ([784, 30.5, 10], TypeError, r"sizes\[1\] must be an integer"),
-    ([784, True, 10], TypeError, r"sizes\[1\] must be an integer"),
-    (784, TypeError, "sequence of layer sizes"),
-])
+@pytest.mark.parametrize(
+    "sizes, error, match",
+    [
+        ([784], ValueError, "at least two layers"),
+        ([784, 0, 10], ValueError, r"sizes\[1\] must be at least 1"),
+        ([784, 30.5, 10], TypeError, r"sizes\[1\] must be an integer"),
+        ([784, True, 10], TypeError, r"sizes\[1\] must be an integer"),
+        (784, TypeError, "sequence of layer sizes"),
+    ],
+)
 def test_bad_sizes(sizes, error, match):
     with pytest.raises(error, match=match):
         fastgd.Network(sizes)
@@ -95,15 +99,18 @@ def test_bad_dtype(dtype):
         fastgd.Network([3, 2], dtype=dtype)
 
 
-@pytest.mark.parametrize("X, error, match", [
-    (np.zeros((2, 5)), ValueError, r"5 features per sample .* 4 \(sizes\[0\]\)"),
-    (np.zeros(5), ValueError, "5 features per sample"),
-    (np.zeros((2, 2, 4)), ValueError, "must be a 2-D array"),
-    (np.array([[0, np.nan, 0, 0]]), ValueError, r"NaN or infinity \(first at index \(0, 1\)"),
-    (np.array([[0, 0, np.inf, 0]]), ValueError, "NaN or infinity"),
-    (np.array([["a", "b", "c", "d"]]), TypeError, "must hold real numbers"),
-    (np.zeros((2, 4), dtype=complex), TypeError, "must hold real numbers"),
-])
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.zeros((2, 5)), ValueError, r"5 features per sample .* 4 \(sizes\[0\]\)"),
+        (np.zeros(5), ValueError, "5 features per sample"),
+        (np.zeros((2, 2, 4)), ValueError, "must be a 2-D array"),
+        (np.array([[0, np.nan, 0, 0]]), ValueError, r"NaN or infinity \(first at index \(0, 1\)"),
+        (np.array([[0, 0, np.inf, 0]]), ValueError, "NaN or infinity"),
+        (np.array([["a", "b", "c", "d"]]), TypeError, "must hold real numbers"),
+        (np.zeros((2, 4), dtype=complex), TypeError, "must hold real numbers"),
+    ],
+)
 def test_feedforward_bad_input(X, error, match):
     net = fastgd.Network([4, 2], seed=0)
     with pytest.raises(error, match=match):
@@ -120,8 +127,11 @@ def test_nan_far_into_a_large_batch_is_found(sizes, dtype):
     X[7000, 5] = np.nan
     X[8000, 1] = np.inf
     for call in (net.feedforward, net.predict, lambda X: net.evaluate(X, np.zeros(9000, int))):
-        with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at index "
-                                             r"\(7000, 5\), value nan\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"X contains NaN or infinity \(first at index "
+            r"\(7000, 5\), value nan\)",
+        ):
             call(X)
 
 
@@ -132,15 +142,21 @@ def test_replaced_parameters_are_caught():
     with pytest.raises(ValueError, match=r"weights\[1\] must be C-contiguous"):
         net.feedforward(np.zeros(4))
     net.weights[1] = np.ones((2, 3), dtype=np.float32)
-    with pytest.raises(ValueError, match=r"weights\[1\] must be an ndarray of shape \(2, 3\) "
-                                         r"and dtype float64"):
+    with pytest.raises(
+        ValueError,
+        match=r"weights\[1\] must be an ndarray of shape \(2, 3\) "
+        r"and dtype float64",
+    ):
         net.feedforward(np.zeros(4))
 
 
 def test_a_value_beyond_float32_is_named_as_such():
     net = fastgd.Network([3, 2], seed=0, dtype="float32")
-    with pytest.raises(ValueError, match=r"X holds 1e\+39 at index \(1, 2\), beyond the range "
-                                         r"of float32 \(largest 3.403e\+38\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"X holds 1e\+39 at index \(1, 2\), beyond the range "
+        r"of float32 \(largest 3.403e\+38\)",
+    ):
         net.feedforward(np.array([[0.0, 1, 2], [3, 4, 1e39]]))
     with pytest.raises(ValueError, match="NaN or infinity"):
         net.feedforward(np.array([[0.0, 1, np.inf]]))
@@ -151,8 +167,7 @@ def test_parameters_given_as_tuples_become_lists():
     net.weights = tuple(w.copy() for w in net.weights)
     assert isinstance(net.weights, list)
     assert net.feedforward(np.zeros(4)).shape == (2,)
-    with pytest.raises(TypeError, match="biases must be a list of arrays, one per layer, got "
-                                        "int"):
+    with pytest.raises(TypeError, match="biases must be a list of arrays, one per layer, got int"):
         net.biases = 3
 
 
@@ -176,10 +191,14 @@ def test_uint8_pixels_are_read_as_x_over_255_bit_for_bit(dtype):
 
 def test_floats_above_one_get_a_warning_naming_the_largest_and_the_fix():
     net = fastgd.Network([3, 2], seed=0)
-    with pytest.warns(fastgd.InputRangeWarning, match=r"X holds values up to 255, .*divide by "
-                                                      r"255, or pass the uint8 pixels"):
+    with pytest.warns(
+        fastgd.InputRangeWarning,
+        match=r"X holds values up to 255, .*divide by "
+        r"255, or pass the uint8 pixels",
+    ):
         net.feedforward(np.array([[0.0, 17.0, 255.0]]))
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.feedforward(np.array([[0.0, 0.5, 1.0]]))

@@ -1,4 +1,5 @@
 """examples/chapter1.ipynb runs in a real Jupyter kernel (nbclient), end to end, on MNIST."""
+
 import os
 from pathlib import Path
 
@@ -30,16 +31,19 @@ def test_the_chapter_notebook_executes(mnist_dir, tmp_path, monkeypatch):
     nbclient = _needs("nbclient")
     _needs("ipykernel")
     _needs("matplotlib")
-    monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))     # the kernel inherits it
+    monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))  # the kernel inherits it
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     outputs = [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
     assert not [o for cell in outputs for o in cell if o.output_type == "error"]
 
     def text(cell):
-        return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
-                       for o in cell)
+        return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell)
 
     def kinds(cell):
         return {kind for o in cell for kind in o.get("data", {})}
@@ -48,8 +52,7 @@ def test_the_chapter_notebook_executes(mnist_dir, tmp_path, monkeypatch):
     assert "(50000, 10000, 10000)" in text(load)
     assert "Epoch 29: " in text(run30)
     # verbose=2 in a notebook: a progress bar (tqdm's widget, or text redrawn in place).
-    assert "Epoch 0 [" in text(run30) or "application/vnd.jupyter.widget-view+json" in \
-        kinds(run30)
+    assert "Epoch 0 [" in text(run30) or "application/vnd.jupyter.widget-view+json" in kinds(run30)
     assert "text/html" in kinds(table) and "<table>" in table[0]["data"]["text/html"]
     for pictured in (curves, weights, confusion, mistakes):
         assert "image/png" in kinds(pictured)

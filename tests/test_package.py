@@ -1,4 +1,5 @@
 """The package's own facts: one version everywhere, show_config, the files a project has."""
+
 import importlib.metadata
 import io
 import subprocess
@@ -12,8 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_the_version_is_the_same_everywhere():
     assert fastgd.__version__ == importlib.metadata.version("fastgd")
-    out = subprocess.run([sys.executable, "-m", "fastgd", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fastgd", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"fastgd {fastgd.__version__}"
     assert f"## {fastgd.__version__}" in (REPO / "CHANGELOG.md").read_text()
 

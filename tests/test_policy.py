@@ -1,4 +1,5 @@
 """The one place that decides paths and threads, and its context-local overrides."""
+
 import threading
 
 import numpy as np
@@ -18,15 +19,20 @@ def two_cpus(monkeypatch):
 def test_training_plans(two_cpus):
     small = _policy.training_plan(10)
     assert (small.path, small.n_threads, small.blas_threads) == ("small", 2, 2)
-    assert _policy.training_plan(32, 5).n_threads == 2       # two blocks: at most two threads
+    assert _policy.training_plan(32, 5).n_threads == 2  # two blocks: at most two threads
     assert _policy.training_plan(1, 1).n_threads == 1
     blas = _policy.training_plan(33, 3)
     assert (blas.path, blas.n_threads, blas.blas_threads) == ("blas", 1, 3)
     assert small.kernel_set is None and small.skip_zero_inputs
     # Networks whose first layer holds most of the weights keep the small kernels longer.
-    for sizes, m, path in (([784, 30, 10], 1000, "small"), ([784, 30, 10], 1001, "blas"),
-                           ([784, 100, 100, 10], 300, "small"), ([784, 100, 100, 10], 301, "blas"),
-                           ([784, 512, 512, 10], 32, "small"), ([784, 512, 512, 10], 33, "blas")):
+    for sizes, m, path in (
+        ([784, 30, 10], 1000, "small"),
+        ([784, 30, 10], 1001, "blas"),
+        ([784, 100, 100, 10], 300, "small"),
+        ([784, 100, 100, 10], 301, "blas"),
+        ([784, 512, 512, 10], 32, "small"),
+        ([784, 512, 512, 10], 33, "blas"),
+    ):
         assert _policy.training_plan(m, 2, sizes).path == path, (sizes, m)
 
 
@@ -44,16 +50,18 @@ def test_thread_counts_above_two_give_the_bits_of_one(two_cpus):
     results = []
     for n_threads in (1, 2, 3, 5):
         net = fastgd.Network([40, 16, 8, 5], seed=22)
-        fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=1, seed=0, verbose=0,
-                       n_threads=n_threads).fit(X, labels)
+        fastgd.Trainer(
+            net, eta=2.0, mini_batch_size=7, epochs=1, seed=0, verbose=0, n_threads=n_threads
+        ).fit(X, labels)
         results.append(b"".join(a.tobytes() for a in net.weights + net.biases))
     assert len(set(results)) == 1
 
 
 def test_overrides_apply_inside_the_block_only():
     last = _core.kernel_sets()[-1]
-    with _policy.overrides(kernel_set=last, training_path="blas", forward_path="blas",
-                           skip_zero_inputs=False):
+    with _policy.overrides(
+        kernel_set=last, training_path="blas", forward_path="blas", skip_zero_inputs=False
+    ):
         plan = _policy.training_plan(10, 1)
         assert (plan.path, plan.kernel_set, plan.skip_zero_inputs) == ("blas", last, False)
         assert _policy.forward_plan([3, 2], 10, 1).path == "blas"
@@ -82,11 +90,14 @@ def test_an_override_in_one_thread_is_not_seen_by_a_fit_in_another():
     assert seen == ["small"]
 
 
-@pytest.mark.parametrize("options, match", [
-    (dict(kernel_set="sse9"), "kernel set 'sse9' is not available here"),
-    (dict(training_path="gpu"), r"training_path must be one of \('small', 'blas'\) or None"),
-    (dict(forward_path="fast"), "forward_path must be one of"),
-])
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(kernel_set="sse9"), "kernel set 'sse9' is not available here"),
+        (dict(training_path="gpu"), r"training_path must be one of \('small', 'blas'\) or None"),
+        (dict(forward_path="fast"), "forward_path must be one of"),
+    ],
+)
 def test_bad_overrides_are_refused(options, match):
     with pytest.raises(ValueError, match=match):
         with _policy.overrides(**options):
@@ -117,8 +128,9 @@ def test_fit_and_feedforward_obey_the_overrides():
     for path in ("small", "blas"):
         net = fastgd.Network([8, 6, 3], seed=2)
         with _policy.overrides(training_path=path, forward_path=path):
-            fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=1, seed=0,
-                           verbose=0).fit(X, labels)
+            fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=1, seed=0, verbose=0).fit(
+                X, labels
+            )
             outputs.append(net.feedforward(X))
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=0, atol=1e-12)
-    assert outputs[0].tobytes() != outputs[1].tobytes()   # two paths did run
+    assert outputs[0].tobytes() != outputs[1].tobytes()  # two paths did run

@@ -1,5 +1,6 @@
 """fastgd.sklearn.NetworkClassifier: scikit-learn's own estimator checks, and its use in
 pipelines, grid searches (on Dask too), pickles and online learning."""
+
 import os
 import pickle
 import subprocess
@@ -14,8 +15,9 @@ try:
     import sklearn  # noqa: F401
 except ImportError:
     if os.environ.get("CI"):
-        raise ImportError("scikit-learn is not installed: CI installs the test extra, which "
-                          "has it") from None
+        raise ImportError(
+            "scikit-learn is not installed: CI installs the test extra, which has it"
+        ) from None
     pytest.skip("scikit-learn is not installed", allow_module_level=True)
 
 from sklearn.base import clone
@@ -29,13 +31,16 @@ from fastgd.sklearn import NetworkClassifier
 
 # Every check passes for these: the defaults, the book's setting in float32 with online
 # learning, early stopping, and no hidden layer with warm starts, summed updates, no shuffling.
-@parametrize_with_checks([
-    NetworkClassifier(),
-    NetworkClassifier(cost="quadratic", init="normal", eta=3.0, mini_batch_size=1,
-                      dtype="float32"),
-    NetworkClassifier(early_stopping=True),
-    NetworkClassifier(hidden_layer_sizes=(), warm_start=True, reduction="sum", shuffle=False),
-])
+@parametrize_with_checks(
+    [
+        NetworkClassifier(),
+        NetworkClassifier(
+            cost="quadratic", init="normal", eta=3.0, mini_batch_size=1, dtype="float32"
+        ),
+        NetworkClassifier(early_stopping=True),
+        NetworkClassifier(hidden_layer_sizes=(), warm_start=True, reduction="sum", shuffle=False),
+    ]
+)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -44,6 +49,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
 def blobs():
     """Three classes of 8-feature points, standardised."""
     from sklearn.datasets import make_blobs
+
     X, y = make_blobs(n_samples=600, n_features=8, centers=3, cluster_std=3.0, random_state=0)
     return StandardScaler().fit_transform(X), y
 
@@ -58,12 +64,14 @@ def test_an_int_random_state_trains_what_network_and_trainer_train(blobs):
     """NetworkClassifier(random_state=s) is fastgd.Network(..., seed=s) trained by
     fastgd.Trainer(..., seed=s): the same weights, bit for bit."""
     X, y = blobs
-    clf = NetworkClassifier((12,), eta=0.7, epochs=4, cost="quadratic", init="normal",
-                            dtype="float32", random_state=5).fit(X, y)
+    clf = NetworkClassifier(
+        (12,), eta=0.7, epochs=4, cost="quadratic", init="normal", dtype="float32", random_state=5
+    ).fit(X, y)
     net = fastgd.Network([8, 12, 3], seed=5, dtype="float32", init="normal")
     with fastgd._validation.inputs_of_any_range():
-        history = fastgd.Trainer(net, eta=0.7, mini_batch_size=10, epochs=4, seed=5,
-                                 cost="quadratic", verbose=0).fit(X, y)
+        history = fastgd.Trainer(
+            net, eta=0.7, mini_batch_size=10, epochs=4, seed=5, cost="quadratic", verbose=0
+        ).fit(X, y)
     for ours, theirs in zip(clf.network_.weights + clf.network_.biases, net.weights + net.biases):
         np.testing.assert_array_equal(ours, theirs)
     assert clf.loss_curve_ == history.train_cost and clf.n_iter_ == 4
@@ -79,8 +87,7 @@ def test_predictions_probabilities_and_scores_agree(blobs):
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
-    np.testing.assert_array_equal(clf.decision_function(X).argmax(axis=1),
-                                  proba.argmax(axis=1))
+    np.testing.assert_array_equal(clf.decision_function(X).argmax(axis=1), proba.argmax(axis=1))
     # Two classes: one score per sample, positive where the second class is predicted.
     binary = NetworkClassifier(random_state=0).fit(X, y == 2)
     scores = binary.decision_function(X)
@@ -122,8 +129,8 @@ def test_partial_fit_over_chunks_equals_fit_for_one_epoch(blobs):
     X, y = blobs
     whole = NetworkClassifier(epochs=1, shuffle=False, random_state=4).fit(X, y)
     online = NetworkClassifier(shuffle=False, random_state=4)
-    for start in range(0, len(X), 100):        # chunks of whole mini-batches
-        online.partial_fit(X[start:start + 100], y[start:start + 100], classes=[0, 1, 2])
+    for start in range(0, len(X), 100):  # chunks of whole mini-batches
+        online.partial_fit(X[start : start + 100], y[start : start + 100], classes=[0, 1, 2])
     for a, b in zip(online.coefs_ + online.intercepts_, whole.coefs_ + whole.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert online.n_iter_ == len(X) // 100 and len(online.loss_curve_) == online.n_iter_
@@ -167,29 +174,33 @@ def test_warm_start_continues_and_a_new_fit_starts_over(blobs):
 
 def test_early_stopping_keeps_the_best_validation_epoch(blobs):
     X, y = blobs
-    clf = NetworkClassifier(epochs=200, eta=3.0, early_stopping=True, n_iter_no_change=3,
-                            random_state=0).fit(X, y)
+    clf = NetworkClassifier(
+        epochs=200, eta=3.0, early_stopping=True, n_iter_no_change=3, random_state=0
+    ).fit(X, y)
     scores = clf.validation_scores_
     assert len(scores) == clf.n_iter_ < 200
     best = int(np.argmax(scores))
-    assert len(scores) - 1 - best == 3           # stopped 3 epochs without improvement
+    assert len(scores) - 1 - best == 3  # stopped 3 epochs without improvement
     with pytest.raises(ValueError, match="at least 2 samples of each of the 3 classes"):
         NetworkClassifier(early_stopping=True).fit(X[:7], [0, 0, 0, 1, 1, 1, 2])
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(hidden_layer_sizes=(30, 0)), "hidden_layer_sizes must be a tuple of positive ints"),
-    (dict(hidden_layer_sizes="30"), "hidden_layer_sizes must be a tuple of positive ints"),
-    (dict(cost="hinge"), "cost must be one of"),
-    (dict(init="zeros"), "init must be one of"),
-    (dict(eta=-1.0), "eta"),
-    (dict(mini_batch_size=0), "mini_batch_size"),
-    (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction"),
-    (dict(early_stopping=True, n_iter_no_change=0), "n_iter_no_change"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(hidden_layer_sizes=(30, 0)), "hidden_layer_sizes must be a tuple of positive ints"),
+        (dict(hidden_layer_sizes="30"), "hidden_layer_sizes must be a tuple of positive ints"),
+        (dict(cost="hinge"), "cost must be one of"),
+        (dict(init="zeros"), "init must be one of"),
+        (dict(eta=-1.0), "eta"),
+        (dict(mini_batch_size=0), "mini_batch_size"),
+        (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction"),
+        (dict(early_stopping=True, n_iter_no_change=0), "n_iter_no_change"),
+    ],
+)
 def test_bad_parameters_are_named_when_fit_starts(blobs, params, match):
     X, y = blobs
-    clf = NetworkClassifier(**params)     # scikit-learn's convention: __init__ only stores
+    clf = NetworkClassifier(**params)  # scikit-learn's convention: __init__ only stores
     with pytest.raises(ValueError, match=match):
         clf.fit(X, y)
 
@@ -208,8 +219,12 @@ def test_pandas_input_keeps_feature_names(blobs):
 
 def test_a_pipeline_in_a_grid_search_on_mnist(mnist_slice):
     X, y, X_test, y_test = mnist_slice
-    pipe = Pipeline([("scale", MinMaxScaler()),
-                     ("net", NetworkClassifier(epochs=5, random_state=0, n_threads=1))])
+    pipe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("net", NetworkClassifier(epochs=5, random_state=0, n_threads=1)),
+        ]
+    )
     search = GridSearchCV(pipe, {"net__eta": [0.005, 0.5]}, cv=3, n_jobs=2).fit(X, y)
     # eta=0.005 is far too small to learn in 5 epochs (about 57% against 88% here).
     assert search.best_params_["net__eta"] == 0.5
@@ -223,28 +238,42 @@ def test_a_grid_search_on_a_dask_cluster(dask_client, blobs):
     joblib = pytest.importorskip("joblib")
     X, y = blobs
     grid = {"eta": [0.05, 2.0], "hidden_layer_sizes": [(4,), (16,)]}
-    here = GridSearchCV(NetworkClassifier(epochs=5, random_state=0, n_threads=1), grid,
-                        cv=3).fit(X, y)
+    here = GridSearchCV(NetworkClassifier(epochs=5, random_state=0, n_threads=1), grid, cv=3).fit(
+        X, y
+    )
     from distributed import get_task_stream
+
     with get_task_stream(dask_client) as stream, joblib.parallel_config(backend="dask"):
-        there = GridSearchCV(NetworkClassifier(epochs=5, random_state=0, n_threads=1), grid,
-                             cv=3).fit(X, y)
-    assert len(stream.data) >= 12       # 4 settings x 3 folds (and the refit) ran as tasks
+        there = GridSearchCV(
+            NetworkClassifier(epochs=5, random_state=0, n_threads=1), grid, cv=3
+        ).fit(X, y)
+    assert len(stream.data) >= 12  # 4 settings x 3 folds (and the refit) ran as tasks
     # The same fits, run by the cluster's workers: the same scores, bit for bit.
-    np.testing.assert_array_equal(there.cv_results_["mean_test_score"],
-                                  here.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        there.cv_results_["mean_test_score"], here.cv_results_["mean_test_score"]
+    )
     assert there.best_params_ == here.best_params_
 
 
 def test_importing_fastgd_does_not_import_scikit_learn():
-    out = subprocess.run([sys.executable, "-c", "import sys, fastgd; print(sorted(m for m in "
-                          "('fastgd.sklearn', 'sklearn') if m in sys.modules))"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, fastgd; print(sorted(m for m in "
+            "('fastgd.sklearn', 'sklearn') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
 
 
 def test_without_scikit_learn_the_error_names_the_extra():
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.modules['sklearn'] = None; "
-                          "import fastgd.sklearn"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['sklearn'] = None; import fastgd.sklearn"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and 'pip install "fastgd[sklearn]"' in out.stderr
-

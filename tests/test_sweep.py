@@ -1,4 +1,5 @@
 """fastgd.sweep: many runs on worker processes, a caller's executor or a Dask cluster."""
+
 import json
 import multiprocessing
 import os
@@ -29,20 +30,23 @@ def data():
 
 def solo(settings, train, test, n_threads=1, validation=None):
     """The History of the run's settings trained alone, in this process."""
-    net = fastgd.Network(settings["sizes"], seed=settings.get("seed"),
-                         dtype=settings.get("dtype", "float64"),
-                         init=settings.get("init", "normal"))
-    options = {k: v for k, v in settings.items()
-               if k not in ("sizes", "seed", "dtype", "init")}
-    return fastgd.Trainer(net, seed=settings.get("seed"), verbose=0, n_threads=n_threads,
-                          **options).fit(*train, test_data=test, validation_data=validation)
+    net = fastgd.Network(
+        settings["sizes"],
+        seed=settings.get("seed"),
+        dtype=settings.get("dtype", "float64"),
+        init=settings.get("init", "normal"),
+    )
+    options = {k: v for k, v in settings.items() if k not in ("sizes", "seed", "dtype", "init")}
+    return fastgd.Trainer(
+        net, seed=settings.get("seed"), verbose=0, n_threads=n_threads, **options
+    ).fit(*train, test_data=test, validation_data=validation)
 
 
 def same_history(record, history):
     expected = history.to_dict()
     got = dict(record["history"])
     del expected["seconds"], got["seconds"]
-    assert got == expected      # every figure, bit for bit (JSON keeps a float's 17 digits)
+    assert got == expected  # every figure, bit for bit (JSON keeps a float's 17 digits)
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -59,8 +63,14 @@ class CountingExecutor(ThreadPoolExecutor):
 
 def test_every_run_equals_a_solo_fit_on_local_worker_processes(data):
     train, test = data
-    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1], "dtype": ["float64", "float32"]},
-                          train, test_data=test, workers=2, verbose=0, **FIXED)
+    result = fastgd.sweep(
+        {"eta": [0.5, 3.0], "seed": [0, 1], "dtype": ["float64", "float32"]},
+        train,
+        test_data=test,
+        workers=2,
+        verbose=0,
+        **FIXED,
+    )
     assert len(result.records) == 8 and not result.failed
     pids = set()
     for record in result.records:
@@ -95,13 +105,15 @@ def test_the_local_pool_gives_back_blas_threads_as_it_found_them(data):
     """While the local pool lives, this process holds BLAS at one thread (its workers are forked
     so and never set the count themselves); after the sweep, the count is what it was."""
     from threadpoolctl import threadpool_info, threadpool_limits
+
     train, test = data
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     if not blas:
         pytest.skip("no BLAS library that threadpoolctl knows is loaded")
     with threadpool_limits(2, user_api="blas"):
-        result = fastgd.sweep({"eta": [1.0], "seed": [0]}, train, test_data=test, workers=1,
-                              verbose=0, **FIXED)
+        result = fastgd.sweep(
+            {"eta": [1.0], "seed": [0]}, train, test_data=test, workers=1, verbose=0, **FIXED
+        )
         after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     assert not result.failed and after == [2] * len(blas)
 
@@ -109,35 +121,44 @@ def test_the_local_pool_gives_back_blas_threads_as_it_found_them(data):
 def test_any_executor_runs_the_sweep(data):
     train, test = data
     with CountingExecutor() as executor:
-        result = fastgd.sweep([{"eta": 1.0, "seed": 3},
-                               {"eta": 2.0, "seed": 4, "cost": "cross_entropy"}], train,
-                              test_data=test, executor=executor, verbose=0, **FIXED)
+        result = fastgd.sweep(
+            [{"eta": 1.0, "seed": 3}, {"eta": 2.0, "seed": 4, "cost": "cross_entropy"}],
+            train,
+            test_data=test,
+            executor=executor,
+            verbose=0,
+            **FIXED,
+        )
     assert executor.submitted == 2
     for record in result.records:
         same_history(record, solo(record["settings"], train, test))
 
 
-@pytest.mark.parametrize("grid, fixed, match", [
-    ({"eta": [1.0], "learning_rate": [1.0]}, FIXED, "unknown parameter 'learning_rate'.*eta"),
-    ({"eta": [1.0, -1.0]}, FIXED, r"run 1 of the sweep \(eta=-1.0.*eta"),
-    ({"eta": [1.0], "sizes": [[20, 0, 3]]}, dict(mini_batch_size=10, epochs=1), "sizes"),
-    ({"eta": [1.0]}, dict(sizes=SIZES, epochs=1), "missing mini_batch_size"),
-    ({"eta": [1.0], "epochs": [1]}, FIXED, "'epochs' is both in the grid and fixed"),
-    ({"eta": [1.0, 1]}, FIXED, "the same run twice"),
-    ({"eta": [1.0], "verbose": [1]}, FIXED, "'verbose' cannot be set"),
-    ({"eta": [1.0], "checkpoint_path": ["x.npz"]}, FIXED, "'checkpoint_path' cannot be set"),
-    ({"eta": 1.0}, FIXED, r"grid\['eta'\] must be a list"),
-    ({"eta": []}, FIXED, "no runs"),
-    ([{"eta": 1.0}, "eta=2"], FIXED, r"grid\[1\] must be a dict"),
-    ({"eta": [1.0], "cost": ["hinge"]}, FIXED, "hinge"),
-])
+@pytest.mark.parametrize(
+    "grid, fixed, match",
+    [
+        ({"eta": [1.0], "learning_rate": [1.0]}, FIXED, "unknown parameter 'learning_rate'.*eta"),
+        ({"eta": [1.0, -1.0]}, FIXED, r"run 1 of the sweep \(eta=-1.0.*eta"),
+        ({"eta": [1.0], "sizes": [[20, 0, 3]]}, dict(mini_batch_size=10, epochs=1), "sizes"),
+        ({"eta": [1.0]}, dict(sizes=SIZES, epochs=1), "missing mini_batch_size"),
+        ({"eta": [1.0], "epochs": [1]}, FIXED, "'epochs' is both in the grid and fixed"),
+        ({"eta": [1.0, 1]}, FIXED, "the same run twice"),
+        ({"eta": [1.0], "verbose": [1]}, FIXED, "'verbose' cannot be set"),
+        ({"eta": [1.0], "checkpoint_path": ["x.npz"]}, FIXED, "'checkpoint_path' cannot be set"),
+        ({"eta": 1.0}, FIXED, r"grid\['eta'\] must be a list"),
+        ({"eta": []}, FIXED, "no runs"),
+        ([{"eta": 1.0}, "eta=2"], FIXED, r"grid\[1\] must be a dict"),
+        ({"eta": [1.0], "cost": ["hinge"]}, FIXED, "hinge"),
+    ],
+)
 def test_bad_grids_are_refused_before_any_run(data, tmp_path, grid, fixed, match):
     train, test = data
     results = tmp_path / "sweep.jsonl"
     with CountingExecutor() as executor:
         with pytest.raises((ValueError, TypeError), match=match):
-            fastgd.sweep(grid, train, test_data=test, executor=executor, results=results,
-                         verbose=0, **fixed)
+            fastgd.sweep(
+                grid, train, test_data=test, executor=executor, results=results, verbose=0, **fixed
+            )
     assert executor.submitted == 0 and not results.exists()
 
 
@@ -145,16 +166,32 @@ def test_bad_data_and_executors_are_refused(data):
     train, test = data
     X, labels = train
     with CountingExecutor() as executor:
-        with pytest.raises(ValueError, match=r"sizes=\[20, 8, 3\].*y has 599 labels but X has "
-                                             r"600 samples"):
-            fastgd.sweep({"eta": [1.0]}, (X, labels[:-1]), executor=executor, verbose=0,
-                         **FIXED)
+        with pytest.raises(
+            ValueError,
+            match=r"sizes=\[20, 8, 3\].*y has 599 labels but X has "
+            r"600 samples",
+        ):
+            fastgd.sweep({"eta": [1.0]}, (X, labels[:-1]), executor=executor, verbose=0, **FIXED)
         with pytest.raises(ValueError, match=r"sizes=\[21, 8, 3\].*21"):
-            fastgd.sweep({"sizes": [SIZES, [21, 8, 3]]}, train, test_data=test,
-                         executor=executor, verbose=0, eta=1.0, mini_batch_size=10, epochs=1)
+            fastgd.sweep(
+                {"sizes": [SIZES, [21, 8, 3]]},
+                train,
+                test_data=test,
+                executor=executor,
+                verbose=0,
+                eta=1.0,
+                mini_batch_size=10,
+                epochs=1,
+            )
         with pytest.raises(ValueError, match=r"test_data\[1\]"):
-            fastgd.sweep({"eta": [1.0]}, train, test_data=(test[0], test[1] + 5),
-                         executor=executor, verbose=0, **FIXED)
+            fastgd.sweep(
+                {"eta": [1.0]},
+                train,
+                test_data=(test[0], test[1] + 5),
+                executor=executor,
+                verbose=0,
+                **FIXED,
+            )
     assert executor.submitted == 0
     with pytest.raises(ValueError, match="unknown data set 'cifar'"):
         fastgd.sweep({"eta": [1.0]}, "cifar", verbose=0, **FIXED)
@@ -168,46 +205,72 @@ def test_bad_data_and_executors_are_refused(data):
 
 def test_a_diverging_run_records_its_error_and_the_sweep_goes_on(data, tmp_path):
     (X, labels), test = data
-    targets = np.eye(3)[labels] * 1000.0    # far outside the sigmoid's range: large gradients
+    targets = np.eye(3)[labels] * 1000.0  # far outside the sigmoid's range: large gradients
     results = tmp_path / "sweep.jsonl"
-    result = fastgd.sweep({"eta": [1e-3, 1.7e308]}, (X, targets), test_data=test, workers=2,
-                          results=results, verbose=0, **FIXED)
-    failed, = result.failed
+    result = fastgd.sweep(
+        {"eta": [1e-3, 1.7e308]},
+        (X, targets),
+        test_data=test,
+        workers=2,
+        results=results,
+        verbose=0,
+        **FIXED,
+    )
+    (failed,) = result.failed
     assert failed["settings"]["eta"] == 1.7e308 and failed["history"] is None
     assert failed["error"].startswith("FloatingPointError: training diverged in epoch 0")
     assert len(result.records) == 2
-    assert sorted(r["settings"]["eta"] for r in fastgd.SweepResult.load(results).records) \
-        == [1e-3, 1.7e308]
+    assert sorted(r["settings"]["eta"] for r in fastgd.SweepResult.load(results).records) == [
+        1e-3,
+        1.7e308,
+    ]
 
 
 def test_a_sweep_started_again_redoes_no_finished_run(data, tmp_path):
     train, test = data
     results = tmp_path / "sweep.jsonl"
     grid = {"eta": [0.5, 1.0, 3.0], "seed": [0, 1]}
-    first = fastgd.sweep(grid, train, test_data=test, results=results, workers=2, verbose=0,
-                         **FIXED)
+    first = fastgd.sweep(
+        grid, train, test_data=test, results=results, workers=2, verbose=0, **FIXED
+    )
     lines = results.read_bytes().splitlines(keepends=True)
     assert len(lines) == 6
     with CountingExecutor() as executor:
-        again = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
-                             verbose=0, **FIXED)
+        again = fastgd.sweep(
+            grid, train, test_data=test, results=results, executor=executor, verbose=0, **FIXED
+        )
     assert executor.submitted == 0
     assert sorted(map(json.dumps, again.records)) == sorted(map(json.dumps, first.records))
     # Two runs lost (as if the sweep had stopped before they finished): only they run again.
     results.write_bytes(b"".join(lines[:4]))
     with CountingExecutor() as executor:
-        third = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
-                             verbose=0, **FIXED)
+        third = fastgd.sweep(
+            grid, train, test_data=test, results=results, executor=executor, verbose=0, **FIXED
+        )
     assert executor.submitted == 2 and len(third.records) == 6
     keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
     assert len(keys) == len(set(keys)) == 6
     # A wider grid over the same file runs only what is new, and reports only its own runs.
     with CountingExecutor() as executor:
-        wider = fastgd.sweep({"eta": [0.5, 1.0, 3.0], "seed": [0, 1, 2]}, train, test_data=test,
-                             results=results, executor=executor, verbose=0, **FIXED)
+        wider = fastgd.sweep(
+            {"eta": [0.5, 1.0, 3.0], "seed": [0, 1, 2]},
+            train,
+            test_data=test,
+            results=results,
+            executor=executor,
+            verbose=0,
+            **FIXED,
+        )
     assert executor.submitted == 3 and len(wider.records) == 9
-    narrower = fastgd.sweep({"eta": [3.0], "seed": [0]}, train, test_data=test,
-                            results=results, executor=executor, verbose=0, **FIXED)
+    narrower = fastgd.sweep(
+        {"eta": [3.0], "seed": [0]},
+        train,
+        test_data=test,
+        results=results,
+        executor=executor,
+        verbose=0,
+        **FIXED,
+    )
     assert [r["settings"]["eta"] for r in narrower.records] == [3.0]
 
 
@@ -219,13 +282,21 @@ def test_two_sweeps_at_once_on_one_results_file_are_refused(data, tmp_path):
     first = _sweep._ResultsFile(results)
     try:
         with pytest.raises(RuntimeError, match="another sweep is writing to"):
-            fastgd.sweep({"eta": [1.0]}, train, test_data=test, results=results, workers=1,
-                         verbose=0, **FIXED)
+            fastgd.sweep(
+                {"eta": [1.0]},
+                train,
+                test_data=test,
+                results=results,
+                workers=1,
+                verbose=0,
+                **FIXED,
+            )
     finally:
         first.close()
     assert results.read_bytes() == b""
-    fastgd.sweep({"eta": [1.0]}, train, test_data=test, results=results, workers=1, verbose=0,
-                 **FIXED)
+    fastgd.sweep(
+        {"eta": [1.0]}, train, test_data=test, results=results, workers=1, verbose=0, **FIXED
+    )
     assert len(results.read_bytes().splitlines()) == 1
 
 
@@ -236,12 +307,13 @@ def test_a_torn_last_line_is_left_out_and_its_run_done_again(data, tmp_path):
     fastgd.sweep(grid, train, test_data=test, results=results, workers=1, verbose=0, **FIXED)
     whole = results.read_bytes()
     first, second = whole.splitlines(keepends=True)
-    results.write_bytes(first + second[:len(second) // 2])     # a crash in mid-write
+    results.write_bytes(first + second[: len(second) // 2])  # a crash in mid-write
     loaded = fastgd.SweepResult.load(results)
     assert [r["settings"] for r in loaded.records] == [json.loads(first)["settings"]]
     with CountingExecutor() as executor:
-        result = fastgd.sweep(grid, train, test_data=test, results=results, executor=executor,
-                              verbose=0, **FIXED)
+        result = fastgd.sweep(
+            grid, train, test_data=test, results=results, executor=executor, verbose=0, **FIXED
+        )
     assert executor.submitted == 1 and len(result.records) == 2
     lines = results.read_bytes().splitlines()
     assert len(lines) == 2 and all(json.loads(line)["error"] is None for line in lines)
@@ -269,9 +341,16 @@ def test_a_worker_process_killed_mid_run_has_its_run_done_again(tmp_path):
 
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
-    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]}, (X, labels),
-                          results=results, workers=2, verbose=0, sizes=[64, 30, 10],
-                          mini_batch_size=10, epochs=3)
+    result = fastgd.sweep(
+        {"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]},
+        (X, labels),
+        results=results,
+        workers=2,
+        verbose=0,
+        sizes=[64, 30, 10],
+        mini_batch_size=10,
+        epochs=3,
+    )
     killer.join()
     assert killed, "no worker was killed: the runs ended too soon"
     assert len(result.records) == 8 and not result.failed
@@ -294,16 +373,24 @@ def test_ctrl_c_keeps_the_finished_runs_and_cancels_the_rest(tmp_path):
     def forked_children():
         # The local pool's workers are forked ("ForkProcess-N"); other children of this
         # process, such as a Dask cluster's processes still ending, are not this sweep's.
-        return {p.pid for p in multiprocessing.active_children()
-                if p.name.startswith("ForkProcess")}
+        return {
+            p.pid for p in multiprocessing.active_children() if p.name.startswith("ForkProcess")
+        }
 
     interrupter = threading.Thread(target=interrupt_after_the_first_run)
-    earlier = forked_children()     # other tests' pools
+    earlier = forked_children()  # other tests' pools
     interrupter.start()
     started = time.monotonic()
-    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1, 2, 3]}, (X, labels),
-                          results=results, workers=2, verbose=0, sizes=[64, 30, 10],
-                          mini_batch_size=10, epochs=3)
+    result = fastgd.sweep(
+        {"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1, 2, 3]},
+        (X, labels),
+        results=results,
+        workers=2,
+        verbose=0,
+        sizes=[64, 30, 10],
+        mini_batch_size=10,
+        epochs=3,
+    )
     interrupter.join()
     assert result.interrupted
     assert 1 <= len(result.records) < 16
@@ -316,21 +403,29 @@ def test_ctrl_c_keeps_the_finished_runs_and_cancels_the_rest(tmp_path):
 
 def test_the_table_groups_seeds_and_the_best_is_the_highest(data):
     train, test = data
-    result = fastgd.sweep({"eta": [0.1, 3.0], "seed": [0, 1, 2]}, train, test_data=test,
-                          executor=ThreadPoolExecutor(2), verbose=0, **FIXED)
+    result = fastgd.sweep(
+        {"eta": [0.1, 3.0], "seed": [0, 1, 2]},
+        train,
+        test_data=test,
+        executor=ThreadPoolExecutor(2),
+        verbose=0,
+        **FIXED,
+    )
     table = result.table()
     assert [row["runs"] for row in table] == [3, 3]
     for row in table:
-        accuracies = [r["best_test_accuracy"] for r in result.records
-                      if r["settings"]["eta"] == row["setting"]["eta"]]
+        accuracies = [
+            r["best_test_accuracy"]
+            for r in result.records
+            if r["settings"]["eta"] == row["setting"]["eta"]
+        ]
         assert row["best_test_accuracy"]["mean"] == pytest.approx(np.mean(accuracies))
         assert row["best_test_accuracy"]["min"] == min(accuracies)
         assert row["best_test_accuracy"]["max"] == max(accuracies)
         assert "seed" not in row["setting"]
     means = [row["best_test_accuracy"]["mean"] for row in table]
     assert means == sorted(means, reverse=True)
-    assert result.best["best_test_accuracy"] == max(r["best_test_accuracy"]
-                                                    for r in result.records)
+    assert result.best["best_test_accuracy"] == max(r["best_test_accuracy"] for r in result.records)
     text = str(table)
     assert text.splitlines()[0].startswith("setting") and "eta=3.0" in text
     with pytest.raises(ValueError, match="sort_by must be one of"):
@@ -340,9 +435,15 @@ def test_the_table_groups_seeds_and_the_best_is_the_highest(data):
 def test_with_validation_data_the_test_accuracy_is_also_read_at_the_best_validation_epoch(data):
     (X, labels), test = data
     train, validation = (X[:400], labels[:400]), (X[400:], labels[400:])
-    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [4]}, train, test_data=test,
-                          validation_data=validation, executor=ThreadPoolExecutor(2), verbose=0,
-                          **FIXED)
+    result = fastgd.sweep(
+        {"eta": [0.5, 3.0], "seed": [4]},
+        train,
+        test_data=test,
+        validation_data=validation,
+        executor=ThreadPoolExecutor(2),
+        verbose=0,
+        **FIXED,
+    )
     for record in result.records:
         history = solo(record["settings"], train, test, validation=validation)
         same_history(record, history)
@@ -356,8 +457,15 @@ HALVING = dict(sizes=SIZES, mini_batch_size=10, epochs=8)
 
 def halved_sweep(data, **options):
     train, test = data
-    return fastgd.sweep({"eta": [0.1, 0.5, 1.0, 3.0], "seed": [0, 1]}, train, test_data=test,
-                        halving=2, verbose=0, **HALVING, **options)
+    return fastgd.sweep(
+        {"eta": [0.1, 0.5, 1.0, 3.0], "seed": [0, 1]},
+        train,
+        test_data=test,
+        halving=2,
+        verbose=0,
+        **HALVING,
+        **options,
+    )
 
 
 def check_halving(result, data):
@@ -375,12 +483,21 @@ def check_halving(result, data):
         assert len(record["history"]["test_accuracy"]) == epochs
         assert record["settings"]["epochs"] == 8
     for rung in (1, 2, 4):
-        merit = {_sweep.run_key(r["settings"]): max(r["history"]["test_accuracy"][:rung])
-                 for r in result.records if r["halving"]["stopped_at_epoch"] >= rung}
-        here = [merit[_sweep.run_key(r["settings"])] for r in result.records
-                if r["halving"]["stopped_at_epoch"] == rung]
-        further = [merit[_sweep.run_key(r["settings"])] for r in result.records
-                   if r["halving"]["stopped_at_epoch"] > rung]
+        merit = {
+            _sweep.run_key(r["settings"]): max(r["history"]["test_accuracy"][:rung])
+            for r in result.records
+            if r["halving"]["stopped_at_epoch"] >= rung
+        }
+        here = [
+            merit[_sweep.run_key(r["settings"])]
+            for r in result.records
+            if r["halving"]["stopped_at_epoch"] == rung
+        ]
+        further = [
+            merit[_sweep.run_key(r["settings"])]
+            for r in result.records
+            if r["halving"]["stopped_at_epoch"] > rung
+        ]
         assert min(further) >= max(here)
 
 
@@ -407,8 +524,11 @@ def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
         assert all(line.get_marker() == "o" for line in lines if len(line.get_xdata()) < 3)
     # Started again after a crash that lost the runs stopped late: the sweep trains again only
     # the runs not in the file (to the same bits) and chooses as before.
-    kept = [line for line in results.read_bytes().splitlines(keepends=True)
-            if json.loads(line)["halving"]["stopped_at_epoch"] == 1]
+    kept = [
+        line
+        for line in results.read_bytes().splitlines(keepends=True)
+        if json.loads(line)["halving"]["stopped_at_epoch"] == 1
+    ]
     results.write_bytes(b"".join(kept))
     with CountingExecutor() as executor:
         again = halved_sweep(data, executor=executor, results=results)
@@ -423,34 +543,63 @@ def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
 def test_halving_is_refused_where_it_cannot_choose(data):
     train, test = data
     with pytest.raises(ValueError, match="halving needs the same epochs"):
-        fastgd.sweep({"eta": [1.0], "epochs": [2, 4]}, train, test_data=test, halving=2,
-                     verbose=0, sizes=SIZES, mini_batch_size=10)
+        fastgd.sweep(
+            {"eta": [1.0], "epochs": [2, 4]},
+            train,
+            test_data=test,
+            halving=2,
+            verbose=0,
+            sizes=SIZES,
+            mini_batch_size=10,
+        )
     with pytest.raises(ValueError, match="epochs of at least 1"):
-        fastgd.sweep({"eta": [1.0, 2.0]}, train, test_data=test, halving=2, verbose=0,
-                     sizes=SIZES, mini_batch_size=10, epochs=0)
+        fastgd.sweep(
+            {"eta": [1.0, 2.0]},
+            train,
+            test_data=test,
+            halving=2,
+            verbose=0,
+            sizes=SIZES,
+            mini_batch_size=10,
+            epochs=0,
+        )
     with pytest.raises(ValueError, match="give validation_data or test_data"):
         fastgd.sweep({"eta": [1.0, 2.0]}, train, halving=2, verbose=0, **FIXED)
     with pytest.raises(ValueError, match="halving"):
-        fastgd.sweep({"eta": [1.0, 2.0]}, train, test_data=test, halving=1, verbose=0,
-                     **FIXED)
+        fastgd.sweep({"eta": [1.0, 2.0]}, train, test_data=test, halving=1, verbose=0, **FIXED)
 
 
 def test_the_plot_draws_a_line_per_setting(data, tmp_path):
     pytest.importorskip("matplotlib")
     train, test = data
-    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
-                          executor=ThreadPoolExecutor(2), verbose=0, **FIXED)
+    result = fastgd.sweep(
+        {"eta": [0.5, 3.0], "seed": [0, 1]},
+        train,
+        test_data=test,
+        executor=ThreadPoolExecutor(2),
+        verbose=0,
+        **FIXED,
+    )
     figure = result.plot(tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    ax, = figure.axes
-    assert len(ax.lines) == 2 and len(ax.collections) == 2      # a band per setting
+    (ax,) = figure.axes
+    assert len(ax.lines) == 2 and len(ax.collections) == 2  # a band per setting
     assert all(len(line.get_xdata()) == 3 for line in ax.lines)
 
 
 def test_the_mnist_name_has_each_worker_load_it(mnist_dir, monkeypatch):
     monkeypatch.setenv("FASTGD_DATA", str(mnist_dir))
-    result = fastgd.sweep({"seed": [0, 1]}, "mnist", test_data="mnist", workers=2, verbose=0,
-                          sizes=[784, 30, 10], eta=3.0, mini_batch_size=10, epochs=1)
+    result = fastgd.sweep(
+        {"seed": [0, 1]},
+        "mnist",
+        test_data="mnist",
+        workers=2,
+        verbose=0,
+        sizes=[784, 30, 10],
+        eta=3.0,
+        mini_batch_size=10,
+        epochs=1,
+    )
     (X, y), test = fastgd.load_mnist(mnist_dir, dtype="uint8")
     for record in result.records:
         same_history(record, solo(record["settings"], (X, y), test))
@@ -460,13 +609,24 @@ def test_the_mnist_name_has_each_worker_load_it(mnist_dir, monkeypatch):
 def test_importing_fastgd_does_not_import_the_sweeps_machinery():
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-c", "import sys, fastgd; print(sorted(m for m in ("
-                          "'fastgd._sweep', 'distributed', 'dask', 'concurrent.futures.process')"
-                          " if m in sys.modules))"], capture_output=True, text=True, check=True)
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, fastgd; print(sorted(m for m in ("
+            "'fastgd._sweep', 'distributed', 'dask', 'concurrent.futures.process')"
+            " if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
 
 
 # ---- on a Dask cluster -----------------------------------------------------------------------
+
 
 def test_dask_counts_the_data_at_its_full_size(data):
     """Dask sizes what a worker holds and what it transfers by sys.getsizeof: the sweep's data
@@ -481,8 +641,11 @@ def data_tasks_computed(dask_scheduler, since):
     """On the scheduler: how many times each sweep's data task was computed since a time."""
     counts = {}
     for key, start, finish, *_, stamp in dask_scheduler.transition_log:
-        if str(key).startswith("fastgd-sweep-data") and stamp >= since and \
-                (start, finish) == ("processing", "memory"):
+        if (
+            str(key).startswith("fastgd-sweep-data")
+            and stamp >= since
+            and (start, finish) == ("processing", "memory")
+        ):
             counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -496,8 +659,15 @@ def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask
     train, test = data
     results = tmp_path / "sweep.jsonl"
     started = time.time()
-    result = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
-                          executor=dask_client, results=results, verbose=0, **FIXED)
+    result = fastgd.sweep(
+        {"eta": [0.5, 3.0], "seed": [0, 1]},
+        train,
+        test_data=test,
+        executor=dask_client,
+        results=results,
+        verbose=0,
+        **FIXED,
+    )
     assert len(result.records) == 4 and not result.failed
     worker_pids = set(dask_client.run(os.getpid).values())
     for record in result.records:
@@ -506,12 +676,19 @@ def test_a_dask_cluster_runs_the_sweep_and_each_run_equals_a_solo_fit(data, dask
     # The data was one task, computed once, and reached the other worker at most once.
     computed = dask_client.run_on_scheduler(data_tasks_computed, since=started)
     assert len(computed) == 1 and list(computed.values()) == [1], computed
-    key, = computed
+    (key,) = computed
     for transfers in dask_client.run(data_received, key=key).values():
         assert len(transfers) <= 1, transfers
     # Started again on the same file, nothing runs.
-    again = fastgd.sweep({"eta": [0.5, 3.0], "seed": [0, 1]}, train, test_data=test,
-                         executor=dask_client, results=results, verbose=0, **FIXED)
+    again = fastgd.sweep(
+        {"eta": [0.5, 3.0], "seed": [0, 1]},
+        train,
+        test_data=test,
+        executor=dask_client,
+        results=results,
+        verbose=0,
+        **FIXED,
+    )
     assert sorted(map(json.dumps, again.records)) == sorted(map(json.dumps, result.records))
     # The data is released from the cluster once the sweep is over (the scheduler learns it a
     # moment later).
@@ -545,9 +722,16 @@ def test_a_dask_worker_killed_mid_sweep_loses_no_run(dask_client, tmp_path):
 
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
-    result = fastgd.sweep({"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]}, (X, labels),
-                          executor=dask_client, results=results, verbose=0,
-                          sizes=[64, 30, 10], mini_batch_size=10, epochs=3)
+    result = fastgd.sweep(
+        {"eta": [0.5, 1.0, 2.0, 3.0], "seed": [0, 1]},
+        (X, labels),
+        executor=dask_client,
+        results=results,
+        verbose=0,
+        sizes=[64, 30, 10],
+        mini_batch_size=10,
+        epochs=3,
+    )
     killer.join()
     assert killed, "no worker was killed: the runs ended too soon"
     assert len(result.records) == 8 and not result.failed, result.failed

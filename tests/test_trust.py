@@ -1,5 +1,6 @@
 """Trust: random networks and inputs against the reference, divergence, threads, interrupts,
 faults and untrusted files."""
+
 import os
 import signal
 import subprocess
@@ -72,8 +73,16 @@ def test_random_networks_and_inputs_agree_with_the_reference(data):
     W, B = copy_params(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # m > n is clipped, with a warning
-        fastgd.Trainer(net, eta=eta, mini_batch_size=m, epochs=epochs, seed=seed, verbose=0,
-                       reduction=reduction, n_threads=n_threads).fit(X, labels)
+        fastgd.Trainer(
+            net,
+            eta=eta,
+            mini_batch_size=m,
+            epochs=epochs,
+            seed=seed,
+            verbose=0,
+            reduction=reduction,
+            n_threads=n_threads,
+        ).fit(X, labels)
 
     def reference(W, B, dtype):
         Xr = np.asarray(np.array(X_before), dtype=dtype)
@@ -91,8 +100,7 @@ def test_random_networks_and_inputs_agree_with_the_reference(data):
         # float32 rounding can grow over many steps (online learning through saturating
         # sigmoids), for NumPy as for the core: measure both against float64 arithmetic and
         # require the core to be about as close as NumPy's float32 is.
-        exact = reference(*[[a.astype(np.float64) for a in group] for group in (W, B)],
-                          "float64")
+        exact = reference(*[[a.astype(np.float64) for a in group] for group in (W, B)], "float64")
         numpy32 = reference(W, B, "float32")
         core_error = max(np.abs(a - e).max() for a, e in zip(got, exact))
         numpy_error = max(np.abs(a - e).max() for a, e in zip(numpy32, exact))
@@ -108,11 +116,13 @@ def test_random_bad_inputs_get_clear_errors_and_change_nothing(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
     X = rng.random((n, sizes[0]))
     labels = rng.integers(0, sizes[-1], n)
-    fault = data.draw(st.sampled_from(["nan", "inf", "width", "label", "rows", "dtype",
-                                       "ndim", "empty"]))
+    fault = data.draw(
+        st.sampled_from(["nan", "inf", "width", "label", "rows", "dtype", "ndim", "empty"])
+    )
     if fault in ("nan", "inf"):
-        X[data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, sizes[0] - 1))] = \
+        X[data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, sizes[0] - 1))] = (
             np.nan if fault == "nan" else -np.inf
+        )
     elif fault == "width":
         X = rng.random((n, sizes[0] + data.draw(st.integers(1, 3))))
     elif fault == "label":
@@ -136,6 +146,7 @@ def test_random_bad_inputs_get_clear_errors_and_change_nothing(data):
 
 # ---- divergence -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype, eta", [("float64", 1.7e308), ("float32", 3.3e38)])
 def test_divergence_names_the_mini_batch_and_keeps_the_last_finite_weights(dtype, eta):
     """Mini-batches 0-2 hold zero inputs and targets equal to the network's outputs, so their
@@ -148,10 +159,14 @@ def test_divergence_names_the_mini_batch_and_keeps_the_last_finite_weights(dtype
     Y = np.repeat(net.feedforward(np.zeros((1, 4), dtype)), 160, axis=0)
     Y[96:] = 1 - np.round(Y[96:])
     W, B = copy_params(net)
-    trainer = fastgd.Trainer(net, eta=eta, mini_batch_size=32, epochs=3, shuffle=False,
-                             reduction="sum", verbose=0)
-    with pytest.raises(FloatingPointError, match=r"diverged in epoch 0, mini-batch 3: .* "
-                                                 r"keeps the weights from before"):
+    trainer = fastgd.Trainer(
+        net, eta=eta, mini_batch_size=32, epochs=3, shuffle=False, reduction="sum", verbose=0
+    )
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch 0, mini-batch 3: .* "
+        r"keeps the weights from before",
+    ):
         trainer.fit(X, Y)
     for got, want in zip(net.weights + net.biases, W + B):
         np.testing.assert_array_equal(got, want)
@@ -169,6 +184,7 @@ def test_divergence_names_the_mini_batch_and_keeps_the_last_finite_weights(dtype
 
 
 # ---- threads ----------------------------------------------------------------------------------
+
 
 def test_the_core_releases_the_gil():
     """While a long epoch runs in another thread, this thread keeps running Python."""
@@ -198,8 +214,11 @@ def test_the_same_network_in_two_fits_at_once_is_an_error():
         started.set()
         time.sleep(0.5)
 
-    worker = threading.Thread(target=lambda: fastgd.Trainer(
-        net, eta=1.0, mini_batch_size=10, epochs=1, verbose=0).fit(X, labels, callbacks=[slow]))
+    worker = threading.Thread(
+        target=lambda: fastgd.Trainer(net, eta=1.0, mini_batch_size=10, epochs=1, verbose=0).fit(
+            X, labels, callbacks=[slow]
+        )
+    )
     worker.start()
     started.wait(30)
     with pytest.raises(RuntimeError, match="being trained by another fit"):
@@ -218,8 +237,19 @@ def test_blas_path_agrees_across_blas_thread_counts(cost):
     for threads in (1, 2):
         net = fastgd.Network([300, 200, 10], seed=0)
         with threadpool_limits(threads, user_api="blas"):
-            _core.train_chunk(net.weights, net.biases, X, Y, order, 100, 1.0, True,
-                              cost=cost, path="blas", n_threads=1)
+            _core.train_chunk(
+                net.weights,
+                net.biases,
+                X,
+                Y,
+                order,
+                100,
+                1.0,
+                True,
+                cost=cost,
+                path="blas",
+                n_threads=1,
+            )
         results.append(net.weights + net.biases)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
@@ -247,8 +277,12 @@ print("interrupted", history.interrupted, "finite", finite, "epochs", len(histor
 def test_sigint_in_a_real_process_returns_within_a_fraction_of_a_second(sizes, m):
     """Online learning, and a wide network whose 15,000-sample chunk took seconds: chunks
     are sized by time, so the interrupt is answered within a fraction of a second."""
-    process = subprocess.Popen([sys.executable, "-c", SIGINT_RUN, sizes, str(m)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_RUN, sizes, str(m)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout.readline() == "training\n"
         time.sleep(1.0)
@@ -268,6 +302,7 @@ def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatc
     from test_datasets import Mirrors
 
     import fastgd.datasets as datasets
+
     server = Mirrors(mnist_dir)
     cache = tmp_path / "cache"
     real_replace = os.replace
@@ -289,6 +324,7 @@ def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatc
 def test_a_read_only_directory_during_a_save_leaves_the_old_file(tmp_path, monkeypatch):
     """(Simulated: the tests run as root, who may write anywhere.)"""
     import fastgd._io as io_module
+
     path = tmp_path / "net.npz"
     fastgd.Network([4, 3], seed=1).save(path)
     before = path.read_bytes()
@@ -304,6 +340,7 @@ def test_a_read_only_directory_during_a_save_leaves_the_old_file(tmp_path, monke
 
 # ---- untrusted files --------------------------------------------------------------------------
 
+
 def crafted_npz(path, **members):
     """An .npz whose members are raw .npy byte strings."""
     with zipfile.ZipFile(path, "w") as archive:
@@ -314,6 +351,7 @@ def crafted_npz(path, **members):
 def npy_header(shape, descr="<f8"):
     header = {"descr": descr, "fortran_order": False, "shape": shape}
     import io
+
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, header)
     return buffer.getvalue()
@@ -321,6 +359,7 @@ def npy_header(shape, descr="<f8"):
 
 def npy_bytes(array):
     import io
+
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
@@ -333,32 +372,45 @@ def network_members(**change):
     return members
 
 
-@pytest.mark.parametrize("change, match", [
-    (dict(weights_0=npy_header((2**40, 2**20)) + b"\0" * 64),
-     r"weights_0 has shape \(1099511627776, 1048576\), expected \(2, 3\)"),
-    (dict(sizes=npy_bytes(np.array([2**30, 2**30])),
-          weights_0=npy_header((2**30, 2**30)) + b"\0" * 64,
-          biases_0=npy_header((2**30,)) + b"\0" * 64),
-     r"weights_0 declares shape \(1073741824, 1073741824\) of float64 \(9223372036854775808 "
-     r"bytes\) but holds 64 bytes"),
-])
-def test_a_crafted_npz_with_huge_dimensions_is_refused_before_allocating(tmp_path, change,
-                                                                         match):
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            dict(weights_0=npy_header((2**40, 2**20)) + b"\0" * 64),
+            r"weights_0 has shape \(1099511627776, 1048576\), expected \(2, 3\)",
+        ),
+        (
+            dict(
+                sizes=npy_bytes(np.array([2**30, 2**30])),
+                weights_0=npy_header((2**30, 2**30)) + b"\0" * 64,
+                biases_0=npy_header((2**30,)) + b"\0" * 64,
+            ),
+            r"weights_0 declares shape \(1073741824, 1073741824\) of float64 \(9223372036854775808 "
+            r"bytes\) but holds 64 bytes",
+        ),
+    ],
+)
+def test_a_crafted_npz_with_huge_dimensions_is_refused_before_allocating(tmp_path, change, match):
     path = tmp_path / "evil.npz"
     crafted_npz(path, **network_members(**change))
     with pytest.raises(ValueError, match=match):
         fastgd.Network.load(path)
 
 
-@pytest.mark.parametrize("change, match", [
-    (dict(sizes=np.array([3, -2])), r"sizes \[3, -2\]: each layer must be of 1 to"),
-    (dict(sizes=np.array([3])), "sizes"),
-    (dict(weights_0=np.zeros((2, 3), dtype=np.int64)),
-     "weights_0 is of dtype int64, expected float64"),
-    (dict(weights_0=np.zeros((3, 2))), r"weights_0 has shape \(3, 2\), expected \(2, 3\)"),
-    (dict(dtype=np.array("complex128")), "dtype must be"),
-    (dict(version=np.array(99)), "format version 99, newer"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(sizes=np.array([3, -2])), r"sizes \[3, -2\]: each layer must be of 1 to"),
+        (dict(sizes=np.array([3])), "sizes"),
+        (
+            dict(weights_0=np.zeros((2, 3), dtype=np.int64)),
+            "weights_0 is of dtype int64, expected float64",
+        ),
+        (dict(weights_0=np.zeros((3, 2))), r"weights_0 has shape \(3, 2\), expected \(2, 3\)"),
+        (dict(dtype=np.array("complex128")), "dtype must be"),
+        (dict(version=np.array(99)), "format version 99, newer"),
+    ],
+)
 def test_a_crafted_network_file_is_refused(tmp_path, change, match):
     arrays = fastgd.Network([3, 2], seed=0)._arrays()
     arrays.update(change)
@@ -370,8 +422,10 @@ def test_a_crafted_network_file_is_refused(tmp_path, change, match):
 
 def test_nothing_loads_pickle_unless_asked(tmp_path):
     import pickle
+
     path = tmp_path / "mnist.pkl.gz"
     import gzip
+
     with gzip.open(path, "wb") as f:
         pickle.dump(((np.zeros((1, 784)), np.zeros(1)),) * 3, f)
     with pytest.raises(ValueError, match="allow_pickle=True"):
@@ -407,14 +461,14 @@ def test_replacing_weights_during_a_fit_or_a_prediction_cannot_crash():
     """The issue's segmentation fault: another thread replaces net.weights[0] while the core
     writes to it (and predicts meanwhile). The core holds the arrays it works on; the
     replacement takes effect from the next call."""
-    result = subprocess.run([sys.executable, "-c", REPLACE_RUN], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", REPLACE_RUN], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
 
 
-def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkeypatch,
-                                                                         tmp_path):
+def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkeypatch, tmp_path):
     """A reader in another thread waits for the chunk in progress: every network it saves or
     feeds forward is one the fit had at a chunk boundary (before, biases were updated in place
     while the weights waited in their transposed copy: a network that never existed)."""
@@ -436,7 +490,7 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
     def recording(self, state, order, n_threads, cost_sum=0.0):
         result = train_chunk(self, state, order, n_threads, cost_sum)
         boundaries.add(key(self.network._parameters()))
-        time.sleep(0.002)   # (between chunks, so that the reader gets in often)
+        time.sleep(0.002)  # (between chunks, so that the reader gets in often)
         return result
 
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", recording)
@@ -456,8 +510,9 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        fastgd.Trainer(net, eta=2.0, mini_batch_size=10, epochs=3, seed=0, verbose=0,
-                       n_threads=1).fit(X, labels)
+        fastgd.Trainer(
+            net, eta=2.0, mini_batch_size=10, epochs=3, seed=0, verbose=0, n_threads=1
+        ).fit(X, labels)
     finally:
         done.set()
         thread.join()
@@ -469,7 +524,7 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
         flat = np.frombuffer(params, dtype=np.float64)
         at = 0
         for array in snapshot.weights + snapshot.biases:
-            array[...] = flat[at:at + array.size].reshape(array.shape)
+            array[...] = flat[at : at + array.size].reshape(array.shape)
             at += array.size
         outputs_at_boundaries.add(snapshot.feedforward(probe).tobytes())
     assert all(out.tobytes() in outputs_at_boundaries for out in seen_outputs)
@@ -486,8 +541,9 @@ def test_many_threads_calling_the_core_at_once_get_exact_results():
     def hammer(k):
         out = np.empty((5000, 10))
         for i in range(100):
-            _core.feedforward(net.weights, net.biases, X, out, path="small",
-                              n_threads=1 + (i + k) % 4)
+            _core.feedforward(
+                net.weights, net.biases, X, out, path="small", n_threads=1 + (i + k) % 4
+            )
             if out.tobytes() != want:
                 wrong.append((k, i))
 

@@ -3,6 +3,7 @@
 Each is refused with a ValueError naming the file before anything large is allocated, inflated
 or looped over, and nothing the user had (a network, a file) is changed.
 """
+
 import io
 import json
 import os
@@ -40,11 +41,13 @@ def write_npz(path, members, compression=zipfile.ZIP_STORED):
 
 
 def unchanged(net, before):
-    return all(a.tobytes() == b.tobytes() for a, b in zip(net.weights + net.biases,
-                                                          before[0] + before[1]))
+    return all(
+        a.tobytes() == b.tobytes() for a, b in zip(net.weights + net.biases, before[0] + before[1])
+    )
 
 
 # ---- saved networks -------------------------------------------------------------------------
+
 
 def test_a_member_that_does_not_belong_is_refused_without_inflating_it(tmp_path):
     """A small file with 64 MiB of deflated zeros beside a good network (the issue's bomb:
@@ -60,8 +63,11 @@ def test_a_member_that_does_not_belong_is_refused_without_inflating_it(tmp_path)
     assert path.stat().st_size < 1 << 20
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=r"holds 'padding', which does not belong in a "
-                                             r"saved network"):
+        with pytest.raises(
+            ValueError,
+            match=r"holds 'padding', which does not belong in a "
+            r"saved network",
+        ):
             fastgd.Network.load(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -80,12 +86,15 @@ def test_a_member_declaring_more_than_its_compressed_bytes_can_hold_is_refused(t
         info = archive.getinfo("weights_0.npy")
     for offset in _central_entries(data):
         name_length = struct.unpack_from("<H", data, offset + 28)[0]
-        if data[offset + 46:offset + 46 + name_length] == b"weights_0.npy":
-            struct.pack_into("<I", data, offset + 20, 8)      # compressed size: 8 bytes
+        if data[offset + 46 : offset + 46 + name_length] == b"weights_0.npy":
+            struct.pack_into("<I", data, offset + 20, 8)  # compressed size: 8 bytes
     path.write_bytes(bytes(data))
     assert info.file_size > 8 * 1032
-    with pytest.raises(ValueError, match=r"weights_0 declares 72000128 bytes, more than its 8 "
-                                         r"compressed bytes can hold"):
+    with pytest.raises(
+        ValueError,
+        match=r"weights_0 declares 72000128 bytes, more than its 8 "
+        r"compressed bytes can hold",
+    ):
         fastgd.Network.load(path)
 
 
@@ -96,18 +105,20 @@ def _central_entries(data):
         offset = data.find(b"PK\x01\x02", offset + 4)
 
 
-@pytest.mark.parametrize("field, value, match", [
-    (8, 0x1, "weights_0 is encrypted; fastgd files never are"),
-    (10, 99, "weights_0 is compressed with method 99; fastgd files are stored or deflated"),
-])
-def test_encrypted_or_strangely_compressed_members_are_value_errors(tmp_path, field, value,
-                                                                   match):
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        (8, 0x1, "weights_0 is encrypted; fastgd files never are"),
+        (10, 99, "weights_0 is compressed with method 99; fastgd files are stored or deflated"),
+    ],
+)
+def test_encrypted_or_strangely_compressed_members_are_value_errors(tmp_path, field, value, match):
     path = tmp_path / "odd.npz"
     fastgd.Network(SIZES, seed=0).save(path)
     data = bytearray(path.read_bytes())
     for offset in _central_entries(data):
         name_length = struct.unpack_from("<H", data, offset + 28)[0]
-        if data[offset + 46:offset + 46 + name_length] == b"weights_0.npy":
+        if data[offset + 46 : offset + 46 + name_length] == b"weights_0.npy":
             old = struct.unpack_from("<H", data, offset + field)[0]
             struct.pack_into("<H", data, offset + field, old | value if field == 8 else value)
     path.write_bytes(bytes(data))
@@ -124,18 +135,38 @@ def test_non_finite_parameters_are_refused_on_load_naming_array_and_index(tmp_pa
     path = tmp_path / "nan.npz"
     net.save(path)
     name = f"{'weights' if len(index) == 2 else 'biases'}_{layer}"
-    with pytest.raises(ValueError, match=rf"{name} holds (nan|inf) at index "
-                                         rf"{re.escape(str(index))}; a network's parameters"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name} holds (nan|inf) at index "
+        rf"{re.escape(str(index))}; a network's parameters",
+    ):
         fastgd.Network.load(path)
 
 
-@pytest.mark.parametrize("members, match", [
-    ({"format": np.array("fastgd-network"), "version": np.array(1), "sizes": np.zeros((2, 2)),
-      "dtype": np.array("float64")}, r"is of dtype float64, not a number|sizes"),
-    ({"format": np.array("fastgd-network"), "version": np.array(0), "sizes": np.array([2, 1]),
-      "dtype": np.array("float64")}, "format version 0, which does not exist"),
-    ({"format": np.array("x" * 100)}, r"format has shape \(\), expected|more than such a file"),
-])
+@pytest.mark.parametrize(
+    "members, match",
+    [
+        (
+            {
+                "format": np.array("fastgd-network"),
+                "version": np.array(1),
+                "sizes": np.zeros((2, 2)),
+                "dtype": np.array("float64"),
+            },
+            r"is of dtype float64, not a number|sizes",
+        ),
+        (
+            {
+                "format": np.array("fastgd-network"),
+                "version": np.array(0),
+                "sizes": np.array([2, 1]),
+                "dtype": np.array("float64"),
+            },
+            "format version 0, which does not exist",
+        ),
+        ({"format": np.array("x" * 100)}, r"format has shape \(\), expected|more than such a file"),
+    ],
+)
 def test_crafted_metadata(tmp_path, members, match):
     path = tmp_path / "meta.npz"
     write_npz(path, members)
@@ -153,6 +184,7 @@ def test_missing_layer_arrays_are_named(tmp_path):
 
 
 # ---- saving ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def umask_022():
@@ -186,13 +218,22 @@ def test_saving_to_a_symlink_writes_its_target(tmp_path):
 
 # ---- checkpoints ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def run(tmp_path):
     """A checkpoint after 2 of 4 epochs, and how to make and resume variants of it."""
     X, labels, _ = make_data(40, SIZES, seed=1)
     path = tmp_path / "run.npz"
-    fastgd.Trainer(fastgd.Network(SIZES, seed=2), eta=1.0, mini_batch_size=5, epochs=2, seed=3,
-                   verbose=0, checkpoint_every=2, checkpoint_path=path).fit(X, labels)
+    fastgd.Trainer(
+        fastgd.Network(SIZES, seed=2),
+        eta=1.0,
+        mini_batch_size=5,
+        epochs=2,
+        seed=3,
+        verbose=0,
+        checkpoint_every=2,
+        checkpoint_path=path,
+    ).fit(X, labels)
 
     class Run:
         good = path
@@ -216,8 +257,7 @@ def run(tmp_path):
             """Resume from file into a fresh network; returns (network, its parameters before)."""
             net = fastgd.Network(sizes, seed=9, dtype=dtype)
             before = copy_params(net)
-            trainer = fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=4, seed=3,
-                                     verbose=0)
+            trainer = fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=4, seed=3, verbose=0)
             try:
                 trainer.fit(X, labels, resume=file)
             finally:
@@ -232,6 +272,7 @@ def set_key(*keys, value):
         for key in keys[:-1]:
             target = target[key]
         target[keys[-1]] = value
+
     return change
 
 
@@ -239,24 +280,30 @@ def del_key(key):
     return lambda state: state.pop(key)
 
 
-@pytest.mark.parametrize("change, match", [
-    (del_key("rng"), "the shuffling generator's state"),
-    (del_key("history"), "no history"),
-    (set_key("epochs_done", value=-3), "epochs_done -3"),
-    (set_key("epochs_done", value=2.9), "epochs_done 2.9"),
-    (set_key("epochs_done", value="2"), "epochs_done '2'"),
-    (set_key("epochs_done", value=True), "epochs_done True"),
-    (set_key("epochs_done", value=3), "history epoch of 2 epochs, not 3"),
-    (set_key("format", value="other"), "format 'other'"),
-    (set_key("version", value=0), "version 0"),
-    (set_key("version", value=7), "checkpoint of version 7, newer than this fastgd reads"),
-    (set_key("rng", "state", "state", value="x"), "the shuffling generator's state"),
-    (set_key("rng", "bit_generator", value="MT19937"), "the shuffling generator's state"),
-    (set_key("history", "train_cost", value=["a", "b"]), "history train_cost"),
-    (set_key("history", "epoch", value=[1, 0]), r"history epochs \[1, 0\]"),
-    (set_key("history", "cost", value="cross_entropy"), "a history of the 'cross_entropy' cost"),
-    (set_key("settings", value=[]), r"settings \[\]"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (del_key("rng"), "the shuffling generator's state"),
+        (del_key("history"), "no history"),
+        (set_key("epochs_done", value=-3), "epochs_done -3"),
+        (set_key("epochs_done", value=2.9), "epochs_done 2.9"),
+        (set_key("epochs_done", value="2"), "epochs_done '2'"),
+        (set_key("epochs_done", value=True), "epochs_done True"),
+        (set_key("epochs_done", value=3), "history epoch of 2 epochs, not 3"),
+        (set_key("format", value="other"), "format 'other'"),
+        (set_key("version", value=0), "version 0"),
+        (set_key("version", value=7), "checkpoint of version 7, newer than this fastgd reads"),
+        (set_key("rng", "state", "state", value="x"), "the shuffling generator's state"),
+        (set_key("rng", "bit_generator", value="MT19937"), "the shuffling generator's state"),
+        (set_key("history", "train_cost", value=["a", "b"]), "history train_cost"),
+        (set_key("history", "epoch", value=[1, 0]), r"history epochs \[1, 0\]"),
+        (
+            set_key("history", "cost", value="cross_entropy"),
+            "a history of the 'cross_entropy' cost",
+        ),
+        (set_key("settings", value=[]), r"settings \[\]"),
+    ],
+)
 def test_a_damaged_trainer_state_changes_nothing(run, change, match):
     with pytest.raises(ValueError, match=match):
         run.resume(run.variant(change))
@@ -266,6 +313,7 @@ def test_a_damaged_trainer_state_changes_nothing(run, change, match):
 def test_deeply_nested_json_is_a_value_error(run):
     def nest(arrays):
         arrays["trainer_state"] = np.array("[" * 100000 + "]" * 100000)
+
     with pytest.raises(ValueError, match="trainer_state is not valid JSON"):
         run.resume(run.variant(change_arrays=nest))
     assert unchanged(*run.last)
@@ -275,8 +323,11 @@ def test_arrays_of_another_network_are_refused_not_broadcast(run):
     """Arrays of a [6, 1, 3] network under settings of [6, 4, 3]; float32 arrays in a float64
     run: refused, never broadcast or cast."""
     narrow = fastgd.Network([6, 1, 3], seed=0)._arrays()
-    with pytest.raises(ValueError, match=r"holds a network of sizes \[6, 1, 3\] .* this "
-                                         r"trainer's is of sizes \[6, 4, 3\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds a network of sizes \[6, 1, 3\] .* this "
+        r"trainer's is of sizes \[6, 4, 3\]",
+    ):
         run.resume(run.variant(change_arrays=lambda a: a.update(narrow)))
     assert unchanged(*run.last)
     single = fastgd.Network(SIZES, seed=0, dtype="float32")._arrays()
@@ -297,18 +348,25 @@ def test_set_parameters_refuses_other_shapes_and_dtypes():
     assert unchanged(net, before)
 
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-3, 3)
-                           | st.text(max_size=5),
-                           lambda children: st.lists(children, max_size=3)
-                           | st.dictionaries(st.text(max_size=5), children, max_size=3),
-                           max_leaves=6)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-3, 3) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def _same_number(a, b):
     """1 for 1.0 is the same setting, not a corruption (a bool is never a number here)."""
     numbers = (int, float)
-    return (isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool)
-            and not isinstance(b, bool) and a == b)
+    return (
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
+    )
 
 
 def _paths(value, prefix=()):
@@ -321,8 +379,9 @@ def _paths(value, prefix=()):
             yield from _paths(child, prefix + (i,))
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
     """A value anywhere in the trainer state replaced by a JSON value of another type, an array
@@ -338,8 +397,9 @@ def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
         old = state
         for key in where:
             old = old[key]
-        new = data.draw(JSON_VALUES.filter(lambda v: type(v) is not type(old)
-                                           and not _same_number(v, old)))
+        new = data.draw(
+            JSON_VALUES.filter(lambda v: type(v) is not type(old) and not _same_number(v, old))
+        )
         path = run.variant(set_key(*where, value=new))
     elif kind == "array":
         name = data.draw(st.sampled_from(["weights_0", "weights_1", "biases_0", "sizes"]))
@@ -353,6 +413,7 @@ def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
                 arrays[name] = a.astype(np.float32 if a.dtype != np.float32 else np.int8)
             else:
                 arrays[name] = np.full(a.shape, np.nan)
+
         path = run.variant(change_arrays=change)
     elif kind == "member":
         if data.draw(st.booleans()):
@@ -363,7 +424,7 @@ def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
     else:
         raw = bytearray(run.good.read_bytes())
         if kind == "truncate":
-            raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+            raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
         else:
             with zipfile.ZipFile(run.good) as archive:
                 infos = archive.infolist()
@@ -383,9 +444,14 @@ def test_random_corruptions_of_a_checkpoint_raise_and_change_nothing(run, data):
 
 # ---- PNG ------------------------------------------------------------------------------------
 
+
 def chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(
-        ">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -393,22 +459,34 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def png(width, height, raw, depth=8, colour=0, extra=b""):
     ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
-    return SIGNATURE + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + \
-        chunk(b"IEND", b"")
+    return (
+        SIGNATURE
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("content, match", [
-    (SIGNATURE + chunk(b"IHDR", bytes(12)), "13-byte IHDR"),
-    (png(2**31 - 1, 2**31 - 1, b""), r"the image is 2147483647x2147483647, more than"),
-    (png(28, 28, bytes(200 << 20)), "PNG image data larger than its 812-byte image allows"),
-    (png(28, 28, bytes(1 << 16)), "inflates to more than the 812 bytes its header declares"),
-    (png(28, 28, bytes(28 * 29 - 5)), "PNG image data has 807 bytes, expected 812"),
-    (png(28, 28, bytes(28 * 29))[:-20], "truncated PNG"),
-    (png(28, 28, bytes(28 * 29), depth=3), "colour type 0 and bit depth 3 is not"),
-    (png(28, 28, bytes(28 * 29)).replace(b"IDAT", b"IDAX"), "fails its CRC check"),
-    (SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0))
-     + chunk(b"tEXt", bytes(2 << 20)), "chunk b'tEXt' of 2097152 bytes is larger than"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (SIGNATURE + chunk(b"IHDR", bytes(12)), "13-byte IHDR"),
+        (png(2**31 - 1, 2**31 - 1, b""), r"the image is 2147483647x2147483647, more than"),
+        (png(28, 28, bytes(200 << 20)), "PNG image data larger than its 812-byte image allows"),
+        (png(28, 28, bytes(1 << 16)), "inflates to more than the 812 bytes its header declares"),
+        (png(28, 28, bytes(28 * 29 - 5)), "PNG image data has 807 bytes, expected 812"),
+        (png(28, 28, bytes(28 * 29))[:-20], "truncated PNG"),
+        (png(28, 28, bytes(28 * 29), depth=3), "colour type 0 and bit depth 3 is not"),
+        (png(28, 28, bytes(28 * 29)).replace(b"IDAT", b"IDAX"), "fails its CRC check"),
+        (
+            SIGNATURE
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0))
+            + chunk(b"tEXt", bytes(2 << 20)),
+            "chunk b'tEXt' of 2097152 bytes is larger than",
+        ),
+    ],
+)
 def test_crafted_pngs_are_value_errors_before_the_work(tmp_path, content, match):
     path = tmp_path / "evil.png"
     path.write_bytes(content)
@@ -446,8 +524,7 @@ def test_endless_empty_chunks_end_in_an_error(tmp_path):
     def writer():
         try:
             with open(fifo, "wb") as f:
-                f.write(SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0,
-                                                                0)))
+                f.write(SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)))
                 empty = chunk(b"tEXt", b"")
                 while True:
                     f.write(empty * 1000)
@@ -474,14 +551,19 @@ def test_palette_and_low_bit_depth_greyscale_are_read(tmp_path):
     (tmp_path / "bits.png").write_bytes(encode(8, 4, 1, 0, one_bit))
     np.testing.assert_array_equal(read_png(tmp_path / "bits.png"), digit * 255)
 
-    two_bit = [np.packbits(np.unpackbits((row * 3)[:, None].astype(np.uint8),
-                                         axis=1)[:, 6:].ravel()).tobytes() for row in digit]
+    two_bit = [
+        np.packbits(
+            np.unpackbits((row * 3)[:, None].astype(np.uint8), axis=1)[:, 6:].ravel()
+        ).tobytes()
+        for row in digit
+    ]
     (tmp_path / "two.png").write_bytes(encode(8, 4, 2, 0, two_bit))
     np.testing.assert_array_equal(read_png(tmp_path / "two.png"), digit * 255)
 
     palette = bytes([0, 0, 0, 255, 255, 255])
-    (tmp_path / "palette.png").write_bytes(encode(8, 4, 8, 3, [row.tobytes() for row in digit],
-                                                  palette))
+    (tmp_path / "palette.png").write_bytes(
+        encode(8, 4, 8, 3, [row.tobytes() for row in digit], palette)
+    )
     np.testing.assert_array_equal(read_png(tmp_path / "palette.png"), digit * 255)
     (tmp_path / "nopal.png").write_bytes(encode(8, 4, 8, 3, [row.tobytes() for row in digit]))
     with pytest.raises(ValueError, match="palette PNG without a palette"):

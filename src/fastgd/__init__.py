@@ -1,4 +1,5 @@
 """fastgd: the sigmoid network of 'learning with gradient descent', at native speed."""
+
 from typing import Any
 
 from . import callbacks, costs, initializers
@@ -13,20 +14,44 @@ from .history import History
 from .network import Network
 from .trainer import Trainer
 
-__all__ = ["Network", "Trainer", "History", "load_mnist", "load_idx", "load_book_pickle",
-           "reference", "callbacks", "costs", "initializers", "minimize", "sgd",
-           "DescentResult", "DescentWarning", "LeastSquares", "plot_descent",
-           "plot_weights", "plot_confusion", "plot_mistakes", "plot_report",
-           "InputRangeWarning", "SaturationWarning", "sweep", "SweepResult", "show_config"]
+__all__ = [
+    "Network",
+    "Trainer",
+    "History",
+    "load_mnist",
+    "load_idx",
+    "load_book_pickle",
+    "reference",
+    "callbacks",
+    "costs",
+    "initializers",
+    "minimize",
+    "sgd",
+    "DescentResult",
+    "DescentWarning",
+    "LeastSquares",
+    "plot_descent",
+    "plot_weights",
+    "plot_confusion",
+    "plot_mistakes",
+    "plot_report",
+    "InputRangeWarning",
+    "SaturationWarning",
+    "sweep",
+    "SweepResult",
+    "show_config",
+]
 
 
 def __getattr__(name: str) -> Any:
     # fastgd.reference loads on first use: it imports scipy.special, which training never needs.
     if name == "reference":
         from . import _reference
+
         return _reference
     # fastgd.sweep loads on first use: it imports concurrent.futures' process pool.
     if name in ("sweep", "SweepResult"):
         from ._sweep import SweepResult, sweep
+
         return sweep if name == "sweep" else SweepResult
     raise AttributeError(f"module 'fastgd' has no attribute {name!r}")

@@ -10,6 +10,7 @@
 (`python -m fastgd ...` is the same.) Exit status 0 on success, 2 for a usage error or bad
 input, 130 when interrupted; errors go to stderr without a traceback.
 """
+
 import argparse
 import os
 import sys
@@ -24,19 +25,27 @@ def _sizes(text):
     try:
         return [int(s) for s in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must be integers separated by commas, such as "
-                                         f"784,30,10; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"sizes must be integers separated by commas, such as 784,30,10; got {text!r}"
+        ) from None
 
 
 def _data_options(parser):
-    parser.add_argument("--data", default=None,
-                        help="directory of the MNIST files (else $FASTGD_DATA, then the cache)")
-    parser.add_argument("--no-download", action="store_true",
-                        help="never download MNIST; fail if the files are not found")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="directory of the MNIST files (else $FASTGD_DATA, then the cache)",
+    )
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="never download MNIST; fail if the files are not found",
+    )
 
 
 def _int_at_least(minimum):
     """An argparse type: an integer of at least minimum (the error names the option)."""
+
     def parse(text):
         try:
             value = int(text)
@@ -45,6 +54,7 @@ def _int_at_least(minimum):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
+
     return parse
 
 
@@ -60,149 +70,298 @@ def _positive_float(text):
 
 def build_parser():
     from . import __version__
+
     parser = argparse.ArgumentParser(prog="fastgd", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"fastgd {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train on MNIST, one line per epoch",
-                                description="Train the sigmoid network on MNIST with mini-batch "
-                                            "SGD; the defaults are the book's experiment.")
-    train.add_argument("--sizes", type=_sizes, default=[784, 30, 10],
-                       help="neurons per layer, comma-separated (default: 784,30,10)")
-    train.add_argument("--epochs", type=_int_at_least(0), default=30,
-                       help="passes over the training data (default: 30)")
-    train.add_argument("--mini-batch-size", "-m", type=_int_at_least(1), default=10,
-                       help="samples per mini-batch; 1 is online learning (default: 10)")
-    train.add_argument("--eta", type=_positive_float, default=3.0,
-                       help="learning rate (default: 3.0)")
-    train.add_argument("--reduction", choices=["mean", "sum"], default="mean",
-                       help="update by eta/m or eta times the sum of the mini-batch's gradients "
-                            "(default: mean)")
-    train.add_argument("--cost", choices=list(COSTS), default="quadratic",
-                       help="the cost to minimise; cross_entropy keeps saturated outputs "
-                            "learning (default: quadratic)")
-    train.add_argument("--init", choices=list(INITS), default="normal",
-                       help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled) "
-                            "(default: normal)")
-    train.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                       help="floating-point type of the network (default: float64)")
-    train.add_argument("--seed", type=_int_at_least(0), default=None,
-                       help="seed of the initial weights and the shuffling (default: a new "
-                            "one each run)")
-    train.add_argument("--validation-size", type=_int_at_least(0), default=0,
-                       help="keep the last N training images for validation (the book: 10000; "
-                            "default: 0)")
-    train.add_argument("--train-size", type=_int_at_least(1), default=None,
-                       help="train on the first N training images only (default: all)")
-    train.add_argument("--threads", type=_int_at_least(1), default=None,
-                       help="threads (default: two or one, whichever measures faster as it "
-                            "trains)")
-    train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                       help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal "
-                            "(default: 1)")
-    train.add_argument("--save", metavar="FILE", default=None,
-                       help="save the trained network to FILE (.npz)")
-    train.add_argument("--report", metavar="FILE", default=None,
-                       help="draw a report of the run to FILE (.png): learning curves, "
-                            "confusion matrix, first layer's weights, mistakes (needs "
-                            "matplotlib)")
+    train = commands.add_parser(
+        "train",
+        help="train on MNIST, one line per epoch",
+        description="Train the sigmoid network on MNIST with mini-batch "
+        "SGD; the defaults are the book's experiment.",
+    )
+    train.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[784, 30, 10],
+        help="neurons per layer, comma-separated (default: 784,30,10)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_int_at_least(0),
+        default=30,
+        help="passes over the training data (default: 30)",
+    )
+    train.add_argument(
+        "--mini-batch-size",
+        "-m",
+        type=_int_at_least(1),
+        default=10,
+        help="samples per mini-batch; 1 is online learning (default: 10)",
+    )
+    train.add_argument(
+        "--eta", type=_positive_float, default=3.0, help="learning rate (default: 3.0)"
+    )
+    train.add_argument(
+        "--reduction",
+        choices=["mean", "sum"],
+        default="mean",
+        help="update by eta/m or eta times the sum of the mini-batch's gradients (default: mean)",
+    )
+    train.add_argument(
+        "--cost",
+        choices=list(COSTS),
+        default="quadratic",
+        help="the cost to minimise; cross_entropy keeps saturated outputs "
+        "learning (default: quadratic)",
+    )
+    train.add_argument(
+        "--init",
+        choices=list(INITS),
+        default="normal",
+        help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled) (default: normal)",
+    )
+    train.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="floating-point type of the network (default: float64)",
+    )
+    train.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        default=None,
+        help="seed of the initial weights and the shuffling (default: a new one each run)",
+    )
+    train.add_argument(
+        "--validation-size",
+        type=_int_at_least(0),
+        default=0,
+        help="keep the last N training images for validation (the book: 10000; default: 0)",
+    )
+    train.add_argument(
+        "--train-size",
+        type=_int_at_least(1),
+        default=None,
+        help="train on the first N training images only (default: all)",
+    )
+    train.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        default=None,
+        help="threads (default: two or one, whichever measures faster as it trains)",
+    )
+    train.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="0 quiet, 1 a line per epoch, 2 also a progress bar on a terminal (default: 1)",
+    )
+    train.add_argument(
+        "--save", metavar="FILE", default=None, help="save the trained network to FILE (.npz)"
+    )
+    train.add_argument(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="draw a report of the run to FILE (.png): learning curves, "
+        "confusion matrix, first layer's weights, mistakes (needs "
+        "matplotlib)",
+    )
     _data_options(train)
 
     report = commands.add_parser(
-        "report", help="one page on a saved network: what it learned and where it fails",
+        "report",
+        help="one page on a saved network: what it learned and where it fails",
         description="Draw one page on a saved network or a checkpoint, on the 10,000 MNIST "
-                    "test images: the confusion matrix, the first layer's weights as images, "
-                    "the mistakes, and the learning curves when the file is a checkpoint "
-                    "(which holds the fit's history). Needs matplotlib.")
+        "test images: the confusion matrix, the first layer's weights as images, "
+        "the mistakes, and the learning curves when the file is a checkpoint "
+        "(which holds the fit's history). Needs matplotlib.",
+    )
     report.add_argument("model", help="a network saved with fastgd train --save, or a checkpoint")
-    report.add_argument("--out", default="report.png",
-                        help="the PNG to write; .png is added to a name without it (default: "
-                             "report.png)")
+    report.add_argument(
+        "--out",
+        default="report.png",
+        help="the PNG to write; .png is added to a name without it (default: report.png)",
+    )
     _data_options(report)
 
-    evaluate = commands.add_parser("evaluate", help="test accuracy of a saved network",
-                                   description="Print the accuracy of a saved network on the "
-                                               "10,000 MNIST test images.")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="test accuracy of a saved network",
+        description="Print the accuracy of a saved network on the 10,000 MNIST test images.",
+    )
     evaluate.add_argument("model", help="a network saved with fastgd train --save")
     _data_options(evaluate)
 
     predict = commands.add_parser(
-        "predict", help="classify 28x28 greyscale PNG images",
+        "predict",
+        help="classify 28x28 greyscale PNG images",
         description="Print the digit a saved network sees in each image. Images must be 28x28 "
-                    "greyscale PNGs with the digit light on a dark background, as in MNIST "
-                    "(colour is converted to grey; other sizes are refused). A file that "
-                    "cannot be read is reported and the others are classified; the exit "
-                    "status is then 2.")
+        "greyscale PNGs with the digit light on a dark background, as in MNIST "
+        "(colour is converted to grey; other sizes are refused). A file that "
+        "cannot be read is reported and the others are classified; the exit "
+        "status is then 2.",
+    )
     predict.add_argument("model", help="a network saved with fastgd train --save")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG files")
 
     sweep = commands.add_parser(
-        "sweep", help="train many settings and seeds, on worker processes or a Dask cluster",
+        "sweep",
+        help="train many settings and seeds, on worker processes or a Dask cluster",
         description="Train one network for every combination of the values given (each seed "
-                    "of each setting), one thread per run, on worker processes of this machine "
-                    "or on a Dask cluster, and print a table over the seeds. With --out, each "
-                    "finished run is a line of that file, and running the same command again "
-                    "skips the runs it holds.")
-    sweep.add_argument("--sizes", type=_sizes, nargs="+", default=[[784, 30, 10]],
-                       help="one or more networks, e.g. 784,30,10 784,100,10 "
-                            "(default: 784,30,10)")
-    sweep.add_argument("--eta", type=_positive_float, nargs="+", default=[3.0],
-                       help="learning rates (default: 3.0)")
-    sweep.add_argument("--mini-batch-size", "-m", type=_int_at_least(1), nargs="+",
-                       default=[10], help="mini-batch sizes (default: 10)")
-    sweep.add_argument("--cost", choices=list(COSTS), nargs="+", default=["quadratic"],
-                       help="costs (default: quadratic)")
-    sweep.add_argument("--init", choices=list(INITS), nargs="+", default=["normal"],
-                       help="initial weights (default: normal)")
-    sweep.add_argument("--dtype", choices=["float64", "float32"], nargs="+",
-                       default=["float64"], help="floating-point types (default: float64)")
-    sweep.add_argument("--seeds", type=_int_at_least(1), default=1,
-                       help="seeds 0 .. N-1 of every setting (default: 1)")
-    sweep.add_argument("--epochs", type=_int_at_least(0), default=30,
-                       help="passes over the training data (default: 30)")
-    sweep.add_argument("--validation-size", type=_int_at_least(0), default=0,
-                       help="keep the last N training images for validation (the book: 10000; "
-                            "default: 0)")
-    sweep.add_argument("--train-size", type=_int_at_least(1), default=None,
-                       help="train on the first N training images only (default: all)")
-    sweep.add_argument("--out", metavar="FILE", default=None,
-                       help="results file (JSON lines), appended as runs finish; an existing "
-                            "one is resumed")
-    sweep.add_argument("--plot", metavar="FILE", default=None,
-                       help="draw test accuracy against epoch per setting to FILE (.png)")
-    sweep.add_argument("--workers", type=_int_at_least(1), default=None,
-                       help="worker processes on this machine (default: one per CPU)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run on the Dask cluster of this scheduler, e.g. "
-                            "tcp://host:8786 (needs pip install \"fastgd[dask]\")")
-    sweep.add_argument("--threads", type=_int_at_least(1), default=1,
-                       help="threads of each run (default: 1)")
-    sweep.add_argument("--halving", type=_int_at_least(2), default=None, metavar="FACTOR",
-                       help="successive halving: every run trains a few epochs, the best "
-                            "1/FACTOR train further, and so on up to --epochs (by validation "
-                            "accuracy with --validation-size, else test accuracy)")
-    sweep.add_argument("--verbose", type=int, choices=[0, 1], default=1,
-                       help="0 only the table, 1 also a line per finished run (default: 1)")
+        "of each setting), one thread per run, on worker processes of this machine "
+        "or on a Dask cluster, and print a table over the seeds. With --out, each "
+        "finished run is a line of that file, and running the same command again "
+        "skips the runs it holds.",
+    )
+    sweep.add_argument(
+        "--sizes",
+        type=_sizes,
+        nargs="+",
+        default=[[784, 30, 10]],
+        help="one or more networks, e.g. 784,30,10 784,100,10 (default: 784,30,10)",
+    )
+    sweep.add_argument(
+        "--eta",
+        type=_positive_float,
+        nargs="+",
+        default=[3.0],
+        help="learning rates (default: 3.0)",
+    )
+    sweep.add_argument(
+        "--mini-batch-size",
+        "-m",
+        type=_int_at_least(1),
+        nargs="+",
+        default=[10],
+        help="mini-batch sizes (default: 10)",
+    )
+    sweep.add_argument(
+        "--cost",
+        choices=list(COSTS),
+        nargs="+",
+        default=["quadratic"],
+        help="costs (default: quadratic)",
+    )
+    sweep.add_argument(
+        "--init",
+        choices=list(INITS),
+        nargs="+",
+        default=["normal"],
+        help="initial weights (default: normal)",
+    )
+    sweep.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        nargs="+",
+        default=["float64"],
+        help="floating-point types (default: float64)",
+    )
+    sweep.add_argument(
+        "--seeds",
+        type=_int_at_least(1),
+        default=1,
+        help="seeds 0 .. N-1 of every setting (default: 1)",
+    )
+    sweep.add_argument(
+        "--epochs",
+        type=_int_at_least(0),
+        default=30,
+        help="passes over the training data (default: 30)",
+    )
+    sweep.add_argument(
+        "--validation-size",
+        type=_int_at_least(0),
+        default=0,
+        help="keep the last N training images for validation (the book: 10000; default: 0)",
+    )
+    sweep.add_argument(
+        "--train-size",
+        type=_int_at_least(1),
+        default=None,
+        help="train on the first N training images only (default: all)",
+    )
+    sweep.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="results file (JSON lines), appended as runs finish; an existing one is resumed",
+    )
+    sweep.add_argument(
+        "--plot",
+        metavar="FILE",
+        default=None,
+        help="draw test accuracy against epoch per setting to FILE (.png)",
+    )
+    sweep.add_argument(
+        "--workers",
+        type=_int_at_least(1),
+        default=None,
+        help="worker processes on this machine (default: one per CPU)",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run on the Dask cluster of this scheduler, e.g. "
+        'tcp://host:8786 (needs pip install "fastgd[dask]")',
+    )
+    sweep.add_argument(
+        "--threads", type=_int_at_least(1), default=1, help="threads of each run (default: 1)"
+    )
+    sweep.add_argument(
+        "--halving",
+        type=_int_at_least(2),
+        default=None,
+        metavar="FACTOR",
+        help="successive halving: every run trains a few epochs, the best "
+        "1/FACTOR train further, and so on up to --epochs (by validation "
+        "accuracy with --validation-size, else test accuracy)",
+    )
+    sweep.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1],
+        default=1,
+        help="0 only the table, 1 also a line per finished run (default: 1)",
+    )
     _data_options(sweep)
 
     from .functions import FUNCTIONS
+
     valley = commands.add_parser(
-        "valley", help="draw gradient descent rolling down a valley",
+        "valley",
+        help="draw gradient descent rolling down a valley",
         description="Run v -> v - eta * grad C(v) on a built-in function of two variables and "
-                    "draw the path on its contour map, beside the cost against the step. "
-                    "Functions: " + "; ".join(f"{f.name}: {f.description}"
-                                              for f in FUNCTIONS.values()))
-    valley.add_argument("--function", choices=sorted(FUNCTIONS), default="bowl",
-                        help="the function to descend (default: bowl)")
-    valley.add_argument("--eta", type=_positive_float, default=None,
-                        help="learning rate (default: one that suits the function)")
-    valley.add_argument("--steps", type=_int_at_least(1), default=50,
-                        help="steps of gradient descent (default: 50)")
-    valley.add_argument("--start", type=_point, default=None,
-                        help="starting point v1,v2 (default: the function's)")
-    valley.add_argument("--out", default="valley.png",
-                        help="the PNG to write; .png is added to a name without it "
-                             "(default: valley.png)")
+        "draw the path on its contour map, beside the cost against the step. "
+        "Functions: " + "; ".join(f"{f.name}: {f.description}" for f in FUNCTIONS.values()),
+    )
+    valley.add_argument(
+        "--function",
+        choices=sorted(FUNCTIONS),
+        default="bowl",
+        help="the function to descend (default: bowl)",
+    )
+    valley.add_argument(
+        "--eta",
+        type=_positive_float,
+        default=None,
+        help="learning rate (default: one that suits the function)",
+    )
+    valley.add_argument(
+        "--steps", type=_int_at_least(1), default=50, help="steps of gradient descent (default: 50)"
+    )
+    valley.add_argument(
+        "--start", type=_point, default=None, help="starting point v1,v2 (default: the function's)"
+    )
+    valley.add_argument(
+        "--out",
+        default="valley.png",
+        help="the PNG to write; .png is added to a name without it (default: valley.png)",
+    )
     return parser
 
 
@@ -210,8 +369,9 @@ def _point(text):
     try:
         v1, v2 = (float(s) for s in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a point is two numbers such as 1.5,-0.5; got "
-                                         f"{text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"a point is two numbers such as 1.5,-0.5; got {text!r}"
+        ) from None
     return (v1, v2)
 
 
@@ -219,6 +379,7 @@ def _load_data(args, **kwargs):
     """MNIST's pixels as stored (uint8): the network reads them as x / 255, the bits of the
     floats, from an eighth of float64's memory."""
     import fastgd
+
     return fastgd.load_mnist(args.data, download=not args.no_download, dtype="uint8", **kwargs)
 
 
@@ -228,7 +389,8 @@ def _png_name(path):
 
 def _needs_matplotlib():
     from ._plot import _figure_class
-    _figure_class()     # an ImportError naming the extra, before any work
+
+    _figure_class()  # an ImportError naming the extra, before any work
 
 
 def train(args):
@@ -238,9 +400,17 @@ def train(args):
 
     # The network, the trainer and where the result goes are checked before the data is read.
     net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype, init=args.init)
-    trainer = fastgd.Trainer(net, eta=args.eta, mini_batch_size=args.mini_batch_size,
-                             epochs=args.epochs, seed=args.seed, reduction=args.reduction,
-                             cost=args.cost, verbose=args.verbose, n_threads=args.threads)
+    trainer = fastgd.Trainer(
+        net,
+        eta=args.eta,
+        mini_batch_size=args.mini_batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+        reduction=args.reduction,
+        cost=args.cost,
+        verbose=args.verbose,
+        n_threads=args.threads,
+    )
     if args.save is not None:
         check_destination(args.save, "--save")
     if args.report is not None:
@@ -252,9 +422,8 @@ def train(args):
     validation = parts[1] if len(parts) == 3 else None
     if args.train_size is not None:
         if args.train_size > len(train_X):
-            raise ValueError(f"--train-size must be at most {len(train_X)}, got "
-                             f"{args.train_size}")
-        train_X, train_y = train_X[:args.train_size], train_y[:args.train_size]
+            raise ValueError(f"--train-size must be at most {len(train_X)}, got {args.train_size}")
+        train_X, train_y = train_X[: args.train_size], train_y[: args.train_size]
     history = trainer.fit(train_X, train_y, test_data=test, validation_data=validation)
     if args.save is not None:
         net.save(args.save)
@@ -272,44 +441,65 @@ def sweep(args):
 
     from ._io import check_destination
     from ._sweep import client_for
+
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):
         if path is not None:
             check_destination(path, option)
     if args.workers is not None and args.scheduler is not None:
-        raise ValueError("--workers and --scheduler exclude each other: the cluster's workers "
-                         "are its own")
+        raise ValueError(
+            "--workers and --scheduler exclude each other: the cluster's workers are its own"
+        )
     executor = client_for(args.scheduler) if args.scheduler is not None else None
     parts = _load_data(args, validation_size=args.validation_size)
     train, test = parts[0], parts[-1]
     validation = parts[1] if len(parts) == 3 else None
     if args.train_size is not None:
         if args.train_size > len(train[0]):
-            raise ValueError(f"--train-size must be at most {len(train[0])}, got "
-                             f"{args.train_size}")
-        train = (train[0][:args.train_size], train[1][:args.train_size])
-    grid = {"sizes": args.sizes, "eta": args.eta, "mini_batch_size": args.mini_batch_size,
-            "cost": args.cost, "init": args.init, "dtype": args.dtype,
-            "seed": list(range(args.seeds))}
+            raise ValueError(f"--train-size must be at most {len(train[0])}, got {args.train_size}")
+        train = (train[0][: args.train_size], train[1][: args.train_size])
+    grid = {
+        "sizes": args.sizes,
+        "eta": args.eta,
+        "mini_batch_size": args.mini_batch_size,
+        "cost": args.cost,
+        "init": args.init,
+        "dtype": args.dtype,
+        "seed": list(range(args.seeds)),
+    }
     try:
-        result = fastgd.sweep(grid, train, test_data=test, validation_data=validation,
-                              executor=executor, results=args.out, workers=args.workers,
-                              threads=args.threads, halving=args.halving,
-                              verbose=args.verbose, epochs=args.epochs)
+        result = fastgd.sweep(
+            grid,
+            train,
+            test_data=test,
+            validation_data=validation,
+            executor=executor,
+            results=args.out,
+            workers=args.workers,
+            threads=args.threads,
+            halving=args.halving,
+            verbose=args.verbose,
+            epochs=args.epochs,
+        )
     finally:
         if executor is not None:
             executor.close()
-    print(result.table("best_validation_accuracy" if validation is not None
-                       else "best_test_accuracy"))
+    print(
+        result.table("best_validation_accuracy" if validation is not None else "best_test_accuracy")
+    )
     if result.failed:
-        print(f"{len(result.failed)} runs failed; their errors are in the records"
-              f"{' of ' + args.out if args.out else ''}")
+        print(
+            f"{len(result.failed)} runs failed; their errors are in the records"
+            f"{' of ' + args.out if args.out else ''}"
+        )
     if args.plot is not None and result.records:
         result.plot(args.plot)
         print(f"plot in {args.plot}")
     if result.interrupted:
-        print("interrupted: the finished runs are kept" +
-              (f" in {args.out}; run the same command again to go on" if args.out else ""),
-              file=sys.stderr)
+        print(
+            "interrupted: the finished runs are kept"
+            + (f" in {args.out}; run the same command again to go on" if args.out else ""),
+            file=sys.stderr,
+        )
         return 130
     return 0
 
@@ -321,18 +511,21 @@ def _summary(history, net, test):
     set is for the end, as the book keeps it)."""
     accuracy = net.evaluate(*test) / len(test[1])
     if history.interrupted:
-        return (f"interrupted after {len(history.epoch)} complete epochs: the network as it "
-                f"stands has test accuracy {accuracy:.2%}")
+        return (
+            f"interrupted after {len(history.epoch)} complete epochs: the network as it "
+            f"stands has test accuracy {accuracy:.2%}"
+        )
     if not history.epoch:
         return f"no epochs trained: the untrained network has test accuracy {accuracy:.2%}"
     seconds = f"{np.mean(history.seconds):.3f} s per epoch"
     if history.validation_accuracy:
         best = int(np.argmax(history.validation_accuracy))
-        return (f"best validation accuracy {history.validation_accuracy[best]:.2%} in epoch "
-                f"{history.epoch[best]} (test accuracy then {history.test_accuracy[best]:.2%}), "
-                f"final test accuracy {accuracy:.2%}, {seconds}")
-    return (f"best test accuracy {history.best_test_accuracy:.2%}, final {accuracy:.2%}, "
-            f"{seconds}")
+        return (
+            f"best validation accuracy {history.validation_accuracy[best]:.2%} in epoch "
+            f"{history.epoch[best]} (test accuracy then {history.test_accuracy[best]:.2%}), "
+            f"final test accuracy {accuracy:.2%}, {seconds}"
+        )
+    return f"best test accuracy {history.best_test_accuracy:.2%}, final {accuracy:.2%}, {seconds}"
 
 
 def report(args):
@@ -340,6 +533,7 @@ def report(args):
 
     from . import checkpoint
     from ._io import NpzReader, check_destination
+
     _needs_matplotlib()
     out = _png_name(args.out)
     check_destination(out, "--out")
@@ -356,6 +550,7 @@ def report(args):
 
 def evaluate(args):
     import fastgd
+
     net = fastgd.Network.load(args.model)
     _, (test_X, test_y) = _load_data(args)
     correct = net.evaluate(test_X, test_y)
@@ -367,19 +562,23 @@ def predict(args):
     import fastgd
 
     from ._png import png_size, read_png
+
     net = fastgd.Network.load(args.model)
     if net.sizes[0] != 784:
-        raise ValueError(f"{args.model} takes {net.sizes[0]} inputs, not the 784 pixels of a "
-                         f"28x28 image")
+        raise ValueError(
+            f"{args.model} takes {net.sizes[0]} inputs, not the 784 pixels of a 28x28 image"
+        )
     paths, images, failed = [], [], 0
     for path in args.images:
         # Each file on its own: a bad one is reported, and the others are still classified.
         try:
             width, height = png_size(path)
             if (width, height) != (28, 28):
-                raise ValueError(f"{path}: the image is {width}x{height}; the network reads "
-                                 f"28x28 greyscale images, the digit light on dark as in "
-                                 f"MNIST: resize it to 28x28 first")
+                raise ValueError(
+                    f"{path}: the image is {width}x{height}; the network reads "
+                    f"28x28 greyscale images, the digit light on dark as in "
+                    f"MNIST: resize it to 28x28 first"
+                )
             image = read_png(path)
         except (ValueError, OSError) as exc:
             print(f"fastgd: error: {exc}", file=sys.stderr)
@@ -387,9 +586,12 @@ def predict(args):
             continue
         border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
         if border.mean() > 127:
-            print(f"fastgd: warning: {path}: its border is light; the network reads light "
-                  f"digits on a dark background, as in MNIST (invert the image if the digit "
-                  f"is dark)", file=sys.stderr)
+            print(
+                f"fastgd: warning: {path}: its border is light; the network reads light "
+                f"digits on a dark background, as in MNIST (invert the image if the digit "
+                f"is dark)",
+                file=sys.stderr,
+            )
         paths.append(path)
         images.append(image.reshape(-1))
     if images:
@@ -405,30 +607,41 @@ def valley(args):
 
     from ._io import check_destination
     from .functions import get
+
     function = get(args.function)
     out = args.out if args.out.lower().endswith(".png") else args.out + ".png"
     check_destination(out, "--out")
     eta = args.eta if args.eta is not None else function.eta
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", fastgd.DescentWarning)
-        result = fastgd.minimize(function.cost, function.grad, args.start or function.start,
-                                 eta=eta, steps=args.steps)
+        result = fastgd.minimize(
+            function.cost, function.grad, args.start or function.start, eta=eta, steps=args.steps
+        )
     for warning in caught[:1]:
         print(f"fastgd: warning: {warning.message}", file=sys.stderr)
-    fastgd.plot_descent(result, function.cost, out, window=function.window,
-                        title=f"{function.name}, eta = {eta}")
+    fastgd.plot_descent(
+        result, function.cost, out, window=function.window, title=f"{function.name}, eta = {eta}"
+    )
     x = ", ".join(f"{c:.6g}" for c in result.x)
-    print(f"{function.name}: {result.steps} steps of eta = {eta} from {result.path[0].tolist()} "
-          f"to ({x}), cost {result.cost:.6g} "
-          f"(minimum {function.cost(np.array(function.minimum)):.6g}"
-          f" at {function.minimum}); picture in {out}")
+    print(
+        f"{function.name}: {result.steps} steps of eta = {eta} from {result.path[0].tolist()} "
+        f"to ({x}), cost {result.cost:.6g} "
+        f"(minimum {function.cost(np.array(function.minimum)):.6g}"
+        f" at {function.minimum}); picture in {out}"
+    )
     return 0
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    commands = {"train": train, "evaluate": evaluate, "predict": predict, "valley": valley,
-                "sweep": sweep, "report": report}
+    commands = {
+        "train": train,
+        "evaluate": evaluate,
+        "predict": predict,
+        "valley": valley,
+        "sweep": sweep,
+        "report": report,
+    }
     try:
         return commands[args.command](args)
     except BrokenPipeError:

@@ -1,4 +1,5 @@
 """fastgd.show_config(): what a bug report needs to know about this installation."""
+
 from __future__ import annotations
 
 import os
@@ -16,6 +17,7 @@ def config() -> dict[str, Any]:
 
     from . import _core, _policy, _small_path
     from ._version import __version__
+
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -27,13 +29,28 @@ def config() -> dict[str, Any]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "kernel_sets": _core.kernel_sets(),
-        "threads": {"library": f"{'Win32' if sys.platform == 'win32' else 'POSIX'} threads "
-                               f"of fastgd's own (no OpenMP runtime)",
-                    "most_on_the_small_kernel_path": int(_small_path.MAX_THREADS),
-                    "default": _policy.default_threads(), "cpus_available": cpus},
-        "blas": [{key: info.get(key) for key in ("internal_api", "version", "num_threads",
-                                                 "architecture", "threading_layer", "filepath")}
-                 for info in threadpool_info() if info.get("user_api") == "blas"],
+        "threads": {
+            "library": f"{'Win32' if sys.platform == 'win32' else 'POSIX'} threads "
+            f"of fastgd's own (no OpenMP runtime)",
+            "most_on_the_small_kernel_path": int(_small_path.MAX_THREADS),
+            "default": _policy.default_threads(),
+            "cpus_available": cpus,
+        },
+        "blas": [
+            {
+                key: info.get(key)
+                for key in (
+                    "internal_api",
+                    "version",
+                    "num_threads",
+                    "architecture",
+                    "threading_layer",
+                    "filepath",
+                )
+            }
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+        ],
     }
 
 
@@ -41,18 +58,22 @@ def show_config(file: TextIO | None = None) -> None:
     """Print fastgd's version, the kernel set it trains with, its threads, the BLAS libraries
     and their threads, and the Python, NumPy and SciPy versions: paste it into a bug report."""
     c = config()
-    lines = [f"fastgd {c['fastgd']}",
-             f"python {c['python']} on {c['platform']}",
-             f"numpy {c['numpy']}, scipy {c['scipy']}",
-             f"kernel sets: {', '.join(c['kernel_sets'])} (in use: {c['kernel_sets'][0]})",
-             f"threads: {c['threads']['library']}; by default {c['threads']['default']} "
-             f"(at most {c['threads']['most_on_the_small_kernel_path']} on the small-kernel "
-             f"path), {c['threads']['cpus_available']} CPUs available"]
+    lines = [
+        f"fastgd {c['fastgd']}",
+        f"python {c['python']} on {c['platform']}",
+        f"numpy {c['numpy']}, scipy {c['scipy']}",
+        f"kernel sets: {', '.join(c['kernel_sets'])} (in use: {c['kernel_sets'][0]})",
+        f"threads: {c['threads']['library']}; by default {c['threads']['default']} "
+        f"(at most {c['threads']['most_on_the_small_kernel_path']} on the small-kernel "
+        f"path), {c['threads']['cpus_available']} CPUs available",
+    ]
     for blas in c["blas"] or [{}]:
         if not blas:
             lines.append("blas: none found by threadpoolctl")
             continue
-        lines.append(f"blas: {blas['internal_api']} {blas['version']}, {blas['num_threads']} "
-                     f"threads, {blas['architecture']}, {blas['threading_layer']} "
-                     f"({blas['filepath']})")
+        lines.append(
+            f"blas: {blas['internal_api']} {blas['version']}, {blas['num_threads']} "
+            f"threads, {blas['architecture']}, {blas['threading_layer']} "
+            f"({blas['filepath']})"
+        )
     print("\n".join(lines), file=file or sys.stdout)

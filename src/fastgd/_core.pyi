@@ -5,16 +5,45 @@ PATHS: tuple[str, ...]
 
 def kernel_sets() -> list[str]: ...
 def cost_names() -> list[str]: ...
-def train_chunk(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray,
-                Y: np.ndarray, order: np.ndarray, mini_batch_size: int, eta: float, mean: bool,
-                *, cost: str, path: str, n_threads: int, kernel_set: str | None = None,
-                skip_zero_inputs: bool = True, input_split: int | None = None,
-                cost_sum: float = 0.0) -> float: ...
+def train_chunk(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    order: np.ndarray,
+    mini_batch_size: int,
+    eta: float,
+    mean: bool,
+    *,
+    cost: str,
+    path: str,
+    n_threads: int,
+    kernel_set: str | None = None,
+    skip_zero_inputs: bool = True,
+    input_split: int | None = None,
+    cost_sum: float = 0.0,
+) -> float: ...
 def all_finite(arrays: list[np.ndarray], dtype_tag: np.ndarray) -> bool: ...
 def input_split(X: np.ndarray, n_rows: int) -> int | None: ...
-def gradient(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray,
-             Y: np.ndarray, grad_weights: list[np.ndarray], grad_biases: list[np.ndarray], *,
-             cost: str, kernel_set: str | None = None) -> None: ...
-def feedforward(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray,
-                out: np.ndarray, *, path: str, n_threads: int, kernel_set: str | None = None,
-                check_finite: bool = False) -> int: ...
+def gradient(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    grad_weights: list[np.ndarray],
+    grad_biases: list[np.ndarray],
+    *,
+    cost: str,
+    kernel_set: str | None = None,
+) -> None: ...
+def feedforward(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    X: np.ndarray,
+    out: np.ndarray,
+    *,
+    path: str,
+    n_threads: int,
+    kernel_set: str | None = None,
+    check_finite: bool = False,
+) -> int: ...

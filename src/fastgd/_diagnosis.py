@@ -16,6 +16,7 @@ output neurons each fire for their digit: measured on the reference run [784,30,
 seeds 0-2, no neuron is ever saturated on 99% of the inputs; a [784,100,10] seed that recovers,
 seed 2, has one for an epoch or two, never three in a row.)
 """
+
 from __future__ import annotations
 
 import warnings
@@ -51,8 +52,9 @@ class SaturationMonitor:
         self.costs: list[float] = []
         self.told = False
 
-    def observe(self, epoch: int, out: np.ndarray, labels: np.ndarray, accuracy: float,
-                train_cost: float) -> dict[str, Any] | None:
+    def observe(
+        self, epoch: int, out: np.ndarray, labels: np.ndarray, accuracy: float, train_cost: float
+    ) -> dict[str, Any] | None:
         """One epoch's outputs (n, n_out) and labels of the set; its diagnosis once stuck."""
         self.accuracies.append(accuracy)
         self.costs.append(train_cost)
@@ -65,7 +67,7 @@ class SaturationMonitor:
         # A neuron at 0 for nearly all inputs is stuck only if its own digit is common enough
         # that it must be at 0 for many of that digit's inputs too (a set without the digit
         # leaves a healthy neuron at 0 everywhere).
-        share = np.bincount(labels, minlength=out.shape[1])[:out.shape[1]] / n
+        share = np.bincount(labels, minlength=out.shape[1])[: out.shape[1]] / n
         low &= share > 2 * (1 - NEARLY_ALL)
         for run, saturated in ((self.low_run, low), (self.high_run, high)):
             run[saturated] += 1
@@ -78,16 +80,20 @@ class SaturationMonitor:
         n_out = out.shape[1]
         predicted = np.bincount(np.argmax(out, axis=1), minlength=n_out)
         actual = np.bincount(labels, minlength=n_out)
-        rare = [int(j) for j in range(n_out)
-                if actual[j] and predicted[j] < HARDLY_EVER * actual[j]]
-        return {"epoch": int(epoch), "data": self.data_name,
-                "saturated_low": [int(j) for j in stuck_low],
-                "saturated_high": [int(j) for j in stuck_high],
-                "hardly_ever_predicted": rare,
-                "never_predicted": [int(j) for j in range(n_out) if predicted[j] == 0],
-                "accuracy": float(accuracy),
-                "accuracy_change": float(accuracy - self.accuracies[-PATIENCE]),
-                "cost_change": float(train_cost - self.costs[-PATIENCE])}
+        rare = [
+            int(j) for j in range(n_out) if actual[j] and predicted[j] < HARDLY_EVER * actual[j]
+        ]
+        return {
+            "epoch": int(epoch),
+            "data": self.data_name,
+            "saturated_low": [int(j) for j in stuck_low],
+            "saturated_high": [int(j) for j in stuck_high],
+            "hardly_ever_predicted": rare,
+            "never_predicted": [int(j) for j in range(n_out) if predicted[j] == 0],
+            "accuracy": float(accuracy),
+            "accuracy_change": float(accuracy - self.accuracies[-PATIENCE]),
+            "cost_change": float(train_cost - self.costs[-PATIENCE]),
+        }
 
     def _saturated(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which output neurons are within SATURATED of 0 (low) and of 1 (high) on at least
@@ -103,17 +109,21 @@ class SaturationMonitor:
         # Saturated low on NEARLY_ALL of the rows, a column's mean is at most this (the other
         # rows at 1); high, at least the other.
         for saturated, candidates, test in (
-                (low, means <= NEARLY_ALL * SATURATED + (1 - NEARLY_ALL),
-                 lambda column: column < SATURATED),
-                (high, means >= NEARLY_ALL * (1 - SATURATED),
-                 lambda column: column > 1 - SATURATED)):
+            (
+                low,
+                means <= NEARLY_ALL * SATURATED + (1 - NEARLY_ALL),
+                lambda column: column < SATURATED,
+            ),
+            (high, means >= NEARLY_ALL * (1 - SATURATED), lambda column: column > 1 - SATURATED),
+        ):
             for j in np.flatnonzero(candidates):
                 saturated[j] = np.count_nonzero(test(out[:, j])) >= NEARLY_ALL * n
         return low, high
 
     def warn(self, diagnosis: dict[str, Any], stacklevel: int) -> None:
-        warnings.warn(message(diagnosis, self.cost, self.init), SaturationWarning,
-                      stacklevel=stacklevel + 1)
+        warnings.warn(
+            message(diagnosis, self.cost, self.init), SaturationWarning, stacklevel=stacklevel + 1
+        )
 
 
 def message(d: dict[str, Any], cost: str, init: str) -> str:
@@ -126,23 +136,32 @@ def message(d: dict[str, Any], cost: str, init: str) -> str:
         parts.append(f"{_these('output neuron', d['saturated_high'], 'sits', 'sit')} at 1")
     what = " and ".join(parts)
     epochs = f"epochs {d['epoch'] - PATIENCE + 1}-{d['epoch']}"
-    text = (f"the network looks stuck: {what} for at least {NEARLY_ALL:.0%} of the "
-            f"{d['data']} inputs in each of {epochs}")
+    text = (
+        f"the network looks stuck: {what} for at least {NEARLY_ALL:.0%} of the "
+        f"{d['data']} inputs in each of {epochs}"
+    )
     if d["never_predicted"]:
         text += f"; {_these('digit', d['never_predicted'], 'is', 'are')} never predicted"
     elif d["hardly_ever_predicted"]:
-        text += (f"; {_these('digit', d['hardly_ever_predicted'], 'is', 'are')} hardly ever "
-                 f"predicted")
-    text += (f"; {d['data']} accuracy {d['accuracy']:.2%} ({d['accuracy_change']:+.2%} over "
-             f"{PATIENCE - 1} epochs), training cost {d['cost_change']:+.4f}")
+        text += (
+            f"; {_these('digit', d['hardly_ever_predicted'], 'is', 'are')} hardly ever predicted"
+        )
+    text += (
+        f"; {d['data']} accuracy {d['accuracy']:.2%} ({d['accuracy_change']:+.2%} over "
+        f"{PATIENCE - 1} epochs), training cost {d['cost_change']:+.4f}"
+    )
     remedies = ["another seed", "a smaller eta"]
     if cost != "cross_entropy":
-        remedies.append('the cross-entropy cost (cost="cross_entropy", --cost cross_entropy), '
-                        "whose gradient does not vanish where the output saturates")
+        remedies.append(
+            'the cross-entropy cost (cost="cross_entropy", --cost cross_entropy), '
+            "whose gradient does not vanish where the output saturates"
+        )
     if init != "scaled":
         remedies.append('scaled initial weights (init="scaled", --init scaled)')
-    return (f"{text}. A saturated output neuron learns slowly (its gradient carries "
-            f"sigma'(z), near 0 there). Remedies: {'; '.join(remedies)}.")
+    return (
+        f"{text}. A saturated output neuron learns slowly (its gradient carries "
+        f"sigma'(z), near 0 there). Remedies: {'; '.join(remedies)}."
+    )
 
 
 def _these(noun: str, items: list[str], singular: str, plural: str) -> str:

@@ -1,5 +1,6 @@
 """What a fit measures after each epoch: the cost (and optionally the accuracy) on the training
 data, and the accuracy and cost on each evaluation set (validation, test)."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ from ._diagnosis import SaturationMonitor
 @dataclass
 class EvalSet:
     """Checked data to measure on: inputs X, their labels and their target rows."""
+
     name: str
     X: np.ndarray
     labels: np.ndarray
@@ -21,8 +23,7 @@ class Evaluator:
     data (X, Y), whose cost is the epoch's running mean unless exact_train_cost asks for a pass
     after the epoch (as does train_labels, for the training accuracy), and eval_sets."""
 
-    def __init__(self, network, cost, X, Y, train_labels, eval_sets, n_threads,
-                 exact_train_cost):
+    def __init__(self, network, cost, X, Y, train_labels, eval_sets, n_threads, exact_train_cost):
         self.network = network
         self.cost = cost
         self.X, self.Y, self.train_labels = X, Y, train_labels
@@ -31,9 +32,12 @@ class Evaluator:
         self.exact_train_cost = exact_train_cost
         # The diagnosis watches the first evaluation set (validation, else test): the outputs
         # it computes anyway. Without one, nothing is watched.
-        self.monitor = (SaturationMonitor(self.eval_sets[0].name, cost.name, network.init,
-                                          network.sizes[-1]) if self.eval_sets else None)
-        self.diagnosis = None     # set by after_epoch the epoch the monitor finds a stuck run
+        self.monitor = (
+            SaturationMonitor(self.eval_sets[0].name, cost.name, network.init, network.sizes[-1])
+            if self.eval_sets
+            else None
+        )
+        self.diagnosis = None  # set by after_epoch the epoch the monitor finds a stuck run
 
     def after_epoch(self, epoch, seconds, running_cost):
         """The logs of an epoch that trained for seconds with running_cost the mean of its
@@ -44,8 +48,7 @@ class Evaluator:
             if self.exact_train_cost:
                 logs["train_cost"] = self.cost.value(out, self.Y)
             if self.train_labels is not None:
-                logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) ==
-                                                       self.train_labels))
+                logs["train_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.train_labels))
         self.diagnosis = None
         for k, data in enumerate(self.eval_sets):
             out = self.network._forward(data.X, self.n_threads)
@@ -55,7 +58,7 @@ class Evaluator:
             if data.name == "test":
                 logs["test_correct"] = correct
             if k == 0 and self.monitor is not None:
-                self.diagnosis = self.monitor.observe(epoch, out, data.labels,
-                                                      correct / len(data.labels),
-                                                      logs["train_cost"])
+                self.diagnosis = self.monitor.observe(
+                    epoch, out, data.labels, correct / len(data.labels), logs["train_cost"]
+                )
         return logs

@@ -1,4 +1,5 @@
 """Files written whole or not at all, and .npz files read member by member without pickle."""
+
 import errno
 import json
 import os
@@ -17,23 +18,29 @@ MAX_DEFLATE_RATIO = 1032
 
 # ---- writing ------------------------------------------------------------------------------------
 
+
 def check_destination(path, what="the file"):
     """Check, before any long work, that a file can be written at path: not a directory, in a
     directory that exists and may be written in. Errors name path (and what it is for)."""
-    if os.fspath(path) == "":   # (Path("") would be ".")
+    if os.fspath(path) == "":  # (Path("") would be ".")
         raise ValueError(f"{what}: an empty file name")
     path = Path(path)
     target = Path(os.path.realpath(path))
     if target.is_dir():
-        raise IsADirectoryError(errno.EISDIR, f"{what} {path} is a directory; name a file in "
-                                              f"it", str(path))
+        raise IsADirectoryError(
+            errno.EISDIR, f"{what} {path} is a directory; name a file in it", str(path)
+        )
     directory = target.parent
     if not directory.is_dir():
-        raise FileNotFoundError(errno.ENOENT, f"{what} {path}: the directory {directory} does "
-                                              f"not exist", str(path))
+        raise FileNotFoundError(
+            errno.ENOENT, f"{what} {path}: the directory {directory} does not exist", str(path)
+        )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, f"{what} {path}: the directory {directory} may not "
-                                            f"be written in", str(path))
+        raise PermissionError(
+            errno.EACCES,
+            f"{what} {path}: the directory {directory} may not be written in",
+            str(path),
+        )
     return path
 
 
@@ -83,6 +90,7 @@ def atomic_write(path, write):
 
 # ---- reading ------------------------------------------------------------------------------------
 
+
 class NpzReader:
     """An .npz file read one member at a time, each checked before it is inflated.
 
@@ -101,14 +109,19 @@ class NpzReader:
             raise
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise ValueError(f"{path} cannot be read as a fastgd file: {exc}") from None
-        self.members = {info.filename[:-4]: info for info in self.archive.infolist()
-                        if info.filename.endswith(".npy")}
-        others = [info.filename for info in self.archive.infolist()
-                  if not info.filename.endswith(".npy")]
+        self.members = {
+            info.filename[:-4]: info
+            for info in self.archive.infolist()
+            if info.filename.endswith(".npy")
+        }
+        others = [
+            info.filename for info in self.archive.infolist() if not info.filename.endswith(".npy")
+        ]
         if others:
             self.close()
-            raise ValueError(f"{path} holds {others[0]!r}, which is not an array: not a "
-                             f"fastgd file")
+            raise ValueError(
+                f"{path} holds {others[0]!r}, which is not an array: not a fastgd file"
+            )
 
     def __enter__(self):
         return self
@@ -126,8 +139,10 @@ class NpzReader:
         """Refuse members not in allowed (a set of names), before any is inflated."""
         unknown = sorted(self.names() - set(allowed))
         if unknown:
-            raise ValueError(f"{self.path} holds {unknown[0]!r}, which does not belong in {what}"
-                             f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}")
+            raise ValueError(
+                f"{self.path} holds {unknown[0]!r}, which does not belong in {what}"
+                f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}"
+            )
 
     def read(self, name, *, max_bytes, shape=None, kinds="biuf", dtype=None):
         """Member name as an array: of the given shape (None: any) and dtype (None: any of
@@ -139,32 +154,55 @@ class NpzReader:
         if info.flag_bits & 0x1:
             raise ValueError(f"{where} is encrypted; fastgd files never are")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ValueError(f"{where} is compressed with method {info.compress_type}; fastgd "
-                             f"files are stored or deflated")
+            raise ValueError(
+                f"{where} is compressed with method {info.compress_type}; fastgd "
+                f"files are stored or deflated"
+            )
         # From the zip's directory alone, before anything is inflated.
         ratio = MAX_DEFLATE_RATIO if info.compress_type == zipfile.ZIP_DEFLATED else 1
         if info.file_size > info.compress_size * ratio or info.file_size > max_bytes + 4096:
-            raise ValueError(f"{where} declares {info.file_size} bytes, more than its "
-                             f"{info.compress_size} compressed bytes can hold"
-                             if info.file_size > info.compress_size * ratio else
-                             f"{where} declares {info.file_size} bytes, more than such a file "
-                             f"holds ({max_bytes})")
+            raise ValueError(
+                f"{where} declares {info.file_size} bytes, more than its "
+                f"{info.compress_size} compressed bytes can hold"
+                if info.file_size > info.compress_size * ratio
+                else f"{where} declares {info.file_size} bytes, more than such a file "
+                f"holds ({max_bytes})"
+            )
         try:
             with self.archive.open(info) as f:
                 version = np.lib.format.read_magic(f)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
                 declared_shape, fortran, declared_dtype = read_header(f)
                 header_bytes = f.tell()
-                nbytes = self._check(where, info, declared_shape, declared_dtype, header_bytes,
-                                     max_bytes, shape, kinds, dtype)
+                nbytes = self._check(
+                    where,
+                    info,
+                    declared_shape,
+                    declared_dtype,
+                    header_bytes,
+                    max_bytes,
+                    shape,
+                    kinds,
+                    dtype,
+                )
                 data = f.read(nbytes)
                 if len(data) != nbytes:
                     raise ValueError(f"{where} is truncated: {len(data)} of {nbytes} bytes")
                 if f.read(1):
                     raise ValueError(f"{where} holds more bytes than its header declares")
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-                NotImplementedError, SyntaxError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            RuntimeError,
+            NotImplementedError,
+            SyntaxError,
+        ) as exc:
             raise ValueError(f"{where} cannot be read: {exc}") from None
         except ValueError as exc:
             if str(exc).startswith(str(self.path)):
@@ -173,11 +211,14 @@ class NpzReader:
         array = np.frombuffer(data, dtype=declared_dtype)
         return np.array(array.reshape(declared_shape, order="F" if fortran else "C"), order="C")
 
-    def _check(self, where, info, shape, dtype, header_bytes, max_bytes, want_shape, kinds,
-               want_dtype):
+    def _check(
+        self, where, info, shape, dtype, header_bytes, max_bytes, want_shape, kinds, want_dtype
+    ):
         if dtype.hasobject:
-            raise ValueError(f"{where} holds Python objects, which only pickle can load, and "
-                             f"fastgd files never use pickle")
+            raise ValueError(
+                f"{where} holds Python objects, which only pickle can load, and "
+                f"fastgd files never use pickle"
+            )
         if want_dtype is not None and dtype != want_dtype:
             raise ValueError(f"{where} is of dtype {dtype}, expected {np.dtype(want_dtype)}")
         if dtype.kind not in kinds:
@@ -186,11 +227,15 @@ class NpzReader:
             raise ValueError(f"{where} has shape {tuple(shape)}, expected {tuple(want_shape)}")
         nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
         if nbytes > max_bytes:
-            raise ValueError(f"{where} declares shape {tuple(shape)} of {dtype} ({nbytes} "
-                             f"bytes), more than such a file holds ({max_bytes})")
+            raise ValueError(
+                f"{where} declares shape {tuple(shape)} of {dtype} ({nbytes} "
+                f"bytes), more than such a file holds ({max_bytes})"
+            )
         if nbytes != info.file_size - header_bytes:
-            raise ValueError(f"{where} declares shape {tuple(shape)} of {dtype} ({nbytes} bytes) "
-                             f"but holds {info.file_size - header_bytes} bytes")
+            raise ValueError(
+                f"{where} declares shape {tuple(shape)} of {dtype} ({nbytes} bytes) "
+                f"but holds {info.file_size - header_bytes} bytes"
+            )
         return nbytes
 
     def read_text(self, name, max_chars=256):

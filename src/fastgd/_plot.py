@@ -6,6 +6,7 @@ figures). Each function returns its Figure, writes a PNG when given a path, and 
 Figure or SubFigure of the caller's when given one (fig=), or, for the one-panel pictures, into
 an Axes (ax=); a notebook shows a returned Figure inline.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,14 +41,16 @@ def _figure_class() -> type[Figure]:
         try:
             from matplotlib.figure import Figure
         except ImportError:
-            raise ImportError('plotting needs matplotlib: pip install "fastgd[plot]" '
-                              '(or pip install matplotlib)') from None
+            raise ImportError(
+                'plotting needs matplotlib: pip install "fastgd[plot]" (or pip install matplotlib)'
+            ) from None
 
         class ShownFigure(Figure):
             """A matplotlib Figure that a Jupyter notebook shows as a PNG."""
 
             def _repr_png_(self) -> bytes:
                 import io
+
                 buffer = io.BytesIO()
                 self.savefig(buffer, format="png", dpi=100)
                 return buffer.getvalue()
@@ -64,7 +67,7 @@ def _new_figure(figsize: tuple[float, float], fig: AnyFigure | None = None) -> A
 def _finish(fig: AnyFigure, path: PathLike | None, top_level: bool) -> AnyFigure:
     """Lay out a figure this module made and write it to path (as PNG) when given (the whole
     figure, when fig is a SubFigure of it)."""
-    root = fig.figure   # fig itself, or the Figure a SubFigure belongs to
+    root = fig.figure  # fig itself, or the Figure a SubFigure belongs to
     if top_level:
         root.set_layout_engine("constrained")
     if path is not None:
@@ -74,11 +77,13 @@ def _finish(fig: AnyFigure, path: PathLike | None, top_level: bool) -> AnyFigure
 
 def _whole_epochs(ax: Axes) -> None:
     from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plot_history(history: History, path: PathLike | None = None,
-                 fig: AnyFigure | None = None) -> AnyFigure:
+def plot_history(
+    history: History, path: PathLike | None = None, fig: AnyFigure | None = None
+) -> AnyFigure:
     """The learning curves: cost and accuracy against the epoch, a series per data set in the
     same colour in both panels (the accuracy panel only when the fit measured one). Returns
     the Figure; writes a PNG to path when given; draws into fig (a Figure or SubFigure) when
@@ -91,16 +96,22 @@ def plot_history(history: History, path: PathLike | None = None,
     for name, colour in SERIES_COLOURS.items():
         values = getattr(history, f"{name}_cost")
         if values:
-            cost.plot(history.epoch[:len(values)], values, marker=".", color=colour, label=name)
+            cost.plot(history.epoch[: len(values)], values, marker=".", color=colour, label=name)
     from .costs import COSTS
+
     label = COSTS[history.cost].label if history.cost in COSTS else f"{history.cost} cost"
     cost.set(xlabel="epoch", ylabel=label, title="cost")
     if accuracies:
         accuracy = axes[1]
         for name in accuracies:
             values = getattr(history, f"{name}_accuracy")
-            accuracy.plot(history.epoch[:len(values)], values, marker=".",
-                          color=SERIES_COLOURS[name], label=name)
+            accuracy.plot(
+                history.epoch[: len(values)],
+                values,
+                marker=".",
+                color=SERIES_COLOURS[name],
+                label=name,
+            )
         accuracy.set(xlabel="epoch", ylabel="fraction correct", title="accuracy")
     for ax in axes:
         _whole_epochs(ax)
@@ -120,7 +131,7 @@ def _tile_shape(n: int) -> tuple[int, int]:
 
 def _as_tile(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     tile = np.full(shape[0] * shape[1], np.nan)
-    tile[:len(values)] = values
+    tile[: len(values)] = values
     return tile.reshape(shape)
 
 
@@ -133,13 +144,15 @@ def _grid(count: int, fig: AnyFigure | None = None) -> tuple[int, int]:
     return int(np.ceil(count / columns)), columns
 
 
-def plot_weights(network: Network, path: PathLike | None = None, layer: int = 0,
-                 fig: AnyFigure | None = None) -> AnyFigure:
+def plot_weights(
+    network: Network, path: PathLike | None = None, layer: int = 0, fig: AnyFigure | None = None
+) -> AnyFigure:
     """Each neuron of a layer as an image of its incoming weights in the shape of its inputs
     (28x28 for MNIST), one tile per neuron, a diverging colour map centred on 0 (each tile
     scaled to its largest weight), its bias in the tile's title. Returns the Figure; writes a
     PNG to path when given; draws into fig when given."""
     from ._validation import check_int
+
     layer = check_int(layer, "layer", 0, len(network.weights) - 1)
     weights = np.asarray(network.weights[layer], dtype=np.float64)
     biases = np.asarray(network.biases[layer], dtype=np.float64)
@@ -154,17 +167,24 @@ def plot_weights(network: Network, path: PathLike | None = None, layer: int = 0,
         if k >= n_out:
             continue
         limit = float(np.max(np.abs(weights[k]))) or 1.0
-        ax.imshow(_as_tile(weights[k], shape), cmap="RdBu_r", vmin=-limit, vmax=limit,
-                  interpolation="nearest")
+        ax.imshow(
+            _as_tile(weights[k], shape),
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            interpolation="nearest",
+        )
         ax.set_title(f"{k}: b={biases[k]:.2f}", fontsize=7)
     fig.suptitle(f"layer {layer + 1}'s weights: a tile per neuron (red > 0 > blue)")
     return _finish(fig, path, top_level)
 
 
-def _outputs(network: Network, X: ArrayLike,
-             y: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _outputs(
+    network: Network, X: ArrayLike, y: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The network's output activations for X, the labels of y and the predictions."""
     from ._validation import check_inputs, labels_from
+
     X, _ = check_inputs(X, network.sizes[0], network.dtype, finite=False, stacklevel=3)
     labels = labels_from(y, X.shape[0], network.sizes[-1])
     out = network._forward(X, check_finite=True)
@@ -178,8 +198,13 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int) 
     return counts
 
 
-def plot_confusion(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike | None = None,
-                   ax: Axes | None = None) -> AnyFigure:
+def plot_confusion(
+    network: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    path: PathLike | None = None,
+    ax: Axes | None = None,
+) -> AnyFigure:
     """The confusion matrix of network on X, y: a cell per (true, predicted) class with its
     count, the accuracy of each true class beside its row. Returns the Figure; writes a PNG to
     path when given; draws into ax (an Axes) when given."""
@@ -189,30 +214,49 @@ def plot_confusion(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike 
     top_level = ax is None
     fig = _new_figure((6.5, 5.5)) if ax is None else ax.figure
     ax = ax if ax is not None else fig.add_subplot()
-    shown = np.where(counts > 0, np.log10(np.maximum(counts, 1)) + 1, 0)   # log: the diagonal
-    ax.imshow(shown, cmap="Blues", interpolation="nearest")                 # dwarfs the rest
+    shown = np.where(counts > 0, np.log10(np.maximum(counts, 1)) + 1, 0)  # log: the diagonal
+    ax.imshow(shown, cmap="Blues", interpolation="nearest")  # dwarfs the rest
     for i in range(n):
         for j in range(n):
             if counts[i, j]:
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if shown[i, j] > 0.6 * shown.max() else "black",
+                )
     totals = counts.sum(axis=1)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
-    ax.set_yticklabels([f"{i}: {counts[i, i] / totals[i]:.1%}" if totals[i] else f"{i}: -"
-                        for i in range(n)], fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true class: its accuracy",
-           title=f"confusion matrix: {np.trace(counts) / max(len(labels), 1):.2%} correct of "
-                 f"{len(labels)}")
+    ax.set_yticklabels(
+        [f"{i}: {counts[i, i] / totals[i]:.1%}" if totals[i] else f"{i}: -" for i in range(n)],
+        fontsize=8,
+    )
+    ax.set(
+        xlabel="predicted",
+        ylabel="true class: its accuracy",
+        title=f"confusion matrix: {np.trace(counts) / max(len(labels), 1):.2%} correct of "
+        f"{len(labels)}",
+    )
     return _finish(fig, path, top_level)
 
 
-def plot_mistakes(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike | None = None,
-                  n: int = 36, fig: AnyFigure | None = None) -> AnyFigure:
+def plot_mistakes(
+    network: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    path: PathLike | None = None,
+    n: int = 36,
+    fig: AnyFigure | None = None,
+) -> AnyFigure:
     """Up to n misclassified samples (the first ones) as images in the shape of the input, each
     titled with its true and predicted class and the output activation of both. Returns the
     Figure; writes a PNG to path when given; draws into fig when given."""
     from ._validation import check_int
+
     n = check_int(n, "n", 1)
     X, labels, out, predicted = _outputs(network, X, y)
     wrong = np.flatnonzero(predicted != labels)[:n]
@@ -227,20 +271,33 @@ def plot_mistakes(network: Network, X: ArrayLike, y: ArrayLike, path: PathLike |
         if k >= len(wrong):
             continue
         i = wrong[k]
-        ax.imshow(_as_tile(X[i] / scale, shape), cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")
-        ax.set_title(f"{labels[i]} seen as {predicted[i]}\n"
-                     f"a={out[i, predicted[i]]:.2f} / {out[i, labels[i]]:.2f}", fontsize=7)
+        ax.imshow(
+            _as_tile(X[i] / scale, shape), cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+        )
+        ax.set_title(
+            f"{labels[i]} seen as {predicted[i]}\n"
+            f"a={out[i, predicted[i]]:.2f} / {out[i, labels[i]]:.2f}",
+            fontsize=7,
+        )
     total = int(np.count_nonzero(predicted != labels))
     # Two lines: on one, the title was wider than the figure of 6 columns and was cut off.
-    fig.suptitle(f"{len(wrong)} of the {total} mistakes on {len(labels)} samples\ntrue class "
-                 f"seen as predicted; a = output of the predicted / the true class"
-                 if total else f"no mistakes on {len(labels)} samples")
+    fig.suptitle(
+        f"{len(wrong)} of the {total} mistakes on {len(labels)} samples\ntrue class "
+        f"seen as predicted; a = output of the predicted / the true class"
+        if total
+        else f"no mistakes on {len(labels)} samples"
+    )
     return _finish(fig, path, top_level)
 
 
-def plot_report(network: Network, X: ArrayLike, y: ArrayLike, history: History | None = None,
-                path: PathLike | None = None, n_mistakes: int = 24) -> AnyFigure:
+def plot_report(
+    network: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    history: History | None = None,
+    path: PathLike | None = None,
+    n_mistakes: int = 24,
+) -> AnyFigure:
     """One page: the learning curves (when history is given), the confusion matrix on X, y,
     the first layer's weights and the mistakes. Returns the Figure; writes a PNG to path when
     given."""
@@ -253,8 +310,14 @@ def plot_report(network: Network, X: ArrayLike, y: ArrayLike, history: History |
     else:
         ax = top.add_subplot()
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no learning curves: the file holds a network, not a fit's history "
-                "(a checkpoint holds one)", ha="center", va="center")
+        ax.text(
+            0.5,
+            0.5,
+            "no learning curves: the file holds a network, not a fit's history "
+            "(a checkpoint holds one)",
+            ha="center",
+            va="center",
+        )
     left, right = middle.subfigures(1, 2, width_ratios=[1, 1.4])
     plot_confusion(network, X, y, ax=left.add_subplot())
     plot_weights(network, layer=0, fig=right)
@@ -262,18 +325,25 @@ def plot_report(network: Network, X: ArrayLike, y: ArrayLike, history: History |
     return _finish(fig, path, True)
 
 
-def plot_descent(result: DescentResult, C: Callable[[np.ndarray], float],
-                 path: PathLike | None = None, *,
-                 window: tuple[float, float, float, float] | None = None,
-                 title: str | None = None, fig: AnyFigure | None = None) -> AnyFigure:
+def plot_descent(
+    result: DescentResult,
+    C: Callable[[np.ndarray], float],
+    path: PathLike | None = None,
+    *,
+    window: tuple[float, float, float, float] | None = None,
+    title: str | None = None,
+    fig: AnyFigure | None = None,
+) -> AnyFigure:
     """The descent of a 1- or 2-variable cost: the curve or the contour map with the path of
     the ball drawn on it, beside the cost against the step. Returns the Figure; writes a PNG to
     path when given; draws into fig when given."""
     points = np.asarray(result.path, dtype=float)
     points = points.reshape(len(points), -1)
     if points.shape[1] not in (1, 2):
-        raise ValueError(f"only 1- and 2-variable descents can be drawn, this one has "
-                         f"{points.shape[1]} variables")
+        raise ValueError(
+            f"only 1- and 2-variable descents can be drawn, this one has "
+            f"{points.shape[1]} variables"
+        )
     top_level = fig is None
     fig = _new_figure((11, 4.5), fig)
     space, curve = fig.subplots(1, 2)
@@ -296,8 +366,9 @@ def plot_descent(result: DescentResult, C: Callable[[np.ndarray], float],
         space.contour(xs, ys, grid, levels=np.unique(levels), colors="k", linewidths=0.3)
         space.plot(points[:, 0], points[:, 1], "o-", color="tab:red", markersize=3, linewidth=1)
         space.plot(*points[0], "s", color="white", markeredgecolor="k", label="start")
-        space.plot(*points[-1], "*", color="yellow", markeredgecolor="k", markersize=12,
-                   label="end")
+        space.plot(
+            *points[-1], "*", color="yellow", markeredgecolor="k", markersize=12, label="end"
+        )
         space.set(xlabel="v1", ylabel="v2", xlim=window[:2], ylim=window[2:])
         space.legend(loc="upper right")
     space.set_title(title or "the ball rolling down")
@@ -317,36 +388,59 @@ def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure
     fig = _new_figure((8, 5))
     ax = fig.add_subplot()
     from ._sweep import varying_keys
+
     groups = result.groups()
     settings = [json.loads(key) for key in groups]
     varying = varying_keys(settings) if len(settings) > 1 else []
     drawn = 0
     for records, setting in zip(groups.values(), settings):
-        curves = [r["history"]["test_accuracy"] for r in records
-                  if r.get("history") and r["history"].get("test_accuracy")]
+        curves = [
+            r["history"]["test_accuracy"]
+            for r in records
+            if r.get("history") and r["history"].get("test_accuracy")
+        ]
         if not curves:
             continue
         # Runs stopped early (successive halving, Ctrl-C) count at the epochs they reached.
         length = max(len(c) for c in curves)
         values = np.full((len(curves), length), np.nan)
         for row, curve in zip(values, curves):
-            row[:len(curve)] = curve
+            row[: len(curve)] = curve
         epochs = np.arange(length)
         label = ", ".join(f"{k}={setting.get(k)}" for k in varying) or "all runs"
         # (A line of one or two epochs, a run stopped at its first rung, shows as points.)
-        line, = ax.plot(epochs, np.nanmean(values, axis=0), marker="o" if length < 3 else None,
-                        markersize=4, label=f"{label} ({len(curves)} seeds)")
+        (line,) = ax.plot(
+            epochs,
+            np.nanmean(values, axis=0),
+            marker="o" if length < 3 else None,
+            markersize=4,
+            label=f"{label} ({len(curves)} seeds)",
+        )
         if len(curves) > 1 and length == 1:
-            ax.vlines(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
-                      color=line.get_color(), alpha=0.4)
+            ax.vlines(
+                epochs,
+                np.nanmin(values, axis=0),
+                np.nanmax(values, axis=0),
+                color=line.get_color(),
+                alpha=0.4,
+            )
         elif len(curves) > 1:
-            ax.fill_between(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
-                            color=line.get_color(), alpha=0.2, linewidth=0)
+            ax.fill_between(
+                epochs,
+                np.nanmin(values, axis=0),
+                np.nanmax(values, axis=0),
+                color=line.get_color(),
+                alpha=0.2,
+                linewidth=0,
+            )
         drawn += 1
     if not drawn:
         raise ValueError("no run of the sweep has test accuracies to draw (give test_data)")
-    ax.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy: mean over seeds, "
-           "band from the lowest to the highest")
+    ax.set(
+        xlabel="epoch",
+        ylabel="test accuracy",
+        title="test accuracy: mean over seeds, band from the lowest to the highest",
+    )
     _whole_epochs(ax)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")

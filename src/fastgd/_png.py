@@ -9,6 +9,7 @@ image data is read; the image data is inflated to at most the bytes that size im
 is refused; every chunk is read against a budget, so a stream such as /dev/zero or a file of
 endless chunks ends in a ValueError, not in reading forever.
 """
+
 import struct
 import zlib
 
@@ -16,8 +17,13 @@ import numpy as np
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # colour type -> (samples per pixel, allowed bit depths)
-_FORMATS = {0: (1, (1, 2, 4, 8, 16)), 2: (3, (8, 16)), 3: (1, (1, 2, 4, 8)), 4: (2, (8, 16)),
-            6: (4, (8, 16))}
+_FORMATS = {
+    0: (1, (1, 2, 4, 8, 16)),
+    2: (3, (8, 16)),
+    3: (1, (1, 2, 4, 8)),
+    4: (2, (8, 16)),
+    6: (4, (8, 16)),
+}
 # What a reader of grey digits accepts: a megapixel (a Python loop undoes some row filters).
 MAX_PIXELS = 1 << 20
 # Bytes of chunks other than image data that a file may hold (text, colour profiles, ...).
@@ -37,8 +43,10 @@ def _chunk(f, source, budget):
     """The next chunk (kind, body), its CRC checked; budget: the most bytes its body may have."""
     length, kind = struct.unpack(">I4s", _read(f, 8, source, "a chunk header"))
     if length > budget:
-        raise ValueError(f"{source}: PNG chunk {kind!r} of {length} bytes is larger than the "
-                         f"image it belongs to allows")
+        raise ValueError(
+            f"{source}: PNG chunk {kind!r} of {length} bytes is larger than the "
+            f"image it belongs to allows"
+        )
     body = _read(f, length, source, f"chunk {kind!r}")
     (crc,) = struct.unpack(">I", _read(f, 4, source, f"the CRC of chunk {kind!r}"))
     if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
@@ -54,15 +62,20 @@ def _header(f, source):
     if kind != b"IHDR" or len(body) != 13:
         raise ValueError(f"{source}: damaged PNG (it must start with a 13-byte IHDR chunk)")
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(
-        ">IIBBBBB", body)
+        ">IIBBBBB", body
+    )
     if width == 0 or height == 0:
         raise ValueError(f"{source}: PNG of {width}x{height} pixels holds no image")
     if colour not in _FORMATS or depth not in _FORMATS[colour][1] or compression or filtering:
-        raise ValueError(f"{source}: PNG of colour type {colour} and bit depth {depth} is not "
-                         f"a format this reader knows; save it as 8-bit greyscale")
+        raise ValueError(
+            f"{source}: PNG of colour type {colour} and bit depth {depth} is not "
+            f"a format this reader knows; save it as 8-bit greyscale"
+        )
     if interlace:
-        raise ValueError(f"{source}: interlaced PNGs are not supported; save it without "
-                         f"interlacing, as 8-bit greyscale")
+        raise ValueError(
+            f"{source}: interlaced PNGs are not supported; save it without "
+            f"interlacing, as 8-bit greyscale"
+        )
     return width, height, depth, colour
 
 
@@ -80,8 +93,10 @@ def read_png(path, max_pixels=MAX_PIXELS):
     with open(path, "rb") as f:
         width, height, depth, colour = _header(f, path)
         if width * height > max_pixels:
-            raise ValueError(f"{path}: the image is {width}x{height}, more than the "
-                             f"{max_pixels} pixels this reader takes")
+            raise ValueError(
+                f"{path}: the image is {width}x{height}, more than the "
+                f"{max_pixels} pixels this reader takes"
+            )
         channels = _FORMATS[colour][0]
         row_bytes = (width * channels * depth + 7) // 8
         raw_size = height * (row_bytes + 1)
@@ -93,13 +108,14 @@ def read_png(path, max_pixels=MAX_PIXELS):
         if palette is None:
             raise ValueError(f"{path}: palette PNG without a palette (PLTE chunk)")
         if samples.max() >= len(palette):
-            raise ValueError(f"{path}: PNG pixel refers to palette entry {samples.max()} of "
-                             f"{len(palette)}")
+            raise ValueError(
+                f"{path}: PNG pixel refers to palette entry {samples.max()} of {len(palette)}"
+            )
         samples = palette[samples[..., 0]]
         channels = 3
     pixels = samples.astype(np.float64)
     if colour in (0, 4) and depth < 8:
-        pixels *= 255 / (2 ** depth - 1)
+        pixels *= 255 / (2**depth - 1)
     if channels >= 3:
         grey = pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
     else:
@@ -113,32 +129,35 @@ def _image_data(f, source, raw_size, colour):
     inflate = zlib.decompressobj()
     parts, size, other, palette, ended = [], 0, 0, None, False
     # The deflated image, and 12 bytes of chunk header per KiB of it (or per chunk of 64).
-    idat_budget = (raw_size + raw_size // 65535 * 5 + _DEFLATE_SLACK
-                   + 12 * (raw_size // 1024 + 64))
+    idat_budget = raw_size + raw_size // 65535 * 5 + _DEFLATE_SLACK + 12 * (raw_size // 1024 + 64)
     while not ended:
         kind, body = _chunk(f, source, max(idat_budget, _MAX_OTHER_BYTES - other))
         # (A chunk's 12 bytes of length, kind and CRC count too: endless empty chunks end.)
         if kind == b"IDAT":
             idat_budget -= 12 + len(body)
             if idat_budget < 0:
-                raise ValueError(f"{source}: PNG image data larger than its "
-                                 f"{raw_size}-byte image allows")
+                raise ValueError(
+                    f"{source}: PNG image data larger than its {raw_size}-byte image allows"
+                )
             try:
                 part = inflate.decompress(body, raw_size - size + 1)
             except zlib.error as exc:
                 raise ValueError(f"{source}: damaged PNG image data ({exc})") from exc
             size += len(part)
             if size > raw_size or inflate.unconsumed_tail:
-                raise ValueError(f"{source}: PNG image data inflates to more than the "
-                                 f"{raw_size} bytes its header declares")
+                raise ValueError(
+                    f"{source}: PNG image data inflates to more than the "
+                    f"{raw_size} bytes its header declares"
+                )
             parts.append(part)
         elif kind == b"IEND":
             ended = True
         else:
             other += 12 + len(body)
             if other > _MAX_OTHER_BYTES:
-                raise ValueError(f"{source}: PNG holds more than {_MAX_OTHER_BYTES} bytes "
-                                 f"besides its image")
+                raise ValueError(
+                    f"{source}: PNG holds more than {_MAX_OTHER_BYTES} bytes besides its image"
+                )
             if kind == b"PLTE" and colour == 3:
                 if len(body) % 3 or not 3 <= len(body) <= 768:
                     raise ValueError(f"{source}: damaged PNG palette of {len(body)} bytes")
@@ -153,8 +172,8 @@ def _samples(rows, n_samples, depth):
     if depth == 8:
         return rows[:, :n_samples]
     if depth == 16:
-        return rows[:, :2 * n_samples].reshape(len(rows), n_samples, 2)[..., 0]
-    bits = np.unpackbits(rows, axis=1)[:, :n_samples * depth]
+        return rows[:, : 2 * n_samples].reshape(len(rows), n_samples, 2)[..., 0]
+    bits = np.unpackbits(rows, axis=1)[:, : n_samples * depth]
     weights = 1 << np.arange(depth - 1, -1, -1, dtype=np.uint8)
     return (bits.reshape(len(rows), n_samples, depth) * weights).sum(axis=2).astype(np.uint8)
 
@@ -202,9 +221,17 @@ def write_png(path, image):
     raw = b"".join(b"\x00" + image[y].tobytes() for y in range(height))
 
     def chunk(kind, body):
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     with open(path, "wb") as f:
-        f.write(_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+        f.write(
+            _SIGNATURE
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )

@@ -29,6 +29,7 @@ overrides() changes the path, kernel set or zero-input skipping for the code run
 this thread (or asyncio task) only: a context variable, as numpy.errstate is, so that a fit in
 another thread never sees it. Tests and benchmarks use it to run every path and kernel set.
 """
+
 import contextlib
 import contextvars
 import os
@@ -48,6 +49,7 @@ class Plan:
     """How one call into the core runs: path "small" or "blas", the core's own threads (1 on
     the BLAS path), BLAS's threads, the kernel set (None: the best) and whether the small kernels
     skip zero inputs."""
+
     path: str
     n_threads: int
     blas_threads: int
@@ -57,8 +59,11 @@ class Plan:
     def core_options(self, n_threads=None):
         """Keyword arguments of _core.train_chunk and _core.feedforward for this plan (on
         n_threads instead of the plan's when given)."""
-        return {"path": self.path, "kernel_set": self.kernel_set,
-                "n_threads": self.n_threads if n_threads is None else n_threads}
+        return {
+            "path": self.path,
+            "kernel_set": self.kernel_set,
+            "n_threads": self.n_threads if n_threads is None else n_threads,
+        }
 
 
 def default_threads():
@@ -89,13 +94,15 @@ def overrides(*, kernel_set=None, training_path=None, forward_path=None, skip_ze
     _core.kernel_sets()), trains through training_path and feeds forward through forward_path
     ("small" or "blas"), and skips zero inputs or not. None keeps the policy's choice."""
     if kernel_set is not None and kernel_set not in _core.kernel_sets():
-        raise ValueError(f"kernel set {kernel_set!r} is not available here; this CPU has "
-                         f"{_core.kernel_sets()}")
+        raise ValueError(
+            f"kernel set {kernel_set!r} is not available here; this CPU has {_core.kernel_sets()}"
+        )
     for name, path in (("training_path", training_path), ("forward_path", forward_path)):
         if path is not None and path not in _core.PATHS:
             raise ValueError(f"{name} must be one of {_core.PATHS} or None, got {path!r}")
-    token = _overrides.set(_Overrides(kernel_set, training_path, forward_path,
-                                      bool(skip_zero_inputs)))
+    token = _overrides.set(
+        _Overrides(kernel_set, training_path, forward_path, bool(skip_zero_inputs))
+    )
     try:
         yield
     finally:
@@ -119,8 +126,7 @@ def training_plan(mini_batch_size, n_threads=None, sizes=None):
     n_threads (None: the default)."""
     chosen = _overrides.get()
     requested = n_threads if n_threads is not None else default_threads()
-    path = chosen.training_path or ("small" if small_path_suits(mini_batch_size, sizes)
-                                    else "blas")
+    path = chosen.training_path or ("small" if small_path_suits(mini_batch_size, sizes) else "blas")
     core_threads = min(requested, _small_path.MAX_THREADS) if path == "small" else 1
     return Plan(path, core_threads, requested, chosen.kernel_set, chosen.skip_zero_inputs)
 
@@ -132,8 +138,9 @@ def forward_plan(sizes, n_rows, n_threads=None):
     path = chosen.forward_path or ("small" if max(sizes[1:]) <= NARROW_MAX else "blas")
     if path == "small":
         per_call = _forward.ROWS_PER_THREAD_CALL
-        core_threads = max(1, min(requested, _forward.MAX_THREADS,
-                                  (n_rows + per_call - 1) // per_call))
+        core_threads = max(
+            1, min(requested, _forward.MAX_THREADS, (n_rows + per_call - 1) // per_call)
+        )
     else:
         core_threads = 1
     return Plan(path, core_threads, requested, chosen.kernel_set, chosen.skip_zero_inputs)
@@ -150,6 +157,7 @@ def blas_threads(n_threads):
     count (to anything) starts its worker thread, which then spins for about 0.1 s of a CPU
     that the child's siblings need (a sweep's workers are forked with BLAS at one thread)."""
     from threadpoolctl import ThreadpoolController
+
     blas = ThreadpoolController().select(user_api="blas")
     if all(library.num_threads == n_threads for library in blas.lib_controllers):
         yield
@@ -191,9 +199,9 @@ class ThreadTuner:
 
     def __init__(self, candidates):
         self.candidates = list(candidates)
-        self.seconds_per_sample = {}   # the latest chunk's, per thread count
+        self.seconds_per_sample = {}  # the latest chunk's, per thread count
         self.between_probes = self.FIRST_PROBE
-        self.since_probe = 0           # chunks on the fastest since the last look elsewhere
+        self.since_probe = 0  # chunks on the fastest since the last look elsewhere
         self.probes = 0
 
     def _fastest(self):
@@ -205,8 +213,11 @@ class ThreadTuner:
     def _fastest_so_far(self):
         """The fastest of the counts measured so far (the first candidate before any is)."""
         measured = [n for n in self.candidates if n in self.seconds_per_sample]
-        return min(measured, key=self.seconds_per_sample.__getitem__) if measured \
+        return (
+            min(measured, key=self.seconds_per_sample.__getitem__)
+            if measured
             else self.candidates[0]
+        )
 
     def is_probe(self, n_threads):
         """Whether a chunk on n_threads is a look at a count other than the fastest so far: the
@@ -232,7 +243,7 @@ class ThreadTuner:
         if after != before:
             self.between_probes = self.FIRST_PROBE
             self.since_probe = 0
-        elif n_threads != before:      # a look elsewhere that changed nothing
+        elif n_threads != before:  # a look elsewhere that changed nothing
             self.between_probes = min(2 * self.between_probes, self.LAST_PROBE)
             self.since_probe = 0
         else:

@@ -12,6 +12,7 @@ and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") o
 ("sum"), where m is the size of that mini-batch (the last one may be shorter). The costs, with
 their values and output deltas, are those of fastgd.costs.
 """
+
 import numpy as np
 from scipy.special import expit as sigmoid  # 1 / (1 + exp(-z)), one ufunc, no overflow
 
@@ -43,15 +44,16 @@ def backprop(weights, biases, X, Y, cost="quadratic"):
     return grad_w, grad_b
 
 
-def train_epoch(weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean",
-                cost="quadratic"):
+def train_epoch(
+    weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean", cost="quadratic"
+):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
     of samples, the epoch's running mean of the cost."""
     the_cost = costs.get(cost)
     total = 0.0
     for start in range(0, len(order), mini_batch_size):
-        batch = order[start:start + mini_batch_size]
+        batch = order[start : start + mini_batch_size]
         total += len(batch) * the_cost.value(feedforward(weights, biases, X[batch]), Y[batch])
         grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost)
         scale = eta / len(batch) if reduction == "mean" else eta
@@ -67,11 +69,11 @@ def train_epoch_per_sample(weights, biases, X, Y, order, mini_batch_size, eta, r
     Mathematically the same epoch as train_epoch; kept as the slow baseline of the benchmarks.
     """
     for start in range(0, len(order), mini_batch_size):
-        batch = order[start:start + mini_batch_size]
+        batch = order[start : start + mini_batch_size]
         nabla_w = [np.zeros_like(w) for w in weights]
         nabla_b = [np.zeros_like(b) for b in biases]
         for j in batch:
-            grad_w, grad_b = backprop(weights, biases, X[j:j + 1], Y[j:j + 1])
+            grad_w, grad_b = backprop(weights, biases, X[j : j + 1], Y[j : j + 1])
             for nw, nb, gw, gb in zip(nabla_w, nabla_b, grad_w, grad_b):
                 nw += gw
                 nb += gb

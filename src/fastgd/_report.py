@@ -1,4 +1,5 @@
 """What a fit prints: one line per epoch, and a progress bar over its mini-batches."""
+
 import sys
 
 
@@ -6,10 +7,14 @@ def epoch_line(logs, n_test=None):
     """The book's "Epoch j: k / n" (n_test test samples; "Epoch j complete" without test data),
     then the validation accuracy, the training cost and the epoch's seconds."""
     epoch = logs["epoch"]
-    head = (f"Epoch {epoch}: {logs['test_correct']} / {n_test}" if "test_correct" in logs
-            else f"Epoch {epoch} complete")
-    validation = (f", validation {logs['validation_accuracy']:.2%}"
-                  if "validation_accuracy" in logs else "")
+    head = (
+        f"Epoch {epoch}: {logs['test_correct']} / {n_test}"
+        if "test_correct" in logs
+        else f"Epoch {epoch} complete"
+    )
+    validation = (
+        f", validation {logs['validation_accuracy']:.2%}" if "validation_accuracy" in logs else ""
+    )
     return f"{head}{validation}, train cost {logs['train_cost']:.4f}, {logs['seconds']:.3f} s"
 
 
@@ -61,8 +66,10 @@ class _PlainBar:
         self.done += n
         width = 30
         filled = width * self.done // self.total
-        sys.stderr.write(f"\rEpoch {self.epoch} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total}")
+        sys.stderr.write(
+            f"\rEpoch {self.epoch} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{self.done}/{self.total}"
+        )
         sys.stderr.flush()
 
     def close(self):

@@ -11,6 +11,7 @@ each rung's runs continue from the checkpoints (bytes) of the rung before, and a
 written when it stops. Everything a run reports is a plain dict (a record), the same in
 memory, in the file and in SweepResult.
 """
+
 import contextlib
 import itertools
 import json
@@ -27,16 +28,28 @@ from pathlib import Path
 import numpy as np
 
 NETWORK_PARAMETERS = ("sizes", "dtype", "init")
-TRAINER_PARAMETERS = ("eta", "mini_batch_size", "epochs", "shuffle", "reduction", "cost",
-                      "train_cost", "train_accuracy", "on_nonfinite", "n_threads")
+TRAINER_PARAMETERS = (
+    "eta",
+    "mini_batch_size",
+    "epochs",
+    "shuffle",
+    "reduction",
+    "cost",
+    "train_cost",
+    "train_accuracy",
+    "on_nonfinite",
+    "n_threads",
+)
 # seed seeds both the network's weights and the shuffling, as `fastgd train --seed` does.
 PARAMETERS = NETWORK_PARAMETERS + ("seed",) + TRAINER_PARAMETERS
 REQUIRED = ("sizes", "eta", "mini_batch_size", "epochs")
 # Trainer arguments a sweep sets itself or that would clash between runs.
-NOT_SWEPT = {"verbose": "a sweep reports each run itself (sweep(verbose=...))",
-             "checkpoint_every": "runs of a sweep do not checkpoint; the results file resumes",
-             "checkpoint_path": "runs of a sweep do not checkpoint; the results file resumes",
-             "network": "each run builds its Network from sizes, dtype, init and seed"}
+NOT_SWEPT = {
+    "verbose": "a sweep reports each run itself (sweep(verbose=...))",
+    "checkpoint_every": "runs of a sweep do not checkpoint; the results file resumes",
+    "checkpoint_path": "runs of a sweep do not checkpoint; the results file resumes",
+    "network": "each run builds its Network from sizes, dtype, init and seed",
+}
 DATASETS = ("mnist",)
 # A run whose worker dies this many times is recorded as failed instead of tried again.
 MOST_ATTEMPTS = 3
@@ -48,6 +61,7 @@ class SweepError(RuntimeError):
 
 # ---- the runs --------------------------------------------------------------------------------
 
+
 def expand(grid, fixed=None):
     """The runs of grid (a dict from parameter to a list of values: every combination; or a
     list of dicts: exactly those) with the settings of fixed added to each: a list of dicts,
@@ -58,8 +72,10 @@ def expand(grid, fixed=None):
             if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
                 raise ValueError(f"grid[{name!r}] must be a list of values, got {values!r}")
         names = list(grid)
-        runs = [dict(zip(names, combination))
-                for combination in itertools.product(*(list(grid[n]) for n in names))]
+        runs = [
+            dict(zip(names, combination))
+            for combination in itertools.product(*(list(grid[n]) for n in names))
+        ]
     elif isinstance(grid, (list, tuple)):
         runs = []
         for i, run in enumerate(grid):
@@ -67,8 +83,9 @@ def expand(grid, fixed=None):
                 raise ValueError(f"grid[{i}] must be a dict of settings, got {run!r}")
             runs.append(dict(run))
     else:
-        raise ValueError(f"grid must be a dict of lists or a list of dicts, got "
-                         f"{type(grid).__name__}")
+        raise ValueError(
+            f"grid must be a dict of lists or a list of dicts, got {type(grid).__name__}"
+        )
     if not runs:
         raise ValueError("the grid holds no runs")
     for run in runs:
@@ -84,12 +101,15 @@ def _check_names(run):
         if name in NOT_SWEPT:
             raise ValueError(f"{name!r} cannot be set for a sweep's runs: {NOT_SWEPT[name]}")
         if name not in PARAMETERS:
-            raise ValueError(f"unknown parameter {name!r}; a sweep's parameters are "
-                             f"{', '.join(PARAMETERS)}")
+            raise ValueError(
+                f"unknown parameter {name!r}; a sweep's parameters are {', '.join(PARAMETERS)}"
+            )
     missing = [name for name in REQUIRED if name not in run]
     if missing:
-        raise ValueError(f"every run needs {', '.join(REQUIRED)}; missing "
-                         f"{', '.join(missing)} (in the grid or as a keyword of sweep)")
+        raise ValueError(
+            f"every run needs {', '.join(REQUIRED)}; missing "
+            f"{', '.join(missing)} (in the grid or as a keyword of sweep)"
+        )
 
 
 def build(settings, threads, **trainer_options):
@@ -98,9 +118,13 @@ def build(settings, threads, **trainer_options):
     sweep itself adds, a rung's checkpoint)."""
     from .network import Network
     from .trainer import Trainer
+
     seed = settings.get("seed")
-    net = Network(settings["sizes"], seed=seed,
-                  **{k: settings[k] for k in NETWORK_PARAMETERS[1:] if k in settings})
+    net = Network(
+        settings["sizes"],
+        seed=seed,
+        **{k: settings[k] for k in NETWORK_PARAMETERS[1:] if k in settings},
+    )
     options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
     options.setdefault("n_threads", threads)
     return net, Trainer(net, seed=seed, verbose=0, **options, **trainer_options)
@@ -110,8 +134,12 @@ def canonical(settings, threads=1):
     """The settings as plain JSON values, checked by building the run (a bad value raises
     ValueError or TypeError naming it): what identifies the run in a results file."""
     net, trainer = build(settings, threads)
-    plain = {"sizes": list(net.sizes), "dtype": net.dtype.name, "init": net.init,
-             "seed": trainer.seed}
+    plain = {
+        "sizes": list(net.sizes),
+        "dtype": net.dtype.name,
+        "init": net.init,
+        "seed": trainer.seed,
+    }
     for name in TRAINER_PARAMETERS:
         if name in settings:
             plain[name] = getattr(trainer, name)
@@ -125,6 +153,7 @@ def run_key(settings):
 
 # ---- data on the workers ---------------------------------------------------------------------
 
+
 class _Data:
     """The data of a sweep as it travels: arrays, or the name of a data set that each worker
     loads itself. materialize() gives ((X, y), validation or None, test or None)."""
@@ -133,16 +162,24 @@ class _Data:
         self.named = isinstance(train, str)
         if self.named:
             if train not in DATASETS:
-                raise ValueError(f"train_data names an unknown data set {train!r}; known: "
-                                 f"{', '.join(DATASETS)}")
+                raise ValueError(
+                    f"train_data names an unknown data set {train!r}; known: {', '.join(DATASETS)}"
+                )
             for name, value in (("validation_data", validation), ("test_data", test)):
                 if value is not None and value != train:
-                    raise ValueError(f"{name} must be None or {train!r} with "
-                                     f"train_data={train!r}, got {value!r}")
+                    raise ValueError(
+                        f"{name} must be None or {train!r} with train_data={train!r}, got {value!r}"
+                    )
             self.parts = (train, validation is not None, test is not None)
         else:
-            self.parts = tuple(_pair(data, name) for data, name in (
-                (train, "train_data"), (validation, "validation_data"), (test, "test_data")))
+            self.parts = tuple(
+                _pair(data, name)
+                for data, name in (
+                    (train, "train_data"),
+                    (validation, "validation_data"),
+                    (test, "test_data"),
+                )
+            )
             if self.parts[0] is None:
                 raise ValueError("train_data is needed: a pair (X, y) or a data set's name")
         self.token = _token(self)
@@ -151,10 +188,10 @@ class _Data:
         if not self.named:
             return self.parts
         from .datasets import load_mnist
+
         _, with_validation, with_test = self.parts
         parts = load_mnist(dtype="uint8", validation_size=10000 if with_validation else 0)
-        return (parts[0], parts[1] if with_validation else None,
-                parts[-1] if with_test else None)
+        return (parts[0], parts[1] if with_validation else None, parts[-1] if with_test else None)
 
     @property
     def nbytes(self):
@@ -171,8 +208,10 @@ def _pair(data, name):
     if data is None:
         return None
     if isinstance(data, str):
-        raise ValueError(f"{name} names a data set ({data!r}): name it in train_data too, or "
-                         f"give every part as a pair (X, y)")
+        raise ValueError(
+            f"{name} names a data set ({data!r}): name it in train_data too, or "
+            f"give every part as a pair (X, y)"
+        )
     try:
         X, y = data
     except (TypeError, ValueError):
@@ -201,10 +240,11 @@ def _install(data):
             try:
                 return _WORKER_DATA[data]
             except KeyError:
-                raise RuntimeError("this worker process was not started with the sweep's "
-                                   "data") from None
+                raise RuntimeError(
+                    "this worker process was not started with the sweep's data"
+                ) from None
         if data.token not in _WORKER_DATA:
-            _WORKER_DATA.clear()   # one sweep's data at a time
+            _WORKER_DATA.clear()  # one sweep's data at a time
             _WORKER_DATA[data.token] = data.materialize()
         return _WORKER_DATA[data.token]
 
@@ -219,8 +259,15 @@ def _record(settings, threads, host, pid, **figures):
     """A run's record: its settings, its thread count, where it ran, fastgd's version, and
     figures."""
     from . import __version__
-    return {"settings": settings, "threads": settings.get("n_threads", threads), "host": host,
-            "pid": pid, "fastgd_version": __version__, **figures}
+
+    return {
+        "settings": settings,
+        "threads": settings.get("n_threads", threads),
+        "host": host,
+        "pid": pid,
+        "fastgd_version": __version__,
+        **figures,
+    }
 
 
 def _train_one(settings, threads, data, rung=None):
@@ -236,8 +283,9 @@ def _train_one(settings, threads, data, rung=None):
             net, trainer = build(settings, threads)
             history = trainer.fit(*train, test_data=test, validation_data=validation)
         else:
-            history, record["checkpoint"] = _train_rung(settings, threads, train, validation,
-                                                        test, *rung)
+            history, record["checkpoint"] = _train_rung(
+                settings, threads, train, validation, test, *rung
+            )
         if history.interrupted:
             raise KeyboardInterrupt
         record.update(_figures(history))
@@ -258,16 +306,22 @@ def _train_rung(settings, threads, train, validation, test, epochs, checkpoint):
     the bytes of its checkpoint after those epochs (Trainer's own checkpoints: resuming one
     continues the run bit for bit)."""
     import tempfile
+
     with tempfile.TemporaryDirectory(prefix="fastgd-rung-") as folder:
         before, after = Path(folder, "before.npz"), Path(folder, "after.npz")
         if checkpoint is not None:
             before.write_bytes(checkpoint)
         # Written when the last epoch ends: no multiple of epochs lies between the
         # checkpoint's epoch count (a smaller rung's) and epochs.
-        _, trainer = build(dict(settings, epochs=epochs), threads, checkpoint_every=epochs,
-                           checkpoint_path=after)
-        history = trainer.fit(*train, test_data=test, validation_data=validation,
-                              resume=before if checkpoint is not None else None)
+        _, trainer = build(
+            dict(settings, epochs=epochs), threads, checkpoint_every=epochs, checkpoint_path=after
+        )
+        history = trainer.fit(
+            *train,
+            test_data=test,
+            validation_data=validation,
+            resume=before if checkpoint is not None else None,
+        )
         return history, (after.read_bytes() if after.exists() else None)
 
 
@@ -282,11 +336,13 @@ def _figures(history):
         figures[f"final_{part}_accuracy"] = values[-1] if values else None
     test, validation = history.test_accuracy, history.validation_accuracy
     figures["test_accuracy_at_best_validation"] = (
-        test[int(np.argmax(validation))] if test and validation else None)
+        test[int(np.argmax(validation))] if test and validation else None
+    )
     return figures
 
 
 # ---- the results file ------------------------------------------------------------------------
+
 
 def read_records(path):
     """The complete records of a results file (a torn last line, from a crash mid-write, is
@@ -303,11 +359,13 @@ def read_records(path):
             if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
                 raise ValueError("not a record of a run")
         except ValueError as error:
-            if number == len(lines):   # the last line, without its newline: torn
+            if number == len(lines):  # the last line, without its newline: torn
                 break
-            raise ValueError(f"{path}, line {number}, is not a record of a sweep's run "
-                             f"({error}); the file is not a sweep's results file, or it was "
-                             f"edited") from None
+            raise ValueError(
+                f"{path}, line {number}, is not a record of a sweep's run "
+                f"({error}); the file is not a sweep's results file, or it was "
+                f"edited"
+            ) from None
         records.append(record)
     return records
 
@@ -339,13 +397,15 @@ class _ResultsFile:
         write them twice."""
         try:
             import fcntl
-        except ImportError:     # Windows: no advisory locks through fcntl; not locked there
+        except ImportError:  # Windows: no advisory locks through fcntl; not locked there
             return
         try:
             fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise RuntimeError(f"another sweep is writing to {self.path}; wait for it to end, "
-                               f"or give this one another results file") from None
+            raise RuntimeError(
+                f"another sweep is writing to {self.path}; wait for it to end, "
+                f"or give this one another results file"
+            ) from None
 
     def append(self, record):
         self.file.write(json.dumps(record).encode() + b"\n")
@@ -358,8 +418,21 @@ class _ResultsFile:
 
 # ---- running ---------------------------------------------------------------------------------
 
-def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=None,
-          results=None, workers=None, threads=1, halving=None, verbose=1, **fixed):
+
+def sweep(
+    grid,
+    train_data,
+    *,
+    test_data=None,
+    validation_data=None,
+    executor=None,
+    results=None,
+    workers=None,
+    threads=1,
+    halving=None,
+    verbose=1,
+    **fixed,
+):
     """Train one network per run of grid and gather what each run measured.
 
     Parameters
@@ -414,6 +487,7 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
     """
     runs = expand(grid, fixed)
     from ._validation import check_int
+
     threads = check_int(threads, "threads", 1, 1024)
     if halving is not None:
         halving = check_int(halving, "halving", 2, 1 << 20)
@@ -436,17 +510,26 @@ def sweep(grid, train_data, *, test_data=None, validation_data=None, executor=No
         done = {run_key(r["settings"]) for r in file.records} if file else set()
         todo = [(k, s) for k, s in zip(keys, settings) if k not in done]
         if verbose and done:
-            print(f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}",
-                  flush=True)
+            print(
+                f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}",
+                flush=True,
+            )
         runner = _runner(executor, data, workers)
         try:
             if halving is None:
-                new, interrupted = runner.run([(k, s, None) for k, s in todo], threads,
-                                              _Reporter(len(todo), verbose, file))
+                new, interrupted = runner.run(
+                    [(k, s, None) for k, s in todo], threads, _Reporter(len(todo), verbose, file)
+                )
             else:
                 new, interrupted = _successive_halving(
-                    runner, list(zip(keys, settings)), file.records if file else [], threads,
-                    halving, verbose, file)
+                    runner,
+                    list(zip(keys, settings)),
+                    file.records if file else [],
+                    threads,
+                    halving,
+                    verbose,
+                    file,
+                )
         finally:
             runner.close()
     finally:
@@ -476,15 +559,18 @@ def _check_data(data, settings, threads):
         try:
             trainer._prepare(*train, test, validation, ())
         except (ValueError, TypeError) as error:
-            raise type(error)(f"the data does not suit the runs with sizes={run['sizes']}, "
-                              f"dtype={run['dtype']!r}: {error}") from None
+            raise type(error)(
+                f"the data does not suit the runs with sizes={run['sizes']}, "
+                f"dtype={run['dtype']!r}: {error}"
+            ) from None
 
 
 def _check_halving(settings, data):
     epochs = {run["epochs"] for run in settings}
     if len(epochs) > 1:
-        raise ValueError(f"halving needs the same epochs for every run (the last rung's), got "
-                         f"{sorted(epochs)}")
+        raise ValueError(
+            f"halving needs the same epochs for every run (the last rung's), got {sorted(epochs)}"
+        )
     if min(epochs) < 1:
         raise ValueError("halving needs epochs of at least 1: its rungs train 1 epoch or more")
     if data.named:
@@ -492,15 +578,17 @@ def _check_halving(settings, data):
     else:
         scored = data.parts[1] is not None or data.parts[2] is not None
     if not scored:
-        raise ValueError("halving keeps the runs with the best validation accuracy (else test "
-                         "accuracy): give validation_data or test_data")
+        raise ValueError(
+            "halving keeps the runs with the best validation accuracy (else test "
+            "accuracy): give validation_data or test_data"
+        )
 
 
 def rungs(runs, factor, epochs):
     """The epochs of each rung of successive halving: as many rungs as the runs can be divided
     by factor (and the epochs allow), growing by factor, the last one epochs."""
     count = 1
-    while factor ** count <= runs:
+    while factor**count <= runs:
         count += 1
     budgets = sorted({max(1, epochs // factor ** (count - 1 - k)) for k in range(count)})
     return budgets
@@ -528,10 +616,12 @@ def _successive_halving(runner, runs, done, threads, factor, verbose, file):
     done = {run_key(r["settings"]): r for r in done}
     alive, checkpoints, seconds, new = list(runs), {}, {}, []
     for rung, budget in enumerate(budgets):
-        todo = [(key, s, (budget, checkpoints.pop(key, None))) for key, s in alive
-                if key not in done]
-        reporter = _Reporter(len(todo), verbose, None,
-                             label=f"rung {rung + 1}/{len(budgets)}, {budget} epochs: ")
+        todo = [
+            (key, s, (budget, checkpoints.pop(key, None))) for key, s in alive if key not in done
+        ]
+        reporter = _Reporter(
+            len(todo), verbose, None, label=f"rung {rung + 1}/{len(budgets)}, {budget} epochs: "
+        )
         records, interrupted = runner.run(todo, threads, reporter)
         if interrupted:
             return new, True
@@ -545,15 +635,20 @@ def _successive_halving(runner, runs, done, threads, factor, verbose, file):
             current[key] = record
         # The best 1/factor go on (ties: the grid's order); the last rung's all stop.
         ranked = sorted(alive, key=lambda run: -_score(current[run[0]], budget))
-        going_on = ranked[:-(-len(alive) // factor)] if rung + 1 < len(budgets) else []
+        going_on = ranked[: -(-len(alive) // factor)] if rung + 1 < len(budgets) else []
         staying = {key for key, _ in going_on}
         for key, _ in alive:
             if key in staying or key in done:
                 continue
             checkpoints.pop(key, None)
             record = current[key]
-            record["halving"] = {"factor": factor, "rung": rung + 1, "rungs": len(budgets),
-                                 "stopped_at_epoch": budget, "epochs": epochs}
+            record["halving"] = {
+                "factor": factor,
+                "rung": rung + 1,
+                "rungs": len(budgets),
+                "stopped_at_epoch": budget,
+                "epochs": epochs,
+            }
             if file is not None:
                 file.append(record)
             new.append(record)
@@ -574,6 +669,7 @@ class _Reporter:
         self.bar = None
         if verbose and total:
             from ._report import interactive_bar
+
             self.bar = interactive_bar(total, desc="runs", unit="run") or None
 
     def finished(self, record):
@@ -596,15 +692,20 @@ class _Reporter:
 
 def _short(record):
     s = record["settings"]
-    shown = ", ".join(f"{k}={v}" for k, v in s.items() if k in ("sizes", "eta", "cost", "init",
-                                                                 "mini_batch_size", "seed"))
+    shown = ", ".join(
+        f"{k}={v}"
+        for k, v in s.items()
+        if k in ("sizes", "eta", "cost", "init", "mini_batch_size", "seed")
+    )
     if record.get("error"):
         return f"{shown}: failed, {record['error']}"
     figures = []
     for part in ("validation", "test"):
         if record.get(f"best_{part}_accuracy") is not None:
-            figures.append(f"{part} best {record[f'best_{part}_accuracy']:.2%}, final "
-                           f"{record[f'final_{part}_accuracy']:.2%}")
+            figures.append(
+                f"{part} best {record[f'best_{part}_accuracy']:.2%}, final "
+                f"{record[f'final_{part}_accuracy']:.2%}"
+            )
     return f"{shown}: {'; '.join(figures) or 'done'} ({record['seconds']:.2f} s, {record['host']})"
 
 
@@ -614,8 +715,10 @@ def client_for(address):
     try:
         import distributed
     except ImportError:
-        raise ImportError('running on a Dask cluster needs distributed: pip install '
-                          '"fastgd[dask]" (or pip install distributed)') from None
+        raise ImportError(
+            "running on a Dask cluster needs distributed: pip install "
+            '"fastgd[dask]" (or pip install distributed)'
+        ) from None
     try:
         return distributed.Client(address, timeout=30)
     except (OSError, TimeoutError) as error:
@@ -629,13 +732,18 @@ def _runner(executor, data, workers):
         return _DaskRunner(executor, data)
     if isinstance(executor, Executor):
         return _ExecutorRunner(executor, data)
-    raise TypeError(f"executor must be None, a concurrent.futures.Executor or a "
-                    f"distributed.Client, got {type(executor).__name__}")
+    raise TypeError(
+        f"executor must be None, a concurrent.futures.Executor or a "
+        f"distributed.Client, got {type(executor).__name__}"
+    )
 
 
 def _is_dask_client(executor):
-    return type(executor).__module__.split(".")[0] == "distributed" and \
-        hasattr(executor, "scatter") and hasattr(executor, "submit")
+    return (
+        type(executor).__module__.split(".")[0] == "distributed"
+        and hasattr(executor, "scatter")
+        and hasattr(executor, "submit")
+    )
 
 
 class _FutureRunner:
@@ -697,10 +805,14 @@ class _FutureRunner:
 def _failed(settings, threads, error, attempts):
     """The record of a run that its worker could not complete."""
     lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
-    message = (f"the worker died on each of {attempts} attempts at this run ({error})" if lost
-               else f"{type(error).__name__}: {error}")
-    return _record(settings, threads, host=None, pid=None, history=None, error=message,
-                   seconds=None)
+    message = (
+        f"the worker died on each of {attempts} attempts at this run ({error})"
+        if lost
+        else f"{type(error).__name__}: {error}"
+    )
+    return _record(
+        settings, threads, host=None, pid=None, history=None, error=message, seconds=None
+    )
 
 
 class _LocalPool(_FutureRunner):
@@ -709,6 +821,7 @@ class _LocalPool(_FutureRunner):
 
     def __init__(self, data, workers):
         from ._validation import check_int
+
         if workers is None:
             try:
                 workers = len(os.sched_getaffinity(0))
@@ -721,6 +834,7 @@ class _LocalPool(_FutureRunner):
         # never sets BLAS's count; setting it in a forked child (or here, back after a fork)
         # starts OpenBLAS's thread, which spins for about 0.1 s on a CPU the workers need.
         from ._policy import blas_threads
+
         self.held = contextlib.ExitStack()
         self.held.enter_context(blas_threads(1))
         try:
@@ -731,14 +845,16 @@ class _LocalPool(_FutureRunner):
 
     def _new_pool(self):
         import multiprocessing
+
         # fork where there is one: the workers inherit the data without a copy through pickle,
         # and a script need not guard its top level with `if __name__ == "__main__"` (spawn
         # and forkserver import the main module again in every worker). The core's thread
         # pool is made anew in a forked child.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=context,
-                                   initializer=_pool_initializer, initargs=(self.data,))
+        return ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_pool_initializer, initargs=(self.data,)
+        )
 
     def submit(self, settings, threads, rung=None):
         # The workers hold the data from their start: a run sends only its token.
@@ -801,15 +917,18 @@ class _DaskRunner(_FutureRunner):
         self.data_future = None
         if not data.named:
             import warnings
+
             with warnings.catch_warnings():
                 # Dask suggests scatter for large arguments; but scattered data is lost with the
                 # worker that holds it, and a task's arguments can be computed again.
                 warnings.filterwarnings("ignore", message="Sending large graph")
-                self.data_future = client.submit(_identity, data, pure=False,
-                                                 key=f"fastgd-sweep-data-{data.token}")
+                self.data_future = client.submit(
+                    _identity, data, pure=False, key=f"fastgd-sweep-data-{data.token}"
+                )
 
     def wait_first(self, futures):
         import distributed
+
         return distributed.wait(futures, return_when="FIRST_COMPLETED").done
 
     def submit(self, settings, threads, rung=None):
@@ -817,7 +936,7 @@ class _DaskRunner(_FutureRunner):
         return self.client.submit(_train_one, settings, threads, data, rung, pure=False)
 
     def worker_lost(self, error):
-        return False   # the scheduler has already retried the run on other workers
+        return False  # the scheduler has already retried the run on other workers
 
     def close(self):
         if self.data_future is not None:
@@ -829,6 +948,7 @@ def _identity(x):
 
 
 # ---- results ---------------------------------------------------------------------------------
+
 
 class SweepResult:
     """The records of a sweep's runs (plain dicts, as in the results file).
@@ -877,22 +997,34 @@ class SweepResult:
         test accuracy at the epoch of the best validation accuracy; with successive halving,
         the epochs its runs were stopped at. Sorted by the mean of sort_by (highest first). A
         Table: a list of dicts that prints aligned."""
-        figures = ("best_test_accuracy", "final_test_accuracy", "best_validation_accuracy",
-                   "final_validation_accuracy", "test_accuracy_at_best_validation")
+        figures = (
+            "best_test_accuracy",
+            "final_test_accuracy",
+            "best_validation_accuracy",
+            "final_validation_accuracy",
+            "test_accuracy_at_best_validation",
+        )
         if sort_by not in figures:
             raise ValueError(f"sort_by must be one of {figures}, got {sort_by!r}")
         rows = []
         for key, records in self.groups().items():
-            row = {"setting": json.loads(key), "runs": len(records),
-                   "failed": sum(1 for r in records if r.get("error"))}
+            row = {
+                "setting": json.loads(key),
+                "runs": len(records),
+                "failed": sum(1 for r in records if r.get("error")),
+            }
             stopped = [r["halving"]["stopped_at_epoch"] for r in records if r.get("halving")]
             if stopped:
                 row["stopped_at_epoch"] = sorted(stopped)
             for figure in figures:
                 values = [r[figure] for r in records if r.get(figure) is not None]
                 if values:
-                    row[figure] = {"mean": float(np.mean(values)), "std": float(np.std(values)),
-                                   "min": float(np.min(values)), "max": float(np.max(values))}
+                    row[figure] = {
+                        "mean": float(np.mean(values)),
+                        "std": float(np.std(values)),
+                        "min": float(np.min(values)),
+                        "max": float(np.max(values)),
+                    }
             rows.append(row)
         rows.sort(key=lambda row: -row[sort_by]["mean"] if sort_by in row else float("inf"))
         return Table(rows)
@@ -902,11 +1034,14 @@ class SweepResult:
         band from the lowest to the highest seed. Writes a PNG to path when given; returns the
         matplotlib Figure. Needs matplotlib (pip install "fastgd[plot]")."""
         from ._plot import sweep_figure
+
         return sweep_figure(self, path)
 
     def __repr__(self):
-        return (f"SweepResult({len(self.records)} runs, {len(self.failed)} failed"
-                f"{', interrupted' if self.interrupted else ''})")
+        return (
+            f"SweepResult({len(self.records)} runs, {len(self.failed)} failed"
+            f"{', interrupted' if self.interrupted else ''})"
+        )
 
 
 class Table(list):
@@ -916,28 +1051,39 @@ class Table(list):
         if not self:
             return "(no runs)"
         varying = varying_keys([row["setting"] for row in self])
-        columns = [("best_test_accuracy", "best test"), ("final_test_accuracy", "final test"),
-                   ("best_validation_accuracy", "best valid."),
-                   ("test_accuracy_at_best_validation", "test at best valid.")]
+        columns = [
+            ("best_test_accuracy", "best test"),
+            ("final_test_accuracy", "final test"),
+            ("best_validation_accuracy", "best valid."),
+            ("test_accuracy_at_best_validation", "test at best valid."),
+        ]
         columns = [(key, title) for key, title in columns if any(key in row for row in self)]
         halved = any("stopped_at_epoch" in row for row in self)
-        head = ["setting"] + [title for _, title in columns] + ["runs"] + \
-            (["stopped at epoch"] if halved else [])
+        head = (
+            ["setting"]
+            + [title for _, title in columns]
+            + ["runs"]
+            + (["stopped at epoch"] if halved else [])
+        )
         lines = []
         for row in self:
             cells = [", ".join(f"{k}={_show(row['setting'][k])}" for k in varying) or "(all)"]
             for key, _ in columns:
                 f = row.get(key)
-                cells.append(f"{f['mean']:.2%} ± {f['std']:.2%} [{f['min']:.2%}, {f['max']:.2%}]"
-                             if f else "-")
+                cells.append(
+                    f"{f['mean']:.2%} ± {f['std']:.2%} [{f['min']:.2%}, {f['max']:.2%}]"
+                    if f
+                    else "-"
+                )
             cells.append(f"{row['runs']}" + (f" ({row['failed']} failed)" if row["failed"] else ""))
             if halved:
                 cells.append(",".join(map(str, row.get("stopped_at_epoch", []))) or "-")
             lines.append(cells)
         widths = [max(len(str(c)) for c in column) for column in zip(head, *lines)]
         text = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip()]
-        text += ["  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-                 for cells in lines]
+        text += [
+            "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in lines
+        ]
         return "\n".join(text)
 
 

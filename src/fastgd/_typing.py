@@ -1,4 +1,5 @@
 """Names for the public API's annotations (imported under TYPE_CHECKING: nothing at run time)."""
+
 from __future__ import annotations
 
 import os

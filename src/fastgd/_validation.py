@@ -1,4 +1,5 @@
 """Input checks shared by Network and Trainer: clear errors before any work is done."""
+
 from __future__ import annotations
 
 import contextlib
@@ -12,6 +13,7 @@ import numpy as np
 
 class InputRangeWarning(UserWarning):
     """Float inputs above 1: the network reads pixels as x / 255, values in [0, 1]."""
+
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -76,9 +78,11 @@ def _as_float_array(X, name, dtype):
             beyond = np.isfinite(X) & (np.abs(X) > np.finfo(dtype).max)
         if beyond.any():
             where = tuple(int(i) for i in np.unravel_index(np.flatnonzero(beyond)[0], X.shape))
-            raise ValueError(f"{name} holds {X[where]} at index {where}, beyond the range of "
-                             f"{dtype.name} (largest {np.finfo(dtype).max:.4g}); scale the data "
-                             f"or use a float64 network")
+            raise ValueError(
+                f"{name} holds {X[where]} at index {where}, beyond the range of "
+                f"{dtype.name} (largest {np.finfo(dtype).max:.4g}); scale the data "
+                f"or use a float64 network"
+            )
     return np.ascontiguousarray(X, dtype=dtype)
 
 
@@ -86,8 +90,10 @@ def nonfinite_error(X, flat_index, name="X"):
     """The error for a NaN or infinity at X.flat[flat_index] (the first one)."""
     where = np.unravel_index(flat_index, X.shape)
     where = tuple(int(i) for i in where)
-    return ValueError(f"{name} contains NaN or infinity (first at index {where}, value "
-                      f"{X[where]}); remove or replace those samples")
+    return ValueError(
+        f"{name} contains NaN or infinity (first at index {where}, value "
+        f"{X[where]}); remove or replace those samples"
+    )
 
 
 def _check_finite(X, name):
@@ -101,9 +107,15 @@ def _check_finite(X, name):
             raise nonfinite_error(X, bad[0], name)
 
 
-def check_inputs(X: Any, n_inputs: int, dtype: np.dtype, name: str = "X",
-                 allow_1d: bool = False, finite: bool = True,
-                 stacklevel: int = 2) -> tuple[np.ndarray, bool]:
+def check_inputs(
+    X: Any,
+    n_inputs: int,
+    dtype: np.dtype,
+    name: str = "X",
+    allow_1d: bool = False,
+    finite: bool = True,
+    stacklevel: int = 2,
+) -> tuple[np.ndarray, bool]:
     """X as a C-contiguous (n, n_inputs) array: uint8 as it is (pixels, which the core reads as
     x / 255), anything else as dtype, with finite values unless finite is False (for callers
     whose compiled code checks while it reads). Float inputs above 1 get an InputRangeWarning
@@ -120,12 +132,16 @@ def check_inputs(X: Any, n_inputs: int, dtype: np.dtype, name: str = "X",
     if was_1d and allow_1d:
         X = X.reshape(1, -1)
     if X.ndim != 2:
-        hint = (f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else "")
-        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_inputs}), "
-                         f"got shape {X.shape}{hint}")
+        hint = f"; for a single sample use {name}.reshape(1, -1)" if X.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, {n_inputs}), "
+            f"got shape {X.shape}{hint}"
+        )
     if X.shape[1] != n_inputs:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample but the network's input "
-                         f"layer has {n_inputs} (sizes[0]); shape {X.shape}")
+        raise ValueError(
+            f"{name} has {X.shape[1]} features per sample but the network's input "
+            f"layer has {n_inputs} (sizes[0]); shape {X.shape}"
+        )
     if X.dtype != np.uint8:
         if finite:
             _check_finite(X, name)
@@ -155,10 +171,13 @@ def _warn_above_one(X, name, stacklevel):
     with np.errstate(invalid="ignore"):
         largest = np.max(X) if X.size else 0
     if largest > 1 and np.isfinite(largest):
-        warnings.warn(f"{name} holds values up to {largest:g}, and the network reads inputs in "
-                      f"[0, 1] (pixels as x / 255): divide by 255, or pass the uint8 pixels as "
-                      f"they are, which fastgd reads as x / 255", InputRangeWarning,
-                      stacklevel=stacklevel + 2)  # (this function and check_inputs)
+        warnings.warn(
+            f"{name} holds values up to {largest:g}, and the network reads inputs in "
+            f"[0, 1] (pixels as x / 255): divide by 255, or pass the uint8 pixels as "
+            f"they are, which fastgd reads as x / 255",
+            InputRangeWarning,
+            stacklevel=stacklevel + 2,
+        )  # (this function and check_inputs)
 
 
 def check_labels(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
@@ -167,20 +186,25 @@ def check_labels(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.
     if y.ndim != 1:
         raise ValueError(f"{name} as labels must be 1-D, got shape {y.shape}")
     if y.dtype.kind not in "iu":
-        raise TypeError(f"{name} is 1-D, so it is read as class labels, which must be integers; "
-                        f"got dtype {y.dtype}. Use {name}.astype(int), or pass target vectors of "
-                        f"shape (n_samples, {n_outputs})")
+        raise TypeError(
+            f"{name} is 1-D, so it is read as class labels, which must be integers; "
+            f"got dtype {y.dtype}. Use {name}.astype(int), or pass target vectors of "
+            f"shape (n_samples, {n_outputs})"
+        )
     if len(y) != n_samples:
         raise ValueError(f"{name} has {len(y)} labels but X has {n_samples} samples")
     if len(y) and (y.min() < 0 or y.max() >= n_outputs):
         bad = y[(y < 0) | (y >= n_outputs)][0]
-        raise ValueError(f"{name} holds label {bad}, outside [0, {n_outputs}): the network has "
-                         f"{n_outputs} output units (sizes[-1])")
+        raise ValueError(
+            f"{name} holds label {bad}, outside [0, {n_outputs}): the network has "
+            f"{n_outputs} output units (sizes[-1])"
+        )
     return y.astype(np.intp, copy=False)
 
 
-def check_targets(y: Any, n_samples: int, n_outputs: int, dtype: np.dtype,
-                  name: str = "y") -> np.ndarray:
+def check_targets(
+    y: Any, n_samples: int, n_outputs: int, dtype: np.dtype, name: str = "y"
+) -> np.ndarray:
     """Target rows (n_samples, n_outputs) of dtype, from labels (one-hot encoded) or vectors."""
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
@@ -189,8 +213,10 @@ def check_targets(y: Any, n_samples: int, n_outputs: int, dtype: np.dtype,
         Y[np.arange(n_samples), labels] = 1
         return Y
     if y_arr.ndim != 2 or y_arr.shape[1] != n_outputs:
-        raise ValueError(f"{name} must be labels of shape (n_samples,) or target vectors of "
-                         f"shape (n_samples, {n_outputs}), got shape {y_arr.shape}")
+        raise ValueError(
+            f"{name} must be labels of shape (n_samples,) or target vectors of "
+            f"shape (n_samples, {n_outputs}), got shape {y_arr.shape}"
+        )
     if len(y_arr) != n_samples:
         raise ValueError(f"{name} has {len(y_arr)} rows but X has {n_samples} samples")
     Y = _as_float_array(y_arr, name, dtype)
@@ -203,8 +229,9 @@ def labels_from(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.n
     y_arr = np.asarray(y)
     if y_arr.ndim == 2:
         if y_arr.shape != (n_samples, n_outputs):
-            raise ValueError(f"{name} as target vectors must have shape ({n_samples}, "
-                             f"{n_outputs}), got {y_arr.shape}")
+            raise ValueError(
+                f"{name} as target vectors must have shape ({n_samples}, "
+                f"{n_outputs}), got {y_arr.shape}"
+            )
         return np.argmax(y_arr, axis=1)
     return check_labels(y_arr, n_samples, n_outputs, name)
-

@@ -15,6 +15,7 @@ test_correct for the data given to fit. Setting ``trainer.stop_training = True``
 fit after the epoch. A plain function ``callback(epoch, logs, trainer)`` is a callback too: it
 runs as on_epoch_end (log the figures to your own tools this way).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -62,11 +63,15 @@ def as_callback(callback: Callback | Callable[[int, Logs, Trainer], object]) -> 
     hooks = [name for name in _HOOKS if hasattr(callback, name)]
     if hooks:
         # Its hooks would never be called: say so rather than run only its __call__.
-        raise TypeError(f"{type(callback).__name__} defines {', '.join(hooks)} but is not a "
-                        f"fastgd.callbacks.Callback; subclass Callback so that fit calls them")
+        raise TypeError(
+            f"{type(callback).__name__} defines {', '.join(hooks)} but is not a "
+            f"fastgd.callbacks.Callback; subclass Callback so that fit calls them"
+        )
     if not callable(callback):
-        raise TypeError(f"callbacks must be fastgd.callbacks.Callback objects or functions of "
-                        f"(epoch, logs, trainer), got {type(callback).__name__}")
+        raise TypeError(
+            f"callbacks must be fastgd.callbacks.Callback objects or functions of "
+            f"(epoch, logs, trainer), got {type(callback).__name__}"
+        )
     return _FunctionCallback(callback)
 
 
@@ -90,9 +95,16 @@ class EarlyStopping(Callback):
         its epochs (Trainer(verbose>=1)).
     """
 
-    def __init__(self, monitor: str = "validation_accuracy", *, patience: int = 5,
-                 mode: str = "auto", min_delta: float = 0.0, restore_best_weights: bool = True,
-                 verbose: int | None = None) -> None:
+    def __init__(
+        self,
+        monitor: str = "validation_accuracy",
+        *,
+        patience: int = 5,
+        mode: str = "auto",
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+        verbose: int | None = None,
+    ) -> None:
         if mode not in ("max", "min", "auto"):
             raise ValueError(f"mode must be 'max', 'min' or 'auto', got {mode!r}")
         if patience < 0:
@@ -117,8 +129,10 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs, trainer: Trainer) -> None:
         if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which this fit does not "
-                             f"measure; it has {sorted(k for k in logs if k != 'epoch')}")
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which this fit does not "
+                f"measure; it has {sorted(k for k in logs if k != 'epoch')}"
+            )
         score = self.sign * logs[self.monitor]
         if score > self.best + self.min_delta:
             self.best, self.best_epoch, self.wait = score, epoch, 0
@@ -129,9 +143,12 @@ class EarlyStopping(Callback):
             if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
-                self._say(trainer, f"{self.monitor} has not improved for {self.wait} epochs "
-                                   f"(best {self.sign * self.best:.4g} in epoch "
-                                   f"{self.best_epoch}): stopping after epoch {epoch}")
+                self._say(
+                    trainer,
+                    f"{self.monitor} has not improved for {self.wait} epochs "
+                    f"(best {self.sign * self.best:.4g} in epoch "
+                    f"{self.best_epoch}): stopping after epoch {epoch}",
+                )
 
     def on_train_end(self, trainer: Trainer, history: History) -> None:
         if self.restore_best_weights and self.best_weights is not None:

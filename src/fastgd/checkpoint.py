@@ -13,6 +13,7 @@ A checkpoint is one .npz file (no pickle), written atomically: the arrays of Net
 
 Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,12 +47,23 @@ class Checkpoint:
     history: History
 
 
-def save(path: PathLike, network: Network, settings: dict[str, Any], rng: np.random.Generator,
-         epochs_done: int, history: History) -> None:
+def save(
+    path: PathLike,
+    network: Network,
+    settings: dict[str, Any],
+    rng: np.random.Generator,
+    epochs_done: int,
+    history: History,
+) -> None:
     """Write a checkpoint of network, settings, rng's state and history to path."""
-    state = {"format": FORMAT, "version": FORMAT_VERSION, "epochs_done": epochs_done,
-             "settings": settings, "rng": rng.bit_generator.state,
-             "history": history.to_dict()}
+    state = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "epochs_done": epochs_done,
+        "settings": settings,
+        "rng": rng.bit_generator.state,
+        "history": history.to_dict(),
+    }
     arrays = network._arrays()
     arrays["trainer_state"] = np.array(json.dumps(state))
     # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
@@ -63,8 +75,10 @@ def load(path: PathLike) -> Checkpoint:
     here); ValueError naming the file when it is not one, or is damaged or crafted."""
     with NpzReader(path) as npz:
         if "trainer_state" not in npz.names():
-            raise ValueError(f"{path} is not a fastgd checkpoint (no trainer state); a saved "
-                             f"network is loaded with fastgd.Network.load")
+            raise ValueError(
+                f"{path} is not a fastgd checkpoint (no trainer state); a saved "
+                f"network is loaded with fastgd.Network.load"
+            )
         network = Network._read(npz, CHECKPOINT_MEMBERS)
         state = npz.read_json("trainer_state", MAX_STATE_CHARS)
 
@@ -79,8 +93,10 @@ def load(path: PathLike) -> Checkpoint:
     if not _is_int(version) or version < 1:
         raise damaged(f"version {version!r}")
     if version > FORMAT_VERSION:
-        raise ValueError(f"{path} is a checkpoint of version {version}, newer than this fastgd "
-                         f"reads ({FORMAT_VERSION}); upgrade fastgd")
+        raise ValueError(
+            f"{path} is a checkpoint of version {version}, newer than this fastgd "
+            f"reads ({FORMAT_VERSION}); upgrade fastgd"
+        )
     epochs_done = state.get("epochs_done")
     if not _is_int(epochs_done) or epochs_done < 0:
         raise damaged(f"epochs_done {epochs_done!r}")
@@ -108,13 +124,18 @@ def _is_int(value: object) -> TypeGuard[int]:
 def _is_pcg64_state(state: object) -> TypeGuard[dict[str, Any]]:
     """Whether state is what numpy's PCG64 (default_rng's generator) writes, to the types: a
     generator would take False for 0, and so continue another run."""
-    return (isinstance(state, dict)
-            and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
-            and state["bit_generator"] == "PCG64"
-            and isinstance(state["state"], dict) and set(state["state"]) == {"state", "inc"}
-            and all(_is_int(v) and 0 <= v < 2**128 for v in state["state"].values())
-            and state["has_uint32"] in (0, 1) and _is_int(state["has_uint32"])
-            and _is_int(state["uinteger"]) and 0 <= state["uinteger"] < 2**32)
+    return (
+        isinstance(state, dict)
+        and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
+        and state["bit_generator"] == "PCG64"
+        and isinstance(state["state"], dict)
+        and set(state["state"]) == {"state", "inc"}
+        and all(_is_int(v) and 0 <= v < 2**128 for v in state["state"].values())
+        and state["has_uint32"] in (0, 1)
+        and _is_int(state["has_uint32"])
+        and _is_int(state["uinteger"])
+        and 0 <= state["uinteger"] < 2**32
+    )
 
 
 def _same(a: object, b: object) -> bool:
@@ -140,11 +161,18 @@ def _is_diagnosis(value: object) -> bool:
     floats = ("accuracy", "accuracy_change", "cost_change")
     if not isinstance(value, dict) or set(value) != {"epoch", "data", *ints, *floats}:
         return False
-    return (_is_int(value["epoch"]) and value["epoch"] >= 0
-            and value["data"] in ("validation", "test")
-            and all(isinstance(value[k], list) and len(value[k]) <= 1 << 16
-                    and all(_is_int(x) for x in value[k]) for k in ints)
-            and all(_is_float(value[k]) for k in floats))
+    return (
+        _is_int(value["epoch"])
+        and value["epoch"] >= 0
+        and value["data"] in ("validation", "test")
+        and all(
+            isinstance(value[k], list)
+            and len(value[k]) <= 1 << 16
+            and all(_is_int(x) for x in value[k])
+            for k in ints
+        )
+        and all(_is_float(value[k]) for k in floats)
+    )
 
 
 def _history(data: object, epochs_done: int, damaged: Callable[[str], ValueError]) -> History:
@@ -163,7 +191,7 @@ def _history(data: object, epochs_done: int, damaged: Callable[[str], ValueError
             ok = value is None or _is_diagnosis(value)
         elif f.name == "train_cost_kind":
             ok = value in ("running", "exact")
-        elif isinstance(f.default, bool):      # the flags (annotations are strings here)
+        elif isinstance(f.default, bool):  # the flags (annotations are strings here)
             ok = isinstance(value, bool)
         else:
             # (JSON keeps what was written: ints for epochs and counts, floats for the rest.)
@@ -176,29 +204,38 @@ def _history(data: object, epochs_done: int, damaged: Callable[[str], ValueError
         values[f.name] = value
     for name in ("epoch", "train_cost", "seconds"):
         if len(values.get(name, [])) != epochs_done:
-            raise damaged(f"history {name} of {len(values.get(name, []))} epochs, not "
-                          f"{epochs_done}")
+            raise damaged(
+                f"history {name} of {len(values.get(name, []))} epochs, not {epochs_done}"
+            )
     if values["epoch"] != list(range(epochs_done)):
         raise damaged(f"history epochs {str(values['epoch'])[:80]}")
     return History(**values)
 
 
-def check_continues(checkpoint: Checkpoint, network: Network, settings: dict[str, Any],
-                    epochs: int, path: PathLike) -> None:
+def check_continues(
+    checkpoint: Checkpoint, network: Network, settings: dict[str, Any], epochs: int, path: PathLike
+) -> None:
     """Raise ValueError unless a run of network, settings and epochs continues the
     checkpoint's."""
     saved = checkpoint.network
     if saved.sizes != network.sizes or saved.dtype != network.dtype:
-        raise ValueError(f"{path} holds a network of sizes {saved.sizes} and dtype "
-                         f"{saved.dtype.name}; this trainer's is of sizes {network.sizes} and "
-                         f"dtype {network.dtype.name}")
-    differ = {k: (checkpoint.settings.get(k), v) for k, v in settings.items()
-              if not _same(checkpoint.settings.get(k), v)}
+        raise ValueError(
+            f"{path} holds a network of sizes {saved.sizes} and dtype "
+            f"{saved.dtype.name}; this trainer's is of sizes {network.sizes} and "
+            f"dtype {network.dtype.name}"
+        )
+    differ = {
+        k: (checkpoint.settings.get(k), v)
+        for k, v in settings.items()
+        if not _same(checkpoint.settings.get(k), v)
+    }
     if differ:
-        detail = ", ".join(f"{k}: checkpoint {a!r}, this trainer {b!r}"
-                           for k, (a, b) in differ.items())
-        raise ValueError(f"{path} was written by a run with other settings ({detail}); "
-                         f"resuming would not continue that run")
+        detail = ", ".join(
+            f"{k}: checkpoint {a!r}, this trainer {b!r}" for k, (a, b) in differ.items()
+        )
+        raise ValueError(
+            f"{path} was written by a run with other settings ({detail}); "
+            f"resuming would not continue that run"
+        )
     if checkpoint.epochs_done > epochs:
-        raise ValueError(f"{path} holds {checkpoint.epochs_done} epochs, more than "
-                         f"epochs={epochs}")
+        raise ValueError(f"{path} holds {checkpoint.epochs_done} epochs, more than epochs={epochs}")

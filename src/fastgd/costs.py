@@ -26,6 +26,7 @@ Adding a cost touches this file and one C kernel:
 The tests then check the new cost as they check these two: its delta against central differences
 of its value, and the core against the reference on every path, kernel set and thread count.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,8 +49,8 @@ class Cost:
             return float("nan")
         total = 0.0
         for start in range(0, len(A), _BLOCK):
-            a = np.asarray(A[start:start + _BLOCK], dtype=np.float64)
-            y = np.asarray(Y[start:start + _BLOCK], dtype=np.float64)
+            a = np.asarray(A[start : start + _BLOCK], dtype=np.float64)
+            y = np.asarray(Y[start : start + _BLOCK], dtype=np.float64)
             total += self.block_sum(a, y)
         return total / len(A)
 
@@ -105,9 +106,11 @@ class CrossEntropyCost(Cost):
 
     def check_targets(self, Y: np.ndarray, name: str) -> None:
         if Y.size and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(f"{name} holds target values outside [0, 1] (from {Y.min()} to "
-                             f"{Y.max()}); the cross-entropy cost compares probabilities, use "
-                             f"cost='quadratic' for other targets")
+            raise ValueError(
+                f"{name} holds target values outside [0, 1] (from {Y.min()} to "
+                f"{Y.max()}); the cross-entropy cost compares probabilities, use "
+                f"cost='quadratic' for other targets"
+            )
 
 
 COSTS = {cost.name: cost for cost in (QuadraticCost(), CrossEntropyCost())}

@@ -5,6 +5,7 @@ uint32 per dimension, then the data in C order. MNIST's images are uint8 of shap
 its labels uint8 of shape (n,). The files may be gzip-compressed; MNIST's digests are of the
 decompressed bytes, as published.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -36,8 +37,10 @@ def _image_dtype(dtype: Any) -> tuple[np.dtype, int | None]:
             return np.dtype(np.uint8), None
         return check_dtype(dtype), 255
     except TypeError:
-        raise TypeError(f"dtype must be 'uint8' (the pixels as stored), 'float32' or 'float64', "
-                        f"got {dtype!r}") from None
+        raise TypeError(
+            f"dtype must be 'uint8' (the pixels as stored), 'float32' or 'float64', got {dtype!r}"
+        ) from None
+
 
 MNIST_FILES = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -100,9 +103,15 @@ def _read_exactly(f: Any, n: int, source: str, what: str) -> bytes:
     return data
 
 
-def read_idx(f: Any, source: str = "<stream>", *, dtype: Any = np.uint8,
-             scale: float | None = None, sha256: str | None = None,
-             max_items: int | None = None) -> np.ndarray:
+def read_idx(
+    f: Any,
+    source: str = "<stream>",
+    *,
+    dtype: Any = np.uint8,
+    scale: float | None = None,
+    sha256: str | None = None,
+    max_items: int | None = None,
+) -> np.ndarray:
     """An unsigned-byte IDX file read from the binary stream f, its dimensions checked.
 
     The data is read in chunks straight into the result, converted to dtype (and divided by
@@ -113,44 +122,55 @@ def read_idx(f: Any, source: str = "<stream>", *, dtype: Any = np.uint8,
     digest = hashlib.sha256()
     magic = _read_exactly(f, 4, source, "the IDX header")
     if magic[0] != 0 or magic[1] != 0:
-        raise ValueError(f"{source}: not an IDX file (the magic number must start with two zero "
-                         f"bytes, got {magic.hex()})")
+        raise ValueError(
+            f"{source}: not an IDX file (the magic number must start with two zero "
+            f"bytes, got {magic.hex()})"
+        )
     if magic[2] != _IDX_UBYTE:
-        raise ValueError(f"{source}: IDX type code 0x{magic[2]:02x}, only unsigned bytes (0x08) "
-                         f"are supported")
+        raise ValueError(
+            f"{source}: IDX type code 0x{magic[2]:02x}, only unsigned bytes (0x08) are supported"
+        )
     ndim = magic[3]
     if ndim == 0:
         raise ValueError(f"{source}: IDX header declares 0 dimensions")
     dims = _read_exactly(f, 4 * ndim, source, f"the {ndim} dimensions of the IDX header")
     digest.update(magic + dims)
-    shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
     count = int(np.prod(shape, dtype=object))
     if max_items is not None and count > max_items:
-        raise ValueError(f"{source}: IDX header declares shape {shape}, {count} values, more "
-                         f"than the file can hold ({max_items} at most)")
+        raise ValueError(
+            f"{source}: IDX header declares shape {shape}, {count} values, more "
+            f"than the file can hold ({max_items} at most)"
+        )
     out = np.empty(count, dtype=dtype)
     chunk = bytearray(1 << 20)
     done = 0
     while done < count:
-        n = f.readinto(memoryview(chunk)[:min(len(chunk), count - done)])
+        n = f.readinto(memoryview(chunk)[: min(len(chunk), count - done)])
         if not n:
-            raise ValueError(f"{source}: IDX header declares shape {shape}, which needs "
-                             f"{4 + 4 * ndim + count} bytes, but the file has "
-                             f"{4 + 4 * ndim + done}")
+            raise ValueError(
+                f"{source}: IDX header declares shape {shape}, which needs "
+                f"{4 + 4 * ndim + count} bytes, but the file has "
+                f"{4 + 4 * ndim + done}"
+            )
         digest.update(memoryview(chunk)[:n])
-        part = out[done:done + n]
+        part = out[done : done + n]
         part[...] = np.frombuffer(chunk, dtype=np.uint8, count=n)
         if scale is not None:
             part /= scale
         done += n
     extra = len(f.read(1 << 16))
     if extra:
-        raise ValueError(f"{source}: IDX header declares shape {shape}, which needs "
-                         f"{4 + 4 * ndim + count} bytes, but the file has more")
+        raise ValueError(
+            f"{source}: IDX header declares shape {shape}, which needs "
+            f"{4 + 4 * ndim + count} bytes, but the file has more"
+        )
     if sha256 is not None and digest.hexdigest() != sha256:
-        raise ValueError(f"{source}: SHA-256 of the decompressed bytes is {digest.hexdigest()}, "
-                         f"the canonical MNIST file has {sha256}; the file is corrupt or not "
-                         f"MNIST (pass verify=False for an MNIST-format data set)")
+        raise ValueError(
+            f"{source}: SHA-256 of the decompressed bytes is {digest.hexdigest()}, "
+            f"the canonical MNIST file has {sha256}; the file is corrupt or not "
+            f"MNIST (pass verify=False for an MNIST-format data set)"
+        )
     return out.reshape(shape)
 
 
@@ -159,8 +179,9 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     return read_idx(io.BytesIO(data), source)
 
 
-def _load(path: Path, *, sha256: str | None = None, dtype: Any = np.uint8,
-          scale: float | None = None) -> np.ndarray:
+def _load(
+    path: Path, *, sha256: str | None = None, dtype: Any = np.uint8, scale: float | None = None
+) -> np.ndarray:
     """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError, a
     missing file a FileNotFoundError naming it."""
     compressed = False
@@ -169,8 +190,7 @@ def _load(path: Path, *, sha256: str | None = None, dtype: Any = np.uint8,
             compressed = isinstance(f, gzip.GzipFile)
             size = os.path.getsize(path)
             limit = size * _MAX_DEFLATE_RATIO if compressed else size
-            return read_idx(f, str(path), dtype=dtype, scale=scale, sha256=sha256,
-                            max_items=limit)
+            return read_idx(f, str(path), dtype=dtype, scale=scale, sha256=sha256, max_items=limit)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (OSError, EOFError, zlib.error) as exc:
@@ -191,19 +211,24 @@ def load_idx(images_path: PathLike, labels_path: PathLike, *, dtype: str = "floa
     X = _load(Path(images_path), dtype=image_dtype, scale=scale)
     y = _load(Path(labels_path))
     if X.ndim < 2:
-        raise ValueError(f"{images_path}: an image file needs at least 2 dimensions (count, "
-                         f"pixels...), its header declares shape {X.shape}")
+        raise ValueError(
+            f"{images_path}: an image file needs at least 2 dimensions (count, "
+            f"pixels...), its header declares shape {X.shape}"
+        )
     if y.ndim != 1:
-        raise ValueError(f"{labels_path}: a label file has 1 dimension, its header declares "
-                         f"shape {y.shape}")
+        raise ValueError(
+            f"{labels_path}: a label file has 1 dimension, its header declares shape {y.shape}"
+        )
     if len(X) != len(y):
-        raise ValueError(f"{images_path} holds {len(X)} images but {labels_path} holds "
-                         f"{len(y)} labels")
+        raise ValueError(
+            f"{images_path} holds {len(X)} images but {labels_path} holds {len(y)} labels"
+        )
     return _rows(X), y
 
 
-def _verified_images(path: Path, name: str, dtype: np.dtype, scale: float | None,
-                     cache: PathLike | None) -> np.ndarray:
+def _verified_images(
+    path: Path, name: str, dtype: np.dtype, scale: float | None, cache: PathLike | None
+) -> np.ndarray:
     """MNIST's images file at path, checked against its canonical digest. A gzip file is
     decompressed once: its verified bytes are kept in cache_dir(cache)/decoded (written
     atomically, the digest in the name) and read from there next time, checked again (reading
@@ -238,12 +263,13 @@ def _verified_images(path: Path, name: str, dtype: np.dtype, scale: float | None
 def _keep_decoded(path: Path, pixels: np.ndarray) -> None:
     """Write pixels as an IDX file at path, best effort."""
     from ._io import atomic_write
+
     header = bytes([0, 0, _IDX_UBYTE, pixels.ndim]) + b"".join(
-        int(n).to_bytes(4, "big") for n in pixels.shape)
+        int(n).to_bytes(4, "big") for n in pixels.shape
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: (f.write(header),
-                                      f.write(np.ascontiguousarray(pixels).data)))
+        atomic_write(path, lambda f: (f.write(header), f.write(np.ascontiguousarray(pixels).data)))
     except OSError:
         pass
 
@@ -273,10 +299,12 @@ def _missing(directory: Path) -> list[str]:
     return [name for name in MNIST_FILES if _find(directory, name) is None]
 
 
-_WHERE = ("Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-          "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzip-compressed or not) in one "
-          "directory and name it (load_mnist(path), or fastgd's --data) or set FASTGD_DATA to "
-          "it, or allow a download (load_mnist's download=True, fastgd without --no-download).")
+_WHERE = (
+    "Put the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+    "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzip-compressed or not) in one "
+    "directory and name it (load_mnist(path), or fastgd's --data) or set FASTGD_DATA to "
+    "it, or allow a download (load_mnist's download=True, fastgd without --no-download)."
+)
 
 
 def locate_mnist(path: PathLike | None = None, cache: PathLike | None = None) -> Path:
@@ -285,13 +313,17 @@ def locate_mnist(path: PathLike | None = None, cache: PathLike | None = None) ->
     if path is not None:
         directory = Path(path)
         if not directory.is_dir():
-            raise FileNotFoundError(f"MNIST not found: {directory} is not a directory (a path "
-                                    f"given is the only place looked in)")
+            raise FileNotFoundError(
+                f"MNIST not found: {directory} is not a directory (a path "
+                f"given is the only place looked in)"
+            )
         missing = _missing(directory)
         if missing:
-            raise FileNotFoundError(f"MNIST not found in {directory}: missing "
-                                    f"{', '.join(missing)} (a path given is the only place "
-                                    f"looked in)")
+            raise FileNotFoundError(
+                f"MNIST not found in {directory}: missing "
+                f"{', '.join(missing)} (a path given is the only place "
+                f"looked in)"
+            )
         return directory
     tried = []
     for origin, directory in _search_dirs(cache_dir(cache)):
@@ -329,8 +361,9 @@ def _sha256_of_gzip(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-def _download(name: str, directory: Path, mirrors: list[str] | tuple[str, ...],
-              timeout: float) -> None:
+def _download(
+    name: str, directory: Path, mirrors: list[str] | tuple[str, ...], timeout: float
+) -> None:
     """Fetch name.gz into directory from the first mirror that serves it intact.
 
     Each attempt streams into a temporary file beside the target, checks the SHA-256 of the
@@ -359,8 +392,9 @@ def _download(name: str, directory: Path, mirrors: list[str] | tuple[str, ...],
                     raise ValueError(f"got {done} of {length} bytes")
             digest = _sha256_of_gzip(tmp)
             if digest != MNIST_FILES[name]:
-                raise ValueError(f"SHA-256 of the decompressed file is {digest}, expected "
-                                 f"{MNIST_FILES[name]}")
+                raise ValueError(
+                    f"SHA-256 of the decompressed file is {digest}, expected {MNIST_FILES[name]}"
+                )
             os.replace(tmp, directory / (name + ".gz"))
             return
         except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as exc:
@@ -368,13 +402,17 @@ def _download(name: str, directory: Path, mirrors: list[str] | tuple[str, ...],
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    raise DownloadError(f"could not download {name}; every mirror failed:\n  "
-                        + "\n  ".join(errors))
+    raise DownloadError(
+        f"could not download {name}; every mirror failed:\n  " + "\n  ".join(errors)
+    )
 
 
-def download_mnist(cache: PathLike | None = None, *,
-                   mirrors: list[str] | tuple[str, ...] = MIRRORS,
-                   timeout: float = 30.0) -> Path:
+def download_mnist(
+    cache: PathLike | None = None,
+    *,
+    mirrors: list[str] | tuple[str, ...] = MIRRORS,
+    timeout: float = 30.0,
+) -> Path:
     """Download the MNIST files the cache directory lacks (see cache_dir); returns it."""
     directory = cache_dir(cache)
     directory.mkdir(parents=True, exist_ok=True)
@@ -383,10 +421,17 @@ def download_mnist(cache: PathLike | None = None, *,
     return directory
 
 
-def load_mnist(path: PathLike | None = None, *, dtype: str = "float64", verify: bool = True,
-               download: bool = True, mirrors: list[str] | tuple[str, ...] | None = None,
-               cache_dir: PathLike | None = None, validation_size: int = 0,
-               timeout: float = 30.0) -> tuple[Pair, ...]:
+def load_mnist(
+    path: PathLike | None = None,
+    *,
+    dtype: str = "float64",
+    verify: bool = True,
+    download: bool = True,
+    mirrors: list[str] | tuple[str, ...] | None = None,
+    cache_dir: PathLike | None = None,
+    validation_size: int = 0,
+    timeout: float = 30.0,
+) -> tuple[Pair, ...]:
     """MNIST as ((train_X, train_y), (test_X, test_y)), or with a validation set
     ((train_X, train_y), (validation_X, validation_y), (test_X, test_y)).
 
@@ -410,10 +455,14 @@ def load_mnist(path: PathLike | None = None, *, dtype: str = "float64", verify: 
     The three parts are views of one array, no copy.
     """
     image_dtype, scale = _image_dtype(dtype)
-    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
-            or not 0 <= validation_size < 60000:
-        raise ValueError(f"validation_size must be an integer in [0, 60000), got "
-                         f"{validation_size!r}")
+    if (
+        isinstance(validation_size, bool)
+        or not isinstance(validation_size, (int, np.integer))
+        or not 0 <= validation_size < 60000
+    ):
+        raise ValueError(
+            f"validation_size must be an integer in [0, 60000), got {validation_size!r}"
+        )
     try:
         directory = locate_mnist(path, cache_dir)
     except FileNotFoundError:
@@ -421,30 +470,33 @@ def load_mnist(path: PathLike | None = None, *, dtype: str = "float64", verify: 
             raise
         directory = download_mnist(cache_dir, mirrors=mirrors or MIRRORS, timeout=timeout)
     pairs = []
-    for images, labels in (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                           ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
+    for images, labels in (
+        ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    ):
         if verify:
-            X = _verified_images(_present(directory, images), images, image_dtype, scale,
-                                 cache_dir)
+            X = _verified_images(_present(directory, images), images, image_dtype, scale, cache_dir)
         else:
             X = _load(_present(directory, images), dtype=image_dtype, scale=scale)
         y = _load(_present(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
-            raise ValueError(f"{directory}: {images} of shape {X.shape} and {labels} of "
-                             f"shape {y.shape} are not a matching image/label pair")
+            raise ValueError(
+                f"{directory}: {images} of shape {X.shape} and {labels} of "
+                f"shape {y.shape} are not a matching image/label pair"
+            )
         pairs.append((_rows(X), y))
     if not validation_size:
         return tuple(pairs)
     (X, y), test = pairs
     if validation_size >= len(X):
-        raise ValueError(f"validation_size={validation_size} leaves no training images of "
-                         f"{len(X)}")
+        raise ValueError(f"validation_size={validation_size} leaves no training images of {len(X)}")
     cut = len(X) - validation_size
     return (X[:cut], y[:cut]), (X[cut:], y[cut:]), test
 
 
-def load_book_pickle(path: PathLike, *, allow_pickle: bool = False,
-                     dtype: str = "float64") -> tuple[Pair, Pair, Pair]:
+def load_book_pickle(
+    path: PathLike, *, allow_pickle: bool = False, dtype: str = "float64"
+) -> tuple[Pair, Pair, Pair]:
     """The book's own mnist.pkl.gz: ((train_X, train_y), (validation_X, validation_y),
     (test_X, test_y)) with 50,000, 10,000 and 10,000 images, X scaled to [0, 1] in dtype.
 
@@ -454,22 +506,32 @@ def load_book_pickle(path: PathLike, *, allow_pickle: bool = False,
     load_mnist carry the same images without that risk.
     """
     if allow_pickle is not True:
-        raise ValueError("mnist.pkl.gz is a pickle, and loading a pickle can run arbitrary "
-                         "code; pass allow_pickle=True if you trust this file, or use "
-                         "load_mnist(), which reads the IDX files without pickle")
+        raise ValueError(
+            "mnist.pkl.gz is a pickle, and loading a pickle can run arbitrary "
+            "code; pass allow_pickle=True if you trust this file, or use "
+            "load_mnist(), which reads the IDX files without pickle"
+        )
     pixel_dtype = check_dtype(dtype)
     with gzip.open(path, "rb") as f:
         parts = pickle.load(f, encoding="latin1")
     try:
         (train, validation, test) = parts
-        result = cast("tuple[Pair, Pair, Pair]", tuple(
-            (np.ascontiguousarray(X, dtype=pixel_dtype), np.asarray(y).astype(np.uint8))
-            for X, y in (train, validation, test)))
+        result = cast(
+            "tuple[Pair, Pair, Pair]",
+            tuple(
+                (np.ascontiguousarray(X, dtype=pixel_dtype), np.asarray(y).astype(np.uint8))
+                for X, y in (train, validation, test)
+            ),
+        )
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: not the book's (training, validation, test) tuple of "
-                         f"(images, labels) pairs ({exc})") from exc
+        raise ValueError(
+            f"{path}: not the book's (training, validation, test) tuple of "
+            f"(images, labels) pairs ({exc})"
+        ) from exc
     for X, y in result:
         if X.ndim != 2 or y.shape != (len(X),):
-            raise ValueError(f"{path}: images of shape {X.shape} and labels of shape {y.shape} "
-                             f"are not a matching pair")
+            raise ValueError(
+                f"{path}: images of shape {X.shape} and labels of shape {y.shape} "
+                f"are not a matching pair"
+            )
     return result

@@ -6,6 +6,7 @@ downhill. Repeating v -> v - eta * grad C(v) is gradient descent (minimize). Whe
 average of per-example costs, estimating grad C from a random mini-batch of examples is
 stochastic gradient descent (sgd): many cheap, noisy steps instead of few exact ones.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -33,6 +34,7 @@ class DescentResult:
     costs their costs; steps is the number of steps taken; converged says whether tol was met
     (rather than the step limit); message says why it stopped.
     """
+
     x: np.ndarray
     cost: float
     path: np.ndarray
@@ -43,8 +45,9 @@ class DescentResult:
     gradient_evaluations: int = 0
 
 
-def finite_difference_gradient(C: Callable[[np.ndarray], float], v: ArrayLike,
-                               h: float | None = None) -> np.ndarray:
+def finite_difference_gradient(
+    C: Callable[[np.ndarray], float], v: ArrayLike, h: float | None = None
+) -> np.ndarray:
     """grad C(v) by central differences, (C(v + h e_i) - C(v - h e_i)) / (2h) for each i.
 
     Slow (2m evaluations of C for m variables) and approximate (error about h^2 times the third
@@ -69,15 +72,23 @@ def finite_difference_gradient(C: Callable[[np.ndarray], float], v: ArrayLike,
 def _check_cost(value: Any, step: int) -> float:
     value = float(value)
     if not np.isfinite(value):
-        raise FloatingPointError(f"the cost became {value} at step {step}: the descent diverged "
-                                 f"(eta is too large, or C is not defined there)")
+        raise FloatingPointError(
+            f"the cost became {value} at step {step}: the descent diverged "
+            f"(eta is too large, or C is not defined there)"
+        )
     return value
 
 
-def minimize(C: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], ArrayLike] | None,
-             v0: ArrayLike, *, eta: float, steps: int | None = None, tol: float | None = None,
-             callback: Callable[[int, np.ndarray, float], object] | None = None,
-             ) -> DescentResult:
+def minimize(
+    C: Callable[[np.ndarray], float],
+    grad: Callable[[np.ndarray], ArrayLike] | None,
+    v0: ArrayLike,
+    *,
+    eta: float,
+    steps: int | None = None,
+    tol: float | None = None,
+    callback: Callable[[int, np.ndarray, float], object] | None = None,
+) -> DescentResult:
     """Gradient descent v -> v - eta * grad C(v) from v0.
 
     Parameters
@@ -132,9 +143,12 @@ def minimize(C: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], Arra
         taken += 1
         new_cost = _check_cost(C(v), taken)
         if new_cost > cost and not warned:
-            warnings.warn(f"step {taken} increased the cost from {cost:.6g} to {new_cost:.6g}: "
-                          f"eta={eta} is too large for dC ~ grad C . dv to hold",
-                          DescentWarning, stacklevel=2)
+            warnings.warn(
+                f"step {taken} increased the cost from {cost:.6g} to {new_cost:.6g}: "
+                f"eta={eta} is too large for dC ~ grad C . dv to hold",
+                DescentWarning,
+                stacklevel=2,
+            )
             warned = True
         cost = new_cost
         path.append(v.copy())
@@ -145,14 +159,30 @@ def minimize(C: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], Arra
         if tol is not None and np.linalg.norm(dv) < tol:
             converged, message = True, f"step length below tol={tol}"
             break
-    return DescentResult(v, cost, np.array(path), np.array(costs), taken, converged, message,
-                         gradient_evaluations=evaluations)
+    return DescentResult(
+        v,
+        cost,
+        np.array(path),
+        np.array(costs),
+        taken,
+        converged,
+        message,
+        gradient_evaluations=evaluations,
+    )
 
 
-def sgd(example_grad: Callable[[np.ndarray, np.ndarray], ArrayLike], v0: ArrayLike,
-        n_examples: int, *, eta: float, mini_batch_size: int, epochs: int,
-        cost: Callable[[np.ndarray], float] | None = None, seed: Seed = None,
-        reduction: str = "mean") -> DescentResult:
+def sgd(
+    example_grad: Callable[[np.ndarray, np.ndarray], ArrayLike],
+    v0: ArrayLike,
+    n_examples: int,
+    *,
+    eta: float,
+    mini_batch_size: int,
+    epochs: int,
+    cost: Callable[[np.ndarray], float] | None = None,
+    seed: Seed = None,
+    reduction: str = "mean",
+) -> DescentResult:
     """Stochastic gradient descent on C(v) = (1/n) sum_x C_x(v), the same machinery as fastgd's
     network trainer, for any problem.
 
@@ -174,26 +204,39 @@ def sgd(example_grad: Callable[[np.ndarray, np.ndarray], ArrayLike], v0: ArrayLi
     v = np.array(v0, dtype=np.float64)
     if not np.all(np.isfinite(v)):
         raise ValueError(f"v0 must be finite, got {v0!r}")
-    record = (lambda x, step: _check_cost(cost(x), step)) if cost is not None \
+    record = (
+        (lambda x, step: _check_cost(cost(x), step))
+        if cost is not None
         else (lambda x, step: np.nan)
+    )
     path, costs, evaluations = [v.copy()], [record(v, 0)], 0
     for epoch in range(epochs):
         order = rng.permutation(n_examples)
         for batch_number, start in enumerate(range(0, n_examples, mini_batch_size)):
-            batch = order[start:start + mini_batch_size]
+            batch = order[start : start + mini_batch_size]
             g = np.asarray(example_grad(v, batch), dtype=np.float64)
             evaluations += len(batch)
             if g.shape != v.shape:
-                raise ValueError(f"example_grad returned shape {g.shape} for a point of shape "
-                                 f"{v.shape}")
+                raise ValueError(
+                    f"example_grad returned shape {g.shape} for a point of shape {v.shape}"
+                )
             if not np.all(np.isfinite(g)):
-                raise FloatingPointError(f"the gradient became non-finite in epoch {epoch}, "
-                                         f"mini-batch {batch_number}")
+                raise FloatingPointError(
+                    f"the gradient became non-finite in epoch {epoch}, mini-batch {batch_number}"
+                )
             v = v - (eta / len(batch) if reduction == "mean" else eta) * g
         path.append(v.copy())
         costs.append(record(v, epoch + 1))
-    return DescentResult(v, costs[-1], np.array(path), np.array(costs), epochs, False,
-                         f"ran {epochs} epochs", gradient_evaluations=evaluations)
+    return DescentResult(
+        v,
+        costs[-1],
+        np.array(path),
+        np.array(costs),
+        epochs,
+        False,
+        f"ran {epochs} epochs",
+        gradient_evaluations=evaluations,
+    )
 
 
 class LeastSquares:
@@ -205,12 +248,16 @@ class LeastSquares:
         self.A = np.asarray(A, dtype=np.float64)
         self.b = np.asarray(b, dtype=np.float64)
         if self.A.ndim != 2 or self.b.shape != (len(self.A),):
-            raise ValueError(f"A must be (n, m) and b (n,), got {self.A.shape} and "
-                             f"{self.b.shape}")
+            raise ValueError(f"A must be (n, m) and b (n,), got {self.A.shape} and {self.b.shape}")
 
     @classmethod
-    def random(cls, n: int = 1000, m: int = 5, noise: float = 0.1, seed: Seed = 0,
-               ) -> LeastSquares:
+    def random(
+        cls,
+        n: int = 1000,
+        m: int = 5,
+        noise: float = 0.1,
+        seed: Seed = 0,
+    ) -> LeastSquares:
         rng = np.random.default_rng(seed)
         A = rng.standard_normal((n, m))
         return cls(A, A @ rng.standard_normal(m) + noise * rng.standard_normal(n))

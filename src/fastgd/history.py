@@ -1,4 +1,5 @@
 """What a fit measured, epoch by epoch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -28,6 +29,7 @@ class History:
     did; diverged when the weights overflowed (with on_nonfinite="warn"). diagnosis holds what
     fit found when it warned with fastgd.SaturationWarning that the network is stuck.
     """
+
     epoch: list[int] = field(default_factory=list)
     train_cost: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
@@ -60,16 +62,20 @@ class History:
         for f in fields(self):
             values = getattr(self, f.name)
             if isinstance(values, list) and f.name != "epoch":
-                del values[len(self.epoch):]
+                del values[len(self.epoch) :]
 
     def _columns(self) -> dict[str, list[Any]]:
         """The per-epoch lists that hold figures, by name, in the order of the fields."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if isinstance(getattr(self, f.name), list) and getattr(self, f.name)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), list) and getattr(self, f.name)
+        }
 
     def _flags(self) -> list[str]:
-        return [name for name in ("interrupted", "stopped_early", "diverged")
-                if getattr(self, name)] + (["stuck (see diagnosis)"] if self.diagnosis else [])
+        return [
+            name for name in ("interrupted", "stopped_early", "diverged") if getattr(self, name)
+        ] + (["stuck (see diagnosis)"] if self.diagnosis else [])
 
     def __repr__(self) -> str:
         """One line: epochs, cost, the best and final accuracies, the flags (not every list:
@@ -84,16 +90,21 @@ class History:
     def _repr_html_(self) -> str:
         """A notebook's table: a row per epoch, a column per figure measured."""
         from html import escape
+
         columns = {k: v for k, v in self._columns().items() if k != "epoch"}
         head = "".join(f"<th>{escape(name.replace('_', ' '))}</th>" for name in columns)
         rows = []
         for i, epoch in enumerate(self.epoch):
-            cells = "".join(f"<td>{_cell(values[i]) if i < len(values) else ''}</td>"
-                            for values in columns.values())
+            cells = "".join(
+                f"<td>{_cell(values[i]) if i < len(values) else ''}</td>"
+                for values in columns.values()
+            )
             rows.append(f"<tr><th>{epoch}</th>{cells}</tr>")
         note = escape(repr(self))
-        return (f"<div><p><code>{note}</code></p><table><thead><tr><th>epoch</th>{head}</tr>"
-                f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
+        return (
+            f"<div><p><code>{note}</code></p><table><thead><tr><th>epoch</th>{head}</tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
 
     def to_pandas(self) -> pandas.DataFrame:
         """The per-epoch figures as a pandas DataFrame indexed by epoch (pandas needed)."""
@@ -102,9 +113,10 @@ class History:
         except ImportError:
             raise ImportError("History.to_pandas needs pandas: pip install pandas") from None
         columns = {k: v for k, v in self._columns().items() if k != "epoch"}
-        frame = pd.DataFrame({k: v + [None] * (len(self.epoch) - len(v))
-                              for k, v in columns.items()},
-                             index=pd.Index(self.epoch, name="epoch"))
+        frame = pd.DataFrame(
+            {k: v + [None] * (len(self.epoch) - len(v)) for k, v in columns.items()},
+            index=pd.Index(self.epoch, name="epoch"),
+        )
         frame.attrs.update(cost=self.cost, train_cost_kind=self.train_cost_kind)
         return frame
 
@@ -115,16 +127,19 @@ class History:
 
     def to_dict(self) -> dict[str, Any]:
         """The history as a dict of plain lists, the cost's name and flags (JSON-ready)."""
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), list) else v)
-                for f in fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), list) else v)
+            for f in fields(self)
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
         """The History of to_dict's dict (one of fastgd 0.1, without cost, is "quadratic")."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
-    def plot(self, path: PathLike | None = None,
-             fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
+    def plot(
+        self, path: PathLike | None = None, fig: Figure | SubFigure | None = None
+    ) -> Figure | SubFigure:
         """The learning curves (cost and accuracy against the epoch): returns the matplotlib
         Figure (a notebook shows it), writes a PNG to path when given, draws into fig (a Figure
         or SubFigure) when given. pyplot's state and backend are left alone.
@@ -132,6 +147,7 @@ class History:
         Needs matplotlib: pip install "fastgd[plot]".
         """
         from ._plot import plot_history
+
         return plot_history(self, path, fig=fig)
 
 

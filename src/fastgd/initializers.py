@@ -13,6 +13,7 @@ spread of a neuron's weighted input z = w . x + b, of variance 1 + var(w) ||x||^
 Adding an initialisation: a subclass of Init here with a name and ``weights``, and an entry in
 INITS; ``Network(init=...)`` and the command line's ``--init`` read INITS.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -62,8 +63,9 @@ def get(init: str | Init, name: str = "init") -> Init:
     return check_registered(init, INITS, name)
 
 
-def draw(init: Init, sizes: Sequence[int],
-         rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def draw(
+    init: Init, sizes: Sequence[int], rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Biases and weights (float64 lists) of a network of sizes, drawn from rng by init."""
     biases = [rng.standard_normal(n) for n in sizes[1:]]
     weights = [init.weights(rng, n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]

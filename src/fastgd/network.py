@@ -5,6 +5,7 @@ A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] ha
 (n_{l+1},). A batch of inputs X has one sample per row; its output is
 a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,13 +55,20 @@ class Network:
     init : str, the name of the initialisation the network was drawn with
     """
 
-    def __init__(self, sizes: Sequence[int], *, seed: Seed = None,
-                 dtype: str | np.dtype = "float64", init: str = "normal") -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        *,
+        seed: Seed = None,
+        dtype: str | np.dtype = "float64",
+        init: str = "normal",
+    ) -> None:
         try:
             sizes = list(sizes)
         except TypeError:
-            raise TypeError(f"sizes must be a sequence of layer sizes such as [784, 30, 10], "
-                            f"got {sizes!r}") from None
+            raise TypeError(
+                f"sizes must be a sequence of layer sizes such as [784, 30, 10], got {sizes!r}"
+            ) from None
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
         self.sizes = [check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(sizes)]
@@ -84,8 +92,7 @@ class Network:
         # Pickle (and copy.deepcopy) without the locks, taking the parameters between two
         # chunks of a fit in progress, as save does.
         with self._updating:
-            state = {k: v for k, v in self.__dict__.items()
-                     if k not in ("_training", "_updating")}
+            state = {k: v for k, v in self.__dict__.items() if k not in ("_training", "_updating")}
             state["_weights"] = [w.copy() for w in self._weights]
             state["_biases"] = [b.copy() for b in self._biases]
         return state
@@ -138,9 +145,13 @@ class Network:
         atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"format": np.array(FORMAT), "version": np.array(FORMAT_VERSION),
-                  "sizes": np.array(self.sizes, dtype=np.int64),
-                  "dtype": np.array(self.dtype.name), "init": np.array(self.init)}
+        arrays = {
+            "format": np.array(FORMAT),
+            "version": np.array(FORMAT_VERSION),
+            "sizes": np.array(self.sizes, dtype=np.int64),
+            "dtype": np.array(self.dtype.name),
+            "init": np.array(self.init),
+        }
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"weights_{l}"] = w
             arrays[f"biases_{l}"] = b
@@ -166,17 +177,21 @@ class Network:
             raise ValueError(f"{source} is not a saved fastgd network (format {fmt!r})")
         version = npz.read_int("version")
         if version > FORMAT_VERSION:
-            raise ValueError(f"{source} is of format version {version}, newer than this fastgd "
-                             f"reads ({FORMAT_VERSION}); upgrade fastgd")
+            raise ValueError(
+                f"{source} is of format version {version}, newer than this fastgd "
+                f"reads ({FORMAT_VERSION}); upgrade fastgd"
+            )
         if version < 1:
             raise ValueError(f"{source} is of format version {version}, which does not exist")
         sizes = npz.read("sizes", max_bytes=8 * MAX_LAYERS, kinds="iu")
         if sizes.ndim != 1 or not 2 <= len(sizes) <= MAX_LAYERS:
-            raise ValueError(f"{source}: sizes {sizes.tolist()} is not a list of 2 to "
-                             f"{MAX_LAYERS} layer sizes")
+            raise ValueError(
+                f"{source}: sizes {sizes.tolist()} is not a list of 2 to {MAX_LAYERS} layer sizes"
+            )
         if sizes.min() < 1 or sizes.max() > MAX_UNITS:
-            raise ValueError(f"{source}: sizes {sizes.tolist()}: each layer must be of 1 to "
-                             f"{MAX_UNITS} units")
+            raise ValueError(
+                f"{source}: sizes {sizes.tolist()}: each layer must be of 1 to {MAX_UNITS} units"
+            )
         net = cls.__new__(cls)
         net._init_locks()
         net.sizes = [int(n) for n in sizes]
@@ -186,26 +201,38 @@ class Network:
             raise ValueError(f"{source}: {exc}") from None
         # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
         net.init = npz.read_text("init", 64) if "init" in npz.names() else "normal"
-        expected = {f"weights_{l}" for l in range(len(sizes) - 1)} | \
-            {f"biases_{l}" for l in range(len(sizes) - 1)}
+        expected = {f"weights_{l}" for l in range(len(sizes) - 1)} | {
+            f"biases_{l}" for l in range(len(sizes) - 1)
+        }
         if layers - expected:
-            raise ValueError(f"{source}: {sorted(layers - expected)[0]!r} does not belong in a "
-                             f"network of sizes {net.sizes}")
+            raise ValueError(
+                f"{source}: {sorted(layers - expected)[0]!r} does not belong in a "
+                f"network of sizes {net.sizes}"
+            )
         if expected - layers:
-            raise ValueError(f"{source}: a network of sizes {net.sizes} has no "
-                             f"{sorted(expected - layers)[0]!r}")
+            raise ValueError(
+                f"{source}: a network of sizes {net.sizes} has no {sorted(expected - layers)[0]!r}"
+            )
         net.weights, net.biases = [], []
         for l, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
-            for name, shape, arrays in ((f"weights_{l}", (n_out, n_in), net.weights),
-                                        (f"biases_{l}", (n_out,), net.biases)):
-                array = npz.read(name, shape=shape, dtype=net.dtype,
-                                 max_bytes=int(np.prod(shape)) * net.dtype.itemsize)
+            for name, shape, arrays in (
+                (f"weights_{l}", (n_out, n_in), net.weights),
+                (f"biases_{l}", (n_out,), net.biases),
+            ):
+                array = npz.read(
+                    name,
+                    shape=shape,
+                    dtype=net.dtype,
+                    max_bytes=int(np.prod(shape)) * net.dtype.itemsize,
+                )
                 bad = np.flatnonzero(~np.isfinite(array))
                 if len(bad):
                     index = tuple(int(i) for i in np.unravel_index(bad[0], shape))
-                    raise ValueError(f"{source}: {name} holds {array[index]} at index {index}; "
-                                     f"a network's parameters are finite numbers (was it saved "
-                                     f"after training diverged?)")
+                    raise ValueError(
+                        f"{source}: {name} holds {array[index]} at index {index}; "
+                        f"a network's parameters are finite numbers (was it saved "
+                        f"after training diverged?)"
+                    )
                 arrays.append(array)
         return net
 
@@ -219,9 +246,12 @@ class Network:
         each must have the shape and dtype of the array it replaces (no broadcast, no cast)."""
         current = self.weights + self.biases
         if len(arrays) != len(current) or any(
-                a.shape != c.shape or a.dtype != c.dtype for a, c in zip(arrays, current)):
-            raise ValueError(f"parameters of shapes {[a.shape for a in arrays]} do not fit a "
-                             f"network of sizes {self.sizes} and dtype {self.dtype.name}")
+            a.shape != c.shape or a.dtype != c.dtype for a, c in zip(arrays, current)
+        ):
+            raise ValueError(
+                f"parameters of shapes {[a.shape for a in arrays]} do not fit a "
+                f"network of sizes {self.sizes} and dtype {self.dtype.name}"
+            )
         with self._updating:
             for c, a in zip(current, arrays):
                 c[...] = a
@@ -233,31 +263,43 @@ class Network:
         and of the network's dtype.
         """
         if len(self.weights) != len(self.sizes) - 1 or len(self.biases) != len(self.sizes) - 1:
-            raise ValueError(f"the network of sizes {self.sizes} needs {len(self.sizes) - 1} "
-                             f"weight matrices and bias vectors, it has {len(self.weights)} and "
-                             f"{len(self.biases)}")
+            raise ValueError(
+                f"the network of sizes {self.sizes} needs {len(self.sizes) - 1} "
+                f"weight matrices and bias vectors, it has {len(self.weights)} and "
+                f"{len(self.biases)}"
+            )
         for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            for name, arr, shape in (("weights", self.weights[l], (n_out, n_in)),
-                                     ("biases", self.biases[l], (n_out,))):
+            for name, arr, shape in (
+                ("weights", self.weights[l], (n_out, n_in)),
+                ("biases", self.biases[l], (n_out,)),
+            ):
                 if not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype != self.dtype:
-                    got = (f"{type(arr).__name__} of shape {getattr(arr, 'shape', None)} and "
-                           f"dtype {getattr(arr, 'dtype', None)}")
-                    raise ValueError(f"{name}[{l}] must be an ndarray of shape {shape} and dtype "
-                                     f"{self.dtype.name}, got {got}")
+                    got = (
+                        f"{type(arr).__name__} of shape {getattr(arr, 'shape', None)} and "
+                        f"dtype {getattr(arr, 'dtype', None)}"
+                    )
+                    raise ValueError(
+                        f"{name}[{l}] must be an ndarray of shape {shape} and dtype "
+                        f"{self.dtype.name}, got {got}"
+                    )
                 if not arr.flags.c_contiguous or not arr.flags.writeable:
-                    raise ValueError(f"{name}[{l}] must be C-contiguous and writeable; "
-                                     f"use np.ascontiguousarray(...).copy()")
+                    raise ValueError(
+                        f"{name}[{l}] must be C-contiguous and writeable; "
+                        f"use np.ascontiguousarray(...).copy()"
+                    )
 
-    def _forward(self, X: np.ndarray, n_threads: int | None = None,
-                 check_finite: bool = False) -> np.ndarray:
+    def _forward(
+        self, X: np.ndarray, n_threads: int | None = None, check_finite: bool = False
+    ) -> np.ndarray:
         """Output activations of C-contiguous rows X of the network's dtype; with check_finite
         the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
         plan = _policy.forward_plan(self.sizes, X.shape[0], n_threads)
         # (Waits while a fit in another thread is inside a chunk: see save.)
         with self._updating:
-            bad = _core.feedforward(self.weights, self.biases, X, out, **plan.core_options(),
-                                    check_finite=check_finite)
+            bad = _core.feedforward(
+                self.weights, self.biases, X, out, **plan.core_options(), check_finite=check_finite
+            )
         if bad >= 0:
             raise nonfinite_error(X, bad)
         return out
@@ -271,8 +313,9 @@ class Network:
 
     def _feedforward(self, X: ArrayLike, stacklevel: int) -> np.ndarray:
         self.check_parameters()
-        X, was_1d = check_inputs(X, self.sizes[0], self.dtype, allow_1d=True, finite=False,
-                                 stacklevel=stacklevel)
+        X, was_1d = check_inputs(
+            X, self.sizes[0], self.dtype, allow_1d=True, finite=False, stacklevel=stacklevel
+        )
         out = self._forward(X, check_finite=True)
         return out[0] if was_1d else out
 
@@ -313,8 +356,9 @@ def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]
     try:
         return list(arrays)
     except TypeError:
-        raise TypeError(f"{name} must be a list of arrays, one per layer, got "
-                        f"{type(arrays).__name__}") from None
+        raise TypeError(
+            f"{name} must be a list of arrays, one per layer, got {type(arrays).__name__}"
+        ) from None
 
 
 FORMAT = "fastgd-network"

@@ -4,6 +4,7 @@ scikit-learn's metrics, trained by fastgd's compiled core.
 Needs scikit-learn 1.6 or newer (pip install "fastgd[sklearn]"); `import fastgd` does not import
 this module or scikit-learn.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -16,9 +17,11 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
-except ImportError as error:     # scikit-learn missing, or older than 1.6 (no validate_data)
-    raise ImportError('fastgd.sklearn needs scikit-learn 1.6 or newer: pip install '
-                      '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")') from error
+except ImportError as error:  # scikit-learn missing, or older than 1.6 (no validate_data)
+    raise ImportError(
+        "fastgd.sklearn needs scikit-learn 1.6 or newer: pip install "
+        '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")'
+    ) from error
 
 from . import costs, initializers
 from ._validation import inputs_of_any_range
@@ -112,13 +115,26 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     format that loads without that risk.
     """
 
-    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (30,), *, eta: float = 0.5,
-                 mini_batch_size: int = 10, epochs: int = 30, cost: str = "cross_entropy",
-                 init: str = "scaled", reduction: str = "mean", dtype: str = "float64",
-                 shuffle: bool = True, random_state: int | np.random.RandomState | None = None,
-                 n_threads: int | None = None, verbose: int = 0, warm_start: bool = False,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 10) -> None:
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (30,),
+        *,
+        eta: float = 0.5,
+        mini_batch_size: int = 10,
+        epochs: int = 30,
+        cost: str = "cross_entropy",
+        init: str = "scaled",
+        reduction: str = "mean",
+        dtype: str = "float64",
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        n_threads: int | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -146,12 +162,14 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; y "
-                             f"has 1 class, {classes[0]!r}")
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; y "
+                f"has 1 class, {classes[0]!r}"
+            )
         sizes = [X.shape[1], *hidden, len(classes)]
         if self._continues(sizes, classes):
             network = self.network_
-            seed = self._next_seed()        # a shuffling of its own for the new epochs
+            seed = self._next_seed()  # a shuffling of its own for the new epochs
         else:
             seed = self._first_seed()
             network = Network(sizes, seed=seed, dtype=self.dtype, init=self.init)
@@ -162,11 +180,18 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         callbacks: list[EarlyStopping] = []
         if self.early_stopping:
             X, labels, validation = self._split(X, labels, seed)
-            callbacks = [EarlyStopping("validation_accuracy", patience=self.n_iter_no_change,
-                                       restore_best_weights=True, verbose=self.verbose > 0)]
+            callbacks = [
+                EarlyStopping(
+                    "validation_accuracy",
+                    patience=self.n_iter_no_change,
+                    restore_best_weights=True,
+                    verbose=self.verbose > 0,
+                )
+            ]
         with inputs_of_any_range():
             history = self._trainer(network, self.epochs, seed).fit(
-                X, labels, validation_data=validation, callbacks=callbacks)
+                X, labels, validation_data=validation, callbacks=callbacks
+            )
         self.classes_ = classes
         self._fitted(network, history)
         self.validation_scores_ = list(history.validation_accuracy) if validation else None
@@ -184,25 +209,35 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             check_classification_targets(classes)
             classes = np.unique(classes)
             if len(classes) < 2:
-                raise ValueError(f"{type(self).__name__} needs at least 2 classes, got "
-                                 f"classes={classes.tolist()}")
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes, got "
+                    f"classes={classes.tolist()}"
+                )
         else:
             if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-                raise ValueError(f"classes={np.unique(classes).tolist()} differ from the "
-                                 f"classes of the network, {self.classes_.tolist()}")
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differ from the "
+                    f"classes of the network, {self.classes_.tolist()}"
+                )
             classes = self.classes_
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
         check_classification_targets(y)
         labels = np.searchsorted(classes, y)
         unknown = (labels >= len(classes)) | (classes[np.minimum(labels, len(classes) - 1)] != y)
         if unknown.any():
-            raise ValueError(f"y holds labels not in classes {classes.tolist()}: "
-                             f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}")
+            raise ValueError(
+                f"y holds labels not in classes {classes.tolist()}: "
+                f"{sorted(set(np.asarray(y)[unknown].tolist()))[:5]}"
+            )
         if first:
             # (Only now that everything is checked: a refused first call leaves no state.)
             self._seed, self._calls = self._first_seed(), 0
-            network = Network([X.shape[1], *hidden, len(classes)], seed=self._seed,
-                              dtype=self.dtype, init=self.init)
+            network = Network(
+                [X.shape[1], *hidden, len(classes)],
+                seed=self._seed,
+                dtype=self.dtype,
+                init=self.init,
+            )
             self.classes_, self.loss_curve_, self.n_iter_ = classes, [], 0
         else:
             network = self.network_
@@ -221,20 +256,25 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             sizes = (sizes,)
         try:
             hidden = [int(s) for s in sizes]
-            valid = all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1
-                        for s in sizes)
+            valid = all(
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1
+                for s in sizes
+            )
         except (TypeError, ValueError):
             valid = False
         if not valid:
-            raise ValueError(f"hidden_layer_sizes must be a tuple of positive ints such as "
-                             f"(30,), got {self.hidden_layer_sizes!r}")
-        costs.get(self.cost)            # ValueErrors listing the valid names
+            raise ValueError(
+                f"hidden_layer_sizes must be a tuple of positive ints such as "
+                f"(30,), got {self.hidden_layer_sizes!r}"
+            )
+        costs.get(self.cost)  # ValueErrors listing the valid names
         initializers.get(self.init)
         if self.early_stopping:
             fraction = self.validation_fraction
             if not (isinstance(fraction, numbers.Real) and 0 < float(fraction) < 1):
-                raise ValueError(f"validation_fraction must be between 0 and 1 (exclusive), "
-                                 f"got {fraction!r}")
+                raise ValueError(
+                    f"validation_fraction must be between 0 and 1 (exclusive), got {fraction!r}"
+                )
             patience = self.n_iter_no_change
             if not (isinstance(patience, numbers.Integral) and int(patience) >= 1):
                 raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
@@ -256,32 +296,49 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _continues(self, sizes: list[int], classes: np.ndarray) -> bool:
         """Whether fit continues the previous fit's network (warm_start, same shape and
         classes)."""
-        return (self.warm_start and hasattr(self, "network_")
-                and list(self.network_.sizes) == sizes
-                and np.array_equal(self.classes_, classes)
-                and self.network_.dtype == np.dtype(self.dtype))
+        return (
+            self.warm_start
+            and hasattr(self, "network_")
+            and list(self.network_.sizes) == sizes
+            and np.array_equal(self.classes_, classes)
+            and self.network_.dtype == np.dtype(self.dtype)
+        )
 
-    def _split(self, X: np.ndarray, labels: np.ndarray,
-               seed: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    def _split(
+        self, X: np.ndarray, labels: np.ndarray, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Training and validation parts, stratified: validation_fraction of the samples,
         rounded up, and at least one of each class (a stratified split needs that many)."""
         from sklearn.model_selection import train_test_split
+
         n, n_classes = len(labels), int(labels.max()) + 1
         size = max(int(np.ceil(self.validation_fraction * n)), n_classes)
         if n - size < n_classes or np.bincount(labels).min() < 2:
-            raise ValueError(f"early_stopping keeps a stratified part of the training data "
-                             f"apart ({size} of {n} samples here), which needs at least 2 "
-                             f"samples of each of the {n_classes} classes in the data and "
-                             f"{n_classes} left to train on; use more data or "
-                             f"early_stopping=False")
+            raise ValueError(
+                f"early_stopping keeps a stratified part of the training data "
+                f"apart ({size} of {n} samples here), which needs at least 2 "
+                f"samples of each of the {n_classes} classes in the data and "
+                f"{n_classes} left to train on; use more data or "
+                f"early_stopping=False"
+            )
         X, X_valid, labels, labels_valid = train_test_split(
-            X, labels, test_size=size, stratify=labels, random_state=seed % _SEED_LIMIT)
+            X, labels, test_size=size, stratify=labels, random_state=seed % _SEED_LIMIT
+        )
         return X, labels, (X_valid, labels_valid)
 
     def _trainer(self, network: Network, epochs: int, seed: int) -> Trainer:
-        return Trainer(network, eta=self.eta, mini_batch_size=self.mini_batch_size,
-                       epochs=epochs, seed=seed, shuffle=self.shuffle, reduction=self.reduction,
-                       cost=self.cost, n_threads=self.n_threads, verbose=self.verbose)
+        return Trainer(
+            network,
+            eta=self.eta,
+            mini_batch_size=self.mini_batch_size,
+            epochs=epochs,
+            seed=seed,
+            shuffle=self.shuffle,
+            reduction=self.reduction,
+            cost=self.cost,
+            n_threads=self.n_threads,
+            verbose=self.verbose,
+        )
 
     def _fitted(self, network: Network, history: History) -> None:
         self.network_ = network
@@ -299,7 +356,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of each sample: the label of its most active output neuron."""
-        activations = self._activations(X)      # (first: it checks that self is fitted)
+        activations = self._activations(X)  # (first: it checks that self is fitted)
         return self.classes_[np.argmax(activations, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -341,4 +398,3 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
         return tags
-

@@ -12,6 +12,7 @@ the progress bar moves and Ctrl-C is looked for); then the epoch is measured
 (fastgd._evaluation), reported (fastgd._report), shown to the callbacks (fastgd.callbacks) and,
 every so many epochs, checkpointed (fastgd.checkpoint).
 """
+
 from __future__ import annotations
 
 import sys
@@ -67,21 +68,22 @@ MAX_THREADS = 1024
 @dataclass
 class _FitState:
     """One fit's checked inputs and running state."""
-    X: np.ndarray                 # (n, sizes[0]), C-contiguous, of the network's dtype
-    Y: np.ndarray                 # (n, sizes[-1]) target rows
-    mini_batch_size: int          # at most n
+
+    X: np.ndarray  # (n, sizes[0]), C-contiguous, of the network's dtype
+    Y: np.ndarray  # (n, sizes[-1]) target rows
+    mini_batch_size: int  # at most n
     cost: costs.Cost
     evaluator: Evaluator
-    n_test: int | None         # test samples, for the report line
+    n_test: int | None  # test samples, for the report line
     callbacks: list[Callback]
     plan: _policy.Plan
-    input_split: int | None    # where the small path splits the first layer, for all calls
-    chunk_samples: int            # the next chunk's length, a multiple of mini_batch_size
+    input_split: int | None  # where the small path splits the first layer, for all calls
+    chunk_samples: int  # the next chunk's length, a multiple of mini_batch_size
     tuner: _policy.ThreadTuner | None
-    chunks_trained: int           # calls into the core so far (the first warms up)
-    rng: np.random.Generator      # the shuffling generator
+    chunks_trained: int  # calls into the core so far (the first warms up)
+    rng: np.random.Generator  # the shuffling generator
     history: History
-    epoch_cost: float = 0.0       # this epoch's mini-batch costs so far, summed over samples
+    epoch_cost: float = 0.0  # this epoch's mini-batch costs so far, summed over samples
 
 
 class Trainer:
@@ -143,12 +145,25 @@ class Trainer:
         weights. "ignore" trains on regardless.
     """
 
-    def __init__(self, network: Network, *, eta: float, mini_batch_size: int, epochs: int,
-                 seed: int | None = None, shuffle: bool = True, reduction: str = "mean",
-                 cost: str = "quadratic", verbose: int = 1, n_threads: int | None = None,
-                 train_cost: str = "running", train_accuracy: bool = False,
-                 checkpoint_every: int | None = None, checkpoint_path: PathLike | None = None,
-                 on_nonfinite: str = "raise") -> None:
+    def __init__(
+        self,
+        network: Network,
+        *,
+        eta: float,
+        mini_batch_size: int,
+        epochs: int,
+        seed: int | None = None,
+        shuffle: bool = True,
+        reduction: str = "mean",
+        cost: str = "quadratic",
+        verbose: int = 1,
+        n_threads: int | None = None,
+        train_cost: str = "running",
+        train_accuracy: bool = False,
+        checkpoint_every: int | None = None,
+        checkpoint_path: PathLike | None = None,
+        on_nonfinite: str = "raise",
+    ) -> None:
         self.network = network
         self.eta = eta
         self.mini_batch_size = mini_batch_size
@@ -182,8 +197,9 @@ class Trainer:
         if self.train_cost not in TRAIN_COSTS:
             raise ValueError(f"train_cost must be one of {TRAIN_COSTS}, got {self.train_cost!r}")
         if self.on_nonfinite not in ON_NONFINITE:
-            raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got "
-                             f"{self.on_nonfinite!r}")
+            raise ValueError(
+                f"on_nonfinite must be one of {ON_NONFINITE}, got {self.on_nonfinite!r}"
+            )
         self.shuffle = check_bool(self.shuffle, "shuffle")
         self.train_accuracy = check_bool(self.train_accuracy, "train_accuracy")
         self.verbose = check_int(self.verbose, "verbose", 0)
@@ -196,9 +212,16 @@ class Trainer:
             if self.checkpoint_path is None:
                 raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
-    def fit(self, X: ArrayLike, y: ArrayLike, test_data: DataPair | None = None, *,
-            validation_data: DataPair | None = None, callbacks: Sequence[CallbackLike] = (),
-            resume: PathLike | None = None) -> History:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        test_data: DataPair | None = None,
+        *,
+        validation_data: DataPair | None = None,
+        callbacks: Sequence[CallbackLike] = (),
+        resume: PathLike | None = None,
+    ) -> History:
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
 
         X (and the evaluation data's) may be uint8, pixels as stored, which the core reads as
@@ -219,8 +242,10 @@ class Trainer:
         self._check_params()
         state = self._prepare(X, y, test_data, validation_data, callbacks)
         if not self.network._training.acquire(blocking=False):
-            raise RuntimeError("this network is being trained by another fit (in another "
-                               "thread); train a copy, or wait for that fit to return")
+            raise RuntimeError(
+                "this network is being trained by another fit (in another "
+                "thread); train a copy, or wait for that fit to return"
+            )
         try:
             return self._run(state, resume)
         finally:
@@ -228,9 +253,14 @@ class Trainer:
 
     # ---- checking the inputs ------------------------------------------------------------------
 
-    def _prepare(self, X: ArrayLike, y: ArrayLike, test_data: DataPair | None,
-                 validation_data: DataPair | None,
-                 callbacks: Sequence[CallbackLike]) -> _FitState:
+    def _prepare(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        test_data: DataPair | None,
+        validation_data: DataPair | None,
+        callbacks: Sequence[CallbackLike],
+    ) -> _FitState:
         """Check and convert every input of fit, once; the fit's state."""
         net = self.network
         cost = costs.get(self.cost)
@@ -241,30 +271,49 @@ class Trainer:
         Y = check_targets(y, n, net.sizes[-1], net.dtype, name="y")
         cost.check_targets(Y, "y")
         train_labels = labels_from(y, n, net.sizes[-1]) if self.train_accuracy else None
-        eval_sets = [self._check_eval_data(data, name, cost)
-                     for name, data in (("validation", validation_data), ("test", test_data))
-                     if data is not None]
+        eval_sets = [
+            self._check_eval_data(data, name, cost)
+            for name, data in (("validation", validation_data), ("test", test_data))
+            if data is not None
+        ]
         hooks = [as_callback(callback) for callback in callbacks]
         m = self.mini_batch_size
         if m > n:
-            warnings.warn(f"mini_batch_size={m} is larger than the {n} training samples: each "
-                          f"epoch is one mini-batch of all {n}", stacklevel=3)
+            warnings.warn(
+                f"mini_batch_size={m} is larger than the {n} training samples: each "
+                f"epoch is one mini-batch of all {n}",
+                stacklevel=3,
+            )
             m = n
         if self.checkpoint_every is not None:
             # Before any training: a checkpoint that cannot be written would fail epochs later.
             check_destination(self.checkpoint_path, "checkpoint_path")
         plan = _policy.training_plan(m, self.n_threads, net.sizes)
         return _FitState(
-            X=X, Y=Y, mini_batch_size=m, cost=cost,
-            evaluator=Evaluator(net, cost, X, Y, train_labels, eval_sets, self.n_threads,
-                                exact_train_cost=self.train_cost == "exact"),
+            X=X,
+            Y=Y,
+            mini_batch_size=m,
+            cost=cost,
+            evaluator=Evaluator(
+                net,
+                cost,
+                X,
+                Y,
+                train_labels,
+                eval_sets,
+                self.n_threads,
+                exact_train_cost=self.train_cost == "exact",
+            ),
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
-            callbacks=hooks, plan=plan,
+            callbacks=hooks,
+            plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
             chunk_samples=_first_chunk(net, m),
-            tuner=_policy.tuner_for(plan, self.n_threads), chunks_trained=0,
+            tuner=_policy.tuner_for(plan, self.n_threads),
+            chunks_trained=0,
             rng=np.random.default_rng(self.seed),
-            history=History(cost=cost.name, train_cost_kind=self.train_cost))
+            history=History(cost=cost.name, train_cost_kind=self.train_cost),
+        )
 
     def _check_eval_data(self, data: DataPair, name: str, cost: costs.Cost) -> EvalSet:
         net = self.network
@@ -295,8 +344,9 @@ class Trainer:
             for epoch in range(first_epoch, self.epochs):
                 try:
                     seconds = self._train_epoch(state, epoch)
-                    logs = state.evaluator.after_epoch(epoch, seconds,
-                                                       state.epoch_cost / len(state.X))
+                    logs = state.evaluator.after_epoch(
+                        epoch, seconds, state.epoch_cost / len(state.X)
+                    )
                     history.record(logs)
                     if state.evaluator.diagnosis is not None:
                         history.diagnosis = state.evaluator.diagnosis
@@ -305,8 +355,11 @@ class Trainer:
                         print(epoch_line(logs, state.n_test), flush=True)
                     for callback in state.callbacks:
                         callback.on_epoch_end(epoch, logs, self)
-                    if (self.checkpoint_every and self.checkpoint_path is not None
-                            and (epoch + 1) % self.checkpoint_every == 0):
+                    if (
+                        self.checkpoint_every
+                        and self.checkpoint_path is not None
+                        and (epoch + 1) % self.checkpoint_every == 0
+                    ):
                         self.save_checkpoint(self.checkpoint_path, state.rng, epoch + 1, history)
                 except _Diverged as diverged:
                     history.drop_incomplete()
@@ -320,8 +373,12 @@ class Trainer:
                     history.interrupted = True
                     history.drop_incomplete()
                     if self.verbose:
-                        print(f"Interrupted in epoch {epoch}: the network keeps the mini-batches "
-                              f"trained so far", file=sys.stderr, flush=True)
+                        print(
+                            f"Interrupted in epoch {epoch}: the network keeps the mini-batches "
+                            f"trained so far",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                     break
                 if self.stop_training:
                     history.stopped_early = True
@@ -334,8 +391,11 @@ class Trainer:
         """One epoch, chunk by chunk; returns its seconds."""
         n, m = len(state.X), state.mini_batch_size
         started = time.perf_counter()
-        order = state.rng.permutation(n).astype(np.intp, copy=False) if self.shuffle \
+        order = (
+            state.rng.permutation(n).astype(np.intp, copy=False)
+            if self.shuffle
             else np.arange(n, dtype=np.intp)
+        )
         bar = progress_bar(epoch, (n + m - 1) // m) if self.verbose >= 2 else None
         check = self.on_nonfinite != "ignore"
         state.epoch_cost = 0.0
@@ -348,11 +408,10 @@ class Trainer:
                 wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
                 if state.tuner is not None and state.tuner.is_probe(wanted):
                     chunk = min(chunk, _whole_batches(state.tuner.PROBE_SAMPLES, m))
-                part = order[first:first + chunk]
+                part = order[first : first + chunk]
                 before = self.network._parameters() if check else None
                 began = time.perf_counter()
-                threads, state.epoch_cost = self._train_chunk(state, part, wanted,
-                                                              state.epoch_cost)
+                threads, state.epoch_cost = self._train_chunk(state, part, wanted, state.epoch_cost)
                 seconds = time.perf_counter() - began
                 if state.tuner is not None and state.chunks_trained and 2 * len(part) >= chunk:
                     # (The fit's first chunk pays for buffers and threads starting, and a short
@@ -370,22 +429,40 @@ class Trainer:
                 bar.close()
         return time.perf_counter() - started
 
-    def _train_chunk(self, state: _FitState, order: np.ndarray, n_threads: int,
-                     cost_sum: float = 0.0) -> tuple[int, float]:
+    def _train_chunk(
+        self, state: _FitState, order: np.ndarray, n_threads: int, cost_sum: float = 0.0
+    ) -> tuple[int, float]:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
         summed over the samples in order."""
         net = self.network
         with _policy.shared(n_threads) as threads, net._updating:
             cost_sum = _core.train_chunk(
-                net.weights, net.biases, state.X, state.Y, order, state.mini_batch_size,
-                float(self.eta), self.reduction == "mean", cost=state.cost.name,
-                skip_zero_inputs=state.plan.skip_zero_inputs, input_split=state.input_split,
-                cost_sum=cost_sum, **state.plan.core_options(threads))
+                net.weights,
+                net.biases,
+                state.X,
+                state.Y,
+                order,
+                state.mini_batch_size,
+                float(self.eta),
+                self.reduction == "mean",
+                cost=state.cost.name,
+                skip_zero_inputs=state.plan.skip_zero_inputs,
+                input_split=state.input_split,
+                cost_sum=cost_sum,
+                **state.plan.core_options(threads),
+            )
         return threads, cost_sum
 
-    def _locate_divergence(self, state: _FitState, before: list[np.ndarray], part: np.ndarray,
-                           n_threads: int, epoch: int, first_batch: int) -> None:
+    def _locate_divergence(
+        self,
+        state: _FitState,
+        before: list[np.ndarray],
+        part: np.ndarray,
+        n_threads: int,
+        epoch: int,
+        first_batch: int,
+    ) -> None:
         """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
         stop before the mini-batch that overflows, and report it. (The replay gives the bits of
         the chunk's call: the core is deterministic, and every call of the fit splits the first
@@ -394,7 +471,7 @@ class Trainer:
         net._set_parameters(before)
         for k, start in enumerate(range(0, len(part), m)):
             kept = net._parameters()
-            self._train_chunk(state, part[start:start + m], n_threads)
+            self._train_chunk(state, part[start : start + m], n_threads)
             if not _finite(net):
                 net._set_parameters(kept)
                 raise _Diverged(epoch, first_batch + k, self.eta)
@@ -404,13 +481,20 @@ class Trainer:
 
     def _settings(self) -> dict[str, Any]:
         """What a checkpoint's run must share with this trainer's to be continued by it."""
-        return {"sizes": self.network.sizes, "dtype": self.network.dtype.name, "eta": self.eta,
-                "mini_batch_size": self.mini_batch_size, "seed": self.seed,
-                "shuffle": bool(self.shuffle), "reduction": self.reduction,
-                "cost": costs.get(self.cost).name}
+        return {
+            "sizes": self.network.sizes,
+            "dtype": self.network.dtype.name,
+            "eta": self.eta,
+            "mini_batch_size": self.mini_batch_size,
+            "seed": self.seed,
+            "shuffle": bool(self.shuffle),
+            "reduction": self.reduction,
+            "cost": costs.get(self.cost).name,
+        }
 
-    def save_checkpoint(self, path: PathLike, rng: np.random.Generator, epochs_done: int,
-                        history: History) -> None:
+    def save_checkpoint(
+        self, path: PathLike, rng: np.random.Generator, epochs_done: int, history: History
+    ) -> None:
         """Write the network, the shuffling generator's state and the history to path (.npz,
         no pickle, atomically); see fastgd.checkpoint."""
         checkpoint.save(path, self.network, self._settings(), rng, epochs_done, history)
@@ -421,31 +505,34 @@ class Trainer:
         saved = checkpoint.load(path)
         checkpoint.check_continues(saved, self.network, self._settings(), self.epochs, path)
         if saved.history.train_cost_kind != self.train_cost:
-            raise ValueError(f"{path} holds a history of the {saved.history.train_cost_kind} "
-                             f"training cost; resume with Trainer(train_cost="
-                             f"{saved.history.train_cost_kind!r}) so that its figures go on "
-                             f"meaning the same")
+            raise ValueError(
+                f"{path} holds a history of the {saved.history.train_cost_kind} "
+                f"training cost; resume with Trainer(train_cost="
+                f"{saved.history.train_cost_kind!r}) so that its figures go on "
+                f"meaning the same"
+            )
         self.network._set_parameters(saved.network.weights + saved.network.biases)
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
         if saved.history.diagnosis is not None and state.evaluator.monitor is not None:
-            state.evaluator.monitor.told = True     # the run was warned before its checkpoint
+            state.evaluator.monitor.told = True  # the run was warned before its checkpoint
         return saved.epochs_done
 
 
 class _Diverged(Exception):
     def __init__(self, epoch: int, batch: int, eta: float) -> None:
-        super().__init__(f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
-                         f"weights or biases infinite or NaN (eta={eta} is too large); the "
-                         f"network keeps the weights from before that mini-batch")
+        super().__init__(
+            f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
+            f"weights or biases infinite or NaN (eta={eta} is too large); the "
+            f"network keeps the weights from before that mini-batch"
+        )
 
 
 def _first_chunk(net: Network, m: int) -> int:
     """The first chunk's length: FIRST_CHUNK_SAMPLES, fewer on a wide network (at most
     FIRST_CHUNK_WEIGHTS weights times samples), in whole mini-batches."""
     weights = sum(w.size for w in net.weights)
-    return _whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES, FIRST_CHUNK_WEIGHTS / weights),
-                          m)
+    return _whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES, FIRST_CHUNK_WEIGHTS / weights), m)
 
 
 def _next_chunk(samples: int, seconds: float, m: int) -> int:

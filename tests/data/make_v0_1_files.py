@@ -6,6 +6,7 @@ wrote network-v0.1.npz (a saved Network) and checkpoint-v0.1.npz (a checkpoint a
 epochs). The tests load them with today's fastgd: files of earlier versions must keep loading,
 and the checkpoint must resume to exactly the run it came from.
 """
+
 import sys
 from pathlib import Path
 
@@ -27,6 +28,13 @@ if __name__ == "__main__":
     fastgd.Network(SIZES, seed=0).save(out / "network-v0.1.npz")
     X, y = data()
     net = fastgd.Network(SIZES, seed=1)
-    fastgd.Trainer(net, eta=2.0, mini_batch_size=5, epochs=2, seed=3, verbose=0,
-                   checkpoint_every=2, checkpoint_path=out / "checkpoint-v0.1.npz").fit(
-        X, y, test_data=(X, y))
+    fastgd.Trainer(
+        net,
+        eta=2.0,
+        mini_batch_size=5,
+        epochs=2,
+        seed=3,
+        verbose=0,
+        checkpoint_every=2,
+        checkpoint_path=out / "checkpoint-v0.1.npz",
+    ).fit(X, y, test_data=(X, y))
