@@ -3,6 +3,7 @@
 FASTGD_DEBUG=1 turns Cython's bounds, wraparound and initialisation checks on
 (and optimisation off) for a debugging or sanitiser build.
 """
+
 import os
 import shutil
 import sys
@@ -20,14 +21,19 @@ directives = {
     "initializedcheck": DEBUG,
     "cdivision": True,
 }
-# No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp/NaN semantics.
+# No -march=native and no -ffast-math: the wheel must run on any x86-64 and keep IEEE exp and NaN
+# semantics.
 # -ffp-contract=fast: a*b+c becomes one FMA wherever the kernel set has FMA. It is gcc's default
 # and not clang's ("on": within one expression only); stating it gives clang builds gcc's bits
 # (fastgd 0.1's, and its checkpoints' resumed runs), tested by .ci/clang-build.
 contract = ["-ffp-contract=fast"]
 compile_args = (["-O3"] if not DEBUG else ["-O0", "-g"]) + contract
-dense = ["csrc/dense_dispatch.c", "csrc/dense_baseline.c", "csrc/dense_avx2.c",
-         "csrc/dense_avx512.c"]
+dense = [
+    "csrc/dense_dispatch.c",
+    "csrc/dense_baseline.c",
+    "csrc/dense_avx2.c",
+    "csrc/dense_avx512.c",
+]
 headers = [f"csrc/{name}" for name in os.listdir("csrc") if name.endswith((".h", ".pxd"))]
 
 
@@ -37,9 +43,14 @@ threads = [] if sys.platform == "win32" else ["-pthread"]
 
 def extension(name, sources):
     """fastgd.<name> from src/fastgd/<name>.pyx and the C files it calls directly."""
-    return Extension(f"fastgd.{name}", [f"src/fastgd/{name}.pyx", *sources],
-                     include_dirs=["csrc"], depends=headers,
-                     extra_compile_args=compile_args + threads, extra_link_args=threads)
+    return Extension(
+        f"fastgd.{name}",
+        [f"src/fastgd/{name}.pyx", *sources],
+        include_dirs=["csrc"],
+        depends=headers,
+        extra_compile_args=compile_args + threads,
+        extra_link_args=threads,
+    )
 
 
 extensions = [
@@ -49,11 +60,11 @@ extensions = [
     extension("_core", ["csrc/costs.c", "csrc/kernels.c", *dense]),
     extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
     # Their threads are the core's own (csrc/threads.c), started and joined within each call.
-    extension("_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c",
-                              "csrc/threads.c"]),
+    extension(
+        "_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c", "csrc/threads.c"]
+    ),
     extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
 ]
-
 
 
 class BuildExt(build_ext):
@@ -66,15 +77,20 @@ class BuildExt(build_ext):
                 self.compiler.initialize()
             clang_cl = shutil.which("clang-cl")
             if clang_cl is None:
-                sys.exit("fastgd: building on Windows needs clang-cl (LLVM: `winget install "
-                         "LLVM.LLVM`, or the Visual Studio component 'C++ Clang tools'); "
-                         "MSVC's cl.exe cannot compile the kernels' GNU C vector extensions")
+                sys.exit(
+                    "fastgd: building on Windows needs clang-cl (LLVM: `winget install "
+                    "LLVM.LLVM`, or the Visual Studio component 'C++ Clang tools'); "
+                    "MSVC's cl.exe cannot compile the kernels' GNU C vector extensions"
+                )
             self.compiler.cc = clang_cl
             for ext in self.extensions:
                 ext.extra_compile_args = (["/O2"] if not DEBUG else ["/Od", "/Z7"]) + [
-                    f"/clang:{flag}" for flag in contract]
+                    f"/clang:{flag}" for flag in contract
+                ]
         super().build_extensions()
 
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]),
-      cmdclass={"build_ext": BuildExt})
+setup(
+    ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["csrc"]),
+    cmdclass={"build_ext": BuildExt},
+)
