@@ -49,4 +49,6 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_static_path = []
+html_static_path: list[str] = []
+# No left sidebar: the pages are one level deep, the top bar lists them all.
+html_sidebars = {"**": []}
