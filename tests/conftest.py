@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +8,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+def run_fastgd(*args, env=None, timeout=300):
+    """`python -m fastgd ARGS...` in a subprocess, as a user runs it: its CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "fastgd", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

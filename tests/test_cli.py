@@ -14,22 +14,14 @@ import pytest
 import fastgd
 from fastgd._png import write_png
 
-
-def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "fastgd", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+from conftest import run_fastgd
 
 
 @pytest.fixture(scope="module")
 def model(mnist_dir, tmp_path_factory):
     """A network trained by `fastgd train` on a slice of MNIST and saved."""
     path = tmp_path_factory.mktemp("cli") / "model.npz"
-    result = run(
+    result = run_fastgd(
         "train",
         "--epochs",
         "2",
@@ -66,7 +58,7 @@ def test_train_runs_reports_and_saves(model):
 
 def test_evaluate_prints_the_test_accuracy(model, mnist_dir, mnist):
     path, _ = model
-    result = run("evaluate", str(path), "--data", str(mnist_dir))
+    result = run_fastgd("evaluate", str(path), "--data", str(mnist_dir))
     assert result.returncode == 0, result.stderr
     correct = fastgd.Network.load(path).evaluate(*mnist[1])
     assert result.stdout == f"test accuracy {correct} / 10000 ({correct / 10000:.2%})\n"
@@ -79,7 +71,7 @@ def test_predict_reads_pngs_like_the_network(model, mnist, tmp_path):
     for i in range(6):
         files.append(tmp_path / f"digit{i}.png")
         write_png(files[-1], np.rint(test_X[i].reshape(28, 28) * 255).astype(np.uint8))
-    result = run("predict", str(path), *map(str, files))
+    result = run_fastgd("predict", str(path), *map(str, files))
     assert result.returncode == 0, result.stderr
     expected = fastgd.Network.load(path).predict(test_X[:6])
     assert result.stdout.splitlines() == [f"{f}: {d}" for f, d in zip(files, expected)]
@@ -89,13 +81,13 @@ def test_predict_refuses_other_sizes(model, tmp_path):
     path, _ = model
     image = tmp_path / "big.png"
     write_png(image, np.zeros((32, 30), dtype=np.uint8))
-    result = run("predict", str(path), str(image))
+    result = run_fastgd("predict", str(path), str(image))
     assert result.returncode == 2
     assert "the image is 30x32" in result.stderr and "resize it to 28x28" in result.stderr
     assert "Traceback" not in result.stderr
     text = tmp_path / "not.png"
     text.write_text("hello")
-    result = run("predict", str(path), str(text))
+    result = run_fastgd("predict", str(path), str(text))
     assert result.returncode == 2 and "not a PNG file" in result.stderr
 
 
@@ -107,7 +99,7 @@ def test_predict_reports_a_bad_file_and_goes_on(model, mnist, tmp_path):
         write_png(f, np.rint(test_X[i].reshape(28, 28) * 255).astype(np.uint8))
     bad = tmp_path / "b.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
-    result = run("predict", str(path), str(good[0]), str(bad), str(good[1]))
+    result = run_fastgd("predict", str(path), str(good[0]), str(bad), str(good[1]))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     expected = fastgd.Network.load(path).predict(test_X[:2])
     assert result.stdout.splitlines() == [f"{f}: {d}" for f, d in zip(good, expected)]
@@ -118,7 +110,7 @@ def test_predict_warns_about_a_dark_digit_on_light(model, mnist, tmp_path):
     path, _ = model
     image = tmp_path / "inverted.png"
     write_png(image, 255 - np.rint(mnist[1][0][0].reshape(28, 28) * 255).astype(np.uint8))
-    result = run("predict", str(path), str(image))
+    result = run_fastgd("predict", str(path), str(image))
     assert result.returncode == 0
     assert "its border is light; the network reads light digits on a dark" in result.stderr
     assert result.stdout.startswith(f"{image}: ")
@@ -126,7 +118,7 @@ def test_predict_warns_about_a_dark_digit_on_light(model, mnist, tmp_path):
 
 def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     path = tmp_path / "ce.npz"
-    result = run(
+    result = run_fastgd(
         "train",
         "--epochs",
         "1",
@@ -157,14 +149,14 @@ def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     [("--cost", "mse", "'quadratic', 'cross_entropy'"), ("--init", "xavier", "'normal', 'scaled'")],
 )
 def test_unknown_cost_or_init_lists_the_valid_names(option, value, valid):
-    result = run("train", option, value)
+    result = run_fastgd("train", option, value)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"invalid choice: '{value}' (choose from {valid})" in result.stderr
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
 def test_help(command):
-    result = run(*command, "--help")
+    result = run_fastgd(*command, "--help")
     assert result.returncode == 0 and "usage: fastgd" in result.stdout
 
 
@@ -179,7 +171,7 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
     # Nowhere to find MNIST: not in --data, no $FASTGD_DATA, an empty cache.
     env = {k: v for k, v in os.environ.items() if k != "FASTGD_DATA"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    result = run("train", "--epochs", "1", "--data", str(tmp_path), "--no-download", env=env)
+    result = run_fastgd("train", "--epochs", "1", "--data", str(tmp_path), "--no-download", env=env)
     assert result.returncode == 2
     assert "MNIST not found" in result.stderr and str(tmp_path) in result.stderr
     assert "Traceback" not in result.stderr
@@ -200,7 +192,7 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
     ],
 )
 def test_bad_arguments_exit_non_zero(args, message):
-    result = run(*args)
+    result = run_fastgd(*args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert message in result.stderr
@@ -247,7 +239,7 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
         out,
     )
     assert match, out
-    saved = run("evaluate", str(path), "--data", str(mnist_dir))
+    saved = run_fastgd("evaluate", str(path), "--data", str(mnist_dir))
     assert f"({match.group(2)}%)" in saved.stdout
 
 
@@ -280,7 +272,7 @@ def test_a_closed_pipe_ends_quietly(mnist_dir):
 
 
 def test_zero_epochs_and_valley_names(mnist_dir, tmp_path):
-    result = run("train", "--epochs", "0", "--train-size", "100", "--data", str(mnist_dir))
+    result = run_fastgd("train", "--epochs", "0", "--train-size", "100", "--data", str(mnist_dir))
     assert result.returncode == 0
     assert re.fullmatch(
         r"no epochs trained: the untrained network has test accuracy "
@@ -288,7 +280,7 @@ def test_zero_epochs_and_valley_names(mnist_dir, tmp_path):
         result.stdout,
     )
     out = tmp_path / "mypic"
-    result = run("valley", "--steps", "5", "--out", str(out))
+    result = run_fastgd("valley", "--steps", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "mypic.png").is_file() and result.stdout.rstrip().endswith(
         f"picture in {out}.png"
@@ -296,9 +288,9 @@ def test_zero_epochs_and_valley_names(mnist_dir, tmp_path):
 
 
 def test_version_and_defaults_in_help():
-    result = run("--version")
+    result = run_fastgd("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"fastgd {fastgd.__version__}"
-    text = run("train", "--help").stdout
+    text = run_fastgd("train", "--help").stdout
     for option in ("--epochs", "--seed", "--dtype", "--threads", "--eta"):
         part = text[text.index(option) :].split("\n  -", 1)[0]
         assert part.count("default") == 1, part
@@ -328,7 +320,7 @@ def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
     ]
     if _has_matplotlib():
         args += ["--plot", str(plot)]
-    result = run(*args)
+    result = run_fastgd(*args)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert sum(line.startswith("run ") for line in lines) == 4
@@ -343,14 +335,14 @@ def test_sweep_trains_every_setting_and_seed_and_resumes(mnist_dir, tmp_path):
     ]
     if "--plot" in args:
         assert plot.read_bytes()[:4] == b"\x89PNG"
-    again = run(*args)
+    again = run_fastgd(*args)
     assert again.returncode == 0 and "4 of 4 runs already in" in again.stdout
     assert len(out.read_bytes().splitlines()) == 4
 
 
 def test_sweep_with_successive_halving(mnist_dir, tmp_path):
     out = tmp_path / "sweep.jsonl"
-    result = run(
+    result = run_fastgd(
         "sweep",
         "--eta",
         "0.5",
@@ -380,7 +372,7 @@ def test_sweep_with_successive_halving(mnist_dir, tmp_path):
     assert "stopped at epoch" in result.stdout.splitlines()[0]
     stopped = sorted(r["halving"]["stopped_at_epoch"] for r in fastgd.SweepResult.load(out).records)
     assert stopped == [1, 1, 2, 2]
-    refused = run("sweep", "--halving", "1", "--data", str(tmp_path / "nowhere"))
+    refused = run_fastgd("sweep", "--halving", "1", "--data", str(tmp_path / "nowhere"))
     assert refused.returncode == 2 and "--halving" in refused.stderr
 
 
@@ -393,7 +385,7 @@ def _has_matplotlib():
 
 
 def test_sweep_refuses_bad_options_before_reading_data(tmp_path):
-    result = run(
+    result = run_fastgd(
         "sweep",
         "--workers",
         "2",
@@ -403,7 +395,7 @@ def test_sweep_refuses_bad_options_before_reading_data(tmp_path):
         str(tmp_path / "nowhere"),
     )
     assert result.returncode == 2 and "exclude each other" in result.stderr
-    result = run(
+    result = run_fastgd(
         "sweep",
         "--out",
         str(tmp_path / "no" / "such" / "dir" / "s.jsonl"),

@@ -1,8 +1,6 @@
 """Gradient descent on any C(v): convergence, warnings, divergence, SGD, pictures, and the
 chapter's steepest-descent property."""
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -11,6 +9,8 @@ import pytest
 import fastgd
 from fastgd.descent import finite_difference_gradient
 from fastgd.functions import FUNCTIONS
+
+from conftest import run_fastgd
 
 
 def quadratic(H, c):
@@ -187,32 +187,11 @@ def test_pictures(tmp_path, dims):
 def test_the_valley_command_draws_the_chapters_picture(tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "valley.png"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fastgd",
-            "valley",
-            "--eta",
-            "0.1",
-            "--steps",
-            "30",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_fastgd("valley", "--eta", 0.1, "--steps", 30, "--out", out, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bowl: 30 steps of eta = 0.1 from [1.6, 1.2]")
     assert png_size(out) == (1100, 450)
-    bad = subprocess.run(
-        [sys.executable, "-m", "fastgd", "valley", "--function", "nope"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = run_fastgd("valley", "--function", "nope", timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 

@@ -10,7 +10,7 @@ import pytest
 import fastgd
 from fastgd._png import read_png
 
-from conftest import make_data
+from conftest import make_data, run_fastgd
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -166,41 +166,14 @@ def test_the_report_command(tmp_path, mnist_dir):
     net.save(tmp_path / "net.npz")
     for model in ("net.npz", "run.npz"):
         out = tmp_path / f"{model}-report"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "fastgd",
-                "report",
-                str(tmp_path / model),
-                "--out",
-                str(out),
-                "--data",
-                str(mnist_dir),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_fastgd("report", tmp_path / model, "--out", out, "--data", mnist_dir)
         assert result.returncode == 0, result.stderr
         assert f"report in {out}.png" in result.stdout
         image = read_png(f"{out}.png", max_pixels=1 << 23)
         assert image.shape == (1500, 1600)
         # The top third holds the curves, or says there are none: drawn either way.
         assert image[:400].std() > 5
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fastgd",
-            "report",
-            str(tmp_path / "none.npz"),
-            "--data",
-            str(mnist_dir),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = run_fastgd("report", tmp_path / "none.npz", "--data", mnist_dir)
     assert result.returncode == 2 and "none.npz" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -217,48 +190,29 @@ def test_without_matplotlib_the_error_names_the_extra(tmp_path):
 
 def test_train_draws_its_report(tmp_path, mnist_dir):
     out = tmp_path / "run.png"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fastgd",
-            "train",
-            "--epochs",
-            "2",
-            "--train-size",
-            "3000",
-            "--sizes",
-            "784,16,10",
-            "--seed",
-            "0",
-            "--verbose",
-            "0",
-            "--report",
-            str(out),
-            "--data",
-            str(mnist_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_fastgd(
+        "train",
+        "--epochs",
+        2,
+        "--train-size",
+        3000,
+        "--sizes",
+        "784,16,10",
+        "--seed",
+        0,
+        "--verbose",
+        0,
+        "--report",
+        out,
+        "--data",
+        mnist_dir,
     )
     assert result.returncode == 0, result.stderr
     assert f"report in {out}" in result.stdout
     image = read_png(out, max_pixels=1 << 23)
     assert image.shape == (1500, 1600) and image[:400].std() > 5
     # A report that cannot be written is refused before the data is read or a run trained.
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fastgd",
-            "train",
-            "--report",
-            str(tmp_path / "no" / "dir" / "r.png"),
-            "--data",
-            str(tmp_path / "nowhere"),
-        ],
-        capture_output=True,
-        text=True,
+    refused = run_fastgd(
+        "train", "--report", tmp_path / "no" / "dir" / "r.png", "--data", tmp_path / "nowhere"
     )
     assert refused.returncode == 2 and "--report" in refused.stderr
