@@ -198,6 +198,13 @@ def test_bad_arguments_exit_non_zero(args, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_a_train_size_beyond_the_data_is_refused(command, mnist_dir):
+    result = run_fastgd(command, "--train-size", 60001, "--epochs", 1, "--data", mnist_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--train-size must be at most 60000, got 60001" in result.stderr
+
+
 def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
     """After Ctrl-C the network holds the completed chunks of the interrupted epoch: the last
     line measures that network, the one saved."""

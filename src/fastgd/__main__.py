@@ -87,12 +87,7 @@ def build_parser():
         default=[784, 30, 10],
         help="neurons per layer, comma-separated (default: 784,30,10)",
     )
-    train.add_argument(
-        "--epochs",
-        type=_int_at_least(0),
-        default=30,
-        help="passes over the training data (default: 30)",
-    )
+    _add_run_options(train)
     train.add_argument(
         "--mini-batch-size",
         "-m",
@@ -133,18 +128,6 @@ def build_parser():
         type=_int_at_least(0),
         default=None,
         help="seed of the initial weights and the shuffling (default: a new one each run)",
-    )
-    train.add_argument(
-        "--validation-size",
-        type=_int_at_least(0),
-        default=0,
-        help="keep the last N training images for validation (the book: 10000; default: 0)",
-    )
-    train.add_argument(
-        "--train-size",
-        type=_int_at_least(1),
-        default=None,
-        help="train on the first N training images only (default: all)",
     )
     train.add_argument(
         "--threads",
@@ -266,24 +249,7 @@ def build_parser():
         default=1,
         help="seeds 0 .. N-1 of every setting (default: 1)",
     )
-    sweep.add_argument(
-        "--epochs",
-        type=_int_at_least(0),
-        default=30,
-        help="passes over the training data (default: 30)",
-    )
-    sweep.add_argument(
-        "--validation-size",
-        type=_int_at_least(0),
-        default=0,
-        help="keep the last N training images for validation (the book: 10000; default: 0)",
-    )
-    sweep.add_argument(
-        "--train-size",
-        type=_int_at_least(1),
-        default=None,
-        help="train on the first N training images only (default: all)",
-    )
+    _add_run_options(sweep)
     sweep.add_argument(
         "--out",
         metavar="FILE",
@@ -375,12 +341,47 @@ def _point(text):
     return (v1, v2)
 
 
+def _add_run_options(parser):
+    """The options train and sweep share: the epochs, and which MNIST images train."""
+    parser.add_argument(
+        "--epochs",
+        type=_int_at_least(0),
+        default=30,
+        help="passes over the training data (default: 30)",
+    )
+    parser.add_argument(
+        "--validation-size",
+        type=_int_at_least(0),
+        default=0,
+        help="keep the last N training images for validation (the book: 10000; default: 0)",
+    )
+    parser.add_argument(
+        "--train-size",
+        type=_int_at_least(1),
+        default=None,
+        help="train on the first N training images only (default: all)",
+    )
+
+
 def _load_data(args, **kwargs):
     """MNIST's pixels as stored (uint8): the network reads them as x / 255, the bits of the
     floats, from an eighth of float64's memory."""
     import fastgd
 
     return fastgd.load_mnist(args.data, download=not args.no_download, dtype="uint8", **kwargs)
+
+
+def _training_data(args):
+    """MNIST as train and sweep ask for it: (train, validation or None, test), each an
+    (images, labels) pair, the training set cut to --train-size."""
+    parts = _load_data(args, validation_size=args.validation_size)
+    (X, y), test = parts[0], parts[-1]
+    validation = parts[1] if len(parts) == 3 else None
+    if args.train_size is not None:
+        if args.train_size > len(X):
+            raise ValueError(f"--train-size must be at most {len(X)}, got {args.train_size}")
+        X, y = X[: args.train_size], y[: args.train_size]
+    return (X, y), validation, test
 
 
 def _png_name(path):
@@ -417,13 +418,7 @@ def train(args):
         _needs_matplotlib()
         args.report = _png_name(args.report)
         check_destination(args.report, "--report")
-    parts = _load_data(args, validation_size=args.validation_size)
-    (train_X, train_y), test = parts[0], parts[-1]
-    validation = parts[1] if len(parts) == 3 else None
-    if args.train_size is not None:
-        if args.train_size > len(train_X):
-            raise ValueError(f"--train-size must be at most {len(train_X)}, got {args.train_size}")
-        train_X, train_y = train_X[: args.train_size], train_y[: args.train_size]
+    (train_X, train_y), validation, test = _training_data(args)
     history = trainer.fit(train_X, train_y, test_data=test, validation_data=validation)
     if args.save is not None:
         net.save(args.save)
@@ -450,13 +445,7 @@ def sweep(args):
             "--workers and --scheduler exclude each other: the cluster's workers are its own"
         )
     executor = client_for(args.scheduler) if args.scheduler is not None else None
-    parts = _load_data(args, validation_size=args.validation_size)
-    train, test = parts[0], parts[-1]
-    validation = parts[1] if len(parts) == 3 else None
-    if args.train_size is not None:
-        if args.train_size > len(train[0]):
-            raise ValueError(f"--train-size must be at most {len(train[0])}, got {args.train_size}")
-        train = (train[0][: args.train_size], train[1][: args.train_size])
+    train, validation, test = _training_data(args)
     grid = {
         "sizes": args.sizes,
         "eta": args.eta,
