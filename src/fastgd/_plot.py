@@ -135,13 +135,21 @@ def _as_tile(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return tile.reshape(shape)
 
 
-def _grid(count: int, fig: AnyFigure | None = None) -> tuple[int, int]:
-    """Rows and columns for count tiles, as square as the area of fig (when given) allows."""
+def _tiles(
+    count: int, fig: AnyFigure | None, tile_inches: tuple[float, float]
+) -> tuple[AnyFigure, list[Axes]]:
+    """fig (or a new Figure of tiles of tile_inches) holding a grid of count tiles as square as
+    its area allows, and the tiles' axes; every axis is off, a grid cell beyond count blank."""
     aspect = 1.0
     if fig is not None and fig.bbox.height > 0:
         aspect = fig.bbox.width / fig.bbox.height
     columns = max(1, min(count, int(np.ceil(np.sqrt(count * aspect)))))
-    return int(np.ceil(count / columns)), columns
+    rows = int(np.ceil(max(count, 1) / columns))
+    fig = _new_figure((tile_inches[0] * columns + 0.5, tile_inches[1] * rows + 0.6), fig)
+    axes = list(fig.subplots(rows, columns, squeeze=False).flat)
+    for ax in axes:
+        ax.set_axis_off()
+    return fig, axes[:count]
 
 
 def plot_weights(
@@ -157,15 +165,10 @@ def plot_weights(
     weights = np.asarray(network.weights[layer], dtype=np.float64)
     biases = np.asarray(network.biases[layer], dtype=np.float64)
     n_out, n_in = weights.shape
-    rows, columns = _grid(n_out, fig)
     top_level = fig is None
-    fig = _new_figure((1.3 * columns + 0.5, 1.45 * rows + 0.6), fig)
-    axes = fig.subplots(rows, columns, squeeze=False)
+    fig, axes = _tiles(n_out, fig, (1.3, 1.45))
     shape = _tile_shape(n_in)
-    for k, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if k >= n_out:
-            continue
+    for k, ax in enumerate(axes):
         limit = float(np.max(np.abs(weights[k]))) or 1.0
         ax.imshow(
             _as_tile(weights[k], shape),
@@ -259,18 +262,13 @@ def plot_mistakes(
 
     n = check_int(n, "n", 1)
     X, labels, out, predicted = _outputs(network, X, y)
-    wrong = np.flatnonzero(predicted != labels)[:n]
-    rows, columns = _grid(max(len(wrong), 1), fig)
+    mistakes = np.flatnonzero(predicted != labels)
+    wrong = mistakes[:n]
     top_level = fig is None
-    fig = _new_figure((1.35 * columns + 0.5, 1.55 * rows + 0.6), fig)
-    axes = fig.subplots(rows, columns, squeeze=False)
+    fig, axes = _tiles(len(wrong), fig, (1.35, 1.55))
     shape = _tile_shape(network.sizes[0])
     scale = 255.0 if X.dtype == np.uint8 else 1.0
-    for k, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if k >= len(wrong):
-            continue
-        i = wrong[k]
+    for i, ax in zip(wrong, axes):
         ax.imshow(
             _as_tile(X[i] / scale, shape), cmap="gray", vmin=0, vmax=1, interpolation="nearest"
         )
@@ -279,8 +277,8 @@ def plot_mistakes(
             f"a={out[i, predicted[i]]:.2f} / {out[i, labels[i]]:.2f}",
             fontsize=7,
         )
-    total = int(np.count_nonzero(predicted != labels))
-    # Two lines: on one, the title was wider than the figure of 6 columns and was cut off.
+    total = len(mistakes)
+    # Two lines: on one line the title is wider than a figure of 6 columns.
     fig.suptitle(
         f"{len(wrong)} of the {total} mistakes on {len(labels)} samples\ntrue class "
         f"seen as predicted; a = output of the predicted / the true class"
