@@ -311,6 +311,29 @@ def test_progress_bar_stays_off_when_not_a_terminal(capsys):
     assert len(out.splitlines()) == 3 and all(l.startswith("Epoch ") for l in out.splitlines())
 
 
+def test_on_a_terminal_without_tqdm_the_bar_is_a_line_of_text(monkeypatch):
+    """verbose=2 on a terminal: tqdm's bar, or without tqdm a line of fastgd's own redrawn in
+    place; the sweep's bar over runs has no such fallback and is simply left out."""
+    import io
+    import sys
+
+    from fastgd import _report
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # an import of tqdm now fails
+    bar = _report.progress_bar(3, 10)
+    assert isinstance(bar, _report._PlainBar)
+    assert _report.interactive_bar(10, desc="runs") is None
+    X, y = data()
+    trainer(fastgd.Network(SIZES, seed=0), verbose=2).fit(X, y)
+    assert "\rEpoch 0 [" in terminal.getvalue()
+
+
 def test_history_shows_itself_in_one_line_a_table_and_a_dataframe():
     history = fastgd.History(
         epoch=[0, 1, 2],

@@ -30,30 +30,34 @@ def in_notebook():
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def interactive_bar(total, **options):
+def interactive_bar(total, plain=None, **options):
     """A tqdm bar where someone watches: on a terminal tqdm's text bar, in a Jupyter notebook
-    tqdm.auto's widget (or text where ipywidgets is missing). False where nobody watches
-    (stderr redirected, no notebook); None where tqdm is not installed."""
+    tqdm.auto's widget (or text where ipywidgets is missing). Where tqdm is not installed,
+    plain() (a bar of the caller's own) when given; None where nobody watches (stderr
+    redirected, no notebook) or there is no bar to show."""
     notebook = in_notebook()
     if not notebook and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
-        return False
+        return None
     try:
         if notebook:
             from tqdm.auto import tqdm
         else:
             from tqdm import tqdm
     except ImportError:
-        return None
+        return plain() if plain is not None else None
     return tqdm(total=total, **options)
 
 
 def progress_bar(epoch, total):
     """A progress bar over the total mini-batches of an epoch on a terminal or in a notebook
     (tqdm if installed, else a line of text redrawn in place), or None when nobody watches."""
-    bar = interactive_bar(total, desc=f"Epoch {epoch}", unit="batch", leave=False)
-    if bar is False:
-        return None
-    return bar if bar is not None else _PlainBar(epoch, total)
+    return interactive_bar(
+        total,
+        plain=lambda: _PlainBar(epoch, total),
+        desc=f"Epoch {epoch}",
+        unit="batch",
+        leave=False,
+    )
 
 
 class _PlainBar:

@@ -670,7 +670,7 @@ class _Reporter:
         if verbose and total:
             from ._report import interactive_bar
 
-            self.bar = interactive_bar(total, desc="runs", unit="run") or None
+            self.bar = interactive_bar(total, desc="runs", unit="run")
 
     def finished(self, record):
         self.count += 1
