@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _sweep
+from fastgd import _results, _sweep
 
 from conftest import make_data
 
@@ -279,7 +279,7 @@ def test_two_sweeps_at_once_on_one_results_file_are_refused(data, tmp_path):
         pytest.skip("results files are locked with flock, on POSIX systems")
     train, test = data
     results = tmp_path / "sweep.jsonl"
-    first = _sweep._ResultsFile(results)
+    first = _results.ResultsFile(results)
     try:
         with pytest.raises(RuntimeError, match="another sweep is writing to"):
             fastgd.sweep(

@@ -385,8 +385,14 @@ def network_members(**change):
                 weights_0=npy_header((2**30, 2**30)) + b"\0" * 64,
                 biases_0=npy_header((2**30,)) + b"\0" * 64,
             ),
-            r"weights_0 declares shape \(1073741824, 1073741824\) of float64 \(9223372036854775808 "
-            r"bytes\) but holds 64 bytes",
+            # (The network's reader compares what the sizes need with what the file holds,
+            # before any member's header is read.)
+            r"sizes \[1073741824, 1073741824\] in float64 need 9,223,372,045,444,710,400 bytes "
+            r"of weights and biases, but the file holds \d+ bytes of them",
+        ),
+        (
+            dict(weights_0=npy_header((2, 3)) + b"\0" * 8),
+            r"weights_0 declares shape \(2, 3\) of float64 \(48 bytes\) but holds 8 bytes",
         ),
     ],
 )

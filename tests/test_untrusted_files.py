@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastgd
+from fastgd._io import NpzReader
 from fastgd._png import png_size, read_png, write_png
 
 from conftest import copy_params, make_data
@@ -90,12 +91,22 @@ def test_a_member_declaring_more_than_its_compressed_bytes_can_hold_is_refused(t
             struct.pack_into("<I", data, offset + 20, 8)  # compressed size: 8 bytes
     path.write_bytes(bytes(data))
     assert info.file_size > 8 * 1032
+    # The network's reader adds up what the sizes need against what the file holds, first;
     with pytest.raises(
         ValueError,
-        match=r"weights_0 declares 72000128 bytes, more than its 8 "
-        r"compressed bytes can hold",
+        match=r"sizes \[3000, 3000, 2\] in float64 need 72,072,016 bytes of weights and "
+        r"biases, but the file holds [0-9,]+ bytes of them",
     ):
         fastgd.Network.load(path)
+    # and the member's own check refuses it from the zip's directory alone.
+    with (
+        NpzReader(path) as npz,
+        pytest.raises(
+            ValueError,
+            match=r"weights_0 declares 72000128 bytes, more than its 8 compressed bytes can hold",
+        ),
+    ):
+        npz.read("weights_0", max_bytes=72000128)
 
 
 def _central_entries(data):

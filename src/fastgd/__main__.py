@@ -288,6 +288,12 @@ def build_parser():
         "accuracy with --validation-size, else test accuracy)",
     )
     sweep.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="train again the runs that the --out file records as failed (default: skip them "
+        "like the finished runs)",
+    )
+    sweep.add_argument(
         "--verbose",
         type=int,
         choices=[0, 1],
@@ -435,11 +441,14 @@ def sweep(args):
     import fastgd
 
     from ._io import check_destination
+    from ._results import check_results_file
     from ._sweep import client_for
 
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):
         if path is not None:
             check_destination(path, option)
+    if args.out is not None:
+        check_results_file(args.out)  # (not in use by another sweep, a sweep's: before MNIST)
     if args.workers is not None and args.scheduler is not None:
         raise ValueError(
             "--workers and --scheduler exclude each other: the cluster's workers are its own"
@@ -466,6 +475,7 @@ def sweep(args):
             workers=args.workers,
             threads=args.threads,
             halving=args.halving,
+            retry_failed=args.retry_failed,
             verbose=args.verbose,
             epochs=args.epochs,
         )
@@ -639,8 +649,16 @@ def main(argv=None):
         # raises nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13
-    except (ValueError, TypeError, OSError, ImportError, FloatingPointError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, FloatingPointError, RuntimeError) as exc:
+        # (RuntimeError: a results file another sweep holds, a sweep that lost its cluster.)
         print(f"fastgd: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "fastgd: error: out of memory: the network or the data is larger than this "
+            "machine can hold",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("fastgd: interrupted", file=sys.stderr)

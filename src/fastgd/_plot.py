@@ -71,8 +71,23 @@ def _finish(fig: AnyFigure, path: PathLike | None, top_level: bool) -> AnyFigure
     if top_level:
         root.set_layout_engine("constrained")
     if path is not None:
-        root.savefig(path, dpi=100)
+        save_figure(root, path)
     return fig
+
+
+def save_figure(fig: Figure, path: PathLike) -> None:
+    """fig written to path in the format its suffix names (PNG without one, ".png" then added
+    to the name, as matplotlib does), atomically: a failure leaves the file there before, and
+    a device, FIFO or directory at path is refused (fastgd._io.atomic_write)."""
+    from pathlib import Path
+
+    from ._io import atomic_write
+
+    path = Path(path)
+    fmt = path.suffix[1:].lower()
+    if not fmt:
+        path, fmt = path.with_name(path.name + ".png"), "png"
+    atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=100))
 
 
 def _whole_epochs(ax: Axes) -> None:

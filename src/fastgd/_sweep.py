@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._results import ResultsFile, latest, read_records
+
 NETWORK_PARAMETERS = ("sizes", "dtype", "init")
 TRAINER_PARAMETERS = (
     "eta",
@@ -56,7 +58,7 @@ MOST_ATTEMPTS = 3
 
 
 class SweepError(RuntimeError):
-    """A run that could not be completed for a reason outside the run (its worker died)."""
+    """A sweep that cannot go on for a reason outside its runs (its Dask cluster is gone)."""
 
 
 # ---- the runs --------------------------------------------------------------------------------
@@ -130,10 +132,28 @@ def build(settings, threads, **trainer_options):
     return net, Trainer(net, seed=seed, verbose=0, **options, **trainer_options)
 
 
-def canonical(settings, threads=1):
-    """The settings as plain JSON values, checked by building the run (a bad value raises
-    ValueError or TypeError naming it): what identifies the run in a results file."""
-    net, trainer = build(settings, threads)
+def canonical(settings, threads=1, networks=None):
+    """The settings as plain JSON values, checked by building the run's Trainer (a bad value
+    raises ValueError or TypeError naming it): what identifies the run in a results file.
+    networks, a dict, keeps the Network built for each architecture (sizes, dtype, init) to
+    check the runs that share it: a grid of many runs draws each architecture's weights once,
+    not once per run."""
+    from .network import Network
+    from .trainer import Trainer
+
+    architecture = {k: settings[k] for k in NETWORK_PARAMETERS if k in settings}
+    key = repr(sorted(architecture.items()))
+    net = networks.get(key) if networks is not None else None
+    if net is None:
+        # (The seed does not change what is checked: the trainer checks it below.)
+        net = Network(
+            settings["sizes"], seed=0, **{k: v for k, v in architecture.items() if k != "sizes"}
+        )
+        if networks is not None:
+            networks[key] = net
+    options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
+    options.setdefault("n_threads", threads)
+    trainer = Trainer(net, seed=settings.get("seed"), verbose=0, **options)
     plain = {
         "sizes": list(net.sizes),
         "dtype": net.dtype.name,
@@ -341,81 +361,6 @@ def _figures(history):
     return figures
 
 
-# ---- the results file ------------------------------------------------------------------------
-
-
-def read_records(path):
-    """The complete records of a results file (a torn last line, from a crash mid-write, is
-    left out; a damaged line elsewhere is an error naming it)."""
-    path = Path(path)
-    records = []
-    with open(path, "rb") as f:
-        lines = f.read().split(b"\n")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
-                raise ValueError("not a record of a run")
-        except ValueError as error:
-            if number == len(lines):  # the last line, without its newline: torn
-                break
-            raise ValueError(
-                f"{path}, line {number}, is not a record of a sweep's run "
-                f"({error}); the file is not a sweep's results file, or it was "
-                f"edited"
-            ) from None
-        records.append(record)
-    return records
-
-
-class _ResultsFile:
-    """Appends one line per finished run, flushed and synced, to a results file; a torn last
-    line (a crash mid-write) is cut off first, so that every line stays whole."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self.file = open(self.path, "ab")
-        try:
-            self._lock()
-            self.records = read_records(self.path)
-            size = self.file.tell()
-            if size:
-                with open(self.path, "rb") as f:
-                    data = f.read()
-                whole = data.rfind(b"\n") + 1
-                if whole < size:
-                    self.file.truncate(whole)
-                    self.file.seek(whole)
-        except BaseException:
-            self.file.close()
-            raise
-
-    def _lock(self):
-        """One sweep at a time per file: two would each run the runs missing from it, and
-        write them twice."""
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks through fcntl; not locked there
-            return
-        try:
-            fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise RuntimeError(
-                f"another sweep is writing to {self.path}; wait for it to end, "
-                f"or give this one another results file"
-            ) from None
-
-    def append(self, record):
-        self.file.write(json.dumps(record).encode() + b"\n")
-        self.file.flush()
-        os.fsync(self.file.fileno())
-
-    def close(self):
-        self.file.close()
-
-
 # ---- running ---------------------------------------------------------------------------------
 
 
@@ -430,6 +375,7 @@ def sweep(
     workers=None,
     threads=1,
     halving=None,
+    retry_failed=False,
     verbose=1,
     **fixed,
 ):
@@ -461,7 +407,10 @@ def sweep(
         A JSON-lines file: one line per finished run (its settings, History, best and final
         accuracies, seconds, host, fastgd's version, or the error it raised), appended and
         synced as each finishes. A sweep started again with the same file skips the runs it
-        holds. One sweep writes to a file at a time: a second is refused while the first runs.
+        holds (see retry_failed). One sweep writes to a file at a time: a second is refused
+        while the first runs. The file is checked whole before any run starts: a line that is
+        not a record of a run is an error naming it, and nothing is ever cut from the file but
+        the torn last line of a sweep that crashed in mid-write.
     threads : int
         Threads of each run (the core's and BLAS's), unless the run names n_threads: one, so
         that runs on as many workers as cores do not oversubscribe them.
@@ -475,6 +424,11 @@ def sweep(
         "halving" says the rung and epoch it stopped at. A run is written to the results file
         when it stops; started again, the sweep trains again (to the same bits) only the runs
         not in the file.
+    retry_failed : bool
+        Train again the runs that the results file records as failed (a diverging eta, a
+        worker that died, an executor that broke); their new records follow the old ones, and
+        the last record of a run is the one that counts. By default they are skipped like the
+        runs that finished.
     verbose : int
         0 silent; 1 a line per finished run (and a progress bar over runs on a terminal).
     **fixed
@@ -486,15 +440,19 @@ def sweep(
     done again (on the local pool, a new pool), up to 3 attempts.
     """
     runs = expand(grid, fixed)
-    from ._validation import check_int
+    from ._validation import check_bool, check_int
 
     threads = check_int(threads, "threads", 1, 1024)
+    retry_failed = check_bool(retry_failed, "retry_failed")
     if halving is not None:
         halving = check_int(halving, "halving", 2, 1 << 20)
-    settings = []
+    if verbose and len(runs) >= 10000:
+        # (About 40 us a run: a minute for a million.)
+        print(f"checking the settings of {len(runs):,} runs", flush=True)
+    settings, networks = [], {}
     for i, run in enumerate(runs):
         try:
-            settings.append(canonical(run, threads))
+            settings.append(canonical(run, threads, networks))
         except (ValueError, TypeError) as error:
             raise type(error)(f"run {i} of the sweep ({_describe(run)}): {error}") from None
     keys = [run_key(s) for s in settings]
@@ -505,13 +463,24 @@ def sweep(
         _check_halving(settings, data)
     if not data.named:
         _check_data(data, settings, threads)
-    file = _ResultsFile(results) if results is not None else None
+    file = ResultsFile(results) if results is not None else None
     try:
-        done = {run_key(r["settings"]) for r in file.records} if file else set()
+        # The runs the file settles: all it holds, or those that did not fail.
+        on_file = latest(file.records) if file else []
+        settled = [r for r in on_file if not (retry_failed and r.get("error"))]
+        done = {run_key(r["settings"]) for r in settled}
         todo = [(k, s) for k, s in zip(keys, settings) if k not in done]
-        if verbose and done:
+        if verbose and done & set(keys):
+            ours = set(keys)
+            failed = [r for r in settled if r.get("error") and run_key(r["settings"]) in ours]
+            retry = (
+                f" ({len(failed)} of them failed: retry_failed=True, or --retry-failed, trains "
+                f"them again)"
+                if failed
+                else ""
+            )
             print(
-                f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}",
+                f"{len(settings) - len(todo)} of {len(settings)} runs already in {results}{retry}",
                 flush=True,
             )
         runner = _runner(executor, data, workers)
@@ -524,7 +493,7 @@ def sweep(
                 new, interrupted = _successive_halving(
                     runner,
                     list(zip(keys, settings)),
-                    file.records if file else [],
+                    settled,
                     threads,
                     halving,
                     verbose,
@@ -540,7 +509,7 @@ def sweep(
     # The file is the record of what finished: read back, it agrees with itself even when
     # Ctrl-C came between a run's line and the list of this sweep's runs.
     wanted = set(keys)
-    records = [r for r in read_records(file.path) if run_key(r["settings"]) in wanted]
+    records = [r for r in latest(read_records(file.path)) if run_key(r["settings"]) in wanted]
     return SweepResult(records, interrupted=interrupted)
 
 
@@ -763,7 +732,17 @@ class _FutureRunner:
                 while queue:
                     key, settings, rung = item = queue.pop(0)
                     attempts[key] = attempts.get(key, 0) + 1
-                    pending[self.submit(settings, threads, rung)] = item
+                    try:
+                        pending[self.submit(settings, threads, rung)] = item
+                    except Exception as error:
+                        # (An executor of the caller's that broke, or was shut down: its
+                        # runs are recorded as failed, to be tried again with retry_failed.)
+                        self.check_alive(error)
+                        record = self.failed(settings, threads, error, attempts[key])
+                        records.append(record)
+                        reporter.finished(record)
+                if not pending:
+                    break
                 finished = self.wait_first(list(pending))
                 lost = []
                 for future in finished:
@@ -771,10 +750,11 @@ class _FutureRunner:
                     try:
                         record = future.result()
                     except Exception as error:
+                        self.check_alive(error)
                         if self.worker_lost(error) and attempts[key] < MOST_ATTEMPTS:
                             lost.append(item)
                             continue
-                        record = _failed(settings, threads, error, attempts[key])
+                        record = self.failed(settings, threads, error, attempts[key])
                     records.append(record)
                     reporter.finished(record)
                 if lost:
@@ -791,6 +771,14 @@ class _FutureRunner:
         """The futures that are done, once one is."""
         return wait(futures, return_when=FIRST_COMPLETED).done
 
+    def check_alive(self, error):
+        """Raise SweepError when error says that no run can be done any more (by default,
+        nothing does)."""
+
+    def failed(self, settings, threads, error, attempts):
+        """The record of a run that raised error outside the run itself."""
+        return _failed(settings, threads, f"{type(error).__name__}: {error}")
+
     def recover(self, pending, queue):
         """After a lost worker: the pool is usable again (nothing to do by default)."""
 
@@ -802,14 +790,8 @@ class _FutureRunner:
         pass
 
 
-def _failed(settings, threads, error, attempts):
-    """The record of a run that its worker could not complete."""
-    lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
-    message = (
-        f"the worker died on each of {attempts} attempts at this run ({error})"
-        if lost
-        else f"{type(error).__name__}: {error}"
-    )
+def _failed(settings, threads, message):
+    """The record of a run that its worker could not complete, and why."""
     return _record(
         settings, threads, host=None, pid=None, history=None, error=message, seconds=None
     )
@@ -863,6 +845,12 @@ class _LocalPool(_FutureRunner):
     def worker_lost(self, error):
         return isinstance(error, BrokenProcessPool)
 
+    def failed(self, settings, threads, error, attempts):
+        if isinstance(error, BrokenProcessPool):
+            times = "once" if attempts == 1 else f"on each of {attempts} attempts"
+            return _failed(settings, threads, f"the worker running this run died {times} ({error})")
+        return super().failed(settings, threads, error, attempts)
+
     def recover(self, pending, queue):
         # Every run still pending on the broken pool is lost with it: submit them again.
         queue.extend(pending.values())
@@ -904,7 +892,26 @@ class _ExecutorRunner(_FutureRunner):
         return self.executor.submit(_train_one, settings, threads, self.data, rung)
 
     def worker_lost(self, error):
-        return isinstance(error, BrokenProcessPool)
+        # The caller's pool cannot be replaced here: once a worker dies, a ProcessPoolExecutor
+        # fails every run it holds and refuses new ones; they are recorded as failed.
+        return False
+
+    def failed(self, settings, threads, error, attempts):
+        if isinstance(error, BrokenProcessPool):
+            return _failed(
+                settings,
+                threads,
+                f"the executor's process pool broke before this run finished (a worker died: "
+                f"{error}); sweep again on a working executor with retry_failed=True to train it",
+            )
+        if isinstance(error, RuntimeError) and "shutdown" in str(error):
+            return _failed(
+                settings,
+                threads,
+                f"the executor was shut down before this run started ({error}); sweep again "
+                f"with retry_failed=True to train it",
+            )
+        return super().failed(settings, threads, error, attempts)
 
 
 class _DaskRunner(_FutureRunner):
@@ -929,7 +936,11 @@ class _DaskRunner(_FutureRunner):
     def wait_first(self, futures):
         import distributed
 
-        return distributed.wait(futures, return_when="FIRST_COMPLETED").done
+        try:
+            return distributed.wait(futures, return_when="FIRST_COMPLETED").done
+        except Exception as error:
+            self.check_alive(error)
+            raise
 
     def submit(self, settings, threads, rung=None):
         data = self.data if self.data_future is None else self.data_future
@@ -937,6 +948,26 @@ class _DaskRunner(_FutureRunner):
 
     def worker_lost(self, error):
         return False  # the scheduler has already retried the run on other workers
+
+    def failed(self, settings, threads, error, attempts):
+        if type(error).__name__ == "KilledWorker":
+            # (Dask's message says on how many workers it tried the run.)
+            return _failed(settings, threads, f"Dask gave up on this run: {error}")
+        return super().failed(settings, threads, error, attempts)
+
+    def check_alive(self, error):
+        import concurrent.futures
+
+        if isinstance(error, concurrent.futures.CancelledError) or type(error).__name__ in (
+            "FuturesCancelledError",
+            "FutureCancelledError",
+            "CommClosedError",
+        ):
+            raise SweepError(
+                f"the Dask cluster dropped the sweep's runs ({type(error).__name__}: "
+                f"{error}); was the scheduler stopped? The runs that finished are kept (in the "
+                f"results file, if any: start the sweep again to go on)"
+            ) from None
 
     def close(self):
         if self.data_future is not None:
@@ -965,8 +996,9 @@ class SweepResult:
 
     @classmethod
     def load(cls, path):
-        """The SweepResult of a results file (a torn last line is left out)."""
-        return cls(read_records(path))
+        """The SweepResult of a results file: the last record of each run (a torn last line is
+        left out; a line that is not a record of a run is a ValueError naming it)."""
+        return cls(latest(read_records(path)))
 
     @property
     def failed(self):
@@ -1067,7 +1099,12 @@ class Table(list):
         )
         lines = []
         for row in self:
-            cells = [", ".join(f"{k}={_show(row['setting'][k])}" for k in varying) or "(all)"]
+            # (A list of dicts may set a parameter in some runs only: "-" in the others.)
+            setting = row["setting"]
+            cells = [
+                ", ".join(f"{k}={_show(setting[k]) if k in setting else '-'}" for k in varying)
+                or "(all)"
+            ]
             for key, _ in columns:
                 f = row.get(key)
                 cells.append(

@@ -17,8 +17,7 @@ Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the qu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
@@ -111,7 +110,10 @@ def load(path: PathLike) -> Checkpoint:
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise damaged(f"the shuffling generator's state: {exc}") from None
     settings = {**SETTINGS_BEFORE, **settings}
-    history = _history(state.get("history"), epochs_done, damaged)
+    try:
+        history = History.from_untrusted(state.get("history"), epochs_done)
+    except ValueError as exc:
+        raise damaged(str(exc)) from None
     if history.cost != settings["cost"]:
         raise damaged(f"a history of the {history.cost!r} cost in a run of {settings['cost']!r}")
     return Checkpoint(network, settings, rng_state, epochs_done, history)
@@ -149,67 +151,6 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
-
-
-def _is_float(value: object) -> TypeGuard[float]:
-    return isinstance(value, float)
-
-
-def _is_diagnosis(value: object) -> bool:
-    """A dict exactly as fastgd's diagnosis writes it (fastgd._diagnosis.SaturationMonitor)."""
-    ints = ("saturated_low", "saturated_high", "hardly_ever_predicted", "never_predicted")
-    floats = ("accuracy", "accuracy_change", "cost_change")
-    if not isinstance(value, dict) or set(value) != {"epoch", "data", *ints, *floats}:
-        return False
-    return (
-        _is_int(value["epoch"])
-        and value["epoch"] >= 0
-        and value["data"] in ("validation", "test")
-        and all(
-            isinstance(value[k], list)
-            and len(value[k]) <= 1 << 16
-            and all(_is_int(x) for x in value[k])
-            for k in ints
-        )
-        and all(_is_float(value[k]) for k in floats)
-    )
-
-
-def _history(data: object, epochs_done: int, damaged: Callable[[str], ValueError]) -> History:
-    """The History of a checkpoint's dict, with one entry per epoch done in every list that
-    has any."""
-    if not isinstance(data, dict):
-        raise damaged("no history")
-    values = {}
-    for f in fields(History):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        if f.name == "cost":
-            ok = isinstance(value, str)
-        elif f.name == "diagnosis":
-            ok = value is None or _is_diagnosis(value)
-        elif f.name == "train_cost_kind":
-            ok = value in ("running", "exact")
-        elif isinstance(f.default, bool):  # the flags (annotations are strings here)
-            ok = isinstance(value, bool)
-        else:
-            # (JSON keeps what was written: ints for epochs and counts, floats for the rest.)
-            element = _is_int if f.name in ("epoch", "test_correct") else _is_float
-            ok = isinstance(value, list) and all(element(v) for v in value)
-            if ok and len(value) not in (0, epochs_done):
-                raise damaged(f"history {f.name} of {len(value)} epochs, not {epochs_done}")
-        if not ok:
-            raise damaged(f"history {f.name}: {str(value)[:80]}")
-        values[f.name] = value
-    for name in ("epoch", "train_cost", "seconds"):
-        if len(values.get(name, [])) != epochs_done:
-            raise damaged(
-                f"history {name} of {len(values.get(name, []))} epochs, not {epochs_done}"
-            )
-    if values["epoch"] != list(range(epochs_done)):
-        raise damaged(f"history epochs {str(values['epoch'])[:80]}")
-    return History(**values)
 
 
 def check_continues(

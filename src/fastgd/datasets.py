@@ -270,7 +270,7 @@ def _keep_decoded(path: Path, pixels: np.ndarray) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda f: (f.write(header), f.write(np.ascontiguousarray(pixels).data)))
-    except OSError:
+    except (OSError, ValueError):  # (ValueError: something other than a file is in the way)
         pass
 
 

@@ -137,6 +137,48 @@ class History:
         """The History of to_dict's dict (one of fastgd 0.1, without cost, is "quadratic")."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
+    @classmethod
+    def from_untrusted(cls, data: object, epochs: int | None = None) -> History:
+        """The History of a dict read from a file (a checkpoint, a sweep's results), every
+        field checked to the type to_dict writes, with one entry per epoch in every list that
+        has any: epochs of them (None: as many as data's "epoch" holds). ValueError saying what
+        is wrong otherwise."""
+        if not isinstance(data, dict):
+            raise ValueError("no history")
+        if epochs is None:
+            listed = data.get("epoch")
+            epochs = len(listed) if isinstance(listed, list) else 0
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "cost":
+                ok = isinstance(value, str) and len(value) <= 64
+            elif f.name == "diagnosis":
+                ok = value is None or _is_diagnosis(value)
+            elif f.name == "train_cost_kind":
+                ok = value in ("running", "exact")
+            elif isinstance(f.default, bool):  # the flags (annotations are strings here)
+                ok = isinstance(value, bool)
+            else:
+                # (JSON keeps what was written: ints for epochs and counts, floats for the rest.)
+                element = _is_int if f.name in ("epoch", "test_correct") else _is_float
+                ok = isinstance(value, list) and all(element(v) for v in value)
+                if ok and len(value) not in (0, epochs):
+                    raise ValueError(f"history {f.name} of {len(value)} epochs, not {epochs}")
+            if not ok:
+                raise ValueError(f"history {f.name}: {str(value)[:80]}")
+            values[f.name] = value
+        for name in ("epoch", "train_cost", "seconds"):
+            if len(values.get(name, [])) != epochs:
+                raise ValueError(
+                    f"history {name} of {len(values.get(name, []))} epochs, not {epochs}"
+                )
+        if values.get("epoch", []) != list(range(epochs)):
+            raise ValueError(f"history epochs {str(values['epoch'])[:80]}")
+        return cls(**values)
+
     def plot(
         self, path: PathLike | None = None, fig: Figure | SubFigure | None = None
     ) -> Figure | SubFigure:
@@ -149,6 +191,34 @@ class History:
         from ._plot import plot_history
 
         return plot_history(self, path, fig=fig)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_float(value: object) -> bool:
+    return isinstance(value, float)
+
+
+def _is_diagnosis(value: object) -> bool:
+    """A dict exactly as fastgd's diagnosis writes it (fastgd._diagnosis.SaturationMonitor)."""
+    ints = ("saturated_low", "saturated_high", "hardly_ever_predicted", "never_predicted")
+    floats = ("accuracy", "accuracy_change", "cost_change")
+    if not isinstance(value, dict) or set(value) != {"epoch", "data", *ints, *floats}:
+        return False
+    return (
+        _is_int(value["epoch"])
+        and value["epoch"] >= 0
+        and value["data"] in ("validation", "test")
+        and all(
+            isinstance(value[k], list)
+            and len(value[k]) <= 1 << 16
+            and all(_is_int(x) for x in value[k])
+            for k in ints
+        )
+        and all(_is_float(value[k]) for k in floats)
+    )
 
 
 def _cell(value: object) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core, _policy, costs, initializers
+from . import _core, _memory, _policy, costs, initializers
 from ._io import NpzReader, atomic_write
 from ._validation import (
     check_dtype,
@@ -71,9 +71,17 @@ class Network:
             ) from None
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
-        self.sizes = [check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(sizes)]
+        self.sizes = [check_int(s, f"sizes[{i}]", 1, MAX_UNITS) for i, s in enumerate(sizes)]
+        if len(self.sizes) > MAX_LAYERS:
+            raise ValueError(f"sizes holds {len(self.sizes)} layers; at most {MAX_LAYERS}")
         self.dtype = check_dtype(dtype)
         drawer = initializers.get(init)
+        # Drawn in float64, then cast: both at once at the peak.
+        _memory.check_fits(
+            parameter_count(self.sizes) * (8 + self.dtype.itemsize),
+            f"a network of sizes {self.sizes} ({parameter_count(self.sizes):,} weights and "
+            f"biases, drawn in float64)",
+        )
         self.init = drawer.name
         self._init_locks()
         # Drawn in float64 and rounded, so both dtypes start from the same network.
@@ -213,6 +221,19 @@ class Network:
             raise ValueError(
                 f"{source}: a network of sizes {net.sizes} has no {sorted(expected - layers)[0]!r}"
             )
+        # The sizes are a claim: before anything of their size is allocated, the file must hold
+        # the bytes they imply (fastgd writes its members uncompressed; a deflated member may
+        # stand for at most MAX_EXPANSION times its bytes: float parameters deflate about 1.05x,
+        # even half of them zero under 2x), and the machine must have room for them.
+        needed = parameter_count(net.sizes) * net.dtype.itemsize
+        held = sum(npz.stored_bytes(name) for name in expected)
+        if needed > held * MAX_EXPANSION + 4096:
+            raise ValueError(
+                f"{source}: sizes {net.sizes} in {net.dtype.name} need {needed:,} bytes of "
+                f"weights and biases, but the file holds {held:,} bytes of them: a crafted or "
+                f"damaged file"
+            )
+        _memory.check_fits(needed, f"{source}: a network of sizes {net.sizes}")
         net.weights, net.biases = [], []
         for l, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
             for name, shape, arrays in (
@@ -348,6 +369,11 @@ class Network:
         return the_cost.value(self._forward(X), Y)
 
 
+def parameter_count(sizes: Sequence[int]) -> int:
+    """The number of weights and biases of a network of sizes."""
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
 def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]:
     """weights or biases as the list the network keeps (a tuple or other sequence becomes one;
     check_parameters checks the arrays)."""
@@ -369,4 +395,6 @@ _LAYER_MEMBER = re.compile(r"(weights|biases)_(0|[1-9][0-9]{0,3})")
 CHECKPOINT_MEMBERS = ("trainer_state",)
 # Bounds that no network of this package comes near, against headers that claim anything.
 MAX_LAYERS = 1000
-MAX_UNITS = 2**31 - 1
+MAX_UNITS = 2**31 - 1  # (the core counts units in a C int)
+# How many bytes of parameters a deflated member may stand for, per byte it takes in the file.
+MAX_EXPANSION = 32
