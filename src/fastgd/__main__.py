@@ -58,6 +58,23 @@ def _int_at_least(minimum):
     return parse
 
 
+def _int_between(minimum, maximum):
+    """An argparse type: an integer from minimum to maximum."""
+    at_least = _int_at_least(minimum)
+
+    def parse(text):
+        value = at_least(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
+        return value
+
+    return parse
+
+
+# A picture cannot show more steps than this; a million take about 10 s and 24 MB.
+MAX_VALLEY_STEPS = 1_000_000
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -324,7 +341,10 @@ def build_parser():
         help="learning rate (default: one that suits the function)",
     )
     valley.add_argument(
-        "--steps", type=_int_at_least(1), default=50, help="steps of gradient descent (default: 50)"
+        "--steps",
+        type=_int_between(1, MAX_VALLEY_STEPS),
+        default=50,
+        help=f"steps of gradient descent, at most {MAX_VALLEY_STEPS:,} (default: 50)",
     )
     valley.add_argument(
         "--start", type=_point, default=None, help="starting point v1,v2 (default: the function's)"

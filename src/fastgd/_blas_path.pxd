@@ -6,6 +6,8 @@ from dense cimport fastgd_kernels
 from fastgd._job cimport Chunk, Net, Rows
 
 cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) noexcept nogil
+cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
+                                floating **A) noexcept nogil
 cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
                    const floating *Y, floating *delta, floating *delta_prev, floating **W_out,
                    floating **b_out, floating alpha, floating beta) noexcept nogil

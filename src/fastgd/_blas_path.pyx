@@ -11,8 +11,9 @@ For a mini-batch of m rows (notation of _core.pyx):
 """
 from fastgd._blas cimport NoTrans, Trans, gemm
 from fastgd._job cimport Rows, batch_scale
-from fastgd._kernels cimport (broadcast_row, column_sums, cost_value, gather_rows, output_delta,
-                              rows_from_bytes, sigmoid_inplace, sigmoid_prime_mul)
+from fastgd._kernels cimport (broadcast_row, column_sums, cost_value, first_nonfinite,
+                              gather_rows, output_delta, rows_from_bytes, sigmoid_inplace,
+                              sigmoid_prime_mul)
 from fastgd._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
@@ -28,6 +29,27 @@ cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) 
         gemm(NoTrans, Trans, m, sizes[l + 1], sizes[l], <floating>1, A[l], sizes[l],
              W[l], sizes[l], <floating>1, A[l + 1], sizes[l + 1])
         sigmoid_inplace(k, <Py_ssize_t>m * sizes[l + 1], A[l + 1])
+
+
+cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
+                                floating **A) noexcept nogil:
+    """forward, looking at every weighted input Z_l before its sigmoid: the first row where one
+    is NaN or infinite (it overflowed: a sum of products beyond the dtype's range, whose value
+    then depends on the order of the sum), or -1. The rows after it are not computed."""
+    cdef const int *sizes = net.sizes
+    cdef floating **W = <floating **>net.W
+    cdef floating **b = <floating **>net.b
+    cdef int l
+    cdef Py_ssize_t bad
+    for l in range(net.n_layers):
+        broadcast_row(m, sizes[l + 1], b[l], A[l + 1])
+        gemm(NoTrans, Trans, m, sizes[l + 1], sizes[l], <floating>1, A[l], sizes[l],
+             W[l], sizes[l], <floating>1, A[l + 1], sizes[l + 1])
+        bad = first_nonfinite(<Py_ssize_t>m * sizes[l + 1], A[l + 1])
+        if bad >= 0:
+            return bad // sizes[l + 1]
+        sigmoid_inplace(k, <Py_ssize_t>m * sizes[l + 1], A[l + 1])
+    return -1
 
 
 cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,

@@ -299,7 +299,8 @@ def feedforward(list weights, list biases, X, floating[:, ::1] out,
     path "small" feeds the rows through the small-shape kernels on n_threads threads of the
     core's own (1 to 16); "blas" through gemm in blocks of rows, on BLAS's threads
     (n_threads=1). With check_finite, returns the flat index into X of its first NaN or
-    infinity (out is then incomplete), else -1.
+    infinity, or -2 - r when the weighted inputs of row r overflowed in some layer (NaN or
+    infinite before their sigmoid; fastgd._forward); out is then incomplete. Else -1.
     """
     cdef list keep = [tuple(weights), tuple(biases)]
     cdef Py_ssize_t n

@@ -12,6 +12,6 @@ cdef enum:
 
 cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const Rows *X,
                               Py_ssize_t n_rows, floating *out, int n_threads,
-                              bint check_finite) except -2
+                              bint check_finite) except? -3
 cdef Py_ssize_t forward_blas(const fastgd_kernels *k, const Net *net, const Rows *X,
-                             Py_ssize_t n_rows, floating *out, bint check_finite) except -2
+                             Py_ssize_t n_rows, floating *out, bint check_finite) except? -3

@@ -7,11 +7,19 @@ ROWS_PER_CALL rows at a time through every layer. Through BLAS (for wide layers)
 FORWARD_BLOCK rows, one gemm per layer, on BLAS's threads. Either way the rows of X can be
 checked for NaN and infinity as they are read, so that the public API needs no separate pass.
 Rows of bytes (pixels as stored) are converted a block at a time through a table of x / 255.
+
+With check_finite the weighted inputs Z_l of every layer are looked at too, before their
+sigmoid: a NaN or infinity there means a sum of products overflowed (inputs of 1e308, say),
+whose value depends on the order of the sum, so that the two ways would give different
+made-up outputs (sigma(+-inf) is a finite 1 or 0). It is reported instead, by row.
+
+The entry points return one code: -1 when all is well; i >= 0, the flat index into X of its
+first NaN or infinity; or overflow_code(r) <= -2 for row r, whose weighted inputs overflowed.
 """
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd._blas_path cimport forward
+from fastgd._blas_path cimport forward, forward_checked
 from fastgd._job cimport Rows
 from fastgd._kernels cimport Inputs, find_inputs, find_inputs_bytes, first_nonfinite, \
     forward_bytes, forward_t, lanes, pad_rows, rows_from_bytes, sigmoid_inplace, transpose_pad, \
@@ -51,12 +59,16 @@ cdef struct Feed:
     Py_ssize_t first_bad[FORWARD_MAX_THREADS]
 
 
+cdef inline Py_ssize_t overflow_code(Py_ssize_t row) noexcept nogil:
+    return -2 - row
+
+
 cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const Rows *X,
                               Py_ssize_t n_rows, floating *out, int n_threads,
-                              bint check_finite) except -2:
+                              bint check_finite) except? -3:
     """out = the output for the n_rows rows of X, on n_threads threads (1 ..
-    FORWARD_MAX_THREADS) of the core's own. With check_finite, returns the flat index into X of
-    its first NaN or infinity (out is then incomplete), else -1."""
+    FORWARD_MAX_THREADS) of the core's own. Returns the code of the module's docstring (with
+    check_finite; -1 without): out is incomplete unless it is -1."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, t, started
     cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l
@@ -106,7 +118,7 @@ cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const Row
             started = fastgd_run_threads(n_threads, rows_thread_s, &job)
     # Threads hold consecutive ranges of rows: the first one that found any, found the first.
     for t in range(started):
-        if job.first_bad[t] >= 0:
+        if job.first_bad[t] != -1:
             return job.first_bad[t]
     return -1
 
@@ -124,7 +136,12 @@ cdef void rows_thread(Feed *job, int tid, int n_threads, floating *out) noexcept
         last - first, out + first * sizes[job.net.n_layers], <floating *>job.z[tid],
         <floating *>job.a0[tid], <floating *>job.a1[tid], <Inputs *>job.listed[tid],
         job.consecutive, job.check_finite)
-    job.first_bad[tid] = bad + first * sizes[0] if bad >= 0 else -1
+    if bad >= 0:
+        job.first_bad[tid] = bad + first * sizes[0]
+    elif bad <= -2:
+        job.first_bad[tid] = overflow_code(-2 - bad + first)
+    else:
+        job.first_bad[tid] = -1
 
 
 cdef void rows_thread_d(void *job, int tid, int n_threads) noexcept nogil:
@@ -144,8 +161,9 @@ cdef Py_ssize_t forward_rows(const fastgd_kernels *k, const Net *net, const Py_s
     through the transposed weights WT and padded biases b_pad; z, a0, a1 and listed are this
     thread's. The first layer reads X where it lies (bytes through their table), GROUP_ROWS
     rows at a time over the inputs nonzero in the group (the terms left out are exact zeros).
-    With check_finite each call's rows are checked on their way into the cache; the flat index
-    (into X) of the first NaN or infinity stops the work and is returned, else -1."""
+    With check_finite each call's rows are checked on their way into the cache, and each
+    layer's weighted inputs before their sigmoid; the first problem stops the work and its code
+    is returned (the module's docstring; rows counted from X's first), else -1."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers
     cdef Py_ssize_t start = 0, rows, l, bad = -1, g, group
@@ -184,21 +202,29 @@ cdef Py_ssize_t forward_rows(const fastgd_kernels *k, const Net *net, const Py_s
                           pads[l] // lanes(k, sizeof(floating)), b_pad[l], z)
             a_out = out + start * sizes[L] if l == L - 1 else (a0 if l % 2 == 0 else a1)
             unpad_rows(rows, sizes[l + 1], pads[l], z, sizes[l + 1], a_out)
+            if check_finite:
+                g = first_nonfinite(rows * sizes[l + 1], a_out)
+                if g >= 0:
+                    bad = overflow_code(start + g // sizes[l + 1])
+                    break
             sigmoid_inplace(k, rows * sizes[l + 1], a_out)
             a_in = a_out
+        if bad != -1:
+            break
         start += rows
     fastgd_restore_fp(fp_state)
     return bad
 
 
 cdef Py_ssize_t forward_blas(const fastgd_kernels *k, const Net *net, const Rows *X,
-                             Py_ssize_t n_rows, floating *out, bint check_finite) except -2:
+                             Py_ssize_t n_rows, floating *out, bint check_finite) except? -3:
     """out = the output for the n_rows rows of X, FORWARD_BLOCK rows at a time through gemm.
-    With check_finite each block of X is checked first; returns the flat index into X of the
-    first NaN or infinity (out is then incomplete), else -1."""
+    With check_finite each block of X is checked first, and every layer's weighted inputs;
+    returns the code of the module's docstring (out is incomplete unless it is -1)."""
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, l
     cdef Py_ssize_t block = min(<Py_ssize_t>FORWARD_BLOCK, n_rows), start = 0, rows, bad = -1
+    cdef Py_ssize_t overflow
     cdef list keep = []
     cdef floating **A = <floating **>scratch(keep, L + 1, sizeof(void *))
     cdef floating *x_rows = <floating *>scratch(keep, block * sizes[0] if X.bytes else 0,
@@ -222,6 +248,12 @@ cdef Py_ssize_t forward_blas(const fastgd_kernels *k, const Net *net, const Rows
                 # The block reads its rows of X in place.
                 A[0] = <floating *>X.data + start * sizes[0]
             A[L] = out + start * sizes[L]
-            forward(k, net, <int>rows, A)
+            if check_finite:
+                overflow = forward_checked(k, net, <int>rows, A)
+                if overflow >= 0:
+                    bad = overflow_code(start + overflow)
+                    break
+            else:
+                forward(k, net, <int>rows, A)
             start += rows
     return bad

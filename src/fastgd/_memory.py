@@ -67,6 +67,5 @@ def check_fits(nbytes, what):
     left = available()
     if left is not None and nbytes > left:
         raise ValueError(
-            f"{what} needs {_size(nbytes)} of memory, and this process can take "
-            f"{_size(left)} more"
+            f"{what} needs {_size(nbytes)} of memory, and this process can take {_size(left)} more"
         )

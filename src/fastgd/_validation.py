@@ -124,7 +124,12 @@ def check_inputs(
 
     A 1-D X of length n_inputs is one sample when allow_1d; returns (X2d, was_1d).
     """
-    if isinstance(X, np.ndarray) and X.dtype == np.uint8:
+    if not isinstance(X, np.ndarray):
+        # (A DataFrame, a memoryview, a list: its dtype decides as an array's does, so uint8
+        # pixels are pixels however they come.)
+        X = np.asarray(X)
+    given = X.dtype
+    if given == np.uint8:
         X = np.ascontiguousarray(X)
     else:
         X = _as_float_array(X, name, dtype)
@@ -145,7 +150,7 @@ def check_inputs(
     if X.dtype != np.uint8:
         if finite:
             _check_finite(X, name)
-        _warn_above_one(X, name, stacklevel)
+        _warn_above_one(X, name, given, stacklevel)
     return X, was_1d
 
 
@@ -165,16 +170,27 @@ def inputs_of_any_range():
         _WARN_ABOVE_ONE.reset(token)
 
 
-def _warn_above_one(X, name, stacklevel):
+def _warn_above_one(X, name, given, stacklevel):
+    """The warning for inputs above 1; given is the dtype they came in."""
     if not _WARN_ABOVE_ONE.get():
         return
     with np.errstate(invalid="ignore"):
         largest = np.max(X) if X.size else 0
     if largest > 1 and np.isfinite(largest):
+        if given.kind in "iu" and largest <= 255 and np.min(X) >= 0:
+            # Pixels as integers of another type than uint8.
+            fix = (
+                f"divide by 255, or pass {name}.astype(np.uint8): fastgd reads uint8 pixels "
+                f"as x / 255, and {given} ones as the numbers they are"
+            )
+        else:
+            fix = (
+                "divide by 255 (for pixels), or pass pixels as uint8, which fastgd reads as "
+                "x / 255"
+            )
         warnings.warn(
             f"{name} holds values up to {largest:g}, and the network reads inputs in "
-            f"[0, 1] (pixels as x / 255): divide by 255, or pass the uint8 pixels as "
-            f"they are, which fastgd reads as x / 255",
+            f"[0, 1] (pixels as x / 255): {fix}",
             InputRangeWarning,
             stacklevel=stacklevel + 2,
         )  # (this function and check_inputs)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._io import NpzReader, atomic_write
 from .history import History
-from .network import CHECKPOINT_MEMBERS, Network
+from .network import CHECKPOINT_MEMBERS, Network, _check_finite
 
 if TYPE_CHECKING:
     from ._typing import PathLike
@@ -64,6 +64,7 @@ def save(
         "history": history.to_dict(),
     }
     arrays = network._arrays()
+    _check_finite(arrays, f"cannot write the checkpoint {path}:")
     arrays["trainer_state"] = np.array(json.dumps(state))
     # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
     atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]

@@ -49,6 +49,15 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+# The shapes of those files, which their headers must declare before anything is read: a file
+# of MNIST's name that declares more is refused from its first bytes.
+MNIST_SHAPES = {
+    "train-images-idx3-ubyte": (60000, 28, 28),
+    "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000, 28, 28),
+    "t10k-labels-idx1-ubyte": (10000,),
+}
+
 # Where the gzip-compressed files are published, tried in order: the mirrors torchvision and
 # TensorFlow use, then the original host (often down).
 MIRRORS = (
@@ -111,13 +120,15 @@ def read_idx(
     scale: float | None = None,
     sha256: str | None = None,
     max_items: int | None = None,
+    shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """An unsigned-byte IDX file read from the binary stream f, its dimensions checked.
 
     The data is read in chunks straight into the result, converted to dtype (and divided by
     scale) on the way, so no copy of the whole file is ever held. A header that declares more
-    than max_items values is refused before the result is allocated. With sha256, the digest of
-    all the bytes read must match. Raises ValueError for anything malformed.
+    than max_items values, or a shape other than shape when it is given, is refused before the
+    result is allocated. With sha256, the digest of all the bytes read must match. Raises
+    ValueError for anything malformed.
     """
     digest = hashlib.sha256()
     magic = _read_exactly(f, 4, source, "the IDX header")
@@ -135,7 +146,14 @@ def read_idx(
         raise ValueError(f"{source}: IDX header declares 0 dimensions")
     dims = _read_exactly(f, 4 * ndim, source, f"the {ndim} dimensions of the IDX header")
     digest.update(magic + dims)
-    shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    declared = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    if shape is not None and declared != tuple(shape):
+        raise ValueError(
+            f"{source}: IDX header declares shape {declared}; the file of this name has "
+            f"shape {tuple(shape)}: the file is not it (pass verify=False for another data "
+            f"set in MNIST's format)"
+        )
+    shape = declared
     count = int(np.prod(shape, dtype=object))
     if max_items is not None and count > max_items:
         raise ValueError(
@@ -180,7 +198,12 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
 
 
 def _load(
-    path: Path, *, sha256: str | None = None, dtype: Any = np.uint8, scale: float | None = None
+    path: Path,
+    *,
+    sha256: str | None = None,
+    dtype: Any = np.uint8,
+    scale: float | None = None,
+    shape: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """read_idx on a file, gzip-compressed or not; a damaged gzip stream is a ValueError, a
     missing file a FileNotFoundError naming it."""
@@ -190,7 +213,9 @@ def _load(
             compressed = isinstance(f, gzip.GzipFile)
             size = os.path.getsize(path)
             limit = size * _MAX_DEFLATE_RATIO if compressed else size
-            return read_idx(f, str(path), dtype=dtype, scale=scale, sha256=sha256, max_items=limit)
+            return read_idx(
+                f, str(path), dtype=dtype, scale=scale, sha256=sha256, max_items=limit, shape=shape
+            )
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (OSError, EOFError, zlib.error) as exc:
@@ -235,23 +260,23 @@ def _verified_images(
     and hashing 47 MB takes a few hundredths of a second, decompressing them a few tenths). A
     damaged or unreadable copy is dropped and decoded anew; a cache that cannot be written is
     not used."""
-    digest = MNIST_FILES[name]
+    digest, shape = MNIST_FILES[name], MNIST_SHAPES[name]
     with open(path, "rb") as f:
         compressed = f.read(2) == _GZIP_MAGIC
     if not compressed:
-        return _load(path, sha256=digest, dtype=dtype, scale=scale)
+        return _load(path, sha256=digest, dtype=dtype, scale=scale, shape=shape)
     decoded = cache_dir(cache) / "decoded" / f"{name}-{digest[:16]}"
     pixels = None
     if decoded.is_file():
         try:
-            pixels = _load(decoded, sha256=digest)
+            pixels = _load(decoded, sha256=digest, shape=shape)
         except (ValueError, OSError):
             try:
                 decoded.unlink()
             except OSError:
                 pass
     if pixels is None:
-        pixels = _load(path, sha256=digest)
+        pixels = _load(path, sha256=digest, shape=shape)
         _keep_decoded(decoded, pixels)
     if scale is None:
         return pixels
@@ -353,12 +378,23 @@ class _Progress:
             self.stream.write("\n")
 
 
-def _sha256_of_gzip(path: PathLike) -> str:
+def _sha256_of_gzip(path: PathLike, most: int) -> str:
+    """The SHA-256 of the decompressed bytes, of which there may be most (a mirror serving
+    more is refused once it has given most + 1, however much it would inflate to)."""
     digest = hashlib.sha256()
+    done = 0
     with gzip.open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
+            done += len(block)
+            if done > most:
+                raise ValueError(f"the file inflates to more than the {most} bytes it holds")
             digest.update(block)
     return digest.hexdigest()
+
+
+def _idx_bytes(shape: tuple[int, ...]) -> int:
+    """The size of an unsigned-byte IDX file of shape."""
+    return 4 + 4 * len(shape) + int(np.prod(shape))
 
 
 def _download(
@@ -390,7 +426,7 @@ def _download(
                 progress.close()
                 if length and length.isdigit() and done != int(length):
                     raise ValueError(f"got {done} of {length} bytes")
-            digest = _sha256_of_gzip(tmp)
+            digest = _sha256_of_gzip(tmp, _idx_bytes(MNIST_SHAPES[name]))
             if digest != MNIST_FILES[name]:
                 raise ValueError(
                     f"SHA-256 of the decompressed file is {digest}, expected {MNIST_FILES[name]}"
@@ -478,7 +514,11 @@ def load_mnist(
             X = _verified_images(_present(directory, images), images, image_dtype, scale, cache_dir)
         else:
             X = _load(_present(directory, images), dtype=image_dtype, scale=scale)
-        y = _load(_present(directory, labels), sha256=MNIST_FILES[labels] if verify else None)
+        y = _load(
+            _present(directory, labels),
+            sha256=MNIST_FILES[labels] if verify else None,
+            shape=MNIST_SHAPES[labels] if verify else None,
+        )
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(
                 f"{directory}: {images} of shape {X.shape} and {labels} of "

@@ -19,6 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ._typing import ArrayLike, Seed
 
+from . import _memory
 from ._validation import check_int, check_positive_real
 
 
@@ -124,9 +125,15 @@ def minimize(
     v = np.array(v0, dtype=np.float64)
     if not np.all(np.isfinite(v)):
         raise ValueError(f"v0 must be finite, got {v0!r}")
+    if steps is not None:
+        # The whole trajectory is kept: (steps + 1) points and costs, checked before the first.
+        _memory.check_fits(
+            (steps + 1) * (v.size + 1) * 8,
+            f"the path of {steps} steps of {v.size} variables",
+        )
     gradient = grad if grad is not None else (lambda x: finite_difference_gradient(C, x))
     cost = _check_cost(C(v), 0)
-    path, costs = [v.copy()], [cost]
+    path = _Trajectory(v, cost)
     converged, message, taken, warned, evaluations = False, "reached the step limit", 0, False, 0
     while steps is None or taken < steps:
         g = np.asarray(gradient(v), dtype=np.float64)
@@ -151,24 +158,51 @@ def minimize(
             )
             warned = True
         cost = new_cost
-        path.append(v.copy())
-        costs.append(cost)
+        path.append(v, cost)
         if callback is not None and callback(taken, v, cost):
             message = "stopped by the callback"
             break
         if tol is not None and np.linalg.norm(dv) < tol:
             converged, message = True, f"step length below tol={tol}"
             break
+    points, costs = path.arrays()
     return DescentResult(
         v,
         cost,
-        np.array(path),
-        np.array(costs),
+        points,
+        costs,
         taken,
         converged,
         message,
         gradient_evaluations=evaluations,
     )
+
+
+class _Trajectory:
+    """The points and costs of a descent, in arrays that double as they fill: 8 bytes a number
+    (a list of arrays took about 14 times that), each doubling checked against the memory
+    left first (a descent with tol alone has no length known in advance)."""
+
+    def __init__(self, v: np.ndarray, cost: float) -> None:
+        self.points = np.empty((64,) + v.shape)
+        self.costs = np.empty(64)
+        self.count = 0
+        self.append(v, cost)
+
+    def append(self, v: np.ndarray, cost: float) -> None:
+        if self.count == len(self.costs):
+            grown = 2 * len(self.costs)
+            _memory.check_fits(
+                grown * (self.points[0].size + 1) * 8, f"the path of {self.count} steps, doubled"
+            )
+            self.points = np.concatenate([self.points, np.empty_like(self.points)])
+            self.costs = np.concatenate([self.costs, np.empty_like(self.costs)])
+        self.points[self.count] = v
+        self.costs[self.count] = cost
+        self.count += 1
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.points[: self.count].copy(), self.costs[: self.count].copy()
 
 
 def sgd(
@@ -209,7 +243,10 @@ def sgd(
         if cost is not None
         else (lambda x, step: np.nan)
     )
-    path, costs, evaluations = [v.copy()], [record(v, 0)], 0
+    _memory.check_fits(
+        (epochs + 1) * (v.size + 1) * 8, f"the path of {epochs} epochs of {v.size} variables"
+    )
+    path, evaluations = _Trajectory(v, record(v, 0)), 0
     for epoch in range(epochs):
         order = rng.permutation(n_examples)
         for batch_number, start in enumerate(range(0, n_examples, mini_batch_size)):
@@ -225,13 +262,13 @@ def sgd(
                     f"the gradient became non-finite in epoch {epoch}, mini-batch {batch_number}"
                 )
             v = v - (eta / len(batch) if reduction == "mean" else eta) * g
-        path.append(v.copy())
-        costs.append(record(v, epoch + 1))
+        path.append(v, record(v, epoch + 1))
+    points, costs = path.arrays()
     return DescentResult(
         v,
-        costs[-1],
-        np.array(path),
-        np.array(costs),
+        float(costs[-1]),
+        points,
+        costs,
         epochs,
         False,
         f"ran {epochs} epochs",

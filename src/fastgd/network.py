@@ -8,8 +8,10 @@ a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,17 +92,20 @@ class Network:
         self.biases = [b.astype(self.dtype) for b in biases]
 
     def _init_locks(self) -> None:
-        # _training: held by a fit for its whole run (a second fit of this network is refused).
+        # _training: held by a fit for its whole run (a second fit of this network is refused);
+        # _training_owner: the thread of that fit.
         # _updating: held while the core writes the parameters, a chunk of mini-batches at a
         # time; whatever reads them takes it too, and so sees the network between two chunks.
         self._training = threading.Lock()
+        self._training_owner: int | None = None
         self._updating = threading.Lock()
+        _LIVE.add(self)
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickle (and copy.deepcopy) without the locks, taking the parameters between two
         # chunks of a fit in progress, as save does.
         with self._updating:
-            state = {k: v for k, v in self.__dict__.items() if k not in ("_training", "_updating")}
+            state = {k: v for k, v in self.__dict__.items() if k not in _LOCK_ATTRIBUTES}
             state["_weights"] = [w.copy() for w in self._weights]
             state["_biases"] = [b.copy() for b in self._biases]
         return state
@@ -149,6 +154,8 @@ class Network:
         self.check_parameters()
         with self._updating:
             arrays = {name: np.array(a, copy=True) for name, a in self._arrays().items()}
+        # A file that load would refuse is not written.
+        _check_finite(arrays, f"cannot save to {path}:")
         # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
         atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
@@ -246,14 +253,7 @@ class Network:
                     dtype=net.dtype,
                     max_bytes=int(np.prod(shape)) * net.dtype.itemsize,
                 )
-                bad = np.flatnonzero(~np.isfinite(array))
-                if len(bad):
-                    index = tuple(int(i) for i in np.unravel_index(bad[0], shape))
-                    raise ValueError(
-                        f"{source}: {name} holds {array[index]} at index {index}; "
-                        f"a network's parameters are finite numbers (was it saved "
-                        f"after training diverged?)"
-                    )
+                _check_finite({name: array}, f"{source}:")
                 arrays.append(array)
         return net
 
@@ -323,6 +323,15 @@ class Network:
             )
         if bad >= 0:
             raise nonfinite_error(X, bad)
+        if bad <= -2:
+            row = -2 - bad
+            largest = float(np.max(np.abs(X[row]))) if X.dtype != np.uint8 else 1.0
+            raise ValueError(
+                f"the forward pass of sample {row} overflowed: a weighted input of the network "
+                f"became infinite or NaN (its inputs reach {largest:g}; the {self.dtype.name} "
+                f"range ends at {np.finfo(self.dtype).max:.4g}), so there is no output to give. "
+                f"Scale the inputs (the network reads values in [0, 1])"
+            )
         return out
 
     def feedforward(self, X: ArrayLike) -> np.ndarray:
@@ -366,7 +375,62 @@ class Network:
         X, _ = check_inputs(X, self.sizes[0], self.dtype)
         Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
         the_cost.check_targets(Y, "y")
-        return the_cost.value(self._forward(X), Y)
+        return the_cost.value(self._forward(X, check_finite=True), Y)
+
+
+# ---- fork -----------------------------------------------------------------------------------
+# A process forked while another thread trains a network gets a copy of that network with its
+# locks as they were, held, and no thread to release them: predict, save or pickle in the child
+# would wait forever. So a fork waits for every network to be between two chunks (it takes each
+# one's _updating, as a reader does: at most one chunk's wait) and the child gets the network as
+# it stood there, unlocked; a fit's _training lock is dropped in the child unless the fit is the
+# forking thread's own (a callback that forks: its fit goes on in the child).
+_LIVE: weakref.WeakSet[Network] = weakref.WeakSet()
+_LOCK_ATTRIBUTES = ("_training", "_updating", "_training_owner")
+_held_for_fork: list[Network] = []
+
+
+def _before_fork() -> None:
+    for net in list(_LIVE):
+        net._updating.acquire()
+        _held_for_fork.append(net)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_for_fork:
+        _held_for_fork.pop()._updating.release()
+
+
+def _after_fork_in_child() -> None:
+    _after_fork_in_parent()
+    me = threading.get_ident()
+    for net in list(_LIVE):
+        if net._training.locked() and net._training_owner != me:
+            net._training = threading.Lock()
+            net._training_owner = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
+def _check_finite(arrays: dict[str, np.ndarray], context: str) -> None:
+    """ValueError naming the first weights_l or biases_l of arrays that holds NaN or infinity,
+    and where."""
+    for name, array in arrays.items():
+        if not _LAYER_MEMBER.fullmatch(name):
+            continue
+        bad = np.flatnonzero(~np.isfinite(array))
+        if len(bad):
+            index = tuple(int(i) for i in np.unravel_index(bad[0], array.shape))
+            raise ValueError(
+                f"{context} {name} holds {array[index]} at index {index}; a network's "
+                f"parameters are finite numbers (did training diverge?)"
+            )
 
 
 def parameter_count(sizes: Sequence[int]) -> int:

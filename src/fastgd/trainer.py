@@ -16,6 +16,7 @@ every so many epochs, checkpointed (fastgd.checkpoint).
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -69,6 +70,7 @@ MAX_THREADS = 1024
 class _FitState:
     """One fit's checked inputs and running state."""
 
+    network: Network  # the network this fit trains, from start to end
     X: np.ndarray  # (n, sizes[0]), C-contiguous, of the network's dtype
     Y: np.ndarray  # (n, sizes[-1]) target rows
     mini_batch_size: int  # at most n
@@ -84,6 +86,10 @@ class _FitState:
     rng: np.random.Generator  # the shuffling generator
     history: History
     epoch_cost: float = 0.0  # this epoch's mini-batch costs so far, summed over samples
+    # The parameters before the chunk in progress (when non-finite ones are looked for): what
+    # the network goes back to if the chunk overflowed, however the fit stops.
+    before_chunk: list[np.ndarray] | None = None
+    told_replaced: bool = False  # warned that a callback replaced trainer.network
 
 
 class Trainer:
@@ -241,15 +247,18 @@ class Trainer:
         """
         self._check_params()
         state = self._prepare(X, y, test_data, validation_data, callbacks)
-        if not self.network._training.acquire(blocking=False):
+        net = state.network
+        if not net._training.acquire(blocking=False):
             raise RuntimeError(
                 "this network is being trained by another fit (in another "
                 "thread); train a copy, or wait for that fit to return"
             )
+        net._training_owner = threading.get_ident()
         try:
             return self._run(state, resume)
         finally:
-            self.network._training.release()
+            net._training_owner = None
+            net._training.release()
 
     # ---- checking the inputs ------------------------------------------------------------------
 
@@ -290,6 +299,7 @@ class Trainer:
             check_destination(self.checkpoint_path, "checkpoint_path")
         plan = _policy.training_plan(m, self.n_threads, net.sizes)
         return _FitState(
+            network=net,
             X=X,
             Y=Y,
             mini_batch_size=m,
@@ -333,6 +343,7 @@ class Trainer:
     # ---- the epochs ---------------------------------------------------------------------------
 
     def _run(self, state: _FitState, resume: PathLike | None) -> History:
+        net = state.network
         first_epoch = 0
         if resume is not None:
             first_epoch = self._resume(resume, state)
@@ -355,12 +366,20 @@ class Trainer:
                         print(epoch_line(logs, state.n_test), flush=True)
                     for callback in state.callbacks:
                         callback.on_epoch_end(epoch, logs, self)
+                    self._check_network_kept(state)
                     if (
                         self.checkpoint_every
                         and self.checkpoint_path is not None
                         and (epoch + 1) % self.checkpoint_every == 0
                     ):
-                        self.save_checkpoint(self.checkpoint_path, state.rng, epoch + 1, history)
+                        checkpoint.save(
+                            self.checkpoint_path,
+                            net,
+                            self._settings(net),
+                            state.rng,
+                            epoch + 1,
+                            history,
+                        )
                 except _Diverged as diverged:
                     history.drop_incomplete()
                     if self.on_nonfinite == "raise":
@@ -369,9 +388,11 @@ class Trainer:
                     history.diverged = True
                     break
                 except KeyboardInterrupt:
-                    # Between two chunks of the core: the weights hold every completed update.
+                    # Between two chunks of the core: the weights hold every completed update,
+                    # unless the last chunk overflowed and Ctrl-C came before the check.
                     history.interrupted = True
                     history.drop_incomplete()
+                    self._undo_overflow(state)
                     if self.verbose:
                         print(
                             f"Interrupted in epoch {epoch}: the network keeps the mini-batches "
@@ -385,7 +406,35 @@ class Trainer:
                     break
         for callback in state.callbacks:
             callback.on_train_end(self, history)
+        if self.on_nonfinite == "ignore" and not _finite(net):
+            warnings.warn(
+                "the network's weights or biases are infinite or NaN after this fit "
+                "(on_nonfinite='ignore' trained on as they overflowed): it cannot be saved; "
+                "train again with a smaller eta",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return history
+
+    def _check_network_kept(self, state: _FitState) -> None:
+        """A callback that sets trainer.network: the fit goes on with the network it started
+        with (its data was checked and converted for it), and says so once."""
+        if self.network is not state.network and not state.told_replaced:
+            state.told_replaced = True
+            warnings.warn(
+                "trainer.network was replaced during fit (by a callback); this fit goes on "
+                "training the network it started with, and the new one is trained by the "
+                "next fit",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+    def _undo_overflow(self, state: _FitState) -> None:
+        """After Ctrl-C: if the chunk in progress left infinite or NaN parameters (training was
+        diverging), put back the parameters from before it, as the check after every chunk
+        would have: the network a fit leaves is one that save and load accept."""
+        if state.before_chunk is not None and not _finite(state.network):
+            state.network._set_parameters(state.before_chunk)
 
     def _train_epoch(self, state: _FitState, epoch: int) -> float:
         """One epoch, chunk by chunk; returns its seconds."""
@@ -409,7 +458,7 @@ class Trainer:
                 if state.tuner is not None and state.tuner.is_probe(wanted):
                     chunk = min(chunk, _whole_batches(state.tuner.PROBE_SAMPLES, m))
                 part = order[first : first + chunk]
-                before = self.network._parameters() if check else None
+                state.before_chunk = state.network._parameters() if check else None
                 began = time.perf_counter()
                 threads, state.epoch_cost = self._train_chunk(state, part, wanted, state.epoch_cost)
                 seconds = time.perf_counter() - began
@@ -419,8 +468,10 @@ class Trainer:
                     state.tuner.record(threads, seconds, len(part))
                 state.chunks_trained += 1
                 state.chunk_samples = _next_chunk(len(part), seconds, m)
-                if before is not None and not _finite(self.network):
-                    self._locate_divergence(state, before, part, threads, epoch, first // m)
+                if state.before_chunk is not None and not _finite(state.network):
+                    self._locate_divergence(
+                        state, state.before_chunk, part, threads, epoch, first // m
+                    )
                 if bar is not None:
                     bar.update((len(part) + m - 1) // m)
                 first += len(part)
@@ -435,7 +486,7 @@ class Trainer:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
         summed over the samples in order."""
-        net = self.network
+        net = state.network
         with _policy.shared(n_threads) as threads, net._updating:
             cost_sum = _core.train_chunk(
                 net.weights,
@@ -467,7 +518,7 @@ class Trainer:
         stop before the mini-batch that overflows, and report it. (The replay gives the bits of
         the chunk's call: the core is deterministic, and every call of the fit splits the first
         layer at state.input_split.)"""
-        net, m = self.network, state.mini_batch_size
+        net, m = state.network, state.mini_batch_size
         net._set_parameters(before)
         for k, start in enumerate(range(0, len(part), m)):
             kept = net._parameters()
@@ -479,11 +530,13 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------------
 
-    def _settings(self) -> dict[str, Any]:
-        """What a checkpoint's run must share with this trainer's to be continued by it."""
+    def _settings(self, network: Network | None = None) -> dict[str, Any]:
+        """What a checkpoint's run must share with this trainer's (of network, by default
+        trainer.network) to be continued by it."""
+        network = self.network if network is None else network
         return {
-            "sizes": self.network.sizes,
-            "dtype": self.network.dtype.name,
+            "sizes": network.sizes,
+            "dtype": network.dtype.name,
             "eta": self.eta,
             "mini_batch_size": self.mini_batch_size,
             "seed": self.seed,
@@ -502,8 +555,9 @@ class Trainer:
     def _resume(self, path: PathLike, state: _FitState) -> int:
         """Load the checkpoint at path into the network and the fit's state; returns the epochs
         it holds."""
+        net = state.network
         saved = checkpoint.load(path)
-        checkpoint.check_continues(saved, self.network, self._settings(), self.epochs, path)
+        checkpoint.check_continues(saved, net, self._settings(net), self.epochs, path)
         if saved.history.train_cost_kind != self.train_cost:
             raise ValueError(
                 f"{path} holds a history of the {saved.history.train_cost_kind} "
@@ -511,7 +565,7 @@ class Trainer:
                 f"{saved.history.train_cost_kind!r}) so that its figures go on "
                 f"meaning the same"
             )
-        self.network._set_parameters(saved.network.weights + saved.network.biases)
+        net._set_parameters(saved.network.weights + saved.network.biases)
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
         if saved.history.diagnosis is not None and state.evaluator.monitor is not None:
