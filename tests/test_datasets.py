@@ -70,9 +70,21 @@ def test_float32_and_raw_files_give_the_same_data(mnist, mnist_dir, tmp_path, no
 
 
 def test_wrong_digest_is_refused_unless_verify_is_off(tmp_path, no_env_data):
+    # MNIST's shapes are known: a file that declares another is refused from its header.
     arrays = write_fake_mnist(tmp_path, compress=True)
-    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: SHA-256 .* verify=False"):
+    with pytest.raises(
+        ValueError,
+        match=r"train-images-idx3-ubyte.gz: IDX header declares shape \(5, 28, 28\); the file "
+        r"of this name has shape \(60000, 28, 28\).* verify=False",
+    ):
         fastgd.load_mnist(tmp_path)
+    # Of MNIST's shape, other pixels: the digest tells.
+    same_shape = tmp_path / "same-shape"
+    write_fake_mnist(same_shape, compress=True)
+    images = np.zeros((60000, 28, 28), dtype=np.uint8)
+    (same_shape / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(images), 1))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: SHA-256 .* verify=False"):
+        fastgd.load_mnist(same_shape)
     (train_X, train_y), (test_X, test_y) = fastgd.load_mnist(tmp_path, verify=False)
     assert train_X.shape == (5, 784) and test_X.shape == (3, 784)
     np.testing.assert_array_equal(train_X, arrays["train-images-idx3-ubyte"].reshape(5, 784) / 255)

@@ -193,8 +193,8 @@ def test_floats_above_one_get_a_warning_naming_the_largest_and_the_fix():
     net = fastgd.Network([3, 2], seed=0)
     with pytest.warns(
         fastgd.InputRangeWarning,
-        match=r"X holds values up to 255, .*divide by "
-        r"255, or pass the uint8 pixels",
+        match=r"X holds values up to 255, .*divide by 255 \(for pixels\), or pass pixels as "
+        r"uint8, which fastgd reads as x / 255",
     ):
         net.feedforward(np.array([[0.0, 17.0, 255.0]]))
     import warnings

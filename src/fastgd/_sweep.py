@@ -963,10 +963,14 @@ class _DaskRunner(_FutureRunner):
             "FutureCancelledError",
             "CommClosedError",
         ):
+            # (Dask's message lists every future: its "Message:" line says why.)
+            lines = str(error).splitlines() or [""]
+            reason = next((line for line in lines if line.startswith("Message:")), lines[0])
             raise SweepError(
                 f"the Dask cluster dropped the sweep's runs ({type(error).__name__}: "
-                f"{error}); was the scheduler stopped? The runs that finished are kept (in the "
-                f"results file, if any: start the sweep again to go on)"
+                f"{reason.removeprefix('Message: ')}); was the scheduler stopped? The runs "
+                f"that finished are kept (in the results file, if any: start the sweep again "
+                f"to go on)"
             ) from None
 
     def close(self):

@@ -185,8 +185,7 @@ def _warn_above_one(X, name, given, stacklevel):
             )
         else:
             fix = (
-                "divide by 255 (for pixels), or pass pixels as uint8, which fastgd reads as "
-                "x / 255"
+                "divide by 255 (for pixels), or pass pixels as uint8, which fastgd reads as x / 255"
             )
         warnings.warn(
             f"{name} holds values up to {largest:g}, and the network reads inputs in "
