@@ -679,19 +679,25 @@ def test_a_zip_needing_an_unknown_version_is_a_value_error(tmp_path):
         fastgd.Network.load(path)
 
 
-def test_a_checkpoint_of_zero_epochs_loads_and_resumes(tmp_path):
+def test_a_checkpoint_of_zero_epochs_and_no_history_loads_and_reports(tmp_path, mnist_dir):
+    """epochs_done 0 and a history of nothing at all ({}): it raised KeyError 'epoch' in
+    checkpoint.load and in `fastgd report`."""
     pytest.importorskip("matplotlib")
-    net = fastgd.Network([4, 3, 2], seed=0)
+    net = fastgd.Network([784, 10], seed=0)
     trainer = fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=2, verbose=0)
     path = tmp_path / "zero.npz"
-    trainer.save_checkpoint(
-        path, np.random.default_rng(0), 0, fastgd.History(train_cost_kind="running")
-    )
+    trainer.save_checkpoint(path, np.random.default_rng(0), 0, fastgd.History())
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    state = json.loads(str(arrays["trainer_state"]))
+    state["history"] = {}
+    arrays["trainer_state"] = np.array(json.dumps(state))
+    np.savez(path, **arrays)
     saved = checkpoint.load(path)
     assert saved.epochs_done == 0 and saved.history.epoch == []
-    X, labels, _ = make_data(40, [4, 3, 2])
-    assert len(trainer.fit(X, labels, resume=path).epoch) == 2
-    fastgd.plot_report(net, X, labels, history=saved.history)  # "no learning curves"
+    done = run_fastgd("report", path, "--out", tmp_path / "report.png", "--data", mnist_dir)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.png").stat().st_size > 10000
 
 
 def test_the_scheduler_going_away_is_a_sweep_error(tmp_path, data):

@@ -5,9 +5,11 @@ here before anything of that size is allocated: more than the machine can give i
 naming what asked and how much, instead of a MemoryError traceback, a machine swapping for
 minutes, or the out-of-memory killer.
 
-What may still be taken is the smaller of the memory the system has available (Linux's
-MemAvailable; elsewhere the physical memory) and what is left of the process's address-space
-limit (RLIMIT_AS, as `ulimit -v` sets it), less what the process has mapped already.
+What may still be taken is the smallest of the memory the system has available (Linux's
+MemAvailable; elsewhere the physical memory), what is left under the container's limit (the
+cgroup's memory.max, or memory.limit_in_bytes of cgroup v1, less what it uses beyond reclaimable
+file pages) and what is left of the process's address-space limit (RLIMIT_AS, as `ulimit -v`
+sets it, less what the process has mapped already).
 """
 
 import os
@@ -21,6 +23,46 @@ def _meminfo_available():
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _read_int(path):
+    try:
+        with open(path, "rb") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stat_value(path, key):
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                name, _, value = line.partition(b" ")
+                if name == key:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cgroup_left():
+    """What is left under this container's memory limit (None when there is none)."""
+    for folder, limit, usage, inactive in (
+        ("/sys/fs/cgroup", "memory.max", "memory.current", b"inactive_file"),
+        (
+            "/sys/fs/cgroup/memory",
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+            b"total_inactive_file",
+        ),
+    ):
+        most = _read_int(os.path.join(folder, limit))  # ("max": no limit, read as None)
+        used = _read_int(os.path.join(folder, usage))
+        if most is None or used is None or most >= 1 << 60:
+            continue
+        reclaimable = _stat_value(os.path.join(folder, "memory.stat"), inactive)
+        return max(0, most - used + reclaimable)
     return None
 
 
@@ -50,7 +92,7 @@ def _address_space_left():
 def available():
     """Bytes this process may still allocate (None when nothing says)."""
     system = _meminfo_available() or _physical()
-    known = [b for b in (system, _address_space_left()) if b is not None]
+    known = [b for b in (system, _cgroup_left(), _address_space_left()) if b is not None]
     return min(known) if known else None
 
 

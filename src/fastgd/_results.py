@@ -15,6 +15,7 @@ last one is the run's (latest()).
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
 from ._io import check_destination
@@ -183,7 +184,19 @@ class ResultsFile:
     def __init__(self, path):
         self.path = Path(path)
         check_destination(self.path, "results")
-        self.file = open(self.path, "ab")
+        # Opened without blocking and looked at again once open: a FIFO put there since the
+        # check would otherwise hold the open until a reader came.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.path, flags, 0o666)
+        except OSError as error:
+            raise ValueError(f"results {self.path} cannot be opened as a file: {error}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ValueError(f"results {self.path} is not a regular file")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        self.file = os.fdopen(fd, "ab")
         try:
             self._lock()
             data = _read(self.path)
