@@ -55,9 +55,9 @@ def extension(name, sources):
 
 extensions = [
     extension("_blas", []),
-    # The kernel sets and the costs' kernels live in _core, which hands them to the paths as
-    # pointers; the element-wise kernels are linked where they are called.
-    extension("_core", ["csrc/costs.c", "csrc/kernels.c", *dense]),
+    # The kernel sets, the activations and the costs' kernels live in _core, which hands them to
+    # the paths as pointers; the element-wise kernels are linked where they are called.
+    extension("_core", ["csrc/activations.c", "csrc/costs.c", "csrc/kernels.c", *dense]),
     extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
     # Their threads are the core's own (csrc/threads.c), started and joined within each call.
     extension(

@@ -56,6 +56,8 @@ typedef struct {
                            ptrdiff_t n_pad, T *out, T *scratch);                            \
     /* x <- 1 / (1 + exp(-x)) element-wise, stable for every x, NaN kept. */                \
     void (*sigmoid_##SFX)(ptrdiff_t n, T *x);                                               \
+    /* x <- tanh x element-wise, within a few ulps for every x, NaN kept. */                \
+    void (*tanh_##SFX)(ptrdiff_t n, T *x);                                                  \
     /* forward and update on rows of bytes, each x read as lut[x] (lut[v] = v / 255 in T). */ \
     void (*forward_u8_##SFX)(ptrdiff_t m, ptrdiff_t n, const ptrdiff_t *inputs,              \
                              const uint8_t *X, ptrdiff_t ldx, const ptrdiff_t *xidx,         \

@@ -23,6 +23,7 @@ cdef extern from "dense.h" nogil:
         void (*backward_d)(Py_ssize_t m, Py_ssize_t n_in, const double *D, const double *WT,
                            Py_ssize_t n_pad, double *out, double *scratch) noexcept nogil
         void (*sigmoid_d)(Py_ssize_t n, double *x) noexcept nogil
+        void (*tanh_d)(Py_ssize_t n, double *x) noexcept nogil
         void (*forward_s)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs, const float *X,
                           Py_ssize_t ldx, const Py_ssize_t *xidx, const float *WT,
                           Py_ssize_t n_pad, Py_ssize_t q0, Py_ssize_t q1, const float *b,
@@ -37,6 +38,7 @@ cdef extern from "dense.h" nogil:
         void (*backward_s)(Py_ssize_t m, Py_ssize_t n_in, const float *D, const float *WT,
                            Py_ssize_t n_pad, float *out, float *scratch) noexcept nogil
         void (*sigmoid_s)(Py_ssize_t n, float *x) noexcept nogil
+        void (*tanh_s)(Py_ssize_t n, float *x) noexcept nogil
         void (*forward_u8_d)(Py_ssize_t m, Py_ssize_t n, const Py_ssize_t *inputs,
                              const unsigned char *X, Py_ssize_t ldx, const Py_ssize_t *xidx,
                              const double *lut, const double *WT, Py_ssize_t n_pad,

@@ -98,12 +98,6 @@
             y[i] += x[i];                                                                \
     }                                                                                    \
                                                                                          \
-    void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta)                   \
-    {                                                                                    \
-        for (ptrdiff_t i = 0; i < n; ++i)                                                \
-            delta[i] *= a[i] * ((T)1 - a[i]);                                            \
-    }                                                                                    \
-                                                                                         \
     void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
                               const T *delta, T beta, T *b)                              \
     {                                                                                    \

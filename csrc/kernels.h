@@ -42,8 +42,6 @@
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* y <- y + x */                                                                     \
     void add_inplace_##SUFFIX(ptrdiff_t n, const T *x, T *y);                            \
-    /* delta <- delta * a * (1 - a): sigma'(z) = a (1 - a) with a = sigma(z). */          \
-    void sigmoid_prime_mul_##SUFFIX(ptrdiff_t n, const T *a, T *delta);                  \
     /* b <- beta * b + alpha * sum_i delta[i, :]; beta == 0 overwrites b. */             \
     void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
                               const T *delta, T beta, T *b);                             \

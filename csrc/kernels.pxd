@@ -32,8 +32,6 @@ cdef extern from "kernels.h" nogil:
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void add_inplace_d(Py_ssize_t n, const double *x, double *y)
     void add_inplace_s(Py_ssize_t n, const float *x, float *y)
-    void sigmoid_prime_mul_d(Py_ssize_t n, const double *a, double *delta)
-    void sigmoid_prime_mul_s(Py_ssize_t n, const float *a, float *delta)
     void column_sums_d(Py_ssize_t n_rows, Py_ssize_t n_cols, double alpha, const double *delta,
                        double beta, double *b)
     void column_sums_s(Py_ssize_t n_rows, Py_ssize_t n_cols, float alpha, const float *delta,

@@ -146,7 +146,10 @@ def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
 
 @pytest.mark.parametrize(
     "option, value, valid",
-    [("--cost", "mse", "'quadratic', 'cross_entropy'"), ("--init", "xavier", "'normal', 'scaled'")],
+    [
+        ("--cost", "mse", "'quadratic', 'cross_entropy', 'log_likelihood'"),
+        ("--init", "xavier", "'normal', 'scaled'"),
+    ],
 )
 def test_unknown_cost_or_init_lists_the_valid_names(option, value, valid):
     result = run_fastgd("train", option, value)

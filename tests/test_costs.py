@@ -18,8 +18,10 @@ def test_values_worked_by_hand():
     Y = np.array([[1.0, 0.0], [0.0, 1.0]])
     quadratic = ((0.2**2 + 0.1**2) + (0.5**2 + 0.75**2)) / (2 * 2)
     cross_entropy = -(np.log(0.8) + np.log(0.9) + np.log(0.5) + np.log(0.25)) / 2
+    log_likelihood = -(np.log(0.8) + np.log(0.25)) / 2  # -ln a_y of each row
     assert costs.get("quadratic").value(A, Y) == pytest.approx(quadratic, rel=1e-15)
     assert costs.get("cross_entropy").value(A, Y) == pytest.approx(cross_entropy, rel=1e-15)
+    assert costs.get("log_likelihood").value(A, Y) == pytest.approx(log_likelihood, rel=1e-15)
 
 
 def test_deltas_worked_by_hand():
@@ -29,6 +31,40 @@ def test_deltas_worked_by_hand():
         costs.get("quadratic").delta(A, Y), [[-0.2 * 0.8 * 0.2, 0.1 * 0.1 * 0.9]], rtol=1e-15
     )
     np.testing.assert_allclose(costs.get("cross_entropy").delta(A, Y), [[-0.2, 0.1]], rtol=1e-15)
+    np.testing.assert_allclose(costs.get("log_likelihood").delta(A, Y), [[-0.2, 0.1]], rtol=1e-15)
+
+
+def test_each_cost_names_the_output_layer_it_pairs_with():
+    assert {name: c.output for name, c in costs.COSTS.items()} == {
+        "quadratic": "sigmoid",
+        "cross_entropy": "sigmoid",
+        "log_likelihood": "softmax",
+    }
+
+
+def test_the_log_likelihood_takes_rows_of_probabilities():
+    cost = costs.get("log_likelihood")
+    cost.check_targets(np.array([[0.25, 0.75], [1.0, 0.0]]), "y")
+    with pytest.raises(ValueError, match=r"y\[1\] sums to 1.5, not 1"):
+        cost.check_targets(np.array([[0.25, 0.75], [1.0, 0.5]]), "y")
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
+        cost.check_targets(np.array([[-0.5, 1.5]]), "y")
+
+
+def test_a_cost_of_another_output_layer_says_how_to_build_the_network():
+    net = fastgd.Network(SIZES, seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"cost='log_likelihood' pairs with a softmax output layer, and the network's "
+        r"output layer is sigmoid: build the network with Network\(sizes, output='softmax'\)",
+    ):
+        fastgd.Trainer(net, eta=1.0, mini_batch_size=2, epochs=1, cost="log_likelihood")
+    softmax = fastgd.Network(SIZES, seed=0, output="softmax")
+    with pytest.raises(ValueError, match="pairs with a sigmoid output layer.*'log_likelihood'"):
+        fastgd.Trainer(softmax, eta=1.0, mini_batch_size=2, epochs=1, cost="cross_entropy")
+    X, labels, _ = make_data(4, SIZES)
+    with pytest.raises(ValueError, match="pairs with a sigmoid output layer"):
+        softmax.cost(X, labels, cost="quadratic")
 
 
 def test_cross_entropy_of_saturated_outputs_is_large_but_finite():
@@ -43,22 +79,26 @@ def test_cross_entropy_of_saturated_outputs_is_large_but_finite():
 
 @pytest.mark.parametrize("cost", list(costs.COSTS))
 def test_network_cost_uses_the_named_cost(cost):
-    net = fastgd.Network(SIZES, seed=1)
+    output = costs.get(cost).output
+    net = fastgd.Network(SIZES, seed=1, output=output)
     X, labels, Y = make_data(20, SIZES, seed=2)
-    A = ref.feedforward(net.weights, net.biases, X)
+    A = ref.feedforward(net.weights, net.biases, X, net.layer_activations)
     by_hand = {
         "quadratic": np.sum((A - Y) ** 2) / (2 * 20),
         "cross_entropy": -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / 20,
+        "log_likelihood": -np.sum(np.log(A[np.arange(20), labels])) / 20,
     }
     assert net.cost(X, labels, cost=cost) == pytest.approx(by_hand[cost], rel=1e-12)
-    assert net.cost(X, labels) == pytest.approx(by_hand["quadratic"], rel=1e-12)
+    # Without a name: the cost its output layer pairs with.
+    paired = "quadratic" if output == "sigmoid" else "log_likelihood"
+    assert net.cost(X, labels) == pytest.approx(by_hand[paired], rel=1e-12)
 
 
 def test_a_cost_object_passes_and_unknown_names_are_refused_with_the_list():
     assert costs.get(costs.COSTS["cross_entropy"]) is costs.COSTS["cross_entropy"]
     net = fastgd.Network(SIZES, seed=0)
     X, labels, _ = make_data(4, SIZES)
-    listed = r"must be one of \['cross_entropy', 'quadratic'\], got 'mse'"
+    listed = r"must be one of \['cross_entropy', 'log_likelihood', 'quadratic'\], got 'mse'"
     with pytest.raises(ValueError, match="cost " + listed):
         fastgd.Trainer(net, eta=1.0, mini_batch_size=2, epochs=1, cost="mse")
     with pytest.raises(ValueError, match="cost " + listed):
@@ -120,7 +160,7 @@ def test_a_saturated_wrong_neuron_learns_fast_with_the_cross_entropy(dtype):
     updates and after 50 epochs it has barely moved; with the cross-entropy, whose delta is
     a - y, it has learned."""
     outputs = {}
-    for cost in costs.COSTS:
+    for cost in ("quadratic", "cross_entropy"):
         net = fastgd.Network([1, 1], seed=0, dtype=dtype)
         net.weights[0][:] = 2.0
         net.biases[0][:] = 2.0

@@ -179,7 +179,8 @@ def test_divergence_names_the_mini_batch_and_keeps_the_last_finite_weights(dtype
         np.testing.assert_array_equal(got, want)
 
     trainer.on_nonfinite = "ignore"
-    trainer.fit(X, Y)
+    with pytest.warns(RuntimeWarning, match="infinite or NaN after this fit"):
+        trainer.fit(X, Y)
     assert not all(np.isfinite(a).all() for a in net.weights + net.biases)
 
 

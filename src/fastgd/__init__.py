@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from . import callbacks, costs, initializers
+from . import activations, callbacks, costs, initializers
 from ._config import show_config
 from ._diagnosis import SaturationWarning
 from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
@@ -22,6 +22,7 @@ __all__ = [
     "load_idx",
     "load_book_pickle",
     "reference",
+    "activations",
     "callbacks",
     "costs",
     "initializers",

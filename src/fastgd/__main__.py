@@ -426,7 +426,14 @@ def train(args):
     from ._io import check_destination
 
     # The network, the trainer and where the result goes are checked before the data is read.
-    net = fastgd.Network(args.sizes, seed=args.seed, dtype=args.dtype, init=args.init)
+    # (The output layer is the one the cost pairs with: softmax for the log-likelihood.)
+    net = fastgd.Network(
+        args.sizes,
+        seed=args.seed,
+        dtype=args.dtype,
+        init=args.init,
+        output=fastgd.costs.get(args.cost).output,
+    )
     trainer = fastgd.Trainer(
         net,
         eta=args.eta,

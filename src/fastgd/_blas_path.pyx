@@ -4,22 +4,22 @@ feed wide networks forward.
 
 For a mini-batch of m rows (notation of _core.pyx):
 
-    forward     A_{l+1} = sigma(A_l @ W_l^T + b_l): b_l broadcast into A_{l+1}, one gemm, beta = 1
+    forward     A_{l+1} = f_l(A_l @ W_l^T + b_l): b_l broadcast into A_{l+1}, one gemm, beta = 1
     output      D_{L-1} = the cost's output delta
-    backward    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l), from W_l before its update
+    backward    D_{l-1} = (D_l @ W_l) * f'_{l-1}(Z_{l-1}) (from A_l), from W_l before its update
     update      W_l <- W_l - s * D_l^T @ A_l: the gradient folded into one gemm (beta = 1)
 """
 from fastgd._blas cimport NoTrans, Trans, gemm
 from fastgd._job cimport Rows, batch_scale
-from fastgd._kernels cimport (broadcast_row, column_sums, cost_value, first_nonfinite,
-                              gather_rows, output_delta, rows_from_bytes, sigmoid_inplace,
-                              sigmoid_prime_mul)
+from fastgd._kernels cimport (activate, activation_prime_mul, broadcast_row, column_sums,
+                              cost_value, first_nonfinite, gather_rows, output_delta,
+                              rows_from_bytes)
 from fastgd._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
 
 cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) noexcept nogil:
-    """A[l+1] = sigma(A[l] @ W[l]^T + b[l]) for every layer; A[0] holds the m input rows."""
+    """A[l+1] = f_l(A[l] @ W[l]^T + b[l]) for every layer; A[0] holds the m input rows."""
     cdef const int *sizes = net.sizes
     cdef floating **W = <floating **>net.W
     cdef floating **b = <floating **>net.b
@@ -28,7 +28,7 @@ cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) 
         broadcast_row(m, sizes[l + 1], b[l], A[l + 1])
         gemm(NoTrans, Trans, m, sizes[l + 1], sizes[l], <floating>1, A[l], sizes[l],
              W[l], sizes[l], <floating>1, A[l + 1], sizes[l + 1])
-        sigmoid_inplace(k, <Py_ssize_t>m * sizes[l + 1], A[l + 1])
+        activate(net.act[l], k, m, sizes[l + 1], A[l + 1])
 
 
 cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
@@ -48,7 +48,7 @@ cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
         bad = first_nonfinite(<Py_ssize_t>m * sizes[l + 1], A[l + 1])
         if bad >= 0:
             return bad // sizes[l + 1]
-        sigmoid_inplace(k, <Py_ssize_t>m * sizes[l + 1], A[l + 1])
+        activate(net.act[l], k, m, sizes[l + 1], A[l + 1])
     return -1
 
 
@@ -66,13 +66,13 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
     cdef floating **W = <floating **>net.W
     cdef int l, L = net.n_layers
     cdef floating *swap
-    output_delta(cost, <Py_ssize_t>m * sizes[L], A[L], Y, delta)
+    output_delta(cost, m, sizes[L], A[L], Y, delta)
     for l in range(L - 1, -1, -1):
         if l > 0:
-            # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update below.
+            # D_{l-1} = (D_l @ W_l) * f'(Z_{l-1}), from W_l before its update below.
             gemm(NoTrans, NoTrans, m, sizes[l], sizes[l + 1], <floating>1, delta, sizes[l + 1],
                  W[l], sizes[l], <floating>0, delta_prev, sizes[l])
-            sigmoid_prime_mul(<Py_ssize_t>m * sizes[l], A[l], delta_prev)
+            activation_prime_mul(net.act[l - 1], <Py_ssize_t>m * sizes[l], A[l], delta_prev)
         gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
              A[l], sizes[l], beta, W_out[l], sizes[l])
         column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
@@ -111,7 +111,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             # overwrites it.
             gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)
             forward(k, net, <int>rows, A)
-            total += cost_value(chunk.cost, rows * sizes[L], A[L], delta_prev)
+            total += cost_value(chunk.cost, rows, sizes[L], A[L], delta_prev)
             backward(chunk.cost, net, <int>rows, A, delta_prev, delta, delta_prev,
                      <floating **>net.W, <floating **>net.b,
                      -<floating>batch_scale(chunk, rows), <floating>1)

@@ -5,6 +5,8 @@ PATHS: tuple[str, ...]
 
 def kernel_sets() -> list[str]: ...
 def cost_names() -> list[str]: ...
+def activation_names() -> list[str]: ...
+def cost_outputs() -> dict[str, str]: ...
 def train_chunk(
     weights: list[np.ndarray],
     biases: list[np.ndarray],
@@ -22,6 +24,7 @@ def train_chunk(
     skip_zero_inputs: bool = True,
     input_split: int | None = None,
     cost_sum: float = 0.0,
+    activations: tuple[str, ...] | None = None,
 ) -> float: ...
 def all_finite(arrays: list[np.ndarray], dtype_tag: np.ndarray) -> bool: ...
 def input_split(X: np.ndarray, n_rows: int) -> int | None: ...
@@ -35,6 +38,7 @@ def gradient(
     *,
     cost: str,
     kernel_set: str | None = None,
+    activations: tuple[str, ...] | None = None,
 ) -> None: ...
 def feedforward(
     weights: list[np.ndarray],
@@ -46,4 +50,5 @@ def feedforward(
     n_threads: int,
     kernel_set: str | None = None,
     check_finite: bool = False,
+    activations: tuple[str, ...] | None = None,
 ) -> int: ...

@@ -4,16 +4,17 @@ Notation (rows are samples, as in fastgd's Python API). Layer l = 0 .. L-1 maps 
 sizes[l+1] outputs with W_l of shape (sizes[l+1], sizes[l]) and b_l of shape (sizes[l+1],). For a
 mini-batch of m rows:
 
-    forward     Z_l = A_l @ W_l^T + b_l,        A_{l+1} = sigma(Z_l)          (A_0 = the inputs X)
+    forward     Z_l = A_l @ W_l^T + b_l,        A_{l+1} = f_l(Z_l)            (A_0 = the inputs X)
     output      D_{L-1} = dC/dZ_{L-1}, the cost's output delta (fastgd.costs, csrc/costs.c)
-    backward    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)
+    backward    D_{l-1} = (D_l @ W_l) * f'_{l-1}(Z_{l-1}), computed from A_l
     gradient    dC/dW_l = D_l^T @ A_l,          dC/db_l = sum over rows of D_l
 
 The update W_l <- W_l - s * D_l^T @ A_l (s = eta/m or eta) is made only after D_{l-1} has been
 computed from the old W_l. Two paths do this arithmetic: the small-shape kernels of csrc/dense*.c
 (_small_path.pyx) and BLAS gemm (_blas_path.pyx); feedforward of a data set is _forward.pyx.
 
-Every entry point takes its whole configuration as arguments: the cost, the path, the kernel set
+Every entry point takes its whole configuration as arguments: the layers' activations f_l
+(csrc/activations.c, by name: sigmoid throughout unless told), the cost, the path, the kernel set
 and the thread count (fastgd._policy decides them; nothing here reads a global setting). Each
 checks its arrays and collects raw pointers once, holds references to the arrays for the whole
 call, then runs its loop without the GIL: nothing crosses back into Python and nothing is
@@ -21,6 +22,7 @@ allocated per mini-batch.
 """
 from cython cimport floating
 
+from activations cimport fastgd_activation, fastgd_activation_names, fastgd_find_activation
 from costs cimport fastgd_cost, fastgd_cost_names, fastgd_find_cost
 from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 
@@ -36,6 +38,7 @@ PATHS = ("small", "blas")
 cdef enum:
     MAX_KERNEL_SETS = 8
     MAX_COSTS = 32
+    MAX_ACTIVATIONS = 32
 
 
 def kernel_sets():
@@ -50,6 +53,18 @@ def cost_names():
     cdef const char *names[MAX_COSTS]
     cdef int i, n = fastgd_cost_names(names, MAX_COSTS)
     return [names[i].decode() for i in range(n)]
+
+
+def activation_names():
+    """Names of the activations the core has (csrc/activations.c), in table order."""
+    cdef const char *names[MAX_ACTIVATIONS]
+    cdef int i, n = fastgd_activation_names(names, MAX_ACTIVATIONS)
+    return [names[i].decode() for i in range(n)]
+
+
+def cost_outputs():
+    """The output activation each cost of the core pairs with, by the cost's name."""
+    return {name: fastgd_find_cost(name.encode()).output.decode() for name in cost_names()}
 
 
 cdef const fastgd_kernels *find_kernels(str name) except NULL:
@@ -100,15 +115,45 @@ cdef int collect_layers(list weights, list biases, int *sizes,
 
 
 cdef int view_network(list weights, list biases, Net *net, list keep,
-                      const floating[:, ::1] X) except -1:
-    """Fill net with pointers to the arrays, which must be of X's dtype (allocating into keep)."""
-    cdef Py_ssize_t n_layers = len(weights)
+                      const floating[:, ::1] X, activations=None) except -1:
+    """Fill net with pointers to the arrays, which must be of X's dtype, and to the layers'
+    activations, named by activations (one per layer; None: sigmoid throughout), allocating
+    into keep. Every layer but the last must have a derivative (an output-only activation such
+    as softmax ends the network)."""
+    cdef Py_ssize_t n_layers = len(weights), l
     cdef int *sizes = <int *>scratch(keep, n_layers + 1, sizeof(int))
+    cdef const fastgd_activation *act
     net.W = <void **>scratch(keep, n_layers, sizeof(void *))
     net.b = <void **>scratch(keep, n_layers, sizeof(void *))
     collect_layers(weights, biases, sizes, <floating **>net.W, <floating **>net.b)
     net.n_layers = <int>n_layers
     net.sizes = sizes
+    names = ("sigmoid",) * n_layers if activations is None else tuple(activations)
+    if len(names) != n_layers:
+        raise ValueError(f"activations names {len(names)} activations for a network of "
+                         f"{n_layers} layers; it needs one per layer")
+    net.act = <const fastgd_activation **>scratch(keep, n_layers, sizeof(void *))
+    for l in range(n_layers):
+        if not isinstance(names[l], str):
+            raise TypeError(f"activations[{l}] must be a name, got {names[l]!r}")
+        act = fastgd_find_activation(names[l].encode())
+        if act == NULL:
+            raise ValueError(f"the core has no activation {names[l]!r}; it has "
+                             f"{activation_names()}")
+        if act.prime_mul_d == NULL and l < n_layers - 1:
+            raise ValueError(f"{names[l]} is an output layer's activation, not a hidden "
+                             f"layer's (layer {l} of {n_layers})")
+        net.act[l] = act
+    return 0
+
+
+cdef int check_output(const Net *net, const fastgd_cost *cost) except -1:
+    """The cost's delta holds only with the output activation it pairs with."""
+    cdef bytes output = net.act[net.n_layers - 1].name
+    if output != cost.output:
+        raise ValueError(f"the {cost.name.decode()} cost pairs with a {cost.output.decode()} "
+                         f"output layer, and this network's output layer is "
+                         f"{output.decode()}")
     return 0
 
 
@@ -149,7 +194,8 @@ cdef int view_rows(object X, const floating[:, ::1] like, Rows *rows, list keep)
 def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
                 *, str cost, str path, int n_threads, str kernel_set=None,
-                bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0):
+                bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0,
+                activations=None):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
@@ -157,7 +203,8 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     mini-batches (m = mini_batch_size); a last, shorter one is scaled by its own size. With
     mean, each update is W -= (eta / m) * the sum of the mini-batch's gradients of the cost,
     else eta * the sum.
-    Y holds the target rows (n, n_out).
+    Y holds the target rows (n, n_out). activations names each layer's activation (None:
+    sigmoid throughout); the last must be the one the cost pairs with (cost_outputs()).
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's
     inputs come in two blocks), the same bits whatever n_threads is; "blas" runs gemm on
@@ -198,7 +245,8 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     chunk.m = min(mini_batch_size, chunk.n_order)
     chunk.eta = eta
     chunk.mean = mean
-    view_network(weights, biases, &net, keep, Y)
+    view_network(weights, biases, &net, keep, Y, activations)
+    check_output(&net, chunk.cost)
     if rows.n_cols != net.sizes[0]:
         raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(Y, net.sizes[net.n_layers], "Y")
@@ -253,7 +301,8 @@ def input_split(X, Py_ssize_t n_rows):
 
 
 def gradient(list weights, list biases, const floating[:, ::1] X, const floating[:, ::1] Y,
-             list grad_weights, list grad_biases, *, str cost, str kernel_set=None):
+             list grad_weights, list grad_biases, *, str cost, str kernel_set=None,
+             activations=None):
     """Write into grad_weights / grad_biases the gradient of sum_x C_x, the cost of each row
     summed over all rows of X (no division by n).
 
@@ -270,7 +319,8 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
         raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
     if n < 1 or n > 2**31 - 1:
         raise ValueError(f"the gradient needs between 1 and 2**31 - 1 rows, got {n}")
-    view_network(weights, biases, &net, keep, X)
+    view_network(weights, biases, &net, keep, X, activations)
+    check_output(&net, c)
     view_network(grad_weights, grad_biases, &grad, keep, X)
     for l in range(net.n_layers + 1):
         if grad.n_layers != net.n_layers or grad.sizes[l] != net.sizes[l]:
@@ -292,7 +342,8 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
 
 
 def feedforward(list weights, list biases, X, floating[:, ::1] out,
-                *, str path, int n_threads, str kernel_set=None, bint check_finite=False):
+                *, str path, int n_threads, str kernel_set=None, bint check_finite=False,
+                activations=None):
     """out = the output activations of the network for every row of X (of out's dtype, or
     uint8 pixels read as x / 255).
 
@@ -316,7 +367,7 @@ def feedforward(list weights, list biases, X, floating[:, ::1] out,
     n = rows.n_rows
     if out.shape[0] != n:
         raise ValueError(f"X has {n} rows but out has {out.shape[0]}")
-    view_network(weights, biases, &net, keep, out)
+    view_network(weights, biases, &net, keep, out, activations)
     if rows.n_cols != net.sizes[0]:
         raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(out, net.sizes[net.n_layers], "out")

@@ -22,7 +22,7 @@ from threads cimport fastgd_run_threads
 from fastgd._blas_path cimport forward, forward_checked
 from fastgd._job cimport Rows
 from fastgd._kernels cimport Inputs, find_inputs, find_inputs_bytes, first_nonfinite, \
-    forward_bytes, forward_t, lanes, pad_rows, rows_from_bytes, sigmoid_inplace, transpose_pad, \
+    forward_bytes, forward_t, lanes, pad_rows, rows_from_bytes, activate, transpose_pad, \
     unpad_rows
 from fastgd._scratch cimport scratch, whole_lines
 
@@ -207,7 +207,7 @@ cdef Py_ssize_t forward_rows(const fastgd_kernels *k, const Net *net, const Py_s
                 if g >= 0:
                     bad = overflow_code(start + g // sizes[l + 1])
                     break
-            sigmoid_inplace(k, rows * sizes[l + 1], a_out)
+            activate(net.act[l], k, rows, sizes[l + 1], a_out)
             a_in = a_out
         if bad != -1:
             break

@@ -2,6 +2,7 @@
 # feedforward: the network's arrays and the run of mini-batches as raw pointers, checked and
 # collected once per call. The float pointers are of the call's dtype (void * because a struct
 # cannot hold fused types); the caller keeps the arrays alive for the whole call.
+from activations cimport fastgd_activation
 from costs cimport fastgd_cost
 
 
@@ -10,6 +11,8 @@ cdef struct Net:
     const int *sizes      # sizes[0 .. n_layers]: units per layer, inputs first
     void **W              # W[l]: sizes[l+1] x sizes[l], row-major, updated in place
     void **b              # b[l]: sizes[l+1]
+    # act[l]: the activation of layer l's outputs (act[n_layers - 1]: the output layer's)
+    const fastgd_activation **act
 
 
 cdef struct Rows:

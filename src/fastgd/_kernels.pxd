@@ -1,10 +1,11 @@
 # The C kernels of csrc/ under one face for float and double (Cython's fused type floating):
 # each wrapper calls the _d or _s kernel, and is inlined into the module that uses it. The
 # kernels that exist once per instruction set take the kernel set to use, a fastgd_kernels from
-# dense.h, which every call into the core names (no global choice); the output delta takes a
-# fastgd_cost from costs.h.
+# dense.h, which every call into the core names (no global choice); a layer's activation takes a
+# fastgd_activation from activations.h, the output delta a fastgd_cost from costs.h.
 from cython cimport floating
 
+from activations cimport fastgd_activation
 from costs cimport fastgd_cost
 from dense cimport fastgd_kernels, fastgd_prefetch
 from kernels cimport *
@@ -23,14 +24,6 @@ cdef inline Py_ssize_t lanes(const fastgd_kernels *k, Py_ssize_t itemsize) noexc
 
 
 # ---- per instruction set -------------------------------------------------------------------------
-
-cdef inline void sigmoid_inplace(const fastgd_kernels *k, Py_ssize_t n,
-                                 floating *x) noexcept nogil:
-    if floating is double:
-        k.sigmoid_d(n, x)
-    else:
-        k.sigmoid_s(n, x)
-
 
 cdef inline void forward_t(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_in,
                            const Inputs *inputs, const floating *X, Py_ssize_t ldx,
@@ -136,24 +129,45 @@ cdef inline void backward_t(const fastgd_kernels *k, Py_ssize_t m, Py_ssize_t n_
         k.backward_s(m, n_in, D, WT, n_pad, out, scratch)
 
 
+# ---- per activation (csrc/activations.h) ---------------------------------------------------------
+
+cdef inline void activate(const fastgd_activation *act, const fastgd_kernels *k, Py_ssize_t m,
+                          Py_ssize_t n, floating *x) noexcept nogil:
+    """x <- f(x) for the m rows of n weighted inputs at x (compact rows)."""
+    if floating is double:
+        act.forward_d(k, m, n, x)
+    else:
+        act.forward_s(k, m, n, x)
+
+
+cdef inline void activation_prime_mul(const fastgd_activation *act, Py_ssize_t n,
+                                      const floating *a, floating *delta) noexcept nogil:
+    """delta <- delta * f'(z), from the activations a = f(z) (n entries; act is a hidden
+    layer's, which has a derivative)."""
+    if floating is double:
+        act.prime_mul_d(n, a, delta)
+    else:
+        act.prime_mul_s(n, a, delta)
+
+
 # ---- per cost ------------------------------------------------------------------------------------
 
-cdef inline void output_delta(const fastgd_cost *cost, Py_ssize_t n, const floating *a,
-                              const floating *y, floating *delta) noexcept nogil:
-    """delta = dC/dz at the output for activations a and targets y (n entries)."""
+cdef inline void output_delta(const fastgd_cost *cost, Py_ssize_t m, Py_ssize_t n,
+                              const floating *a, const floating *y, floating *delta) noexcept nogil:
+    """delta = dC/dz at the output for activations a and targets y (m rows of n)."""
     if floating is double:
-        cost.delta_d(n, a, y, delta)
+        cost.delta_d(m, n, a, y, delta)
     else:
-        cost.delta_s(n, a, y, delta)
+        cost.delta_s(m, n, a, y, delta)
 
 
-cdef inline double cost_value(const fastgd_cost *cost, Py_ssize_t n, const floating *a,
-                              const floating *y) noexcept nogil:
-    """sum_x C_x over the rows of activations a and targets y (n entries), in double."""
+cdef inline double cost_value(const fastgd_cost *cost, Py_ssize_t m, Py_ssize_t n,
+                              const floating *a, const floating *y) noexcept nogil:
+    """sum_x C_x over the m rows of n activations a and targets y, in double."""
     if floating is double:
-        return cost.value_d(n, a, y)
+        return cost.value_d(m, n, a, y)
     else:
-        return cost.value_s(n, a, y)
+        return cost.value_s(m, n, a, y)
 
 
 # ---- element-wise, csrc/kernels.h ----------------------------------------------------------------
@@ -233,14 +247,6 @@ cdef inline void add_inplace(Py_ssize_t n, const floating *x, floating *y) noexc
         add_inplace_d(n, x, y)
     else:
         add_inplace_s(n, x, y)
-
-
-cdef inline void sigmoid_prime_mul(Py_ssize_t n, const floating *a,
-                                   floating *delta) noexcept nogil:
-    if floating is double:
-        sigmoid_prime_mul_d(n, a, delta)
-    else:
-        sigmoid_prime_mul_s(n, a, delta)
 
 
 cdef inline void column_sums(Py_ssize_t n_rows, Py_ssize_t n_cols, floating alpha,

@@ -1,51 +1,69 @@
 """The same mathematics as the compiled core, in plain vectorised NumPy.
 
 This module is the readable specification of fastgd, the oracle of its tests and the baseline of
-its benchmarks. Rows are samples. For a mini-batch X (m, n_in) with targets Y (m, n_out):
+its benchmarks. Rows are samples. For a mini-batch X (m, n_in) with targets Y (m, n_out), and
+f_l the activation of layer l (fastgd.activations: sigmoid unless told, the output layer's the
+one its cost pairs with):
 
-    A_0 = X,   A_{l+1} = sigma(A_l @ W_l.T + b_l)                           feedforward
+    A_0 = X,   A_{l+1} = f_l(A_l @ W_l.T + b_l)                             feedforward
     D_{L-1} = cost.delta(A_L, Y)          e.g. (A_L - Y) * A_L * (1 - A_L), the quadratic cost's
-    D_{l-1} = (D_l @ W_l) * A_l * (1 - A_l)                                 backpropagation
+    D_{l-1} = (D_l @ W_l) * f'_{l-1}(A_l)                                   backpropagation
     dC/dW_l = D_l.T @ A_l,   dC/db_l = D_l.sum(axis=0)                      summed over the batch
 
 and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") or -eta * dC/dW_l
 ("sum"), where m is the size of that mini-batch (the last one may be shorter). The costs, with
-their values and output deltas, are those of fastgd.costs.
+their values and output deltas, are those of fastgd.costs. activations is a list of one name per
+layer (None: sigmoid throughout).
 """
 
 import numpy as np
-from scipy.special import expit as sigmoid  # 1 / (1 + exp(-z)), one ufunc, no overflow
+from scipy.special import expit as sigmoid  # noqa: F401  (1 / (1 + exp(-z)), for the tests)
 
+from . import activations as _activations
 from . import costs
 
 
-def feedforward(weights, biases, X):
+def _layers(activations, n_layers):
+    names = ["sigmoid"] * n_layers if activations is None else list(activations)
+    return [_activations.get(name) for name in names]
+
+
+def feedforward(weights, biases, X, activations=None):
     """Output activations of the network for the rows of X."""
     a = X
-    for w, b in zip(weights, biases):
-        a = sigmoid(a @ w.T + b)
+    for w, b, f in zip(weights, biases, _layers(activations, len(weights))):
+        a = f.forward(a @ w.T + b)
     return a
 
 
-def backprop(weights, biases, X, Y, cost="quadratic"):
+def backprop(weights, biases, X, Y, cost="quadratic", activations=None):
     """Gradients (grad_w, grad_b) of sum_x C_x, the cost of each row summed over the rows of X."""
-    activations = [X]
-    for w, b in zip(weights, biases):
-        activations.append(sigmoid(activations[-1] @ w.T + b))
-    delta = costs.get(cost).delta(activations[-1], Y)
+    layers = _layers(activations, len(weights))
+    outputs = [X]
+    for w, b, f in zip(weights, biases, layers):
+        outputs.append(f.forward(outputs[-1] @ w.T + b))
+    delta = costs.get(cost).delta(outputs[-1], Y)
     grad_w = [None] * len(weights)
     grad_b = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
-        grad_w[l] = delta.T @ activations[l]
+        grad_w[l] = delta.T @ outputs[l]
         grad_b[l] = delta.sum(axis=0)
         if l > 0:
-            a = activations[l]
-            delta = (delta @ weights[l]) * a * (1 - a)
+            delta = (delta @ weights[l]) * layers[l - 1].prime(outputs[l])
     return grad_w, grad_b
 
 
 def train_epoch(
-    weights, biases, X, Y, order, mini_batch_size, eta, reduction="mean", cost="quadratic"
+    weights,
+    biases,
+    X,
+    Y,
+    order,
+    mini_batch_size,
+    eta,
+    reduction="mean",
+    cost="quadratic",
+    activations=None,
 ):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
@@ -54,8 +72,9 @@ def train_epoch(
     total = 0.0
     for start in range(0, len(order), mini_batch_size):
         batch = order[start : start + mini_batch_size]
-        total += len(batch) * the_cost.value(feedforward(weights, biases, X[batch]), Y[batch])
-        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost)
+        out = feedforward(weights, biases, X[batch], activations)
+        total += len(batch) * the_cost.value(out, Y[batch])
+        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost, activations)
         scale = eta / len(batch) if reduction == "mean" else eta
         for w, b, gw, gb in zip(weights, biases, grad_w, grad_b):
             w -= scale * gw

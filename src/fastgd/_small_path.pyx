@@ -10,7 +10,7 @@ and bottom halves of an image) and never by the thread count, so the sums and th
 same on one thread or two. Block b belongs to thread b % n_threads, which keeps its own rows of
 WT_0 and its own partial sum z0[b] of the forward product. A step of mini-batch t:
 
-    thread 0      A_1 = sigma(z0[0] + z0[1]) (in that order); the other layers forward; the
+    thread 0      A_1 = f_0(z0[0] + z0[1]) (in that order); the other layers forward; the
                   output delta; the deltas and updates of the layers above the first; C_0 = -s D_0
     (barrier)
     every thread  W_0 += C_0^T X_t on its blocks, then its blocks' part of X_{t+1} W_0^T,
@@ -31,10 +31,11 @@ from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
 from fastgd._job cimport Rows, batch_scale
-from fastgd._kernels cimport (add_inplace, backward_t, column_sums, cost_value, find_inputs,
+from fastgd._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
+                              column_sums, cost_value, find_inputs,
                               find_inputs_bytes, forward_bytes, forward_t, update_bytes,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
-                              scale_inplace, sigmoid_inplace, sigmoid_prime_mul, transpose_pad,
+                              scale_inplace, transpose_pad,
                               transpose_unpad, unpad_rows, update_t)
 from fastgd._scratch cimport scratch, whole_lines
 
@@ -285,29 +286,29 @@ cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
     cdef floating *swap
     cdef floating scale = -<floating>batch_scale(e.chunk, batch_rows)
 
-    # A_1 = sigma(z0[0] + z0[1] + ...), padding and all, as one run of rows.
+    # A_1 = f_0(z0[0] + z0[1] + ...): the sums padding and all, as one run of rows.
     for b in range(1, e.n_blocks):
         add_inplace(batch_rows * pads[0], <floating *>e.z0[b], z0)
-    sigmoid_inplace(k, batch_rows * pads[0], z0)
     unpad_rows(batch_rows, sizes[1], pads[0], z0, sizes[1], A[1])
+    activate(e.net.act[0], k, batch_rows, sizes[1], A[1])
     for l in range(1, L):
         q1 = pads[l] // lanes(k, sizeof(floating))
         pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], bias[l], <floating *>e.padded_bias)
         forward_t(k, batch_rows, sizes[l], NULL, A[l], sizes[l], NULL, WT[l], pads[l], 0, q1,
                   <floating *>e.padded_bias, padded)
         unpad_rows(batch_rows, sizes[l + 1], pads[l], padded, sizes[l + 1], A[l + 1])
-        sigmoid_inplace(k, batch_rows * sizes[l + 1], A[l + 1])
+        activate(e.net.act[l], k, batch_rows, sizes[l + 1], A[l + 1])
     # The targets wait in delta_prev; the output delta reads them before it is overwritten.
     gather_rows(batch_rows, sizes[L], <const floating *>e.Y, &e.chunk.order[start], delta_prev)
-    e.cost_sum += cost_value(e.chunk.cost, batch_rows * sizes[L], A[L], delta_prev)
-    output_delta(e.chunk.cost, batch_rows * sizes[L], A[L], delta_prev, delta)
+    e.cost_sum += cost_value(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev)
+    output_delta(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev, delta)
     for l in range(L - 1, 0, -1):
         q1 = pads[l] // lanes(k, sizeof(floating))
-        # D_{l-1} = (D_l @ W_l) * sigma'(Z_{l-1}), from W_l before its update.
+        # D_{l-1} = (D_l @ W_l) * f'_{l-1}(Z_{l-1}), from W_l before its update.
         pad_rows(batch_rows, sizes[l + 1], sizes[l + 1], pads[l], delta, padded)
         backward_t(k, batch_rows, sizes[l], padded, WT[l], pads[l], delta_prev,
                    <floating *>e.transposed)
-        sigmoid_prime_mul(batch_rows * sizes[l], A[l], delta_prev)
+        activation_prime_mul(e.net.act[l - 1], batch_rows * sizes[l], A[l], delta_prev)
         # C = -s D_l: W_l += C^T A_l, b_l += the column sums of C.
         scale_inplace(batch_rows * sizes[l + 1], scale, delta)
         column_sums(batch_rows, sizes[l + 1], <floating>1, delta, <floating>1, bias[l])

@@ -166,6 +166,12 @@ def check_continues(
             f"{saved.dtype.name}; this trainer's is of sizes {network.sizes} and "
             f"dtype {network.dtype.name}"
         )
+    if saved.layer_activations != network.layer_activations:
+        raise ValueError(
+            f"{path} holds a network whose layers' activations are "
+            f"{list(saved.layer_activations)}; this trainer's network has "
+            f"{list(network.layer_activations)}"
+        )
     differ = {
         k: (checkpoint.settings.get(k), v)
         for k, v in settings.items()

@@ -1,13 +1,16 @@
-"""The network of sigmoid neurons.
+"""The network: layers of neurons, sigmoid ones unless told otherwise.
 
 A network with sizes [n_0, n_1, ..., n_L] has L layers of weights: weights[l] has shape
 (n_{l+1}, n_l), so that row j holds the weights into neuron j of layer l+1, and biases[l] has shape
 (n_{l+1},). A batch of inputs X has one sample per row; its output is
-a_{l+1} = sigma(a_l @ weights[l].T + biases[l]), layer after layer.
+a_{l+1} = f_l(a_l @ weights[l].T + biases[l]), layer after layer, f_l the activation of layer l
+(fastgd.activations): the hidden layers' as Network(activation=...) names them, the output
+layer's sigmoid, or softmax for the log-likelihood cost (Network(output="softmax")).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core, _memory, _policy, costs, initializers
+from . import _core, _memory, _policy, activations, costs, initializers
 from ._io import NpzReader, atomic_write
 from ._validation import (
     check_dtype,
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 
 
 class Network:
-    """A fully connected network of sigmoid neurons.
+    """A fully connected network of neurons: sigmoid ones, unless told otherwise.
 
     Parameters
     ----------
@@ -49,12 +52,21 @@ class Network:
         How the weights are drawn (fastgd.initializers): "normal" from N(0, 1), the chapter's;
         "scaled" from N(0, 1/n_in) for a layer of n_in inputs, the book's chapter 3, which keeps
         the hidden neurons out of saturation at the start. Biases come from N(0, 1) either way.
+    activation : str or sequence of str
+        The hidden layers' neurons (fastgd.activations): "sigmoid" (default, the book's),
+        "tanh" or "relu"; one name for every hidden layer, or a list of one per hidden layer.
+    output : "sigmoid" (default) or "softmax"
+        The output layer's activation, which the cost pairs with (fastgd.costs): sigmoid for the
+        quadratic and cross-entropy costs, softmax (each row of outputs a probability
+        distribution) for the log-likelihood.
 
     Attributes
     ----------
     weights : list of ndarray, weights[l] of shape (sizes[l+1], sizes[l]), C-contiguous
     biases : list of ndarray, biases[l] of shape (sizes[l+1],)
     init : str, the name of the initialisation the network was drawn with
+    activation : list of str, the hidden layers' activations, one per hidden layer
+    output : str, the output layer's activation
     """
 
     def __init__(
@@ -64,6 +76,8 @@ class Network:
         seed: Seed = None,
         dtype: str | np.dtype = "float64",
         init: str = "normal",
+        activation: str | Sequence[str] = "sigmoid",
+        output: str = "sigmoid",
     ) -> None:
         try:
             sizes = list(sizes)
@@ -77,6 +91,8 @@ class Network:
         if len(self.sizes) > MAX_LAYERS:
             raise ValueError(f"sizes holds {len(self.sizes)} layers; at most {MAX_LAYERS}")
         self.dtype = check_dtype(dtype)
+        self.activation = activations.hidden_layers(activation, len(self.sizes) - 2)
+        self.output = _check_output(output)
         drawer = initializers.get(init)
         # Drawn in float64, then cast: both at once at the peak.
         _memory.check_fits(
@@ -114,6 +130,9 @@ class Network:
         # (Copies: what unpickles may be read-only, as joblib's memory-mapped arrays are.)
         for key in ("_weights", "_biases"):
             state[key] = [np.array(a, order="C", copy=True) for a in state.get(key, ())]
+        # (Pickles of fastgd 0.2 name no activations: their neurons were all sigmoid.)
+        state.setdefault("activation", ["sigmoid"] * (len(state.get("sizes", [0, 0])) - 2))
+        state.setdefault("output", "sigmoid")
         self.__dict__.update(state)
         self._init_locks()
         self.check_parameters()
@@ -141,8 +160,19 @@ class Network:
         """Number of layers of neurons, the input layer included (as in the book)."""
         return len(self.sizes)
 
+    @property
+    def layer_activations(self) -> tuple[str, ...]:
+        """Each layer's activation, the hidden layers' then the output's: what the core runs."""
+        return (*self.activation, self.output)
+
     def __repr__(self) -> str:
-        return f"Network({self.sizes}, dtype={self.dtype.name!r}, init={self.init!r})"
+        extra = ""
+        if any(name != "sigmoid" for name in self.activation):
+            shown = self.activation[0] if len(set(self.activation)) == 1 else self.activation
+            extra += f", activation={shown!r}"
+        if self.output != "sigmoid":
+            extra += f", output={self.output!r}"
+        return f"Network({self.sizes}, dtype={self.dtype.name!r}, init={self.init!r}{extra})"
 
     def save(self, path: PathLike) -> None:
         """Save sizes, dtype, weights and biases to path as .npz (no pickle), atomically: a
@@ -160,13 +190,20 @@ class Network:
         atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     def _arrays(self) -> dict[str, np.ndarray]:
+        # A network of sigmoid neurons throughout is written as fastgd 0.1 and 0.2 wrote it, so
+        # that they read it; any other says which neurons it has, in a version they refuse
+        # with "upgrade fastgd" instead of running it with the wrong ones.
+        sigmoid = self.output == "sigmoid" and all(a == "sigmoid" for a in self.activation)
         arrays = {
             "format": np.array(FORMAT),
-            "version": np.array(FORMAT_VERSION),
+            "version": np.array(1 if sigmoid else FORMAT_VERSION),
             "sizes": np.array(self.sizes, dtype=np.int64),
             "dtype": np.array(self.dtype.name),
             "init": np.array(self.init),
         }
+        if not sigmoid:
+            arrays["activation"] = np.array(json.dumps(self.activation))
+            arrays["output"] = np.array(self.output)
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             arrays[f"weights_{l}"] = w
             arrays[f"biases_{l}"] = b
@@ -216,6 +253,23 @@ class Network:
             raise ValueError(f"{source}: {exc}") from None
         # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
         net.init = npz.read_text("init", 64) if "init" in npz.names() else "normal"
+        # (Nor those of 0.1 and 0.2 activations: their neurons were all sigmoid.)
+        try:
+            hidden = (
+                npz.read_json("activation", 64 * MAX_LAYERS)
+                if "activation" in npz.names()
+                else "sigmoid"
+            )
+            net.activation = activations.hidden_layers(hidden, len(net.sizes) - 2)
+            net.output = _check_output(
+                npz.read_text("output", 64) if "output" in npz.names() else "sigmoid"
+            )
+        except TypeError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        except ValueError as exc:
+            if str(exc).startswith(str(source)):
+                raise
+            raise ValueError(f"{source}: {exc}") from None
         expected = {f"weights_{l}" for l in range(len(sizes) - 1)} | {
             f"biases_{l}" for l in range(len(sizes) - 1)
         }
@@ -319,7 +373,13 @@ class Network:
         # (Waits while a fit in another thread is inside a chunk: see save.)
         with self._updating:
             bad = _core.feedforward(
-                self.weights, self.biases, X, out, **plan.core_options(), check_finite=check_finite
+                self.weights,
+                self.biases,
+                X,
+                out,
+                **plan.core_options(),
+                check_finite=check_finite,
+                activations=self.layer_activations,
             )
         if bad >= 0:
             raise nonfinite_error(X, bad)
@@ -367,10 +427,13 @@ class Network:
         predicted = np.argmax(self._forward(X, check_finite=True), axis=1)
         return int(np.count_nonzero(predicted == labels))
 
-    def cost(self, X: ArrayLike, y: ArrayLike, cost: str = "quadratic") -> float:
-        """The cost C = 1/n sum_x C_x over the n samples: "quadratic" (default),
-        1/(2n) sum_x ||y(x) - a(x)||^2, or "cross_entropy" (fastgd.costs), as a float."""
-        the_cost = costs.get(cost)
+    def cost(self, X: ArrayLike, y: ArrayLike, cost: str | None = None) -> float:
+        """The cost C = 1/n sum_x C_x over the n samples, as a float: "quadratic",
+        1/(2n) sum_x ||y(x) - a(x)||^2, "cross_entropy" or "log_likelihood" (fastgd.costs),
+        one that pairs with the network's output layer. None (default): the quadratic cost for
+        sigmoid outputs, the log-likelihood for softmax ones."""
+        the_cost = costs.get(cost if cost is not None else PAIRED_COST[self.output])
+        check_pairing(the_cost, self.output, "cost")
         self.check_parameters()
         X, _ = check_inputs(X, self.sizes[0], self.dtype)
         Y = check_targets(y, X.shape[0], self.sizes[-1], self.dtype)
@@ -418,6 +481,28 @@ if hasattr(os, "register_at_fork"):
     )
 
 
+# The cost a network's output layer pairs with when none is named (Network.cost).
+PAIRED_COST = {"sigmoid": "quadratic", "softmax": "log_likelihood"}
+
+
+def _check_output(output: object) -> str:
+    if output not in activations.OUTPUTS:
+        raise ValueError(f"output must be one of {list(activations.OUTPUTS)}, got {output!r}")
+    return str(output)
+
+
+def check_pairing(cost: costs.Cost, output: str, what: str) -> None:
+    """ValueError unless cost pairs with an output layer of activation output, saying how to
+    build the network that does."""
+    if cost.output != output:
+        raise ValueError(
+            f"{what}={cost.name!r} pairs with a {cost.output} output layer, and the network's "
+            f"output layer is {output}: build the network with "
+            f"Network(sizes, output={cost.output!r}), or use "
+            f"{' or '.join(repr(c.name) for c in costs.COSTS.values() if c.output == output)}"
+        )
+
+
 def _check_finite(arrays: dict[str, np.ndarray], context: str) -> None:
     """ValueError naming the first weights_l or biases_l of arrays that holds NaN or infinity,
     and where."""
@@ -452,8 +537,10 @@ def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]
 
 
 FORMAT = "fastgd-network"
-FORMAT_VERSION = 1
-_META_MEMBERS = ("format", "version", "sizes", "dtype", "init")
+# 1: fastgd 0.1 and 0.2, sigmoid neurons throughout (still written for such networks); 2: the
+# hidden layers' activations ("activation", JSON) and the output layer's ("output").
+FORMAT_VERSION = 2
+_META_MEMBERS = ("format", "version", "sizes", "dtype", "init", "activation", "output")
 _LAYER_MEMBER = re.compile(r"(weights|biases)_(0|[1-9][0-9]{0,3})")
 # What a checkpoint adds to a saved network (fastgd.checkpoint).
 CHECKPOINT_MEMBERS = ("trainer_state",)

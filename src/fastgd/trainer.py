@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .network import Network
 
     CallbackLike = Callback | Callable[[int, dict[str, Any], "Trainer"], object]
-from .network import Network
+from .network import Network, check_pairing
 
 REDUCTIONS = ("mean", "sum")
 TRAIN_COSTS = ("running", "exact")
@@ -113,10 +113,12 @@ class Trainer:
         Reshuffle the samples every epoch (default); False keeps the data order.
     reduction : "mean" or "sum"
         Scale each update by eta/m (mean of the mini-batch's gradients) or by eta (their sum).
-    cost : "quadratic" or "cross_entropy"
+    cost : "quadratic", "cross_entropy" or "log_likelihood"
         The cost to minimise (fastgd.costs): the chapter's quadratic cost (default), or the
         cross-entropy cost, whose output delta a - y keeps saturated output neurons learning
-        (targets in [0, 1]). History and the report give the figures of this cost.
+        (targets in [0, 1]); both for a network of sigmoid outputs. "log_likelihood" is the
+        cost of a softmax output layer (Network(sizes, output="softmax")), -ln a_y.
+        History and the report give the figures of this cost.
     verbose : int
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch on a terminal or in a Jupyter notebook (tqdm, its
@@ -200,6 +202,7 @@ class Trainer:
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
         self.cost = costs.get(self.cost, "cost").name
+        check_pairing(costs.get(self.cost), self.network.output, "cost")
         if self.train_cost not in TRAIN_COSTS:
             raise ValueError(f"train_cost must be one of {TRAIN_COSTS}, got {self.train_cost!r}")
         if self.on_nonfinite not in ON_NONFINITE:
@@ -501,6 +504,7 @@ class Trainer:
                 skip_zero_inputs=state.plan.skip_zero_inputs,
                 input_split=state.input_split,
                 cost_sum=cost_sum,
+                activations=net.layer_activations,
                 **state.plan.core_options(threads),
             )
         return threads, cost_sum
