@@ -17,18 +17,6 @@ import sys
 
 import numpy as np
 
-from .costs import COSTS
-from .initializers import INITS
-
-
-def _sizes(text):
-    try:
-        return [int(s) for s in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"sizes must be integers separated by commas, such as 784,30,10; got {text!r}"
-        ) from None
-
 
 def _data_options(parser):
     parser.add_argument(
@@ -98,48 +86,8 @@ def build_parser():
         description="Train the sigmoid network on MNIST with mini-batch "
         "SGD; the defaults are the book's experiment.",
     )
-    train.add_argument(
-        "--sizes",
-        type=_sizes,
-        default=[784, 30, 10],
-        help="neurons per layer, comma-separated (default: 784,30,10)",
-    )
+    _add_settings(train, grid=False)
     _add_run_options(train)
-    train.add_argument(
-        "--mini-batch-size",
-        "-m",
-        type=_int_at_least(1),
-        default=10,
-        help="samples per mini-batch; 1 is online learning (default: 10)",
-    )
-    train.add_argument(
-        "--eta", type=_positive_float, default=3.0, help="learning rate (default: 3.0)"
-    )
-    train.add_argument(
-        "--reduction",
-        choices=["mean", "sum"],
-        default="mean",
-        help="update by eta/m or eta times the sum of the mini-batch's gradients (default: mean)",
-    )
-    train.add_argument(
-        "--cost",
-        choices=list(COSTS),
-        default="quadratic",
-        help="the cost to minimise; cross_entropy keeps saturated outputs "
-        "learning (default: quadratic)",
-    )
-    train.add_argument(
-        "--init",
-        choices=list(INITS),
-        default="normal",
-        help="initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled) (default: normal)",
-    )
-    train.add_argument(
-        "--dtype",
-        choices=["float64", "float32"],
-        default="float64",
-        help="floating-point type of the network (default: float64)",
-    )
     train.add_argument(
         "--seed",
         type=_int_at_least(0),
@@ -217,49 +165,7 @@ def build_parser():
         "finished run is a line of that file, and running the same command again "
         "skips the runs it holds.",
     )
-    sweep.add_argument(
-        "--sizes",
-        type=_sizes,
-        nargs="+",
-        default=[[784, 30, 10]],
-        help="one or more networks, e.g. 784,30,10 784,100,10 (default: 784,30,10)",
-    )
-    sweep.add_argument(
-        "--eta",
-        type=_positive_float,
-        nargs="+",
-        default=[3.0],
-        help="learning rates (default: 3.0)",
-    )
-    sweep.add_argument(
-        "--mini-batch-size",
-        "-m",
-        type=_int_at_least(1),
-        nargs="+",
-        default=[10],
-        help="mini-batch sizes (default: 10)",
-    )
-    sweep.add_argument(
-        "--cost",
-        choices=list(COSTS),
-        nargs="+",
-        default=["quadratic"],
-        help="costs (default: quadratic)",
-    )
-    sweep.add_argument(
-        "--init",
-        choices=list(INITS),
-        nargs="+",
-        default=["normal"],
-        help="initial weights (default: normal)",
-    )
-    sweep.add_argument(
-        "--dtype",
-        choices=["float64", "float32"],
-        nargs="+",
-        default=["float64"],
-        help="floating-point types (default: float64)",
-    )
+    _add_settings(sweep, grid=True)
     sweep.add_argument(
         "--seeds",
         type=_int_at_least(1),
@@ -367,14 +273,34 @@ def _point(text):
     return (v1, v2)
 
 
+def _add_settings(parser, grid):
+    """An option for each setting of fastgd._settings that has a flag, its default the book's
+    run; with grid (fastgd sweep), those a sweep varies take one or more values."""
+    from . import _settings
+
+    for setting in _settings.SETTINGS:
+        if not setting.flag:
+            continue
+        default = _settings.cli_default(setting)
+        several = grid and setting.grid
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        options = {
+            "default": [default] if several else default,
+            "help": f"{'one or more: ' if several else ''}{setting.doc} (default: {shown})",
+        }
+        if setting.choices is not None:
+            options["choices"] = list(setting.choices)
+        if setting.parse is not None:
+            options["type"] = setting.parse
+        if setting.metavar is not None:
+            options["metavar"] = setting.metavar
+        if several:
+            options["nargs"] = "+"
+        parser.add_argument(*setting.flag, dest=setting.name, **options)
+
+
 def _add_run_options(parser):
-    """The options train and sweep share: the epochs, and which MNIST images train."""
-    parser.add_argument(
-        "--epochs",
-        type=_int_at_least(0),
-        default=30,
-        help="passes over the training data (default: 30)",
-    )
+    """The options train and sweep share beyond the settings: which MNIST images train."""
     parser.add_argument(
         "--validation-size",
         type=_int_at_least(0),
@@ -420,30 +346,30 @@ def _needs_matplotlib():
     _figure_class()  # an ImportError naming the extra, before any work
 
 
+def _given(args, settings):
+    """The values of the command line's options for these settings of fastgd._settings."""
+    return {s.name: getattr(args, s.name) for s in settings if s.flag}
+
+
 def train(args):
     import fastgd
 
+    from . import _settings
     from ._io import check_destination
 
     # The network, the trainer and where the result goes are checked before the data is read.
     # (The output layer is the one the cost pairs with: softmax for the log-likelihood.)
     net = fastgd.Network(
-        args.sizes,
         seed=args.seed,
-        dtype=args.dtype,
-        init=args.init,
         output=fastgd.costs.get(args.cost).output,
+        **_given(args, _settings.NETWORK),
     )
     trainer = fastgd.Trainer(
         net,
-        eta=args.eta,
-        mini_batch_size=args.mini_batch_size,
-        epochs=args.epochs,
         seed=args.seed,
-        reduction=args.reduction,
-        cost=args.cost,
         verbose=args.verbose,
         n_threads=args.threads,
+        **_given(args, _settings.TRAINER),
     )
     if args.save is not None:
         check_destination(args.save, "--save")
@@ -467,6 +393,7 @@ def train(args):
 def sweep(args):
     import fastgd
 
+    from . import _settings
     from ._io import check_destination
     from ._results import check_results_file
     from ._sweep import client_for
@@ -482,15 +409,9 @@ def sweep(args):
         )
     executor = client_for(args.scheduler) if args.scheduler is not None else None
     train, validation, test = _training_data(args)
-    grid = {
-        "sizes": args.sizes,
-        "eta": args.eta,
-        "mini_batch_size": args.mini_batch_size,
-        "cost": args.cost,
-        "init": args.init,
-        "dtype": args.dtype,
-        "seed": list(range(args.seeds)),
-    }
+    grid = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if s.flag and s.grid}
+    grid["seed"] = list(range(args.seeds))
+    fixed = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if s.flag and not s.grid}
     try:
         result = fastgd.sweep(
             grid,
@@ -504,7 +425,7 @@ def sweep(args):
             halving=args.halving,
             retry_failed=args.retry_failed,
             verbose=args.verbose,
-            epochs=args.epochs,
+            **fixed,
         )
     finally:
         if executor is not None:

@@ -400,7 +400,7 @@ def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure
 
     fig = _new_figure((8, 5))
     ax = fig.add_subplot()
-    from ._sweep import varying_keys
+    from ._sweep import _value, varying_keys
 
     groups = result.groups()
     settings = [json.loads(key) for key in groups]
@@ -420,7 +420,7 @@ def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure
         for row, curve in zip(values, curves):
             row[: len(curve)] = curve
         epochs = np.arange(length)
-        label = ", ".join(f"{k}={setting.get(k)}" for k in varying) or "all runs"
+        label = ", ".join(f"{k}={_value(setting, k)}" for k in varying) or "all runs"
         # (A line of one or two epochs, a run stopped at its first rung, shows as points.)
         (line,) = ax.plot(
             epochs,

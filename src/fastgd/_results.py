@@ -44,6 +44,8 @@ def _is_number(value):
 
 
 def _check_settings(settings):
+    """Each setting a parameter of a sweep with a value its check (fastgd._settings) takes."""
+    from . import _settings
     from ._sweep import PARAMETERS
 
     if not isinstance(settings, dict):
@@ -51,24 +53,10 @@ def _check_settings(settings):
     for name, value in settings.items():
         if name not in PARAMETERS:
             raise ValueError(f"setting {name!r} is not a parameter of a sweep")
-        if name == "sizes":
-            ok = (
-                isinstance(value, list)
-                and len(value) >= 2
-                and all(_is_int(n) and n >= 1 for n in value)
-            )
-        elif name in ("dtype", "init", "reduction", "cost", "train_cost", "on_nonfinite"):
-            ok = isinstance(value, str)
-        elif name in ("shuffle", "train_accuracy"):
-            ok = isinstance(value, bool)
-        elif name in ("seed", "n_threads"):
-            ok = value is None or _is_int(value)
-        elif name in ("mini_batch_size", "epochs"):
-            ok = _is_int(value)
-        else:
-            ok = _is_number(value)
-        if not ok:
-            raise ValueError(f"setting {name} is {str(value)[:80]}")
+        try:
+            _settings.check(name, value)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"setting {name} is {str(value)[:80]} ({error})") from None
     if "sizes" not in settings:
         raise ValueError("its settings have no sizes")
 

@@ -27,29 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _settings
 from ._results import ResultsFile, latest, read_records
 
-NETWORK_PARAMETERS = ("sizes", "dtype", "init")
-TRAINER_PARAMETERS = (
-    "eta",
-    "mini_batch_size",
-    "epochs",
-    "shuffle",
-    "reduction",
-    "cost",
-    "train_cost",
-    "train_accuracy",
-    "on_nonfinite",
-    "n_threads",
-)
-# seed seeds both the network's weights and the shuffling, as `fastgd train --seed` does.
+# A sweep's parameters are the settings of fastgd._settings that a run may set; seed seeds both
+# the network's weights and the shuffling, as `fastgd train --seed` does.
+NETWORK_PARAMETERS = tuple(s.name for s in _settings.NETWORK if not s.sweep)
+TRAINER_PARAMETERS = tuple(s.name for s in _settings.TRAINER if not s.sweep and s.name != "seed")
 PARAMETERS = NETWORK_PARAMETERS + ("seed",) + TRAINER_PARAMETERS
-REQUIRED = ("sizes", "eta", "mini_batch_size", "epochs")
-# Trainer arguments a sweep sets itself or that would clash between runs.
-NOT_SWEPT = {
-    "verbose": "a sweep reports each run itself (sweep(verbose=...))",
-    "checkpoint_every": "runs of a sweep do not checkpoint; the results file resumes",
-    "checkpoint_path": "runs of a sweep do not checkpoint; the results file resumes",
+REQUIRED = tuple(s.name for s in _settings.SETTINGS if s.required)
+# Settings a sweep sets itself or that would clash between runs, and why.
+NOT_SWEPT = {s.name: s.sweep for s in _settings.SETTINGS if s.sweep} | {
     "network": "each run builds its Network from sizes, dtype, init and seed",
 }
 DATASETS = ("mnist",)
@@ -114,6 +102,15 @@ def _check_names(run):
         )
 
 
+def _network_options(settings):
+    """Network's keywords of a run's settings, its output layer the one the cost pairs with."""
+    from . import costs
+
+    options = {k: settings[k] for k in NETWORK_PARAMETERS if k in settings}
+    options["output"] = costs.get(settings.get("cost", "quadratic")).output
+    return options
+
+
 def build(settings, threads, **trainer_options):
     """The Network and Trainer of a run's settings, on threads threads unless the settings name
     n_threads: exactly what a solo fit with these settings builds (trainer_options: what the
@@ -122,11 +119,7 @@ def build(settings, threads, **trainer_options):
     from .trainer import Trainer
 
     seed = settings.get("seed")
-    net = Network(
-        settings["sizes"],
-        seed=seed,
-        **{k: settings[k] for k in NETWORK_PARAMETERS[1:] if k in settings},
-    )
+    net = Network(seed=seed, **_network_options(settings))
     options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
     options.setdefault("n_threads", threads)
     return net, Trainer(net, seed=seed, verbose=0, **options, **trainer_options)
@@ -141,14 +134,12 @@ def canonical(settings, threads=1, networks=None):
     from .network import Network
     from .trainer import Trainer
 
-    architecture = {k: settings[k] for k in NETWORK_PARAMETERS if k in settings}
+    architecture = _network_options(settings)
     key = repr(sorted(architecture.items()))
     net = networks.get(key) if networks is not None else None
     if net is None:
         # (The seed does not change what is checked: the trainer checks it below.)
-        net = Network(
-            settings["sizes"], seed=0, **{k: v for k, v in architecture.items() if k != "sizes"}
-        )
+        net = Network(seed=0, **architecture)
         if networks is not None:
             networks[key] = net
     options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
@@ -160,6 +151,13 @@ def canonical(settings, threads=1, networks=None):
         "init": net.init,
         "seed": trainer.seed,
     }
+    if "activation" in settings:
+        # (One name when every hidden layer has it: what a table of runs shows.)
+        names = net.activation
+        if not names:  # (no hidden layer: the name as checked)
+            plain["activation"] = _settings.check("activation", settings["activation"])
+        else:
+            plain["activation"] = names[0] if len(set(names)) == 1 else list(names)
     for name in TRAINER_PARAMETERS:
         if name in settings:
             plain[name] = getattr(trainer, name)
@@ -167,8 +165,18 @@ def canonical(settings, threads=1, networks=None):
 
 
 def run_key(settings):
-    """The identity of a run: its canonical settings as one JSON text."""
-    return json.dumps(settings, sort_keys=True)
+    """The identity of a run: its canonical settings as one JSON text, without those at their
+    defaults (fastgd._settings), so that a run that names a default is the run that leaves it
+    out: records of an older version, which named fewer settings, still match."""
+    plain = {k: v for k, v in settings.items() if not _at_default(k, v)}
+    return json.dumps(plain, sort_keys=True)
+
+
+def _at_default(name, value):
+    setting = _settings.BY_NAME.get(name)
+    if setting is None or setting.required:
+        return False
+    return json.dumps(value) == json.dumps(setting.default)
 
 
 # ---- data on the workers ---------------------------------------------------------------------
@@ -1103,11 +1111,10 @@ class Table(list):
         )
         lines = []
         for row in self:
-            # (A list of dicts may set a parameter in some runs only: "-" in the others.)
+            # (A setting a run leaves at its default is not in its key: its default is shown.)
             setting = row["setting"]
             cells = [
-                ", ".join(f"{k}={_show(setting[k]) if k in setting else '-'}" for k in varying)
-                or "(all)"
+                ", ".join(f"{k}={_show(_value(setting, k))}" for k in varying) or "(all)"
             ]
             for key, _ in columns:
                 f = row.get(key)
@@ -1128,10 +1135,18 @@ class Table(list):
         return "\n".join(text)
 
 
+def _value(setting, name):
+    """A setting's value in a run's settings, its default when the run leaves it out."""
+    if name in setting:
+        return setting[name]
+    known = _settings.BY_NAME.get(name)
+    return known.default if known is not None and not known.required else "-"
+
+
 def varying_keys(settings):
     """The settings' keys whose values differ between the rows (all keys if one row)."""
     keys = sorted({k for s in settings for k in s})
-    differ = [k for k in keys if len({json.dumps(s.get(k)) for s in settings}) > 1]
+    differ = [k for k in keys if len({json.dumps(_value(s, k)) for s in settings}) > 1]
     return differ or keys
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
+from . import _settings
 from ._io import NpzReader, atomic_write
 from .history import History
 from .network import CHECKPOINT_MEMBERS, Network, _check_finite
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 FORMAT = "fastgd-checkpoint"
 FORMAT_VERSION = 1
-# Settings that checkpoints of earlier versions do not name, with the value they had then.
-SETTINGS_BEFORE = {"cost": "quadratic"}
 # A trainer state is a few kilobytes per hundred epochs; more is not a checkpoint of ours.
 MAX_STATE_CHARS = 1 << 24
 
@@ -110,7 +109,8 @@ def load(path: PathLike) -> Checkpoint:
         np.random.default_rng().bit_generator.state = rng_state
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise damaged(f"the shuffling generator's state: {exc}") from None
-    settings = {**SETTINGS_BEFORE, **settings}
+    # (Settings that checkpoints of earlier versions do not name, with the value they had then.)
+    settings = {**_settings.defaults_before(), **settings}
     try:
         history = History.from_untrusted(state.get("history"), epochs_done)
     except ValueError as exc:

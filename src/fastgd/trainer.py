@@ -25,15 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core, _policy, checkpoint, costs
+from . import _core, _policy, _settings, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
 from ._io import check_destination
 from ._report import epoch_line, progress_bar
 from ._validation import (
-    check_bool,
     check_inputs,
-    check_int,
-    check_positive_real,
     check_targets,
     labels_from,
 )
@@ -47,9 +44,6 @@ if TYPE_CHECKING:
     CallbackLike = Callback | Callable[[int, dict[str, Any], "Trainer"], object]
 from .network import Network, check_pairing
 
-REDUCTIONS = ("mean", "sum")
-TRAIN_COSTS = ("running", "exact")
-ON_NONFINITE = ("raise", "warn", "ignore")
 # Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
 # that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
 # wide network, and CHUNK_SAMPLES at most, so that the thread tuner measures several chunks
@@ -62,8 +56,6 @@ CHUNK_SECONDS = 0.1
 CHUNK_SAMPLES = 15000
 FIRST_CHUNK_SAMPLES = 1000
 FIRST_CHUNK_WEIGHTS = 2e8
-# More threads than any machine of ours has; BLAS takes a C int.
-MAX_THREADS = 1024
 
 
 @dataclass
@@ -191,35 +183,17 @@ class Trainer:
         self._check_params()
 
     def _check_params(self) -> None:
-        """Check every setting and store it as a plain Python value (a NumPy scalar becomes an
-        int, float or bool here, once, so that checkpoints and reports can use it)."""
+        """Check every setting (fastgd._settings) and store it as a plain Python value (a NumPy
+        scalar becomes an int, float or bool here, once, so that checkpoints and reports can
+        use it)."""
         if not isinstance(self.network, Network):
             raise TypeError(f"network must be a fastgd.Network, got {type(self.network).__name__}")
         self.network.check_parameters()
-        self.eta = check_positive_real(self.eta, "eta")
-        self.mini_batch_size = check_int(self.mini_batch_size, "mini_batch_size", 1)
-        self.epochs = check_int(self.epochs, "epochs", 0)
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
-        self.cost = costs.get(self.cost, "cost").name
+        for setting in _settings.TRAINER:
+            setattr(self, setting.name, setting.check(getattr(self, setting.name), setting.name))
         check_pairing(costs.get(self.cost), self.network.output, "cost")
-        if self.train_cost not in TRAIN_COSTS:
-            raise ValueError(f"train_cost must be one of {TRAIN_COSTS}, got {self.train_cost!r}")
-        if self.on_nonfinite not in ON_NONFINITE:
-            raise ValueError(
-                f"on_nonfinite must be one of {ON_NONFINITE}, got {self.on_nonfinite!r}"
-            )
-        self.shuffle = check_bool(self.shuffle, "shuffle")
-        self.train_accuracy = check_bool(self.train_accuracy, "train_accuracy")
-        self.verbose = check_int(self.verbose, "verbose", 0)
-        if self.n_threads is not None:
-            self.n_threads = check_int(self.n_threads, "n_threads", 1, MAX_THREADS)
-        if self.seed is not None:
-            self.seed = check_int(self.seed, "seed", 0)
-        if self.checkpoint_every is not None:
-            self.checkpoint_every = check_int(self.checkpoint_every, "checkpoint_every", 1)
-            if self.checkpoint_path is None:
-                raise ValueError("checkpoint_every needs a checkpoint_path to write to")
+        if self.checkpoint_every is not None and self.checkpoint_path is None:
+            raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
     def fit(
         self,
@@ -536,17 +510,13 @@ class Trainer:
 
     def _settings(self, network: Network | None = None) -> dict[str, Any]:
         """What a checkpoint's run must share with this trainer's (of network, by default
-        trainer.network) to be continued by it."""
+        trainer.network) to be continued by it: the settings of fastgd._settings that say so."""
         network = self.network if network is None else network
+        values = {"sizes": network.sizes, "dtype": network.dtype.name}
         return {
-            "sizes": network.sizes,
-            "dtype": network.dtype.name,
-            "eta": self.eta,
-            "mini_batch_size": self.mini_batch_size,
-            "seed": self.seed,
-            "shuffle": bool(self.shuffle),
-            "reduction": self.reduction,
-            "cost": costs.get(self.cost).name,
+            s.name: values[s.name] if s.of == "network" else getattr(self, s.name)
+            for s in _settings.SETTINGS
+            if s.identity
         }
 
     def save_checkpoint(
