@@ -98,6 +98,24 @@
             y[i] += x[i];                                                                \
     }                                                                                    \
                                                                                          \
+    void l1_shrink_##SUFFIX(ptrdiff_t n, T c, T *w)                                      \
+    {                                                                                    \
+        for (ptrdiff_t i = 0; i < n; ++i)                                                \
+            w[i] -= w[i] > 0 ? c : (w[i] < 0 ? -c : (T)0);                               \
+    }                                                                                    \
+                                                                                         \
+    void momentum_step_##SUFFIX(ptrdiff_t n, T mu, int nesterov, T l2, T l1, const T *s, \
+                                T *v, T *w)                                              \
+    {                                                                                    \
+        for (ptrdiff_t i = 0; i < n; ++i) {                                              \
+            T sign = w[i] > 0 ? (T)1 : (w[i] < 0 ? (T)-1 : (T)0);                        \
+            T g = s[i] - l2 * w[i] - l1 * sign;                                          \
+            T velocity = mu * v[i] + g;                                                  \
+            v[i] = velocity;                                                             \
+            w[i] += nesterov ? mu * velocity + g : velocity;                             \
+        }                                                                                \
+    }                                                                                    \
+                                                                                         \
     void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
                               const T *delta, T beta, T *b)                              \
     {                                                                                    \

@@ -42,6 +42,14 @@
     void scale_inplace_##SUFFIX(ptrdiff_t n, T alpha, T *x);                             \
     /* y <- y + x */                                                                     \
     void add_inplace_##SUFFIX(ptrdiff_t n, const T *x, T *y);                            \
+    /* w <- w - c sgn(w) (sgn(0) = 0): the step of an L1 penalty, sgn from w before it. */ \
+    void l1_shrink_##SUFFIX(ptrdiff_t n, T c, T *w);                                     \
+    /* The step s of the data (s = -eta times the gradient's sum or mean) with the          \
+       penalty's (l2 * w for L2, l1 * sgn(w) for L1) taken from it, into the velocity and   \
+       the weights: g = s - l2 w - l1 sgn(w); v <- mu v + g; w <- w + v, or with nesterov    \
+       w <- w + mu v + g; element-wise, every value from before the step. */                \
+    void momentum_step_##SUFFIX(ptrdiff_t n, T mu, int nesterov, T l2, T l1, const T *s, \
+                                T *v, T *w);                                             \
     /* b <- beta * b + alpha * sum_i delta[i, :]; beta == 0 overwrites b. */             \
     void column_sums_##SUFFIX(ptrdiff_t n_rows, ptrdiff_t n_cols, T alpha,               \
                               const T *delta, T beta, T *b);                             \

@@ -32,6 +32,12 @@ cdef extern from "kernels.h" nogil:
     void scale_inplace_s(Py_ssize_t n, float alpha, float *x)
     void add_inplace_d(Py_ssize_t n, const double *x, double *y)
     void add_inplace_s(Py_ssize_t n, const float *x, float *y)
+    void l1_shrink_d(Py_ssize_t n, double c, double *w)
+    void l1_shrink_s(Py_ssize_t n, float c, float *w)
+    void momentum_step_d(Py_ssize_t n, double mu, int nesterov, double l2, double l1,
+                         const double *s, double *v, double *w)
+    void momentum_step_s(Py_ssize_t n, float mu, int nesterov, float l2, float l1,
+                         const float *s, float *v, float *w)
     void column_sums_d(Py_ssize_t n_rows, Py_ssize_t n_cols, double alpha, const double *delta,
                        double beta, double *b)
     void column_sums_s(Py_ssize_t n_rows, Py_ssize_t n_cols, float alpha, const float *delta,

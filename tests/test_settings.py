@@ -57,7 +57,13 @@ def test_the_command_line_has_an_option_for_every_setting_with_a_flag():
 
 
 def test_checkpoints_of_older_versions_get_the_tables_earlier_values():
-    assert _settings.defaults_before() == {"cost": "quadratic"}
+    assert _settings.defaults_before() == {
+        "cost": "quadratic",
+        "lmbda": 0.0,
+        "penalty": "l2",
+        "momentum": 0.0,
+        "nesterov": False,
+    }
     assert checkpoint._settings is _settings
 
 

@@ -288,6 +288,11 @@ def _add_settings(parser, grid):
             "default": [default] if several else default,
             "help": f"{'one or more: ' if several else ''}{setting.doc} (default: {shown})",
         }
+        if setting.default is False and not setting.parse:  # (a switch: on when given)
+            parser.add_argument(
+                *setting.flag, dest=setting.name, action="store_true", help=setting.doc
+            )
+            continue
         if setting.choices is not None:
             options["choices"] = list(setting.choices)
         if setting.parse is not None:

@@ -7,13 +7,16 @@ For a mini-batch of m rows (notation of _core.pyx):
     forward     A_{l+1} = f_l(A_l @ W_l^T + b_l): b_l broadcast into A_{l+1}, one gemm, beta = 1
     output      D_{L-1} = the cost's output delta
     backward    D_{l-1} = (D_l @ W_l) * f'_{l-1}(Z_{l-1}) (from A_l), from W_l before its update
-    update      W_l <- W_l - s * D_l^T @ A_l: the gradient folded into one gemm (beta = 1)
+    update      W_l <- W_l - s * D_l^T @ A_l: the gradient folded into one gemm (beta = 1; the
+                L2 penalty's decay is its beta, 1 - rate; the L1 penalty's step a pass before it;
+                with momentum the gemm writes the data step S, beta = 0, and one pass moves
+                the velocity and W: fastgd._job.Update)
 """
 from fastgd._blas cimport NoTrans, Trans, gemm
-from fastgd._job cimport Rows, batch_scale
+from fastgd._job cimport L2, Rows, Update, batch_scale, plain
 from fastgd._kernels cimport (activate, activation_prime_mul, broadcast_row, column_sums,
-                              cost_value, first_nonfinite, gather_rows, output_delta,
-                              rows_from_bytes)
+                              cost_value, first_nonfinite, gather_rows, momentum_apply,
+                              output_delta, penalise_first, rows_from_bytes)
 from fastgd._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
@@ -54,13 +57,16 @@ cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
 
 cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
                    const floating *Y, floating *delta, floating *delta_prev, floating **W_out,
-                   floating **b_out, floating alpha, floating beta) noexcept nogil:
+                   floating **b_out, floating alpha, floating beta, const Update *u,
+                   floating *step) noexcept nogil:
     """Backpropagate the cost of the m rows whose activations are in A, targets Y.
 
     For every layer: W_out[l] <- beta * W_out[l] + alpha * D_l^T @ A_l, and the same for b_out[l]
     with the column sums of D_l. Training passes the network's own arrays with alpha = -s,
-    beta = 1; the gradient passes fresh arrays with alpha = 1, beta = 0. delta and delta_prev
-    hold m * max(sizes[1:]); Y may be delta_prev (it is read first).
+    beta = 1, and its update rule u (which adds the penalty and the momentum; step then holds
+    the largest layer's weights and biases); the gradient passes fresh arrays with alpha = 1,
+    beta = 0 and u NULL. delta and delta_prev hold m * max(sizes[1:]); Y may be delta_prev (it
+    is read first).
     """
     cdef const int *sizes = net.sizes
     cdef floating **W = <floating **>net.W
@@ -73,9 +79,26 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
             gemm(NoTrans, NoTrans, m, sizes[l], sizes[l + 1], <floating>1, delta, sizes[l + 1],
                  W[l], sizes[l], <floating>0, delta_prev, sizes[l])
             activation_prime_mul(net.act[l - 1], <Py_ssize_t>m * sizes[l], A[l], delta_prev)
-        gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
-             A[l], sizes[l], beta, W_out[l], sizes[l])
-        column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
+        if u == NULL or plain(u):
+            gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
+                 A[l], sizes[l], beta, W_out[l], sizes[l])
+            column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
+        elif u.momentum == 0:
+            # W *= 1 - rate as gemm's beta (L2), or W -= rate sgn(W) first (L1).
+            if u.penalty != L2:
+                penalise_first(u, <Py_ssize_t>sizes[l + 1] * sizes[l], W_out[l])
+            gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
+                 A[l], sizes[l], <floating>(1 - u.rate) if u.penalty == L2 else beta,
+                 W_out[l], sizes[l])
+            column_sums(m, sizes[l + 1], alpha, delta, beta, b_out[l])
+        else:
+            # S = alpha D^T A (the data step), then the velocity and W in one pass.
+            gemm(Trans, NoTrans, sizes[l + 1], sizes[l], m, alpha, delta, sizes[l + 1],
+                 A[l], sizes[l], <floating>0, step, sizes[l])
+            momentum_apply(u, <Py_ssize_t>sizes[l + 1] * sizes[l], step,
+                           (<floating **>u.VW)[l], W_out[l], True)
+            column_sums(m, sizes[l + 1], alpha, delta, <floating>0, step)
+            momentum_apply(u, sizes[l + 1], step, (<floating **>u.Vb)[l], b_out[l], False)
         swap = delta
         delta = delta_prev
         delta_prev = swap
@@ -96,6 +119,11 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             widest = max(widest, sizes[l])
     cdef floating *delta = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
     cdef floating *delta_prev = <floating *>scratch(keep, chunk.m * widest, sizeof(floating))
+    cdef Py_ssize_t largest = 0
+    for l in range(L):
+        largest = max(largest, <Py_ssize_t>sizes[l + 1] * sizes[l])
+    cdef floating *step = <floating *>scratch(
+        keep, largest if chunk.update.momentum != 0 else 0, sizeof(floating))
     cdef unsigned int fp_state
     cdef double total = cost_sum[0]
     with nogil:
@@ -114,7 +142,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             total += cost_value(chunk.cost, rows, sizes[L], A[L], delta_prev)
             backward(chunk.cost, net, <int>rows, A, delta_prev, delta, delta_prev,
                      <floating **>net.W, <floating **>net.b,
-                     -<floating>batch_scale(chunk, rows), <floating>1)
+                     -<floating>batch_scale(chunk, rows), <floating>1, chunk.update, step)
             start += rows
         fastgd_restore_fp(fp_state)
     cost_sum[0] = total

@@ -25,6 +25,11 @@ def train_chunk(
     input_split: int | None = None,
     cost_sum: float = 0.0,
     activations: tuple[str, ...] | None = None,
+    penalty: str | None = None,
+    penalty_rate: float = 0.0,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    velocities: list[np.ndarray] | None = None,
 ) -> float: ...
 def all_finite(arrays: list[np.ndarray], dtype_tag: np.ndarray) -> bool: ...
 def input_split(X: np.ndarray, n_rows: int) -> int | None: ...

@@ -29,7 +29,7 @@ from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 import numpy as np
 
 from fastgd cimport _blas, _blas_path, _forward, _small_path
-from fastgd._job cimport Chunk, Net, Rows
+from fastgd._job cimport L1, L2, NO_PENALTY, Chunk, Net, Rows, Update
 from fastgd._kernels cimport byte_lut, first_nonfinite
 from fastgd._scratch cimport scratch
 
@@ -147,6 +147,38 @@ cdef int view_network(list weights, list biases, Net *net, list keep,
     return 0
 
 
+cdef int view_update(Update *u, const Net *net, str penalty, double rate, double momentum,
+                     bint nesterov, velocities, list keep, const floating[:, ::1] like) except -1:
+    """The update rule of a training call, checked; with momentum, the velocities' pointers."""
+    cdef Net velocity
+    cdef int l
+    if penalty not in (None, "l2", "l1"):
+        raise ValueError(f"penalty must be None, 'l2' or 'l1', got {penalty!r}")
+    if not 0 <= rate < 1:
+        raise ValueError(f"penalty_rate must be in [0, 1) (eta lmbda / n), got {rate}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    u.penalty = NO_PENALTY if penalty is None or rate == 0 else (L2 if penalty == "l2" else L1)
+    u.rate = rate if u.penalty != NO_PENALTY else 0
+    u.momentum = momentum
+    u.nesterov = nesterov and momentum != 0
+    u.VW = NULL
+    u.Vb = NULL
+    if momentum == 0:
+        return 0
+    if velocities is None or len(velocities) != 2 * net.n_layers:
+        raise ValueError(f"momentum needs the velocities of the {net.n_layers} weight matrices "
+                         f"and bias vectors")
+    n = net.n_layers
+    view_network(list(velocities[:n]), list(velocities[n:]), &velocity, keep, like)
+    for l in range(n + 1):
+        if velocity.sizes[l] != net.sizes[l]:
+            raise ValueError("the velocities do not have the shapes of the network")
+    u.VW = velocity.W
+    u.Vb = velocity.b
+    return 0
+
+
 cdef int check_output(const Net *net, const fastgd_cost *cost) except -1:
     """The cost's delta holds only with the output activation it pairs with."""
     cdef bytes output = net.act[net.n_layers - 1].name
@@ -195,7 +227,8 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 const Py_ssize_t[::1] order, Py_ssize_t mini_batch_size, double eta, bint mean,
                 *, str cost, str path, int n_threads, str kernel_set=None,
                 bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0,
-                activations=None):
+                activations=None, str penalty=None, double penalty_rate=0.0,
+                double momentum=0.0, bint nesterov=False, velocities=None):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
@@ -205,6 +238,11 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     else eta * the sum.
     Y holds the target rows (n, n_out). activations names each layer's activation (None:
     sigmoid throughout); the last must be the one the cost pairs with (cost_outputs()).
+
+    The update rule (fastgd._job.Update): penalty None, "l2" or "l1" at penalty_rate (eta lmbda
+    / n: the step's part of the penalty, on weights only); momentum in [0, 1), Nesterov's form
+    with nesterov; with momentum, velocities holds the weights' velocities then the biases'
+    (arrays of their shapes and dtype, C-contiguous), updated in place.
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's
     inputs come in two blocks), the same bits whatever n_threads is; "blas" runs gemm on
@@ -247,6 +285,10 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     chunk.mean = mean
     view_network(weights, biases, &net, keep, Y, activations)
     check_output(&net, chunk.cost)
+    cdef Update update
+    keep.append(tuple(velocities or ()))
+    view_update(&update, &net, penalty, penalty_rate, momentum, nesterov, velocities, keep, Y)
+    chunk.update = &update
     if rows.n_cols != net.sizes[0]:
         raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(Y, net.sizes[net.n_layers], "Y")
@@ -338,7 +380,8 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
     with nogil:
         _blas_path.forward(k, &net, <int>n, A)
         _blas_path.backward(c, &net, <int>n, A, &Y[0, 0], delta, delta_prev,
-                            <floating **>grad.W, <floating **>grad.b, <floating>1, <floating>0)
+                            <floating **>grad.W, <floating **>grad.b, <floating>1, <floating>0,
+                            NULL, NULL)
 
 
 def feedforward(list weights, list biases, X, floating[:, ::1] out,

@@ -25,6 +25,28 @@ cdef struct Rows:
     const void *lut             # 256 entries with bytes, else NULL
 
 
+cdef enum Penalty:
+    NO_PENALTY = 0
+    L2 = 1
+    L1 = 2
+
+
+cdef struct Update:
+    # How a step moves a layer's parameters by its data step S (-eta times the sum or the mean
+    # of the mini-batch's gradients; fastgd.trainer). Plainly W += S. A penalty (on weights, never
+    # biases) adds -rate W (L2) or -rate sgn(W) (L1) to the step, rate = eta lmbda / n with n
+    # the training set's size: without momentum applied to W first (W *= 1 - rate, the book's
+    # weight decay; W -= rate sgn(W)), then W += S. With momentum mu > 0 the step g goes
+    # through the velocity V (VW, Vb: of the shapes of W, b): V = mu V + g, W += V, or with
+    # nesterov W += mu V + g.
+    Penalty penalty
+    double rate
+    double momentum
+    bint nesterov
+    void **VW                   # with momentum: V of each layer's weights, row-major as W
+    void **Vb                   # and of its biases
+
+
 cdef struct Chunk:
     # The mini-batches X[order[0:m]], X[order[m:2m]], ... (the last may be shorter), trained in
     # that order with the targets Y of the same rows.
@@ -34,9 +56,15 @@ cdef struct Chunk:
     double eta
     bint mean                   # each update scaled by eta / (that batch's size), else eta
     const fastgd_cost *cost
+    const Update *update
 
 
 cdef inline double batch_scale(const Chunk *chunk, Py_ssize_t rows) noexcept nogil:
     """The step size of a mini-batch of rows samples: eta / rows for the mean of its gradients,
     eta for their sum."""
     return chunk.eta / rows if chunk.mean else chunk.eta
+
+
+cdef inline bint plain(const Update *u) noexcept nogil:
+    """W += S and nothing else: the book's chapter 1 (the paths' code of fastgd 0.2)."""
+    return u.penalty == NO_PENALTY and u.momentum == 0

@@ -10,6 +10,8 @@ from costs cimport fastgd_cost
 from dense cimport fastgd_kernels, fastgd_prefetch
 from kernels cimport *
 
+from fastgd._job cimport L1, L2, Update
+
 
 cdef struct Inputs:
     # Inputs of a layer nonzero in at least one row of a mini-batch: cols[0:n], increasing.
@@ -255,3 +257,30 @@ cdef inline void column_sums(Py_ssize_t n_rows, Py_ssize_t n_cols, floating alph
         column_sums_d(n_rows, n_cols, alpha, delta, beta, b)
     else:
         column_sums_s(n_rows, n_cols, alpha, delta, beta, b)
+
+
+# ---- the update rule (fastgd._job.Update) --------------------------------------------------------
+
+cdef inline void penalise_first(const Update *u, Py_ssize_t n, floating *W) noexcept nogil:
+    """Without momentum, the penalty's part of a step on n weights W, before the data's."""
+    if u.momentum != 0:
+        return
+    if u.penalty == L2:
+        scale_inplace(n, <floating>(1 - u.rate), W)
+    elif u.penalty == L1:
+        if floating is double:
+            l1_shrink_d(n, u.rate, W)
+        else:
+            l1_shrink_s(n, <float>u.rate, W)
+
+
+cdef inline void momentum_apply(const Update *u, Py_ssize_t n, const floating *S, floating *V,
+                                floating *W, bint penalised) noexcept nogil:
+    """With momentum: the data step S of n parameters W (their penalty's too when penalised)
+    into their velocity V and into W."""
+    cdef double l2 = u.rate if penalised and u.penalty == L2 else 0
+    cdef double l1 = u.rate if penalised and u.penalty == L1 else 0
+    if floating is double:
+        momentum_step_d(n, u.momentum, u.nesterov, l2, l1, S, V, W)
+    else:
+        momentum_step_s(n, <float>u.momentum, u.nesterov, <float>l2, <float>l1, S, V, W)

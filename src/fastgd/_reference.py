@@ -10,10 +10,17 @@ one its cost pairs with):
     D_{l-1} = (D_l @ W_l) * f'_{l-1}(A_l)                                   backpropagation
     dC/dW_l = D_l.T @ A_l,   dC/db_l = D_l.sum(axis=0)                      summed over the batch
 
-and stochastic gradient descent moves every W_l by -(eta/m) * dC/dW_l ("mean") or -eta * dC/dW_l
-("sum"), where m is the size of that mini-batch (the last one may be shorter). The costs, with
-their values and output deltas, are those of fastgd.costs. activations is a list of one name per
-layer (None: sigmoid throughout).
+and stochastic gradient descent moves every W_l by its data step S_l = -(eta/m) * dC/dW_l
+("mean") or -eta * dC/dW_l ("sum"), where m is the size of that mini-batch (the last one may be
+shorter), and likewise b_l. The costs, with their values and output deltas, are those of
+fastgd.costs. activations is a list of one name per layer (None: sigmoid throughout).
+
+The update rule (Trainer's lmbda, penalty, momentum, nesterov; rate = eta * lmbda / n, n the
+number of training samples; biases are never penalised):
+
+    no momentum   L2: W = (1 - rate) W + S      L1: W = (W - rate sgn(W)) + S
+    momentum mu   g = S - rate W (L2) or S - rate sgn(W) (L1) or S;  V = mu V + g;
+                  W = W + V, or with nesterov W = W + (mu V + g)
 """
 
 import numpy as np
@@ -64,11 +71,23 @@ def train_epoch(
     reduction="mean",
     cost="quadratic",
     activations=None,
+    *,
+    lmbda=0.0,
+    penalty="l2",
+    n=None,
+    momentum=0.0,
+    nesterov=False,
+    velocities=None,
 ):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
-    of samples, the epoch's running mean of the cost."""
+    of samples, the epoch's running mean of the cost. The update rule as in the module's
+    docstring, n the training set's size (None: len(X)); with momentum, velocities holds the
+    weights' velocities then the biases', updated in place (None: zeros, thrown away)."""
     the_cost = costs.get(cost)
+    rate = eta * lmbda / (len(X) if n is None else n)
+    if momentum and velocities is None:
+        velocities = [np.zeros_like(a) for a in list(weights) + list(biases)]
     total = 0.0
     for start in range(0, len(order), mini_batch_size):
         batch = order[start : start + mini_batch_size]
@@ -76,9 +95,25 @@ def train_epoch(
         total += len(batch) * the_cost.value(out, Y[batch])
         grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost, activations)
         scale = eta / len(batch) if reduction == "mean" else eta
-        for w, b, gw, gb in zip(weights, biases, grad_w, grad_b):
-            w -= scale * gw
-            b -= scale * gb
+        for l, (w, b, gw, gb) in enumerate(zip(weights, biases, grad_w, grad_b)):
+            if not momentum:
+                if rate and penalty == "l2":
+                    w *= 1 - rate
+                elif rate and penalty == "l1":
+                    w -= rate * np.sign(w)
+                w -= scale * gw
+                b -= scale * gb
+                continue
+            g = -scale * gw
+            if rate:
+                g -= rate * (w if penalty == "l2" else np.sign(w))
+            for param, v, step in (
+                (w, velocities[l], g),
+                (b, velocities[len(weights) + l], -scale * gb),
+            ):
+                v *= momentum
+                v += step
+                param += momentum * v + step if nesterov else v
     return total
 
 

@@ -17,6 +17,12 @@ WT_0 and its own partial sum z0[b] of the forward product. A step of mini-batch 
                   prefetching its columns of the rows of mini-batch t+2 between update tiles
     (barrier)
 
+A penalty or momentum (fastgd._job.Update) changes only the updates: without momentum the
+penalty's step goes onto W_l (its blocks of WT_0 by each thread) before the data's; with it, the
+data step goes into a zeroed S_l of W_l's layout, and one pass moves the velocity V_l (held
+transposed and padded like W_l for the run) and W_l. Either way every weight moves every step,
+also those of the inputs the products skip.
+
 The first layer's products leave out the inputs that are zero in every row of the mini-batch
 (exact zeros: no sum changes), each thread listing its blocks' nonzero inputs of the next
 mini-batch while thread 0 does the serial work. The rows are read where they lie in X, never
@@ -30,9 +36,10 @@ from barrier cimport fastgd_barrier, fastgd_barrier_wait
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd._job cimport Rows, batch_scale
+from fastgd._job cimport Rows, Update, batch_scale, plain
 from fastgd._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
-                              column_sums, cost_value, find_inputs,
+                              column_sums, cost_value, find_inputs, momentum_apply,
+                              penalise_first,
                               find_inputs_bytes, forward_bytes, forward_t, update_bytes,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
                               scale_inplace, transpose_pad,
@@ -83,6 +90,14 @@ cdef struct Epoch:
     Inputs *inputs[INPUT_BLOCKS]
     fastgd_barrier *barrier     # on a cache line of its own, zeroed
     double cost_sum             # each mini-batch's cost before its update, summed (thread 0)
+    # With momentum: each layer's data step S and velocity V in WT's layout (layer 0 by
+    # blocks), and a bias's data step.
+    const Update *update
+    void **ST
+    void **VT
+    void *ST0[INPUT_BLOCKS]
+    void *VT0[INPUT_BLOCKS]
+    void *step_bias
 
 
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const Rows *X,
@@ -110,9 +125,13 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     e.Y = Y
     e.skip_zero = skip_zero_inputs
     e.cost_sum = cost_sum[0]
+    e.update = chunk.update
+    cdef bint momentum = chunk.update.momentum != 0
     cdef Py_ssize_t *pads = <Py_ssize_t *>scratch(keep, L, sizeof(Py_ssize_t))
     e.pads = pads
     e.WT = <void **>scratch(keep, L, sizeof(void *))
+    e.ST = <void **>scratch(keep, L, sizeof(void *))
+    e.VT = <void **>scratch(keep, L, sizeof(void *))
     e.A = <void **>scratch(keep, L + 1, sizeof(void *))
     e.A[0] = NULL
     for l in range(L):
@@ -123,16 +142,23 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
         if l > 0:
             widest_pad = max(widest_pad, pads[l])
             e.WT[l] = scratch(keep, sizes[l] * pads[l], item)
+            if momentum:
+                e.ST[l] = scratch(keep, sizes[l] * pads[l], item)
+                e.VT[l] = scratch(keep, sizes[l] * pads[l], item)
     e.delta = scratch(keep, chunk.m * widest, item)
     e.delta_prev = scratch(keep, chunk.m * widest, item)
     e.padded_rows = scratch(keep, chunk.m * widest_pad, item)
     e.padded_bias = scratch(keep, widest_pad, item)
     e.transposed = scratch(keep, widest_pad * lanes(k, item), item)
+    e.step_bias = scratch(keep, widest, item)
 
     split_inputs(&e, keep, input_split, <const floating *>e.lut)
     for b in range(e.n_blocks):
         width = e.block_start[b + 1] - e.block_start[b]
         e.WT0[b] = scratch(keep, width * pads[0], item)
+        if momentum:
+            e.ST0[b] = scratch(keep, width * pads[0], item)
+            e.VT0[b] = scratch(keep, width * pads[0], item)
         e.z0[b] = scratch(keep, chunk.m * pads[0], item)
         e.inputs[b] = <Inputs *>scratch(keep, 2, sizeof(Inputs))
         for which in range(2):
@@ -217,16 +243,27 @@ cdef inline void block_forward(Epoch *e, int b, Py_ssize_t rows, const Inputs *i
 cdef inline void block_update(Epoch *e, int b, Py_ssize_t rows, const Inputs *inputs,
                               const Py_ssize_t *xidx, const fastgd_prefetch *pf,
                               const floating *lut) noexcept nogil:
-    """W_0 += C_0^T X on block b's rows of WT_0 for the rows xidx, prefetching pf."""
+    """W_0 += C_0^T X on block b's rows of WT_0 for the rows xidx, prefetching pf: as the
+    update rule says (the data step, the penalty's, the velocity's)."""
     cdef Py_ssize_t n_in = e.net.sizes[0], pad = e.pads[0], start = e.block_start[b]
     cdef Py_ssize_t q1 = pad // lanes(e.kernels, sizeof(floating))
+    cdef Py_ssize_t n = block_width(e, b) * pad
+    cdef floating *target = <floating *>e.WT0[b]
+    if not plain(e.update):
+        if e.update.momentum == 0:
+            penalise_first(e.update, n, target)
+        else:
+            target = <floating *>e.ST0[b]
+            memset(target, 0, n * sizeof(floating))
     if e.x_bytes:
         update_bytes(e.kernels, rows, block_width(e, b), inputs,
                      <const unsigned char *>e.X + start, n_in, xidx, lut, <floating *>e.c0,
-                     <floating *>e.WT0[b], pad, 0, q1, pf)
+                     target, pad, 0, q1, pf)
     else:
         update_t(e.kernels, rows, block_width(e, b), inputs, <const floating *>e.X + start,
-                 n_in, xidx, <floating *>e.c0, <floating *>e.WT0[b], pad, 0, q1, pf)
+                 n_in, xidx, <floating *>e.c0, target, pad, 0, q1, pf)
+    if e.update.momentum != 0:
+        momentum_apply(e.update, n, target, <floating *>e.VT0[b], <floating *>e.WT0[b], True)
 
 
 cdef inline void sync(Epoch *e, int n_threads, int *sense) noexcept nogil:
@@ -309,19 +346,47 @@ cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
         backward_t(k, batch_rows, sizes[l], padded, WT[l], pads[l], delta_prev,
                    <floating *>e.transposed)
         activation_prime_mul(e.net.act[l - 1], batch_rows * sizes[l], A[l], delta_prev)
-        # C = -s D_l: W_l += C^T A_l, b_l += the column sums of C.
+        # C = -s D_l: W_l += C^T A_l, b_l += the column sums of C (as the update rule says).
         scale_inplace(batch_rows * sizes[l + 1], scale, delta)
-        column_sums(batch_rows, sizes[l + 1], <floating>1, delta, <floating>1, bias[l])
+        bias_step(e, batch_rows, sizes[l + 1], delta, bias[l], l)
         pad_rows(batch_rows, sizes[l + 1], sizes[l + 1], pads[l], delta, padded)
-        update_t(k, batch_rows, sizes[l], NULL, A[l], sizes[l], NULL, padded, WT[l], pads[l],
-                 0, q1, NULL)
+        weights_step(e, batch_rows, l, A[l], padded, WT[l], q1)
         swap = delta
         delta = delta_prev
         delta_prev = swap
     scale_inplace(batch_rows * sizes[1], scale, delta)
-    column_sums(batch_rows, sizes[1], <floating>1, delta, <floating>1, bias[0])
+    bias_step(e, batch_rows, sizes[1], delta, bias[0], 0)
     pad_rows(batch_rows, sizes[1], sizes[1], pads[0], delta, <floating *>e.c0)
     pad_rows(1, sizes[1], sizes[1], pads[0], bias[0], <floating *>e.b0)
+
+
+cdef inline void bias_step(Epoch *e, Py_ssize_t rows, Py_ssize_t n, const floating *C,
+                           floating *bias, int l) noexcept nogil:
+    """b_l += the column sums of C (rows x n), or through its velocity with momentum."""
+    if e.update.momentum == 0:
+        column_sums(rows, n, <floating>1, C, <floating>1, bias)
+    else:
+        column_sums(rows, n, <floating>1, C, <floating>0, <floating *>e.step_bias)
+        momentum_apply(e.update, n, <floating *>e.step_bias, (<floating **>e.update.Vb)[l], bias,
+                       False)
+
+
+cdef inline void weights_step(Epoch *e, Py_ssize_t rows, int l, const floating *A,
+                              const floating *C, floating *WT, Py_ssize_t q1) noexcept nogil:
+    """W_l += C^T A (C padded) on its transpose WT, as the update rule says."""
+    cdef const int *sizes = e.net.sizes
+    cdef Py_ssize_t n = sizes[l] * e.pads[l]
+    cdef floating *target = WT
+    if not plain(e.update):
+        if e.update.momentum == 0:
+            penalise_first(e.update, n, WT)
+        else:
+            target = <floating *>e.ST[l]
+            memset(target, 0, n * sizeof(floating))
+    update_t(e.kernels, rows, sizes[l], NULL, A, sizes[l], NULL, C, target, e.pads[l], 0, q1,
+             NULL)
+    if e.update.momentum != 0:
+        momentum_apply(e.update, n, target, <floating *>e.VT[l], WT, True)
 
 
 cdef void first_layer_step(Epoch *e, int tid, int n_threads, Py_ssize_t start,
@@ -361,10 +426,15 @@ cdef void train_thread(Epoch *e, int tid, int n_threads, const floating *lut) no
     cdef int full_lists = 0, sense = 0, now = 0     # now: the current mini-batch's lists
     cdef unsigned int fp_state = fastgd_flush_subnormals()
 
+    cdef bint momentum = e.update.momentum != 0
+    cdef floating **VW = <floating **>e.update.VW
     batch_rows = min(chunk.m, chunk.n_order)
     if tid == 0:
         for l in range(1, L):
             transpose_pad(sizes[l + 1], sizes[l], W[l], sizes[l], pads[l], WT[l])
+            if momentum:
+                transpose_pad(sizes[l + 1], sizes[l], VW[l], sizes[l], pads[l],
+                              <floating *>e.VT[l])
         pad_rows(1, sizes[1], sizes[1], pads[0], (<floating **>e.net.b)[0], <floating *>e.b0)
     if e.skip_zero:
         list_inputs(e, tid, n_threads, 0, batch_rows, chunk.order, now, &full_lists, lut)
@@ -372,6 +442,9 @@ cdef void train_thread(Epoch *e, int tid, int n_threads, const floating *lut) no
     while b < e.n_blocks:
         transpose_pad(sizes[1], block_width(e, b), W[0] + e.block_start[b], sizes[0], pads[0],
                       <floating *>e.WT0[b])
+        if momentum:
+            transpose_pad(sizes[1], block_width(e, b), VW[0] + e.block_start[b], sizes[0],
+                          pads[0], <floating *>e.VT0[b])
         b += n_threads
     sync(e, n_threads, &sense)
     b = tid
@@ -402,8 +475,14 @@ cdef void train_thread(Epoch *e, int tid, int n_threads, const floating *lut) no
     while b < e.n_blocks:
         transpose_unpad(sizes[1], block_width(e, b), <floating *>e.WT0[b], pads[0],
                         W[0] + e.block_start[b], sizes[0])
+        if momentum:
+            transpose_unpad(sizes[1], block_width(e, b), <floating *>e.VT0[b], pads[0],
+                            VW[0] + e.block_start[b], sizes[0])
         b += n_threads
     if tid == 0:
         for l in range(1, L):
             transpose_unpad(sizes[l + 1], sizes[l], WT[l], pads[l], W[l], sizes[l])
+            if momentum:
+                transpose_unpad(sizes[l + 1], sizes[l], <floating *>e.VT[l], pads[l], VW[l],
+                                sizes[l])
     fastgd_restore_fp(fp_state)

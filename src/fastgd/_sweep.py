@@ -1113,9 +1113,7 @@ class Table(list):
         for row in self:
             # (A setting a run leaves at its default is not in its key: its default is shown.)
             setting = row["setting"]
-            cells = [
-                ", ".join(f"{k}={_show(_value(setting, k))}" for k in varying) or "(all)"
-            ]
+            cells = [", ".join(f"{k}={_show(_value(setting, k))}" for k in varying) or "(all)"]
             for key, _ in columns:
                 f = row.get(key)
                 cells.append(

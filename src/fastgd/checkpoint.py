@@ -6,12 +6,16 @@ A checkpoint is one .npz file (no pickle), written atomically: the arrays of Net
     format        "fastgd-checkpoint"
     version       FORMAT_VERSION
     epochs_done   the epochs trained so far
-    settings      the run's settings (Trainer.run_settings): resuming under other settings
-                  would not continue the run, and is refused
+    settings      the run's settings (those fastgd._settings marks as its identity):
+                  resuming under other settings would not continue the run, and is refused
     rng           the state of the shuffling generator after those epochs
     history       History.to_dict() of those epochs
 
-Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost.
+and, for a run with momentum, the velocities of its weights and biases, arrays
+"velocity_weights_<l>" and "velocity_biases_<l>" of the network's shapes and dtype.
+
+Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost;
+nor those of 0.2 the update rule's: no penalty, no momentum (fastgd._settings' `before`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from . import _settings
 from ._io import NpzReader, atomic_write
 from .history import History
-from .network import CHECKPOINT_MEMBERS, Network, _check_finite
+from .network import CHECKPOINT_MEMBERS, MAX_EXPANSION, MAX_LAYERS, Network, _check_finite
 
 if TYPE_CHECKING:
     from ._typing import PathLike
@@ -43,6 +47,16 @@ class Checkpoint:
     rng_state: dict[str, Any]
     epochs_done: int
     history: History
+    velocities: list[np.ndarray] | None = None  # with momentum: weights' then biases'
+
+
+def _velocity_names(n_layers: int) -> list[str]:
+    return [f"velocity_weights_{l}" for l in range(n_layers)] + [
+        f"velocity_biases_{l}" for l in range(n_layers)
+    ]
+
+
+_ALL_VELOCITY_NAMES = frozenset(_velocity_names(MAX_LAYERS))
 
 
 def save(
@@ -52,8 +66,10 @@ def save(
     rng: np.random.Generator,
     epochs_done: int,
     history: History,
+    velocities: list[np.ndarray] | None = None,
 ) -> None:
-    """Write a checkpoint of network, settings, rng's state and history to path."""
+    """Write a checkpoint of network, settings, rng's state, history and (with momentum) the
+    velocities to path."""
     state = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -64,6 +80,8 @@ def save(
     }
     arrays = network._arrays()
     _check_finite(arrays, f"cannot write the checkpoint {path}:")
+    if velocities is not None:
+        arrays.update(zip(_velocity_names(len(network.sizes) - 1), velocities))
     arrays["trainer_state"] = np.array(json.dumps(state))
     # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
     atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
@@ -78,7 +96,8 @@ def load(path: PathLike) -> Checkpoint:
                 f"{path} is not a fastgd checkpoint (no trainer state); a saved "
                 f"network is loaded with fastgd.Network.load"
             )
-        network = Network._read(npz, CHECKPOINT_MEMBERS)
+        network = Network._read(npz, (*CHECKPOINT_MEMBERS, *_ALL_VELOCITY_NAMES))
+        velocities = _read_velocities(npz, network, path)
         state = npz.read_json("trainer_state", MAX_STATE_CHARS)
 
     def damaged(what: str) -> ValueError:
@@ -117,7 +136,40 @@ def load(path: PathLike) -> Checkpoint:
         raise damaged(str(exc)) from None
     if history.cost != settings["cost"]:
         raise damaged(f"a history of the {history.cost!r} cost in a run of {settings['cost']!r}")
-    return Checkpoint(network, settings, rng_state, epochs_done, history)
+    momentum = settings.get("momentum")
+    if (velocities is not None) != (isinstance(momentum, (int, float)) and momentum > 0):
+        raise damaged(
+            f"a run of momentum {momentum!r} with{'' if velocities is not None else 'out'} "
+            f"velocities"
+        )
+    return Checkpoint(network, settings, rng_state, epochs_done, history, velocities)
+
+
+def _read_velocities(npz: NpzReader, network: Network, path: PathLike) -> list[np.ndarray] | None:
+    """The velocities in a checkpoint (None when it has none): all of them or none, each of its
+    parameter's shape and dtype, finite, and no more bytes than the file holds."""
+    present = npz.names() & _ALL_VELOCITY_NAMES
+    if not present:
+        return None
+    names = _velocity_names(len(network.sizes) - 1)
+    if present != set(names):
+        missing = sorted(set(names) - present) or sorted(present - set(names))
+        raise ValueError(f"{path}: the velocities of its momentum are incomplete ({missing[0]!r})")
+    parameters = network.weights + network.biases
+    needed = sum(p.nbytes for p in parameters)
+    held = sum(npz.stored_bytes(name) for name in names)
+    if needed > held * MAX_EXPANSION + 4096:
+        raise ValueError(
+            f"{path}: velocities of {needed:,} bytes, but the file holds {held:,} bytes of them"
+        )
+    velocities = []
+    for name, parameter in zip(names, parameters):
+        array = npz.read(
+            name, shape=parameter.shape, dtype=parameter.dtype, max_bytes=parameter.nbytes
+        )
+        _check_finite({name.removeprefix("velocity_"): array}, f"{path}: velocity")
+        velocities.append(array)
+    return velocities
 
 
 def _is_int(value: object) -> TypeGuard[int]:

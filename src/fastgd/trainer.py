@@ -3,7 +3,10 @@
 Each epoch shuffles the order of the training samples, splits it into mini-batches of
 mini_batch_size (the last may be shorter) and moves every weight and bias by
 -(eta/m) * sum_j grad C_{X_j} ("mean", the default) or -eta * sum_j grad C_{X_j} ("sum") for the m
-samples X_j of each mini-batch, C being the chosen cost (fastgd.costs).
+samples X_j of each mini-batch, C being the chosen cost (fastgd.costs). A penalty (lmbda) adds
+its share to the weights' step, -(eta lmbda/n) w for L2 (the book's weight decay) or
+-(eta lmbda/n) sgn(w) for L1, n the number of training samples; momentum mu sends each step
+through a velocity, v -> mu v + step, w -> w + v (fastgd.reference spells every rule out).
 
 A fit, top to bottom: Trainer.fit checks the settings and every input once and gathers them in a
 _FitState; each epoch draws a permutation of the indices and hands it to the compiled core a
@@ -78,8 +81,11 @@ class _FitState:
     rng: np.random.Generator  # the shuffling generator
     history: History
     epoch_cost: float = 0.0  # this epoch's mini-batch costs so far, summed over samples
-    # The parameters before the chunk in progress (when non-finite ones are looked for): what
-    # the network goes back to if the chunk overflowed, however the fit stops.
+    # With momentum: the velocities of the weights then the biases, zero at the start of a fit
+    # (a checkpoint's when it resumes one).
+    velocities: list[np.ndarray] | None = None
+    # The parameters (and velocities) before the chunk in progress (when non-finite ones are
+    # looked for): what the fit goes back to if the chunk overflowed, however it stops.
     before_chunk: list[np.ndarray] | None = None
     told_replaced: bool = False  # warned that a callback replaced trainer.network
 
@@ -111,6 +117,21 @@ class Trainer:
         (targets in [0, 1]); both for a network of sigmoid outputs. "log_likelihood" is the
         cost of a softmax output layer (Network(sizes, output="softmax")), -ln a_y.
         History and the report give the figures of this cost.
+    lmbda : float >= 0
+        The regularisation parameter lambda of the book's chapter 3 (0, the default: none). The
+        cost minimised becomes C + (lambda/2n) sum_w w^2 (L2) or C + (lambda/n) sum_w |w| (L1),
+        n the number of training samples, biases not included: each step moves every weight
+        by -(eta lambda/n) w (L2: w -> (1 - eta lambda/n) w, weight decay) or
+        -(eta lambda/n) sgn(w) (L1, sgn(0) = 0) besides its gradient's step. History's costs
+        include the penalty, each data set's with its own n, as the book's total_cost does.
+    penalty : "l2" or "l1"
+        Which penalty lmbda weighs.
+    momentum : float in [0, 1)
+        Momentum mu (0, the default: none): each step goes through a velocity, v -> mu v + step,
+        w -> w + v, biases too. Velocities start at zero each fit and are kept in checkpoints,
+        so that a resumed run is, bit for bit, the uninterrupted one.
+    nesterov : bool
+        Nesterov's momentum: w -> w + mu v + step, with v already updated (scikit-learn's form).
     verbose : int
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch on a terminal or in a Jupyter notebook (tqdm, its
@@ -156,6 +177,10 @@ class Trainer:
         shuffle: bool = True,
         reduction: str = "mean",
         cost: str = "quadratic",
+        lmbda: float = 0.0,
+        penalty: str = "l2",
+        momentum: float = 0.0,
+        nesterov: bool = False,
         verbose: int = 1,
         n_threads: int | None = None,
         train_cost: str = "running",
@@ -172,6 +197,10 @@ class Trainer:
         self.shuffle = shuffle
         self.reduction = reduction
         self.cost = cost
+        self.lmbda = lmbda
+        self.penalty = penalty
+        self.momentum = momentum
+        self.nesterov = nesterov
         self.verbose = verbose
         self.n_threads = n_threads
         self.train_cost = train_cost
@@ -290,6 +319,7 @@ class Trainer:
                 eval_sets,
                 self.n_threads,
                 exact_train_cost=self.train_cost == "exact",
+                penalty=(self.penalty, self.lmbda),
             ),
             n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
             callbacks=hooks,
@@ -300,6 +330,9 @@ class Trainer:
             chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost),
+            velocities=(
+                [np.zeros_like(a) for a in net.weights + net.biases] if self.momentum else None
+            ),
         )
 
     def _check_eval_data(self, data: DataPair, name: str, cost: costs.Cost) -> EvalSet:
@@ -356,6 +389,7 @@ class Trainer:
                             state.rng,
                             epoch + 1,
                             history,
+                            state.velocities,
                         )
                 except _Diverged as diverged:
                     history.drop_incomplete()
@@ -411,7 +445,7 @@ class Trainer:
         diverging), put back the parameters from before it, as the check after every chunk
         would have: the network a fit leaves is one that save and load accept."""
         if state.before_chunk is not None and not _finite(state.network):
-            state.network._set_parameters(state.before_chunk)
+            self._restore(state, state.before_chunk)
 
     def _train_epoch(self, state: _FitState, epoch: int) -> float:
         """One epoch, chunk by chunk; returns its seconds."""
@@ -435,7 +469,7 @@ class Trainer:
                 if state.tuner is not None and state.tuner.is_probe(wanted):
                     chunk = min(chunk, _whole_batches(state.tuner.PROBE_SAMPLES, m))
                 part = order[first : first + chunk]
-                state.before_chunk = state.network._parameters() if check else None
+                state.before_chunk = self._snapshot(state) if check else None
                 began = time.perf_counter()
                 threads, state.epoch_cost = self._train_chunk(state, part, wanted, state.epoch_cost)
                 seconds = time.perf_counter() - began
@@ -479,9 +513,24 @@ class Trainer:
                 input_split=state.input_split,
                 cost_sum=cost_sum,
                 activations=net.layer_activations,
+                penalty=self.penalty if self.lmbda else None,
+                penalty_rate=self.eta * self.lmbda / len(state.X),
+                momentum=self.momentum,
+                nesterov=self.nesterov,
+                velocities=state.velocities,
                 **state.plan.core_options(threads),
             )
         return threads, cost_sum
+
+    def _snapshot(self, state: _FitState) -> list[np.ndarray]:
+        """Copies of what a chunk changes: the parameters, and the velocities."""
+        return state.network._parameters() + [v.copy() for v in state.velocities or ()]
+
+    def _restore(self, state: _FitState, snapshot: list[np.ndarray]) -> None:
+        n = 2 * (len(state.network.sizes) - 1)
+        state.network._set_parameters(snapshot[:n])
+        for velocity, kept in zip(state.velocities or (), snapshot[n:]):
+            velocity[...] = kept
 
     def _locate_divergence(
         self,
@@ -497,12 +546,12 @@ class Trainer:
         the chunk's call: the core is deterministic, and every call of the fit splits the first
         layer at state.input_split.)"""
         net, m = state.network, state.mini_batch_size
-        net._set_parameters(before)
+        self._restore(state, before)
         for k, start in enumerate(range(0, len(part), m)):
-            kept = net._parameters()
+            kept = self._snapshot(state)
             self._train_chunk(state, part[start : start + m], n_threads)
             if not _finite(net):
-                net._set_parameters(kept)
+                self._restore(state, kept)
                 raise _Diverged(epoch, first_batch + k, self.eta)
         raise AssertionError("a chunk diverged but none of its mini-batches did")
 
@@ -540,6 +589,9 @@ class Trainer:
                 f"meaning the same"
             )
         net._set_parameters(saved.network.weights + saved.network.biases)
+        if state.velocities is not None:
+            for velocity, kept in zip(state.velocities, saved.velocities or ()):
+                velocity[...] = kept
         state.rng.bit_generator.state = saved.rng_state
         state.history = saved.history
         if saved.history.diagnosis is not None and state.evaluator.monitor is not None:
