@@ -30,7 +30,10 @@ from fastgd.sklearn import NetworkClassifier
 
 
 # Every check passes for these: the defaults, the book's setting in float32 with online
-# learning, early stopping, and no hidden layer with warm starts, summed updates, no shuffling.
+# learning, early stopping, no hidden layer with warm starts, summed updates, no shuffling (in
+# 0.2's defaults, a cross-entropy of sigmoid outputs at eta=0.5: a check refits the same
+# estimator on labels that cannot be learned and wants the same predictions, which a warm start
+# keeps only where training has settled), and ReLU neurons with an L2 penalty and momentum.
 @parametrize_with_checks(
     [
         NetworkClassifier(),
@@ -38,7 +41,15 @@ from fastgd.sklearn import NetworkClassifier
             cost="quadratic", init="normal", eta=3.0, mini_batch_size=1, dtype="float32"
         ),
         NetworkClassifier(early_stopping=True),
-        NetworkClassifier(hidden_layer_sizes=(), warm_start=True, reduction="sum", shuffle=False),
+        NetworkClassifier(
+            hidden_layer_sizes=(),
+            warm_start=True,
+            reduction="sum",
+            shuffle=False,
+            cost="cross_entropy",
+            eta=0.5,
+        ),
+        NetworkClassifier(activation="relu", alpha=1e-4, momentum=0.9, eta=0.01),
     ]
 )
 def test_scikit_learn_estimator_checks(estimator, check):
@@ -62,15 +73,34 @@ def mnist_slice(mnist_dir):
 
 def test_an_int_random_state_trains_what_network_and_trainer_train(blobs):
     """NetworkClassifier(random_state=s) is fastgd.Network(..., seed=s) trained by
-    fastgd.Trainer(..., seed=s): the same weights, bit for bit."""
+    fastgd.Trainer(..., seed=s): the same weights, bit for bit; alpha is lmbda = alpha * n / m,
+    momentum and nesterovs_momentum are momentum and nesterov."""
     X, y = blobs
     clf = NetworkClassifier(
-        (12,), eta=0.7, epochs=4, cost="quadratic", init="normal", dtype="float32", random_state=5
+        (12,),
+        eta=0.7,
+        epochs=4,
+        cost="quadratic",
+        init="normal",
+        dtype="float32",
+        random_state=5,
+        alpha=0.01,
+        momentum=0.5,
+        activation="tanh",
     ).fit(X, y)
-    net = fastgd.Network([8, 12, 3], seed=5, dtype="float32", init="normal")
+    net = fastgd.Network([8, 12, 3], seed=5, dtype="float32", init="normal", activation="tanh")
     with fastgd._validation.inputs_of_any_range():
         history = fastgd.Trainer(
-            net, eta=0.7, mini_batch_size=10, epochs=4, seed=5, cost="quadratic", verbose=0
+            net,
+            eta=0.7,
+            mini_batch_size=10,
+            epochs=4,
+            seed=5,
+            cost="quadratic",
+            verbose=0,
+            lmbda=0.01 * len(X) / 10,
+            momentum=0.5,
+            nesterov=True,
         ).fit(X, y)
     for ours, theirs in zip(clf.network_.weights + clf.network_.biases, net.weights + net.biases):
         np.testing.assert_array_equal(ours, theirs)
@@ -86,6 +116,9 @@ def test_predictions_probabilities_and_scores_agree(blobs):
     assert clf.score(X, y) > 0.9
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # The default output layer is a softmax: the probabilities are its outputs.
+    assert clf.network_.output == "softmax"
+    np.testing.assert_allclose(proba, clf.network_.feedforward(X), rtol=1e-12)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
     np.testing.assert_array_equal(clf.decision_function(X).argmax(axis=1), proba.argmax(axis=1))
     # Two classes: one score per sample, positive where the second class is predicted.
@@ -93,6 +126,13 @@ def test_predictions_probabilities_and_scores_agree(blobs):
     scores = binary.decision_function(X)
     assert scores.shape == (len(X),)
     np.testing.assert_array_equal(binary.predict(X), scores > 0)
+
+
+def test_logistic_is_scikit_learns_name_for_sigmoid(blobs):
+    X, y = blobs
+    a = NetworkClassifier(activation="logistic", epochs=2, random_state=0).fit(X, y)
+    b = NetworkClassifier(activation="sigmoid", epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
 def test_string_labels_with_gaps_come_back_as_given(blobs):
@@ -196,6 +236,11 @@ def test_early_stopping_keeps_the_best_validation_epoch(blobs):
         (dict(mini_batch_size=0), "mini_batch_size"),
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction"),
         (dict(early_stopping=True, n_iter_no_change=0), "n_iter_no_change"),
+        (dict(activation="softmax"), "an output layer's"),
+        (dict(activation="elu"), "activation must be one of"),
+        (dict(alpha=-1.0), "alpha must be a finite number of at least 0"),
+        (dict(momentum=1.5), "momentum must be at least 0 and below 1"),
+        (dict(nesterovs_momentum="yes"), "nesterovs_momentum must be True or False"),
     ],
 )
 def test_bad_parameters_are_named_when_fit_starts(blobs, params, match):
@@ -277,3 +322,28 @@ def test_without_scikit_learn_the_error_names_the_extra():
         text=True,
     )
     assert out.returncode == 1 and 'pip install "fastgd[sklearn]"' in out.stderr
+
+
+def test_the_defaults_table_is_the_results_files():
+    """docs/sklearn.md's table of defaults comes from the committed results of its sweep: the
+    default setting is the best one there, with the figure the page gives."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = fastgd.SweepResult.load(root / "docs" / "results" / "sklearn-defaults-round2.jsonl")
+    rows = result.table("best_validation_accuracy")
+    best = rows[0]
+    # (A run's key leaves out the settings at their defaults: sigmoid is the default activation.)
+    assert best["setting"].get("activation", "sigmoid") == "sigmoid"
+    assert best["setting"]["eta"] == 0.1
+    assert best["setting"]["lmbda"] == 0.5 and best["runs"] == 3
+    figure = best["best_validation_accuracy"]
+    shown = f"**{figure['mean']:.2%} ± {figure['std']:.2%}**"
+    assert shown in (root / "docs" / "sklearn.md").read_text()
+    defaults = NetworkClassifier().get_params()
+    assert (defaults["activation"], defaults["eta"], defaults["cost"]) == (
+        "sigmoid",
+        0.1,
+        "log_likelihood",
+    )
+    assert defaults["alpha"] * 50000 / defaults["mini_batch_size"] == pytest.approx(0.5)

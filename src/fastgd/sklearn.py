@@ -23,7 +23,7 @@ except ImportError as error:  # scikit-learn missing, or older than 1.6 (no vali
         '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")'
     ) from error
 
-from . import costs, initializers
+from . import _settings, costs, initializers
 from ._validation import inputs_of_any_range
 from .callbacks import EarlyStopping
 from .history import History
@@ -37,22 +37,36 @@ _SEED_LIMIT = 2**32
 
 
 class NetworkClassifier(ClassifierMixin, BaseEstimator):
-    """A network of sigmoid neurons trained by mini-batch stochastic gradient descent.
+    """A network of neurons trained by mini-batch stochastic gradient descent.
 
-    One output neuron per class; the predicted class is the most active output neuron.
+    One output neuron per class; the predicted class is the most active output neuron. With the
+    default log-likelihood cost the output layer is a softmax, as in MLPClassifier, and
+    predict_proba gives its probabilities.
 
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=(30,)
         Neurons of each hidden layer, as in MLPClassifier; () is no hidden layer.
-    eta : float, default=0.5
+    activation : {"sigmoid", "relu", "tanh"}, default="sigmoid"
+        The hidden layers' neurons ("logistic", MLPClassifier's name, is "sigmoid").
+    eta : float, default=0.1
         The learning rate.
     mini_batch_size : int, default=10
         Samples per update; 1 is online learning.
     epochs : int, default=30
         Passes over the training data per fit (partial_fit: one pass per call).
-    cost : {"cross_entropy", "quadratic"}, default="cross_entropy"
-        The cost minimised. The book's first network uses "quadratic".
+    cost : {"log_likelihood", "cross_entropy", "quadratic"}, default="log_likelihood"
+        The cost minimised: the log-likelihood of a softmax output layer (MLPClassifier's
+        log-loss), or one of sigmoid outputs; the book's first network uses "quadratic".
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, as in MLPClassifier (and its default): each step moves the
+        weights by -eta * alpha / m * w besides their gradient's step (m the mini-batch size),
+        which is fastgd's lmbda = alpha * n / m for n training samples (the book's lambda:
+        0.5 for MNIST's 50,000 images in mini-batches of 10).
+    momentum : float, default=0.0
+        Momentum of the updates, in [0, 1) (MLPClassifier's, for its solver="sgd").
+    nesterovs_momentum : bool, default=True
+        Nesterov's form of the momentum (when momentum > 0), as in MLPClassifier.
     init : {"scaled", "normal"}, default="scaled"
         Initial weights: N(0, 1/n_in) ("scaled") or N(0, 1) ("normal", the book's first).
     reduction : {"mean", "sum"}, default="mean"
@@ -110,6 +124,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     MinMaxScaler in a Pipeline). The book's setting is
     ``set_params(cost="quadratic", init="normal", eta=3.0, mini_batch_size=10, epochs=30)``.
 
+    The defaults were chosen on MNIST's validation images (50,000 to train, 10,000 to
+    validate; 30 epochs of [784, 30, 10], three seeds): a softmax output with the
+    log-likelihood, sigmoid hidden neurons, eta=0.1 and alpha=0.0001 gave the best validation
+    accuracy of the settings tried, 96.68% (ReLU and tanh neurons, other etas, no penalty,
+    momentum 0.9 and the cross-entropy of sigmoid outputs: 96.4-96.6%; the scikit-learn page
+    of the docs has the table), and softmax outputs give probabilities.
+
     A fitted estimator pickles (scikit-learn's way of saving estimators); unpickle only files
     you trust, as pickle can run any code. fastgd.Network.save writes the network alone in a
     format that loads without that risk.
@@ -119,10 +140,14 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self,
         hidden_layer_sizes: int | Sequence[int] = (30,),
         *,
-        eta: float = 0.5,
+        activation: str = "sigmoid",
+        eta: float = 0.1,
         mini_batch_size: int = 10,
         epochs: int = 30,
-        cost: str = "cross_entropy",
+        cost: str = "log_likelihood",
+        alpha: float = 0.0001,
+        momentum: float = 0.0,
+        nesterovs_momentum: bool = True,
         init: str = "scaled",
         reduction: str = "mean",
         dtype: str = "float64",
@@ -136,10 +161,14 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change: int = 10,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
         self.eta = eta
         self.mini_batch_size = mini_batch_size
         self.epochs = epochs
         self.cost = cost
+        self.alpha = alpha
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.init = init
         self.reduction = reduction
         self.dtype = dtype
@@ -172,7 +201,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             seed = self._next_seed()  # a shuffling of its own for the new epochs
         else:
             seed = self._first_seed()
-            network = Network(sizes, seed=seed, dtype=self.dtype, init=self.init)
+            network = self._network(sizes, seed)
             self.loss_curve_: list[float] = []
             self.n_iter_ = 0
             self._seed, self._calls = seed, 0
@@ -189,7 +218,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 )
             ]
         with inputs_of_any_range():
-            history = self._trainer(network, self.epochs, seed).fit(
+            history = self._trainer(network, self.epochs, seed, len(X)).fit(
                 X, labels, validation_data=validation, callbacks=callbacks
             )
         self.classes_ = classes
@@ -232,18 +261,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if first:
             # (Only now that everything is checked: a refused first call leaves no state.)
             self._seed, self._calls = self._first_seed(), 0
-            network = Network(
-                [X.shape[1], *hidden, len(classes)],
-                seed=self._seed,
-                dtype=self.dtype,
-                init=self.init,
-            )
+            network = self._network([X.shape[1], *hidden, len(classes)], self._seed)
             self.classes_, self.loss_curve_, self.n_iter_ = classes, [], 0
         else:
             network = self.network_
         seed = self._next_seed()
         with inputs_of_any_range():
-            history = self._trainer(network, 1, seed).fit(X, labels)
+            history = self._trainer(network, 1, seed, len(X)).fit(X, labels)
         self._fitted(network, history)
         self.validation_scores_ = None
         return self
@@ -269,6 +293,18 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         costs.get(self.cost)  # ValueErrors listing the valid names
         initializers.get(self.init)
+        self._activation()
+        # (The checks of the fastgd settings they map to, under their own names.)
+        for name, setting in (
+            ("mini_batch_size", "mini_batch_size"),
+            ("alpha", "lmbda"),
+            ("momentum", "momentum"),
+            ("nesterovs_momentum", "nesterov"),
+        ):
+            try:
+                _settings.BY_NAME[setting].check(getattr(self, name), name)
+            except TypeError as error:
+                raise ValueError(str(error)) from None
         if self.early_stopping:
             fraction = self.validation_fraction
             if not (isinstance(fraction, numbers.Real) and 0 < float(fraction) < 1):
@@ -279,6 +315,21 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if not (isinstance(patience, numbers.Integral) and int(patience) >= 1):
                 raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
         return hidden
+
+    def _activation(self) -> str:
+        """The hidden activation's fastgd name ("logistic", scikit-learn's, is "sigmoid")."""
+        name = "sigmoid" if self.activation == "logistic" else self.activation
+        return str(_settings.check("activation", name))
+
+    def _network(self, sizes: list[int], seed: int) -> Network:
+        return Network(
+            sizes,
+            seed=seed,
+            dtype=self.dtype,
+            init=self.init,
+            activation=self._activation(),
+            output=costs.get(self.cost).output,
+        )
 
     def _first_seed(self) -> int:
         """The seed of a new network (and its shuffling): random_state itself when an int."""
@@ -302,7 +353,12 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             and list(self.network_.sizes) == sizes
             and np.array_equal(self.classes_, classes)
             and self.network_.dtype == np.dtype(self.dtype)
+            and self.network_.layer_activations == self._network_kind(len(sizes))
         )
+
+    def _network_kind(self, n_sizes: int) -> tuple[str, ...]:
+        """The layers' activations a network of n_sizes layers of these parameters has."""
+        return (*[self._activation()] * (n_sizes - 2), costs.get(self.cost).output)
 
     def _split(
         self, X: np.ndarray, labels: np.ndarray, seed: int
@@ -326,7 +382,10 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         )
         return X, labels, (X_valid, labels_valid)
 
-    def _trainer(self, network: Network, epochs: int, seed: int) -> Trainer:
+    def _trainer(self, network: Network, epochs: int, seed: int, n_samples: int) -> Trainer:
+        # scikit-learn's alpha adds alpha/m * w to the mean gradient of each mini-batch of m:
+        # fastgd's (the book's) lmbda/n * w for lmbda = alpha * n / m.
+        m = min(self.mini_batch_size, n_samples)
         return Trainer(
             network,
             eta=self.eta,
@@ -336,6 +395,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             shuffle=self.shuffle,
             reduction=self.reduction,
             cost=self.cost,
+            lmbda=float(self.alpha) * n_samples / m,
+            momentum=self.momentum,
+            nesterov=bool(self.nesterovs_momentum) and self.momentum > 0,
             n_threads=self.n_threads,
             verbose=self.verbose,
         )
@@ -360,11 +422,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(activations, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """The output activations of each sample divided by their sum (an even split where all
-        are 0): scores that sum to 1 and rank the classes as predict does. They are not
-        calibrated probabilities (the sigmoid outputs are trained independently; use
-        sklearn.calibration.CalibratedClassifierCV for probabilities)."""
+        """The probability of each class for each sample. With the log-likelihood cost (the
+        default) the softmax outputs, a probability distribution trained as one. With a cost of
+        sigmoid outputs, the outputs divided by their sum (an even split where all are 0):
+        scores that sum to 1 and rank the classes as predict does, but not calibrated (the
+        outputs are trained independently; sklearn.calibration.CalibratedClassifierCV makes
+        probabilities of them)."""
         a = self._activations(X).astype(np.float64)
+        if self.network_.output == "softmax":
+            return a / a.sum(axis=1, keepdims=True)  # (sums of 1, to float64's rounding)
         total = a.sum(axis=1, keepdims=True)
         even = total[:, 0] == 0
         a[even], total[even] = 1.0, a.shape[1]
