@@ -103,18 +103,19 @@ else:
 
 
 def instructions(python, data, dtype, n):
-    """Instructions executed in the small-kernel path's parallel region, the whole epoch but
-    its set-up: the function GCC outlines for OpenMP, into which it inlines the thread body
-    (fastgd 0.1's _train_epoch._omp_fn.0, today's _small_path train._omp_fn.0). Callgrind's
-    toggle flips at every entry of a matching function, so the pattern must match no function
-    that one of them calls or is called by."""
+    """Instructions executed by the small-kernel path's thread body, the whole epoch but its
+    set-up (fastgd 0.2 and later: _small_path's run_thread_d and _s, the entry of the core's
+    own threads, into which the compiler inlines train_thread).
+    Callgrind's toggle flips at every entry of a matching function, so the pattern must match
+    no function that it calls or is called by. (fastgd 0.1's body was an OpenMP region,
+    *train*_omp_fn*: this count no longer compares with it.)"""
     out = Path(tempfile.mkdtemp()) / "callgrind.out"
     subprocess.run(
         [
             "valgrind",
             "--tool=callgrind",
             f"--callgrind-out-file={out}",
-            "--toggle-collect=*train*_omp_fn*",
+            "--toggle-collect=*_small_path_run_thread_*",
             python,
             "-c",
             INSTRUCTIONS_CHILD,
@@ -165,6 +166,11 @@ def main(argv=None):
         print(f"instructions of one epoch of the core, {n} images, [784, 30, 10], m=10, 1 thread")
         for dtype in ("float64", "float32"):
             old, new = (instructions(python, data, dtype, n) for python in (args.old, args.new))
+            if not old or not new:
+                sys.exit(
+                    f"{dtype}: no instructions counted (old {old}, new {new}): the "
+                    f"thread body's name did not match the toggle"
+                )
             print(f"{dtype}: old {old:,}  new {new:,}  new/old {new / old:.4f}")
         return
     ratios = {}
