@@ -42,10 +42,10 @@ threads = [] if sys.platform == "win32" else ["-pthread"]
 
 
 def extension(name, sources):
-    """fastgd.<name> from src/fastgd/<name>.pyx and the C files it calls directly."""
+    """fastgd.core.<name> from src/fastgd/core/<name>.pyx and the C files it calls directly."""
     return Extension(
-        f"fastgd.{name}",
-        [f"src/fastgd/{name}.pyx", *sources],
+        f"fastgd.core.{name}",
+        [f"src/fastgd/core/{name}.pyx", *sources],
         include_dirs=["csrc"],
         depends=headers,
         extra_compile_args=compile_args + threads,

@@ -5,7 +5,7 @@ on two, one epoch on 6,000 MNIST images, then the outputs on 1,000 test images."
 import hashlib
 
 import fastgd
-from fastgd import _core, _policy
+from fastgd.core import _core, policy
 
 (X, y), (test_X, _) = fastgd.load_mnist(dtype="uint8")
 X, y = X[:6000], y[:6000]
@@ -14,7 +14,7 @@ for kernel_set in _core.kernel_sets():
         for cost, init in (("quadratic", "normal"), ("cross_entropy", "scaled")):
             for m, threads in ((10, 2), (1, 1)):
                 net = fastgd.Network([784, 30, 10], seed=1, dtype=dtype, init=init)
-                with _policy.overrides(kernel_set=kernel_set):
+                with policy.overrides(kernel_set=kernel_set):
                     fastgd.Trainer(
                         net,
                         eta=0.5,

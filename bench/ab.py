@@ -39,13 +39,17 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 import fastgd
-from fastgd import _core
+try:
+    from fastgd.core import _core, policy as _policy  # 0.3's layout
+except ImportError:
+    from fastgd import _core  # 0.1's and 0.2's
+    if hasattr(_core, "train_chunk"):
+        from fastgd import _policy
 
 (X64, y), _ = fastgd.load_mnist(sys.argv[1])
 M, ETA, REPEATS = 10, 3.0, 5
 
 if hasattr(_core, "train_chunk"):
-    from fastgd import _policy
 
     def core_epoch(net, X, Y, order, threads):
         options = _policy.training_plan(M, threads).core_options()
@@ -86,7 +90,10 @@ INSTRUCTIONS_CHILD = r"""
 import sys
 import numpy as np
 import fastgd
-from fastgd import _core
+try:
+    from fastgd.core import _core  # 0.3's layout
+except ImportError:
+    from fastgd import _core  # 0.1's and 0.2's
 
 (X64, y), _ = fastgd.load_mnist(sys.argv[1])
 dtype, n = sys.argv[2], int(sys.argv[3])

@@ -34,8 +34,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import fastgd
-from fastgd import _core, _policy
 from fastgd import reference as ref
+from fastgd.core import _core, policy
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 N_TRAIN = 60000
@@ -118,7 +118,7 @@ def make_epoch(kind, case, X, y, seed=0):
     order = np.random.default_rng(seed).permutation(len(X))
     if kind == "fastgd":
         # The path and thread count fit would use (BLAS's threads are set by the caller).
-        options = _policy.training_plan(case.m, case.threads, case.sizes).core_options()
+        options = policy.training_plan(case.m, case.threads, case.sizes).core_options()
 
         def epoch():
             _core.train_chunk(
@@ -201,7 +201,7 @@ def compare_training(case, X, y, repeats, peaks):
             with threadpool_limits(case.base_threads, user_api="blas"):
                 base = min(base, timed(base_epoch) * scale)
     gflops = epoch_flops(case.sizes, N_TRAIN) / core / 1e9
-    peak = peaks[case.dtype, case.threads or _policy.default_threads()]
+    peak = peaks[case.dtype, case.threads or policy.default_threads()]
     return base, core, gflops, gflops / peak
 
 

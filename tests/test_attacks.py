@@ -363,7 +363,7 @@ def test_a_child_forked_during_a_fit_uses_the_network_at_once():
     import os, pickle, sys, threading, time
     import numpy as np
     import fastgd
-    from fastgd import _policy
+    from fastgd.core import policy
 
     rng = np.random.default_rng(0)
     X = rng.random((20000, 100)); y = rng.integers(0, 10, 20000)
@@ -387,7 +387,7 @@ def test_a_child_forked_during_a_fit_uses_the_network_at_once():
             net.save("/tmp/fastgd-fork-test-%d.npz" % os.getpid())
             os.unlink("/tmp/fastgd-fork-test-%d.npz" % os.getpid())
             pickle.loads(pickle.dumps(net))
-            with _policy.shared(2) as threads:
+            with policy.shared(2) as threads:
                 assert threads == 2, threads
             fastgd.Trainer(net, eta=0.5, mini_batch_size=10, epochs=1, verbose=0).fit(
                 X[:1000], y[:1000])
@@ -586,7 +586,7 @@ def test_overflowing_inputs_are_an_error_on_both_paths(dtype, huge):
     X[1] = huge
     messages = set()
     for path in ("small", "blas"):
-        with fastgd._policy.overrides(forward_path=path), warnings.catch_warnings():
+        with fastgd.core.policy.overrides(forward_path=path), warnings.catch_warnings():
             warnings.simplefilter("ignore", fastgd.InputRangeWarning)
             for call in (net.feedforward, net.predict, lambda X: net.evaluate(X, [0, 1, 2])):
                 with pytest.raises(ValueError, match="forward pass of sample 1 overflowed") as e:

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from fastgd._blas import _gemm_for_tests
+from fastgd.core._blas import _gemm_for_tests
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
@@ -43,13 +43,13 @@ def test_scipy_is_imported_only_when_blas_is_called():
             import scipy.linalg
         import numpy as np
         import fastgd
-        from fastgd import _policy
+        from fastgd.core import policy
         assert not lazy or "scipy" not in sys.modules, "scipy imported with fastgd"
         rng = np.random.default_rng(0)
         X, y = rng.random((40, 6)), rng.integers(0, 3, 40)
         for path in ("small", "blas"):
             net = fastgd.Network([6, 5, 3], seed=1)
-            with _policy.overrides(training_path=path):
+            with policy.overrides(training_path=path):
                 fastgd.Trainer(net, eta=1.0, mini_batch_size=4, epochs=1, seed=0,
                                verbose=0).fit(X, y)
             assert not lazy or path == "blas" or "scipy" not in sys.modules, path

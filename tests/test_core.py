@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _core, _policy, activations, costs
+from fastgd import activations, costs
 from fastgd import reference as ref
+from fastgd.core import _core, policy
 
 from conftest import copy_params, make_data
 
@@ -422,7 +423,7 @@ def test_epoch_by_hand(reduction, n, m, path, model):
     net = model_net(sizes, model, seed=8)
     X, labels, Y = make_data(n, sizes, seed=9)
     W, B = hand_epoch(net.weights, net.biases, X, Y, m, 2.0, reduction, model)
-    with _policy.overrides(training_path=path):
+    with policy.overrides(training_path=path):
         fastgd.Trainer(
             net,
             eta=2.0,
@@ -459,7 +460,7 @@ def test_feedforward_matches_reference_across_blocks(dtype, path):
     sizes = [30, 20, 10, 4]
     net = fastgd.Network(sizes, seed=12, dtype=dtype)
     X, _, _ = make_data(5000, sizes, dtype, seed=13)
-    with _policy.overrides(forward_path=path):
+    with policy.overrides(forward_path=path):
         got = net.feedforward(X)
     want = ref.feedforward(net.weights, net.biases, X)
     assert got.dtype == dtype and got.shape == (5000, 4)
@@ -475,7 +476,7 @@ def test_sigmoid_is_stable_for_large_inputs(dtype, kernel_set):
     z = np.array([[-1e4], [-800.0], [-50.0], [0.0], [50.0], [800.0], [1e4]], dtype=dtype)
     with (
         np.errstate(all="raise"),
-        _policy.overrides(kernel_set=kernel_set),
+        policy.overrides(kernel_set=kernel_set),
         pytest.warns(fastgd.InputRangeWarning, match="holds values up to 10000"),
     ):
         got = net.feedforward(z)[:, 0]
@@ -543,7 +544,7 @@ def test_softmax_is_stable_on_rows_of_large_logits(dtype, path):
     Z = np.array(
         [[1e4, 1e4 - 3, -1e4], [-1e4, -1e4, -1e4], [800, 0, 0], [0.5, 0.25, 0.0]], dtype=dtype
     )
-    with np.errstate(all="raise"), _policy.overrides(forward_path=path):
+    with np.errstate(all="raise"), policy.overrides(forward_path=path):
         with pytest.warns(fastgd.InputRangeWarning):  # (logits, not pixels)
             got = net.feedforward(Z)
     want = ref.feedforward(

@@ -26,7 +26,7 @@ def test_show_config_says_what_a_bug_report_needs():
     lines = text.getvalue().splitlines()
     assert lines[0] == f"fastgd {fastgd.__version__}"
     assert lines[1].startswith(f"python {sys.version.split()[0]} on ")
-    kernel_sets = fastgd._core.kernel_sets()
+    kernel_sets = fastgd.core._core.kernel_sets()
     assert f"(in use: {kernel_sets[0]})" in text.getvalue() and "baseline" in kernel_sets
     assert any(line.startswith("blas: ") for line in lines)
     config = fastgd._config.config()
@@ -44,8 +44,8 @@ def test_the_installed_package_is_typed():
     installed = Path(fastgd.__file__).parent
     assert (installed / "py.typed").is_file()
     for stub in ("_core.pyi", "_small_path.pyi", "_forward.pyi"):
-        assert (installed / stub).is_file(), stub
+        assert (installed / "core" / stub).is_file(), stub
     # The stubs name what the Python code calls in the compiled modules.
-    core = (installed / "_core.pyi").read_text()
+    core = (installed / "core" / "_core.pyi").read_text()
     for name in ("kernel_sets", "train_chunk", "feedforward", "all_finite", "input_split"):
-        assert f"def {name}(" in core and callable(getattr(fastgd._core, name))
+        assert f"def {name}(" in core and callable(getattr(fastgd.core._core, name))

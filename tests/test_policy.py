@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _core, _policy
+from fastgd.core import _core, policy
 
 from conftest import make_data
 
 
 @pytest.fixture
 def two_cpus(monkeypatch):
-    monkeypatch.setattr(_policy, "default_threads", lambda: 2)
+    monkeypatch.setattr(policy, "default_threads", lambda: 2)
 
 
 def test_training_plans(two_cpus):
-    small = _policy.training_plan(10)
+    small = policy.training_plan(10)
     assert (small.path, small.n_threads, small.blas_threads) == ("small", 2, 2)
-    assert _policy.training_plan(32, 5).n_threads == 2  # two blocks: at most two threads
-    assert _policy.training_plan(1, 1).n_threads == 1
-    blas = _policy.training_plan(33, 3)
+    assert policy.training_plan(32, 5).n_threads == 2  # two blocks: at most two threads
+    assert policy.training_plan(1, 1).n_threads == 1
+    blas = policy.training_plan(33, 3)
     assert (blas.path, blas.n_threads, blas.blas_threads) == ("blas", 1, 3)
     assert small.kernel_set is None and small.skip_zero_inputs
     # Networks whose first layer holds most of the weights keep the small kernels longer.
@@ -33,15 +33,15 @@ def test_training_plans(two_cpus):
         ([784, 512, 512, 10], 32, "small"),
         ([784, 512, 512, 10], 33, "blas"),
     ):
-        assert _policy.training_plan(m, 2, sizes).path == path, (sizes, m)
+        assert policy.training_plan(m, 2, sizes).path == path, (sizes, m)
 
 
 def test_forward_plans(two_cpus):
-    narrow = _policy.forward_plan([784, 30, 10], 10000)
+    narrow = policy.forward_plan([784, 30, 10], 10000)
     assert (narrow.path, narrow.n_threads) == ("small", 2)
-    assert _policy.forward_plan([784, 30, 10], 96, 8).n_threads == 1  # one call's rows
-    assert _policy.forward_plan([784, 30, 10], 100000, 64).n_threads == 16
-    wide = _policy.forward_plan([784, 129, 10], 10000, 2)
+    assert policy.forward_plan([784, 30, 10], 96, 8).n_threads == 1  # one call's rows
+    assert policy.forward_plan([784, 30, 10], 100000, 64).n_threads == 16
+    wide = policy.forward_plan([784, 129, 10], 10000, 2)
     assert (wide.path, wide.n_threads, wide.blas_threads) == ("blas", 1, 2)
 
 
@@ -59,13 +59,13 @@ def test_thread_counts_above_two_give_the_bits_of_one(two_cpus):
 
 def test_overrides_apply_inside_the_block_only():
     last = _core.kernel_sets()[-1]
-    with _policy.overrides(
+    with policy.overrides(
         kernel_set=last, training_path="blas", forward_path="blas", skip_zero_inputs=False
     ):
-        plan = _policy.training_plan(10, 1)
+        plan = policy.training_plan(10, 1)
         assert (plan.path, plan.kernel_set, plan.skip_zero_inputs) == ("blas", last, False)
-        assert _policy.forward_plan([3, 2], 10, 1).path == "blas"
-    plan = _policy.training_plan(10, 1)
+        assert policy.forward_plan([3, 2], 10, 1).path == "blas"
+    plan = policy.training_plan(10, 1)
     assert (plan.path, plan.kernel_set, plan.skip_zero_inputs) == ("small", None, True)
 
 
@@ -77,15 +77,15 @@ def test_an_override_in_one_thread_is_not_seen_by_a_fit_in_another():
 
     def other():
         entered.wait(30)
-        seen.append(_policy.training_plan(10, 1).path)
+        seen.append(policy.training_plan(10, 1).path)
         planned.set()
 
     worker = threading.Thread(target=other)
     worker.start()
-    with _policy.overrides(training_path="blas"):
+    with policy.overrides(training_path="blas"):
         entered.set()
         planned.wait(30)
-        assert _policy.training_plan(10, 1).path == "blas"
+        assert policy.training_plan(10, 1).path == "blas"
     worker.join()
     assert seen == ["small"]
 
@@ -100,24 +100,24 @@ def test_an_override_in_one_thread_is_not_seen_by_a_fit_in_another():
 )
 def test_bad_overrides_are_refused(options, match):
     with pytest.raises(ValueError, match=match):
-        with _policy.overrides(**options):
+        with policy.overrides(**options):
             pass
 
 
 def test_a_training_call_while_another_runs_takes_one_thread():
-    with _policy.shared(2) as first:
-        with _policy.shared(2) as second:
+    with policy.shared(2) as first:
+        with policy.shared(2) as second:
             assert (first, second) == (2, 1)
-        with _policy.shared(2) as third:
+        with policy.shared(2) as third:
             assert third == 1
-    with _policy.shared(2) as alone:
+    with policy.shared(2) as alone:
         assert alone == 2
 
 
 def test_the_tuner_is_for_the_small_path_when_no_count_is_named(two_cpus):
-    assert isinstance(_policy.tuner_for(_policy.training_plan(10), None), _policy.ThreadTuner)
-    assert _policy.tuner_for(_policy.training_plan(10, 2), 2) is None
-    assert _policy.tuner_for(_policy.training_plan(64), None) is None
+    assert isinstance(policy.tuner_for(policy.training_plan(10), None), policy.ThreadTuner)
+    assert policy.tuner_for(policy.training_plan(10, 2), 2) is None
+    assert policy.tuner_for(policy.training_plan(64), None) is None
 
 
 def test_fit_and_feedforward_obey_the_overrides():
@@ -127,7 +127,7 @@ def test_fit_and_feedforward_obey_the_overrides():
     outputs = []
     for path in ("small", "blas"):
         net = fastgd.Network([8, 6, 3], seed=2)
-        with _policy.overrides(training_path=path, forward_path=path):
+        with policy.overrides(training_path=path, forward_path=path):
             fastgd.Trainer(net, eta=1.0, mini_batch_size=5, epochs=1, seed=0, verbose=0).fit(
                 X, labels
             )

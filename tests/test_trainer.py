@@ -239,7 +239,7 @@ def test_the_callers_data_is_not_modified():
 
 
 def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again_less_often():
-    from fastgd._policy import ThreadTuner
+    from fastgd.core.policy import ThreadTuner
 
     tuner = ThreadTuner([2, 1])
     assert (tuner.FIRST_PROBE, tuner.LAST_PROBE) == (8, 128)
@@ -263,7 +263,7 @@ def test_thread_tuner_measures_each_count_keeps_the_faster_and_looks_again_less_
 
 
 def test_thread_tuner_leaves_a_count_that_slows_down_without_waiting_for_a_look():
-    from fastgd._policy import ThreadTuner
+    from fastgd.core.policy import ThreadTuner
 
     tuner = ThreadTuner([2, 1])
     chosen = []
@@ -280,8 +280,9 @@ PINNED_FIT = """
 import os, sys, numpy as np
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})   # one CPU, before any thread starts
 import fastgd
-from fastgd import _policy, trainer
-_policy.default_threads = lambda: 2       # as on a machine of two CPUs with one taken
+from fastgd import trainer
+from fastgd.core import policy
+policy.default_threads = lambda: 2       # as on a machine of two CPUs with one taken
 trainer.CHUNK_SAMPLES = 2000
 seen = []
 train_chunk = fastgd.Trainer._train_chunk
@@ -318,8 +319,8 @@ def test_the_default_thread_count_is_one_when_two_are_slower():
 def record_threads(monkeypatch):
     """Make fit run on several chunks per epoch, on a machine of two CPUs or more, and log the
     thread count of each."""
-    from fastgd import _policy
     from fastgd import trainer as trainer_module
+    from fastgd.core import policy
 
     seen = []
     train_chunk = fastgd.Trainer._train_chunk
@@ -330,14 +331,14 @@ def record_threads(monkeypatch):
         return threads, cost_sum
 
     monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 30)
-    monkeypatch.setattr(_policy, "default_threads", lambda: 2)
+    monkeypatch.setattr(policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
     return seen
 
 
 def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
-    from fastgd import _policy
     from fastgd import trainer as trainer_module
+    from fastgd.core import policy
 
     chunks = []  # (a look elsewhere?, samples)
     train_chunk = fastgd.Trainer._train_chunk
@@ -349,8 +350,8 @@ def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
     monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 60)
     monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 60)
     monkeypatch.setattr(trainer_module, "CHUNK_SECONDS", 1e9)  # a slow moment must not cut one
-    monkeypatch.setattr(_policy.ThreadTuner, "PROBE_SAMPLES", 21)
-    monkeypatch.setattr(_policy, "default_threads", lambda: 2)
+    monkeypatch.setattr(policy.ThreadTuner, "PROBE_SAMPLES", 21)
+    monkeypatch.setattr(policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
     X, labels, _ = make_data(600, SIZES, seed=3)
     net = fastgd.Network(SIZES, seed=4)
@@ -502,12 +503,12 @@ def test_chunks_sized_by_time_change_no_bit(monkeypatch):
 def test_the_running_train_cost_is_the_references_mean_of_mini_batch_costs(cost, m):
     """The default train_cost: each mini-batch's cost before its update, averaged over the
     epoch's samples, from the core's forward pass (small path at m=7, BLAS at m=40 here)."""
-    from fastgd import _policy
+    from fastgd.core import policy
 
     X, labels, Y = make_data(97, SIZES, seed=21)
     net = fastgd.Network(SIZES, seed=22)
     W, B = copy_params(net)
-    with _policy.overrides(training_path="blas" if m == 40 else None):
+    with policy.overrides(training_path="blas" if m == 40 else None):
         history = fastgd.Trainer(
             net, eta=1.5, mini_batch_size=m, epochs=3, seed=5, cost=cost, verbose=0
         ).fit(X, labels)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import fastgd
-from fastgd import _core
 from fastgd import reference as ref
+from fastgd.core import _core
 
 from conftest import copy_params, make_data
 

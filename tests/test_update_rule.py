@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _core, _policy, checkpoint
+from fastgd import checkpoint
 from fastgd import reference as ref
+from fastgd.core import _core, policy
 
 from conftest import copy_params, make_data
 
@@ -110,7 +111,7 @@ def test_two_steps_worked_by_hand(path):
                 w, b = w + mu_ * vw + g_w, b + mu_ * vb + g_b
             else:
                 w, b = w + vw, b + vb
-        with _policy.overrides(training_path=path):
+        with policy.overrides(training_path=path):
             fastgd.Trainer(
                 net, eta=eta, mini_batch_size=1, epochs=1, shuffle=False, verbose=0, **rule
             ).fit(X, Y)
@@ -249,7 +250,7 @@ def test_a_resumed_run_with_momentum_is_the_uninterrupted_one(tmp_path, path):
             **options,
         )
 
-    with _policy.overrides(training_path=path):
+    with policy.overrides(training_path=path):
         whole = fastgd.Network([20, 12, 4], seed=2)
         history = trainer(whole, 6).fit(X, labels, test_data=(X, labels))
         first = fastgd.Network([20, 12, 4], seed=2)

@@ -47,9 +47,9 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # fastgd.reference loads on first use: it imports scipy.special, which training never needs.
     if name == "reference":
-        from . import _reference
+        from .core import reference
 
-        return _reference
+        return reference
     # fastgd.sweep loads on first use: it imports concurrent.futures' process pool.
     if name in ("sweep", "SweepResult"):
         from ._sweep import SweepResult, sweep

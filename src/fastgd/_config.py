@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 from typing import Any, TextIO
@@ -15,13 +14,9 @@ def config() -> dict[str, Any]:
     import scipy
     from threadpoolctl import threadpool_info
 
-    from . import _core, _policy, _small_path
     from ._version import __version__
+    from .core import _core, _small_path, machine, policy
 
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
     return {
         "fastgd": __version__,
         "python": sys.version.split()[0],
@@ -33,8 +28,8 @@ def config() -> dict[str, Any]:
             "library": f"{'Win32' if sys.platform == 'win32' else 'POSIX'} threads "
             f"of fastgd's own (no OpenMP runtime)",
             "most_on_the_small_kernel_path": int(_small_path.MAX_THREADS),
-            "default": _policy.default_threads(),
-            "cpus_available": cpus,
+            "default": policy.default_threads(),
+            "cpus_available": machine.cpus(),
         },
         "blas": [
             {

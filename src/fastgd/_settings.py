@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_bool, check_dtype, check_int, check_positive_real
+from .core.machine import MAX_THREADS
 
 
 class _Required:
@@ -404,7 +405,7 @@ SETTINGS: tuple[Setting, ...] = (
         "n_threads",
         "trainer",
         None,
-        optional(integer(1, 1024)),
+        optional(integer(1, MAX_THREADS)),
         "threads (None: two or one, whichever measures faster as it trains)",
     ),
     Setting(

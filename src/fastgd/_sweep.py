@@ -449,8 +449,9 @@ def sweep(
     """
     runs = expand(grid, fixed)
     from ._validation import check_bool, check_int
+    from .core import machine
 
-    threads = check_int(threads, "threads", 1, 1024)
+    threads = check_int(threads, "threads", 1, machine.MAX_THREADS)
     retry_failed = check_bool(retry_failed, "retry_failed")
     if halving is not None:
         halving = check_int(halving, "halving", 2, 1 << 20)
@@ -811,19 +812,17 @@ class _LocalPool(_FutureRunner):
 
     def __init__(self, data, workers):
         from ._validation import check_int
+        from .core import machine
 
         if workers is None:
-            try:
-                workers = len(os.sched_getaffinity(0))
-            except AttributeError:
-                workers = os.cpu_count() or 1
-        self.workers = check_int(workers, "workers", 1, 1024)
+            workers = machine.cpus()
+        self.workers = check_int(workers, "workers", 1, machine.MAX_THREADS)
         self.data = data
         # BLAS is held at one thread in this process while the pool lives (its workers fork
         # whenever it starts or replaces them). A worker forked so, whose runs use one thread,
         # never sets BLAS's count; setting it in a forked child (or here, back after a fork)
         # starts OpenBLAS's thread, which spins for about 0.1 s on a CPU the workers need.
-        from ._policy import blas_threads
+        from .core.policy import blas_threads
 
         self.held = contextlib.ExitStack()
         self.held.enter_context(blas_threads(1))

@@ -19,8 +19,8 @@ import numpy as np
 if TYPE_CHECKING:
     from ._typing import ArrayLike, Seed
 
-from . import _memory
 from ._validation import check_int, check_positive_real
+from .core import machine
 
 
 class DescentWarning(UserWarning):
@@ -127,7 +127,7 @@ def minimize(
         raise ValueError(f"v0 must be finite, got {v0!r}")
     if steps is not None:
         # The whole trajectory is kept: (steps + 1) points and costs, checked before the first.
-        _memory.check_fits(
+        machine.check_fits(
             (steps + 1) * (v.size + 1) * 8,
             f"the path of {steps} steps of {v.size} variables",
         )
@@ -192,7 +192,7 @@ class _Trajectory:
     def append(self, v: np.ndarray, cost: float) -> None:
         if self.count == len(self.costs):
             grown = 2 * len(self.costs)
-            _memory.check_fits(
+            machine.check_fits(
                 grown * (self.points[0].size + 1) * 8, f"the path of {self.count} steps, doubled"
             )
             self.points = np.concatenate([self.points, np.empty_like(self.points)])
@@ -243,7 +243,7 @@ def sgd(
         if cost is not None
         else (lambda x, step: np.nan)
     )
-    _memory.check_fits(
+    machine.check_fits(
         (epochs + 1) * (v.size + 1) * 8, f"the path of {epochs} epochs of {v.size} variables"
     )
     path, evaluations = _Trajectory(v, record(v, 0)), 0

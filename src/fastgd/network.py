@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core, _memory, _policy, activations, costs, initializers
+from . import activations, costs, initializers
 from ._io import NpzReader, atomic_write
 from ._validation import (
     check_dtype,
@@ -30,6 +30,7 @@ from ._validation import (
     labels_from,
     nonfinite_error,
 )
+from .core import _core, machine, policy
 
 if TYPE_CHECKING:
     from ._typing import ArrayLike, PathLike, Seed
@@ -95,7 +96,7 @@ class Network:
         self.output = _check_output(output)
         drawer = initializers.get(init)
         # Drawn in float64, then cast: both at once at the peak.
-        _memory.check_fits(
+        machine.check_fits(
             parameter_count(self.sizes) * (8 + self.dtype.itemsize),
             f"a network of sizes {self.sizes} ({parameter_count(self.sizes):,} weights and "
             f"biases, drawn in float64)",
@@ -294,7 +295,7 @@ class Network:
                 f"weights and biases, but the file holds {held:,} bytes of them: a crafted or "
                 f"damaged file"
             )
-        _memory.check_fits(needed, f"{source}: a network of sizes {net.sizes}")
+        machine.check_fits(needed, f"{source}: a network of sizes {net.sizes}")
         net.weights, net.biases = [], []
         for l, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
             for name, shape, arrays in (
@@ -369,7 +370,7 @@ class Network:
         """Output activations of C-contiguous rows X of the network's dtype; with check_finite
         the core checks X for NaN and infinity on the way (a ValueError names the first)."""
         out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
-        plan = _policy.forward_plan(self.sizes, X.shape[0], n_threads)
+        plan = policy.forward_plan(self.sizes, X.shape[0], n_threads)
         # (Waits while a fit in another thread is inside a chunk: see save.)
         with self._updating:
             bad = _core.feedforward(

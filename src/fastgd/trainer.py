@@ -10,7 +10,7 @@ through a velocity, v -> mu v + step, w -> w + v (fastgd.reference spells every 
 
 A fit, top to bottom: Trainer.fit checks the settings and every input once and gathers them in a
 _FitState; each epoch draws a permutation of the indices and hands it to the compiled core a
-chunk of mini-batches at a time, on the path and threads of fastgd._policy (between chunks only
+chunk of mini-batches at a time, on the path and threads of fastgd.core.policy (between chunks only
 the progress bar moves and Ctrl-C is looked for); then the epoch is measured
 (fastgd._evaluation), reported (fastgd._report), shown to the callbacks (fastgd.callbacks) and,
 every so many epochs, checkpointed (fastgd.checkpoint).
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core, _policy, _settings, checkpoint, costs
+from . import _settings, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
 from ._io import check_destination
 from ._report import epoch_line, progress_bar
@@ -38,6 +38,7 @@ from ._validation import (
     labels_from,
 )
 from .callbacks import Callback, as_callback
+from .core import _core, policy
 from .history import History
 
 if TYPE_CHECKING:
@@ -73,10 +74,10 @@ class _FitState:
     evaluator: Evaluator
     n_test: int | None  # test samples, for the report line
     callbacks: list[Callback]
-    plan: _policy.Plan
+    plan: policy.Plan
     input_split: int | None  # where the small path splits the first layer, for all calls
     chunk_samples: int  # the next chunk's length, a multiple of mini_batch_size
-    tuner: _policy.ThreadTuner | None
+    tuner: policy.ThreadTuner | None
     chunks_trained: int  # calls into the core so far (the first warms up)
     rng: np.random.Generator  # the shuffling generator
     history: History
@@ -139,7 +140,7 @@ class Trainer:
     n_threads : int or None
         Threads for training: the compiled core's own on its small-kernel path (mini-batches of
         up to 32 rows, and up to 300 or 1000 on networks whose first layer holds most of the
-        weights: fastgd._policy; at most two threads there, as the first layer's inputs come in
+        weights: fastgd.core.policy; at most two threads there, as the first layer's inputs come in
         two blocks), BLAS's otherwise. None (default): on the small-kernel path, whichever of
         two threads and one trains faster, measured on the chunks of mini-batches as training
         goes (two threads in lockstep lose to one when the machine's other core is busy); on
@@ -303,7 +304,7 @@ class Trainer:
         if self.checkpoint_every is not None:
             # Before any training: a checkpoint that cannot be written would fail epochs later.
             check_destination(self.checkpoint_path, "checkpoint_path")
-        plan = _policy.training_plan(m, self.n_threads, net.sizes)
+        plan = policy.training_plan(m, self.n_threads, net.sizes)
         return _FitState(
             network=net,
             X=X,
@@ -326,7 +327,7 @@ class Trainer:
             plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
             chunk_samples=_first_chunk(net, m),
-            tuner=_policy.tuner_for(plan, self.n_threads),
+            tuner=policy.tuner_for(plan, self.n_threads),
             chunks_trained=0,
             rng=np.random.default_rng(self.seed),
             history=History(cost=cost.name, train_cost_kind=self.train_cost),
@@ -361,7 +362,7 @@ class Trainer:
         for callback in state.callbacks:
             callback.on_train_begin(self)
         history = state.history
-        with _policy.blas_threads(state.plan.blas_threads):
+        with policy.blas_threads(state.plan.blas_threads):
             for epoch in range(first_epoch, self.epochs):
                 try:
                     seconds = self._train_epoch(state, epoch)
@@ -498,7 +499,7 @@ class Trainer:
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
         summed over the samples in order."""
         net = state.network
-        with _policy.shared(n_threads) as threads, net._updating:
+        with policy.shared(n_threads) as threads, net._updating:
             cost_sum = _core.train_chunk(
                 net.weights,
                 net.biases,

@@ -19,14 +19,14 @@ first NaN or infinity; or overflow_code(r) <= -2 for row r, whose weighted input
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd._blas_path cimport forward, forward_checked
-from fastgd._job cimport Rows
-from fastgd._kernels cimport Inputs, find_inputs, find_inputs_bytes, first_nonfinite, \
+from fastgd.core._blas_path cimport forward, forward_checked
+from fastgd.core._job cimport Rows
+from fastgd.core._kernels cimport Inputs, find_inputs, find_inputs_bytes, first_nonfinite, \
     forward_bytes, forward_t, lanes, pad_rows, rows_from_bytes, activate, transpose_pad, \
     unpad_rows
-from fastgd._scratch cimport scratch, whole_lines
+from fastgd.core._scratch cimport scratch, whole_lines
 
-# The limits, for the thread policy (fastgd._policy).
+# The limits, for the thread policy (fastgd.core.policy).
 MAX_THREADS = FORWARD_MAX_THREADS
 ROWS_PER_THREAD_CALL = ROWS_PER_CALL
 

@@ -3,7 +3,7 @@ from cython cimport floating
 from costs cimport fastgd_cost
 from dense cimport fastgd_kernels
 
-from fastgd._job cimport Chunk, Net, Rows, Update
+from fastgd.core._job cimport Chunk, Net, Rows, Update
 
 cdef void forward(const fastgd_kernels *k, const Net *net, int m, floating **A) noexcept nogil
 cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,

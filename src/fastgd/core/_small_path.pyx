@@ -36,17 +36,17 @@ from barrier cimport fastgd_barrier, fastgd_barrier_wait
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd._job cimport Rows, Update, batch_scale, plain
-from fastgd._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
+from fastgd.core._job cimport Rows, Update, batch_scale, plain
+from fastgd.core._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
                               column_sums, cost_value, find_inputs, momentum_apply,
                               penalise_first,
                               find_inputs_bytes, forward_bytes, forward_t, update_bytes,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
                               scale_inplace, transpose_pad,
                               transpose_unpad, unpad_rows, update_t)
-from fastgd._scratch cimport scratch, whole_lines
+from fastgd.core._scratch cimport scratch, whole_lines
 
-# The limit, for the thread policy (fastgd._policy).
+# The limit, for the thread policy (fastgd.core.policy).
 MAX_THREADS = INPUT_BLOCKS
 
 

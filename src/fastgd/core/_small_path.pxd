@@ -2,8 +2,8 @@ from cython cimport floating
 
 from dense cimport fastgd_kernels, fastgd_prefetch
 
-from fastgd._job cimport Chunk, Net, Rows
-from fastgd._kernels cimport Inputs
+from fastgd.core._job cimport Chunk, Net, Rows
+from fastgd.core._kernels cimport Inputs
 
 cdef enum:
     # The first layer's inputs come in this many blocks, whatever the number of threads: each

@@ -1,4 +1,8 @@
-"""How much memory this process may still take, and a clear error before asking for more.
+"""What this machine lends a process: its CPUs (and the most threads anything of fastgd takes),
+and how much memory it may still take, with a clear error before asking for more.
+
+The CPUs are those this process may run on (its affinity, as `taskset` sets it), not all the
+machine has: every default thread and worker count starts from cpus().
 
 A size that comes from outside (a layer's width, a file's header, a number of steps) is checked
 here before anything of that size is allocated: more than the machine can give is a ValueError
@@ -13,6 +17,18 @@ sets it, less what the process has mapped already).
 """
 
 import os
+
+# More threads than any machine of ours has (BLAS takes a C int): the bound of every thread and
+# worker count a user gives (Trainer's n_threads, a sweep's threads and workers).
+MAX_THREADS = 1024
+
+
+def cpus():
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _meminfo_available():

@@ -15,7 +15,7 @@ computed from the old W_l. Two paths do this arithmetic: the small-shape kernels
 
 Every entry point takes its whole configuration as arguments: the layers' activations f_l
 (csrc/activations.c, by name: sigmoid throughout unless told), the cost, the path, the kernel set
-and the thread count (fastgd._policy decides them; nothing here reads a global setting). Each
+and the thread count (fastgd.core.policy decides them; nothing here reads a global setting). Each
 checks its arrays and collects raw pointers once, holds references to the arrays for the whole
 call, then runs its loop without the GIL: nothing crosses back into Python and nothing is
 allocated per mini-batch.
@@ -28,10 +28,10 @@ from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 
 import numpy as np
 
-from fastgd cimport _blas, _blas_path, _forward, _small_path
-from fastgd._job cimport L1, L2, NO_PENALTY, Chunk, Net, Rows, Update
-from fastgd._kernels cimport byte_lut, first_nonfinite
-from fastgd._scratch cimport scratch
+from fastgd.core cimport _blas, _blas_path, _forward, _small_path
+from fastgd.core._job cimport L1, L2, NO_PENALTY, Chunk, Net, Rows, Update
+from fastgd.core._kernels cimport byte_lut, first_nonfinite
+from fastgd.core._scratch cimport scratch
 
 PATHS = ("small", "blas")
 
@@ -394,7 +394,7 @@ def feedforward(list weights, list biases, X, floating[:, ::1] out,
     core's own (1 to 16); "blas" through gemm in blocks of rows, on BLAS's threads
     (n_threads=1). With check_finite, returns the flat index into X of its first NaN or
     infinity, or -2 - r when the weighted inputs of row r overflowed in some layer (NaN or
-    infinite before their sigmoid; fastgd._forward); out is then incomplete. Else -1.
+    infinite before their sigmoid; fastgd.core._forward); out is then incomplete. Else -1.
     """
     cdef list keep = [tuple(weights), tuple(biases)]
     cdef Py_ssize_t n

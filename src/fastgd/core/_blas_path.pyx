@@ -12,12 +12,12 @@ For a mini-batch of m rows (notation of _core.pyx):
                 with momentum the gemm writes the data step S, beta = 0, and one pass moves
                 the velocity and W: fastgd._job.Update)
 """
-from fastgd._blas cimport NoTrans, Trans, gemm
-from fastgd._job cimport L2, Rows, Update, batch_scale, plain
-from fastgd._kernels cimport (activate, activation_prime_mul, broadcast_row, column_sums,
+from fastgd.core._blas cimport NoTrans, Trans, gemm
+from fastgd.core._job cimport L2, Rows, Update, batch_scale, plain
+from fastgd.core._kernels cimport (activate, activation_prime_mul, broadcast_row, column_sums,
                               cost_value, first_nonfinite, gather_rows, momentum_apply,
                               output_delta, penalise_first, rows_from_bytes)
-from fastgd._scratch cimport scratch
+from fastgd.core._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
 

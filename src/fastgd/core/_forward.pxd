@@ -2,7 +2,7 @@ from cython cimport floating
 
 from dense cimport fastgd_kernels
 
-from fastgd._job cimport Net, Rows
+from fastgd.core._job cimport Net, Rows
 
 cdef enum:
     # Threads of a feedforward through the small kernels, at most.

@@ -26,8 +26,8 @@ number of training samples; biases are never penalised):
 import numpy as np
 from scipy.special import expit as sigmoid  # noqa: F401  (1 / (1 + exp(-z)), for the tests)
 
-from . import activations as _activations
-from . import costs
+from .. import activations as _activations
+from .. import costs
 
 
 def _layers(activations, n_layers):

@@ -1,6 +1,6 @@
 """Which path, kernel set and thread counts each call into the compiled core runs with.
 
-This module decides; the core (fastgd._core) does exactly what each call tells it and refuses
+This module decides; the core (fastgd.core._core) does exactly what each call tells it and refuses
 what it cannot do. The rules:
 
 - Training path (small_path_suits): the small-shape kernels (the core's own threads, at most
@@ -32,11 +32,10 @@ another thread never sees it. Tests and benchmarks use it to run every path and 
 
 import contextlib
 import contextvars
-import os
 import threading
 from dataclasses import dataclass
 
-from . import _core, _forward, _small_path
+from . import _core, _forward, _small_path, machine
 
 SMALL_BATCH_MAX = 32
 # (first layer's share of the weights, largest mini-batch) at which the small kernels still win
@@ -69,11 +68,7 @@ class Plan:
 def default_threads():
     """Threads when the caller names none: two (the small-kernel path's most, and the fastest
     on two cores in bench/compare.py), or one on a single-CPU machine."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return min(2, available)
+    return min(2, machine.cpus())
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from costs cimport fastgd_cost
 from dense cimport fastgd_kernels, fastgd_prefetch
 from kernels cimport *
 
-from fastgd._job cimport L1, L2, Update
+from fastgd.core._job cimport L1, L2, Update
 
 
 cdef struct Inputs:
