@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd._png import write_png
+from fastgd.files.png import write_png
 
 from conftest import run_fastgd
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd.datasets import MNIST_FILES, DownloadError, cache_dir, parse_idx
+from fastgd.files.mnist import MNIST_FILES, DownloadError, cache_dir, parse_idx
 
 
 def idx_bytes(array):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd._png import read_png
+from fastgd.files.png import read_png
 
 from conftest import make_data, run_fastgd
 

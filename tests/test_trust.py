@@ -302,7 +302,7 @@ def test_sigint_in_a_real_process_returns_within_a_fraction_of_a_second(sizes, m
 def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatch, mnist_dir):
     from test_datasets import Mirrors
 
-    import fastgd.datasets as datasets
+    import fastgd.files.mnist as datasets
 
     server = Mirrors(mnist_dir)
     cache = tmp_path / "cache"
@@ -324,7 +324,7 @@ def test_a_full_disk_during_download_leaves_the_cache_clean(tmp_path, monkeypatc
 
 def test_a_read_only_directory_during_a_save_leaves_the_old_file(tmp_path, monkeypatch):
     """(Simulated: the tests run as root, who may write anywhere.)"""
-    import fastgd._io as io_module
+    import fastgd.files.writing as io_module
 
     path = tmp_path / "net.npz"
     fastgd.Network([4, 3], seed=1).save(path)

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastgd
-from fastgd._io import NpzReader
-from fastgd._png import png_size, read_png, write_png
+from fastgd.files.npz import NpzReader
+from fastgd.files.png import png_size, read_png, write_png
 
 from conftest import copy_params, make_data
 

@@ -8,8 +8,8 @@ from ._diagnosis import SaturationWarning
 from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 from ._validation import InputRangeWarning
 from ._version import __version__ as __version__
-from .datasets import load_book_pickle, load_idx, load_mnist
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
+from .files.mnist import load_book_pickle, load_idx, load_mnist
 from .history import History
 from .network import Network
 from .trainer import Trainer

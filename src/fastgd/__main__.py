@@ -360,7 +360,7 @@ def train(args):
     import fastgd
 
     from . import _settings
-    from ._io import check_destination
+    from .files.writing import check_destination
 
     # The network, the trainer and where the result goes are checked before the data is read.
     # (The output layer is the one the cost pairs with: softmax for the log-likelihood.)
@@ -399,9 +399,9 @@ def sweep(args):
     import fastgd
 
     from . import _settings
-    from ._io import check_destination
     from ._results import check_results_file
     from ._sweep import client_for
+    from .files.writing import check_destination
 
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):
         if path is not None:
@@ -484,7 +484,8 @@ def report(args):
     import fastgd
 
     from . import checkpoint
-    from ._io import NpzReader, check_destination
+    from .files.npz import NpzReader
+    from .files.writing import check_destination
 
     _needs_matplotlib()
     out = _png_name(args.out)
@@ -513,7 +514,7 @@ def evaluate(args):
 def predict(args):
     import fastgd
 
-    from ._png import png_size, read_png
+    from .files.png import png_size, read_png
 
     net = fastgd.Network.load(args.model)
     if net.sizes[0] != 784:
@@ -557,7 +558,7 @@ def valley(args):
 
     import fastgd
 
-    from ._io import check_destination
+    from .files.writing import check_destination
     from .functions import get
 
     function = get(args.function)

@@ -78,10 +78,10 @@ def _finish(fig: AnyFigure, path: PathLike | None, top_level: bool) -> AnyFigure
 def save_figure(fig: Figure, path: PathLike) -> None:
     """fig written to path in the format its suffix names (PNG without one, ".png" then added
     to the name, as matplotlib does), atomically: a failure leaves the file there before, and
-    a device, FIFO or directory at path is refused (fastgd._io.atomic_write)."""
+    a device, FIFO or directory at path is refused (fastgd.files.writing.atomic_write)."""
     from pathlib import Path
 
-    from ._io import atomic_write
+    from .files.writing import atomic_write
 
     path = Path(path)
     fmt = path.suffix[1:].lower()

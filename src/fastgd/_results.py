@@ -18,7 +18,7 @@ import os
 import stat
 from pathlib import Path
 
-from ._io import check_destination
+from .files.writing import check_destination
 
 # Every record a sweep writes begins so (json.dumps of a dict whose first key is "settings").
 RECORD_START = b'{"settings": {'

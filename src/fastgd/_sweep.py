@@ -215,7 +215,7 @@ class _Data:
     def materialize(self):
         if not self.named:
             return self.parts
-        from .datasets import load_mnist
+        from .files.mnist import load_mnist
 
         _, with_validation, with_test = self.parts
         parts = load_mnist(dtype="uint8", validation_size=10000 if with_validation else 0)

@@ -27,9 +27,18 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import numpy as np
 
 from . import _settings
-from ._io import NpzReader, atomic_write
+from .files import networks
+from .files.networks import (
+    ALL_VELOCITY_NAMES,
+    CHECKPOINT_MEMBERS,
+    MAX_EXPANSION,
+    check_finite,
+    velocity_names,
+)
+from .files.npz import NpzReader
+from .files.writing import atomic_write
 from .history import History
-from .network import CHECKPOINT_MEMBERS, MAX_EXPANSION, MAX_LAYERS, Network, _check_finite
+from .network import Network
 
 if TYPE_CHECKING:
     from ._typing import PathLike
@@ -48,15 +57,6 @@ class Checkpoint:
     epochs_done: int
     history: History
     velocities: list[np.ndarray] | None = None  # with momentum: weights' then biases'
-
-
-def _velocity_names(n_layers: int) -> list[str]:
-    return [f"velocity_weights_{l}" for l in range(n_layers)] + [
-        f"velocity_biases_{l}" for l in range(n_layers)
-    ]
-
-
-_ALL_VELOCITY_NAMES = frozenset(_velocity_names(MAX_LAYERS))
 
 
 def save(
@@ -79,9 +79,9 @@ def save(
         "history": history.to_dict(),
     }
     arrays = network._arrays()
-    _check_finite(arrays, f"cannot write the checkpoint {path}:")
+    check_finite(arrays, f"cannot write the checkpoint {path}:")
     if velocities is not None:
-        arrays.update(zip(_velocity_names(len(network.sizes) - 1), velocities))
+        arrays.update(zip(velocity_names(len(network.sizes) - 1), velocities))
     arrays["trainer_state"] = np.array(json.dumps(state))
     # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
     atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ def load(path: PathLike) -> Checkpoint:
                 f"{path} is not a fastgd checkpoint (no trainer state); a saved "
                 f"network is loaded with fastgd.Network.load"
             )
-        network = Network._read(npz, (*CHECKPOINT_MEMBERS, *_ALL_VELOCITY_NAMES))
+        network = Network._from_saved(networks.read(npz, CHECKPOINT_MEMBERS))
         velocities = _read_velocities(npz, network, path)
         state = npz.read_json("trainer_state", MAX_STATE_CHARS)
 
@@ -148,10 +148,10 @@ def load(path: PathLike) -> Checkpoint:
 def _read_velocities(npz: NpzReader, network: Network, path: PathLike) -> list[np.ndarray] | None:
     """The velocities in a checkpoint (None when it has none): all of them or none, each of its
     parameter's shape and dtype, finite, and no more bytes than the file holds."""
-    present = npz.names() & _ALL_VELOCITY_NAMES
+    present = npz.names() & ALL_VELOCITY_NAMES
     if not present:
         return None
-    names = _velocity_names(len(network.sizes) - 1)
+    names = velocity_names(len(network.sizes) - 1)
     if present != set(names):
         missing = sorted(set(names) - present) or sorted(present - set(names))
         raise ValueError(f"{path}: the velocities of its momentum are incomplete ({missing[0]!r})")
@@ -167,7 +167,7 @@ def _read_velocities(npz: NpzReader, network: Network, path: PathLike) -> list[n
         array = npz.read(
             name, shape=parameter.shape, dtype=parameter.dtype, max_bytes=parameter.nbytes
         )
-        _check_finite({name.removeprefix("velocity_"): array}, f"{path}: velocity")
+        check_finite({name.removeprefix("velocity_"): array}, f"{path}: velocity")
         velocities.append(array)
     return velocities
 

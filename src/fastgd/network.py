@@ -10,9 +10,7 @@ layer's sigmoid, or softmax for the log-likelihood cost (Network(output="softmax
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import threading
 import weakref
 from collections.abc import Sequence
@@ -21,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations, costs, initializers
-from ._io import NpzReader, atomic_write
 from ._validation import (
     check_dtype,
     check_inputs,
@@ -31,6 +28,9 @@ from ._validation import (
     nonfinite_error,
 )
 from .core import _core, machine, policy
+from .files import networks
+from .files.npz import NpzReader
+from .files.writing import atomic_write
 
 if TYPE_CHECKING:
     from ._typing import ArrayLike, PathLike, Seed
@@ -88,18 +88,19 @@ class Network:
             ) from None
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least two layers (inputs and outputs), got {sizes}")
-        self.sizes = [check_int(s, f"sizes[{i}]", 1, MAX_UNITS) for i, s in enumerate(sizes)]
-        if len(self.sizes) > MAX_LAYERS:
-            raise ValueError(f"sizes holds {len(self.sizes)} layers; at most {MAX_LAYERS}")
+        most = networks.MAX_UNITS
+        self.sizes = [check_int(s, f"sizes[{i}]", 1, most) for i, s in enumerate(sizes)]
+        if len(self.sizes) > networks.MAX_LAYERS:
+            raise ValueError(f"sizes holds {len(self.sizes)} layers; at most {networks.MAX_LAYERS}")
         self.dtype = check_dtype(dtype)
         self.activation = activations.hidden_layers(activation, len(self.sizes) - 2)
-        self.output = _check_output(output)
+        self.output = networks.check_output(output)
         drawer = initializers.get(init)
         # Drawn in float64, then cast: both at once at the peak.
+        count = networks.parameter_count(self.sizes)
         machine.check_fits(
-            parameter_count(self.sizes) * (8 + self.dtype.itemsize),
-            f"a network of sizes {self.sizes} ({parameter_count(self.sizes):,} weights and "
-            f"biases, drawn in float64)",
+            count * (8 + self.dtype.itemsize),
+            f"a network of sizes {self.sizes} ({count:,} weights and biases, drawn in float64)",
         )
         self.init = drawer.name
         self._init_locks()
@@ -186,29 +187,24 @@ class Network:
         with self._updating:
             arrays = {name: np.array(a, copy=True) for name, a in self._arrays().items()}
         # A file that load would refuse is not written.
-        _check_finite(arrays, f"cannot save to {path}:")
+        networks.check_finite(arrays, f"cannot save to {path}:")
         # (NumPy's stubs read a keyword "allow_pickle" into **arrays; none of ours is called so.)
         atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        # A network of sigmoid neurons throughout is written as fastgd 0.1 and 0.2 wrote it, so
-        # that they read it; any other says which neurons it has, in a version they refuse
-        # with "upgrade fastgd" instead of running it with the wrong ones.
-        sigmoid = self.output == "sigmoid" and all(a == "sigmoid" for a in self.activation)
-        arrays = {
-            "format": np.array(FORMAT),
-            "version": np.array(1 if sigmoid else FORMAT_VERSION),
-            "sizes": np.array(self.sizes, dtype=np.int64),
-            "dtype": np.array(self.dtype.name),
-            "init": np.array(self.init),
-        }
-        if not sigmoid:
-            arrays["activation"] = np.array(json.dumps(self.activation))
-            arrays["output"] = np.array(self.output)
-        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-            arrays[f"weights_{l}"] = w
-            arrays[f"biases_{l}"] = b
-        return arrays
+        """The members of this network's file (fastgd.files.networks), its own arrays."""
+        return networks.to_arrays(self._saved())
+
+    def _saved(self) -> networks.SavedNetwork:
+        return networks.SavedNetwork(
+            self.sizes,
+            self.dtype,
+            self.init,
+            self.activation,
+            self.output,
+            self.weights,
+            self.biases,
+        )
 
     @classmethod
     def load(cls, path: PathLike) -> Network:
@@ -216,100 +212,16 @@ class Network:
         array checked before it is inflated; a truncated, foreign, crafted or inconsistent file,
         or one holding NaN or infinite parameters, raises ValueError naming it."""
         with NpzReader(path) as npz:
-            return cls._read(npz, CHECKPOINT_MEMBERS)
+            return cls._from_saved(networks.read(npz, networks.CHECKPOINT_MEMBERS))
 
     @classmethod
-    def _read(cls, npz: NpzReader, extra_members: Sequence[str] = ()) -> Network:
-        """The network in an open NpzReader; members other than its own and extra_members are
-        refused before any is inflated."""
-        source = npz.path
-        layers = {name for name in npz.names() if _LAYER_MEMBER.fullmatch(name)}
-        npz.check_names(set(_META_MEMBERS) | layers | set(extra_members), "a saved network")
-        fmt = npz.read_text("format", 64) if "format" in npz.names() else None
-        if fmt != FORMAT:
-            raise ValueError(f"{source} is not a saved fastgd network (format {fmt!r})")
-        version = npz.read_int("version")
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"{source} is of format version {version}, newer than this fastgd "
-                f"reads ({FORMAT_VERSION}); upgrade fastgd"
-            )
-        if version < 1:
-            raise ValueError(f"{source} is of format version {version}, which does not exist")
-        sizes = npz.read("sizes", max_bytes=8 * MAX_LAYERS, kinds="iu")
-        if sizes.ndim != 1 or not 2 <= len(sizes) <= MAX_LAYERS:
-            raise ValueError(
-                f"{source}: sizes {sizes.tolist()} is not a list of 2 to {MAX_LAYERS} layer sizes"
-            )
-        if sizes.min() < 1 or sizes.max() > MAX_UNITS:
-            raise ValueError(
-                f"{source}: sizes {sizes.tolist()}: each layer must be of 1 to {MAX_UNITS} units"
-            )
+    def _from_saved(cls, saved: networks.SavedNetwork) -> Network:
+        """The Network of a file's contents (checked by networks.read)."""
         net = cls.__new__(cls)
         net._init_locks()
-        net.sizes = [int(n) for n in sizes]
-        try:
-            net.dtype = check_dtype(npz.read_text("dtype", 16))
-        except TypeError as exc:
-            raise ValueError(f"{source}: {exc}") from None
-        # (Files of fastgd 0.1 have no init: their networks were all drawn from N(0, 1).)
-        net.init = npz.read_text("init", 64) if "init" in npz.names() else "normal"
-        # (Nor those of 0.1 and 0.2 activations: their neurons were all sigmoid.)
-        try:
-            hidden = (
-                npz.read_json("activation", 64 * MAX_LAYERS)
-                if "activation" in npz.names()
-                else "sigmoid"
-            )
-            net.activation = activations.hidden_layers(hidden, len(net.sizes) - 2)
-            net.output = _check_output(
-                npz.read_text("output", 64) if "output" in npz.names() else "sigmoid"
-            )
-        except TypeError as exc:
-            raise ValueError(f"{source}: {exc}") from None
-        except ValueError as exc:
-            if str(exc).startswith(str(source)):
-                raise
-            raise ValueError(f"{source}: {exc}") from None
-        expected = {f"weights_{l}" for l in range(len(sizes) - 1)} | {
-            f"biases_{l}" for l in range(len(sizes) - 1)
-        }
-        if layers - expected:
-            raise ValueError(
-                f"{source}: {sorted(layers - expected)[0]!r} does not belong in a "
-                f"network of sizes {net.sizes}"
-            )
-        if expected - layers:
-            raise ValueError(
-                f"{source}: a network of sizes {net.sizes} has no {sorted(expected - layers)[0]!r}"
-            )
-        # The sizes are a claim: before anything of their size is allocated, the file must hold
-        # the bytes they imply (fastgd writes its members uncompressed; a deflated member may
-        # stand for at most MAX_EXPANSION times its bytes: float parameters deflate about 1.05x,
-        # even half of them zero under 2x), and the machine must have room for them.
-        needed = parameter_count(net.sizes) * net.dtype.itemsize
-        held = sum(npz.stored_bytes(name) for name in expected)
-        if needed > held * MAX_EXPANSION + 4096:
-            raise ValueError(
-                f"{source}: sizes {net.sizes} in {net.dtype.name} need {needed:,} bytes of "
-                f"weights and biases, but the file holds {held:,} bytes of them: a crafted or "
-                f"damaged file"
-            )
-        machine.check_fits(needed, f"{source}: a network of sizes {net.sizes}")
-        net.weights, net.biases = [], []
-        for l, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
-            for name, shape, arrays in (
-                (f"weights_{l}", (n_out, n_in), net.weights),
-                (f"biases_{l}", (n_out,), net.biases),
-            ):
-                array = npz.read(
-                    name,
-                    shape=shape,
-                    dtype=net.dtype,
-                    max_bytes=int(np.prod(shape)) * net.dtype.itemsize,
-                )
-                _check_finite({name: array}, f"{source}:")
-                arrays.append(array)
+        net.sizes, net.dtype, net.init = saved.sizes, saved.dtype, saved.init
+        net.activation, net.output = saved.activation, saved.output
+        net.weights, net.biases = saved.weights, saved.biases
         return net
 
     def _parameters(self) -> list[np.ndarray]:
@@ -486,12 +398,6 @@ if hasattr(os, "register_at_fork"):
 PAIRED_COST = {"sigmoid": "quadratic", "softmax": "log_likelihood"}
 
 
-def _check_output(output: object) -> str:
-    if output not in activations.OUTPUTS:
-        raise ValueError(f"output must be one of {list(activations.OUTPUTS)}, got {output!r}")
-    return str(output)
-
-
 def check_pairing(cost: costs.Cost, output: str, what: str) -> None:
     """ValueError unless cost pairs with an output layer of activation output, saying how to
     build the network that does."""
@@ -502,26 +408,6 @@ def check_pairing(cost: costs.Cost, output: str, what: str) -> None:
             f"Network(sizes, output={cost.output!r}), or use "
             f"{' or '.join(repr(c.name) for c in costs.COSTS.values() if c.output == output)}"
         )
-
-
-def _check_finite(arrays: dict[str, np.ndarray], context: str) -> None:
-    """ValueError naming the first weights_l or biases_l of arrays that holds NaN or infinity,
-    and where."""
-    for name, array in arrays.items():
-        if not _LAYER_MEMBER.fullmatch(name):
-            continue
-        bad = np.flatnonzero(~np.isfinite(array))
-        if len(bad):
-            index = tuple(int(i) for i in np.unravel_index(bad[0], array.shape))
-            raise ValueError(
-                f"{context} {name} holds {array[index]} at index {index}; a network's "
-                f"parameters are finite numbers (did training diverge?)"
-            )
-
-
-def parameter_count(sizes: Sequence[int]) -> int:
-    """The number of weights and biases of a network of sizes."""
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
 def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]:
@@ -535,18 +421,3 @@ def _parameter_list(arrays: Sequence[np.ndarray], name: str) -> list[np.ndarray]
         raise TypeError(
             f"{name} must be a list of arrays, one per layer, got {type(arrays).__name__}"
         ) from None
-
-
-FORMAT = "fastgd-network"
-# 1: fastgd 0.1 and 0.2, sigmoid neurons throughout (still written for such networks); 2: the
-# hidden layers' activations ("activation", JSON) and the output layer's ("output").
-FORMAT_VERSION = 2
-_META_MEMBERS = ("format", "version", "sizes", "dtype", "init", "activation", "output")
-_LAYER_MEMBER = re.compile(r"(weights|biases)_(0|[1-9][0-9]{0,3})")
-# What a checkpoint adds to a saved network (fastgd.checkpoint).
-CHECKPOINT_MEMBERS = ("trainer_state",)
-# Bounds that no network of this package comes near, against headers that claim anything.
-MAX_LAYERS = 1000
-MAX_UNITS = 2**31 - 1  # (the core counts units in a C int)
-# How many bytes of parameters a deflated member may stand for, per byte it takes in the file.
-MAX_EXPANSION = 32

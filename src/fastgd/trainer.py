@@ -30,7 +30,6 @@ import numpy as np
 
 from . import _settings, checkpoint, costs
 from ._evaluation import EvalSet, Evaluator
-from ._io import check_destination
 from ._report import epoch_line, progress_bar
 from ._validation import (
     check_inputs,
@@ -39,6 +38,7 @@ from ._validation import (
 )
 from .callbacks import Callback, as_callback
 from .core import _core, policy
+from .files.writing import check_destination
 from .history import History
 
 if TYPE_CHECKING:

@@ -21,10 +21,10 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ._validation import check_dtype
+from .._validation import check_dtype
 
 if TYPE_CHECKING:
-    from ._typing import PathLike
+    from .._typing import PathLike
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -287,7 +287,7 @@ def _verified_images(
 
 def _keep_decoded(path: Path, pixels: np.ndarray) -> None:
     """Write pixels as an IDX file at path, best effort."""
-    from ._io import atomic_write
+    from .writing import atomic_write
 
     header = bytes([0, 0, _IDX_UBYTE, pixels.ndim]) + b"".join(
         int(n).to_bytes(4, "big") for n in pixels.shape
