@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _results, _sweep, checkpoint
+from fastgd import _results, _sweep
+from fastgd.training import checkpoint
 
 from conftest import make_data, run_fastgd
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import checkpoint
+from fastgd.training import checkpoint
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _diagnosis
+from fastgd.training import diagnosis as _diagnosis
 
 from conftest import make_data
 

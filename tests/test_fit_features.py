@@ -317,7 +317,7 @@ def test_on_a_terminal_without_tqdm_the_bar_is_a_line_of_text(monkeypatch):
     import io
     import sys
 
-    from fastgd import _report
+    from fastgd.training import progress as _report
 
     class Terminal(io.StringIO):
         def isatty(self):

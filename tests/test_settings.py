@@ -1,12 +1,14 @@
-"""The table of settings (fastgd._settings): written once, and every reader agrees with it."""
+"""The table of settings (fastgd.training.settings): written once, every reader agrees."""
 
 import inspect
 
 import pytest
 
 import fastgd
-from fastgd import _settings, _sweep, checkpoint
+from fastgd import _sweep
 from fastgd.__main__ import build_parser
+from fastgd.training import checkpoint
+from fastgd.training import settings as _settings
 
 from conftest import make_data
 
@@ -64,7 +66,7 @@ def test_checkpoints_of_older_versions_get_the_tables_earlier_values():
         "momentum": 0.0,
         "nesterov": False,
     }
-    assert checkpoint._settings is _settings
+    assert checkpoint.defaults_before is _settings.defaults_before
 
 
 def test_a_sweep_run_leaving_a_default_out_is_the_run_naming_it():

@@ -280,7 +280,7 @@ PINNED_FIT = """
 import os, sys, numpy as np
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})   # one CPU, before any thread starts
 import fastgd
-from fastgd import trainer
+from fastgd.training import trainer
 from fastgd.core import policy
 policy.default_threads = lambda: 2       # as on a machine of two CPUs with one taken
 trainer.CHUNK_SAMPLES = 2000
@@ -319,8 +319,8 @@ def test_the_default_thread_count_is_one_when_two_are_slower():
 def record_threads(monkeypatch):
     """Make fit run on several chunks per epoch, on a machine of two CPUs or more, and log the
     thread count of each."""
-    from fastgd import trainer as trainer_module
     from fastgd.core import policy
+    from fastgd.training import trainer as trainer_module
 
     seen = []
     train_chunk = fastgd.Trainer._train_chunk
@@ -337,8 +337,8 @@ def record_threads(monkeypatch):
 
 
 def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
-    from fastgd import trainer as trainer_module
     from fastgd.core import policy
+    from fastgd.training import trainer as trainer_module
 
     chunks = []  # (a look elsewhere?, samples)
     train_chunk = fastgd.Trainer._train_chunk
@@ -436,7 +436,7 @@ def test_numpy_scalars_are_plain_values_and_checkpoints_work(tmp_path):
     plain = fastgd.Network(SIZES, seed=4)
     fastgd.Trainer(plain, eta=1.5, mini_batch_size=10, epochs=2, seed=0, verbose=0).fit(X, labels)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(net.weights, plain.weights))
-    assert fastgd.checkpoint.load(path).epochs_done == 2
+    assert fastgd.training.checkpoint.load(path).epochs_done == 2
 
 
 def test_a_thread_count_beyond_any_machine_is_refused():
@@ -474,7 +474,7 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(
 def test_chunks_sized_by_time_change_no_bit(monkeypatch):
     """Chunks follow the measured pace (here a machine made to look slow or fast): the weights
     are those of chunks of fixed size, bit for bit."""
-    from fastgd import trainer as trainer_module
+    from fastgd.training import trainer as trainer_module
 
     X, labels, _ = make_data(500, [64, 20, 10], seed=5)
     results, lengths = [], []
@@ -540,7 +540,7 @@ def test_the_exact_train_cost_is_the_cost_after_the_epoch():
 def test_the_running_cost_does_not_depend_on_how_the_epoch_is_cut(monkeypatch):
     """The core continues one sum over the epoch's mini-batches whatever the chunks: the same
     float with chunks of one mini-batch as with chunks of the whole epoch."""
-    from fastgd import trainer as trainer_module
+    from fastgd.training import trainer as trainer_module
 
     X, labels, _ = make_data(300, [40, 16, 4], seed=25)
     costs = []
@@ -593,7 +593,7 @@ def test_fit_warns_once_about_floats_above_one():
 def test_the_first_chunk_is_short_on_a_wide_network():
     """Before the pace is known, Ctrl-C waits for the first chunk: on [784,3000,10] 80 samples
     (not 1,000: seconds of work on a slow machine), on the book's network still 1,000."""
-    from fastgd import trainer as trainer_module
+    from fastgd.training import trainer as trainer_module
 
     assert trainer_module._first_chunk(fastgd.Network([784, 3000, 10]), 10) == 80
     assert trainer_module._first_chunk(fastgd.Network([784, 30, 10]), 10) == 1000

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import checkpoint
 from fastgd import reference as ref
 from fastgd.core import _core, policy
+from fastgd.training import checkpoint
 
 from conftest import copy_params, make_data
 

@@ -4,7 +4,6 @@ from typing import Any
 
 from . import activations, callbacks, costs, initializers
 from ._config import show_config
-from ._diagnosis import SaturationWarning
 from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 from ._validation import InputRangeWarning
 from ._version import __version__ as __version__
@@ -12,7 +11,8 @@ from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .files.mnist import load_book_pickle, load_idx, load_mnist
 from .history import History
 from .network import Network
-from .trainer import Trainer
+from .training.diagnosis import SaturationWarning
+from .training.trainer import Trainer
 
 __all__ = [
     "Network",

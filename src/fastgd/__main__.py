@@ -274,9 +274,9 @@ def _point(text):
 
 
 def _add_settings(parser, grid):
-    """An option for each setting of fastgd._settings that has a flag, its default the book's
-    run; with grid (fastgd sweep), those a sweep varies take one or more values."""
-    from . import _settings
+    """An option for each setting of fastgd.training.settings that has a flag, its default the
+    book's run; with grid (fastgd sweep), those a sweep varies take one or more values."""
+    from .training import settings as _settings
 
     for setting in _settings.SETTINGS:
         if not setting.flag:
@@ -352,15 +352,15 @@ def _needs_matplotlib():
 
 
 def _given(args, settings):
-    """The values of the command line's options for these settings of fastgd._settings."""
+    """The values of the command line's options for these settings of fastgd.training.settings."""
     return {s.name: getattr(args, s.name) for s in settings if s.flag}
 
 
 def train(args):
     import fastgd
 
-    from . import _settings
     from .files.writing import check_destination
+    from .training import settings as _settings
 
     # The network, the trainer and where the result goes are checked before the data is read.
     # (The output layer is the one the cost pairs with: softmax for the log-likelihood.)
@@ -398,10 +398,10 @@ def train(args):
 def sweep(args):
     import fastgd
 
-    from . import _settings
     from ._results import check_results_file
     from ._sweep import client_for
     from .files.writing import check_destination
+    from .training import settings as _settings
 
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):
         if path is not None:
@@ -483,9 +483,9 @@ def _summary(history, net, test):
 def report(args):
     import fastgd
 
-    from . import checkpoint
     from .files.npz import NpzReader
     from .files.writing import check_destination
+    from .training import checkpoint
 
     _needs_matplotlib()
     out = _png_name(args.out)

@@ -44,9 +44,10 @@ def _is_number(value):
 
 
 def _check_settings(settings):
-    """Each setting a parameter of a sweep with a value its check (fastgd._settings) takes."""
-    from . import _settings
+    """Each setting a parameter of a sweep, with a value its check takes
+    (fastgd.training.settings)."""
     from ._sweep import PARAMETERS
+    from .training import settings as table
 
     if not isinstance(settings, dict):
         raise ValueError("its settings are not a JSON object")
@@ -54,7 +55,7 @@ def _check_settings(settings):
         if name not in PARAMETERS:
             raise ValueError(f"setting {name!r} is not a parameter of a sweep")
         try:
-            _settings.check(name, value)
+            table.check(name, value)
         except (ValueError, TypeError) as error:
             raise ValueError(f"setting {name} is {str(value)[:80]} ({error})") from None
     if "sizes" not in settings:

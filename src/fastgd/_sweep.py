@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _settings
 from ._results import ResultsFile, latest, read_records
+from .training import settings as _settings
 
-# A sweep's parameters are the settings of fastgd._settings that a run may set; seed seeds both
-# the network's weights and the shuffling, as `fastgd train --seed` does.
+# A sweep's parameters are the settings of fastgd.training.settings that a run may set; seed
+# seeds both the network's weights and the shuffling, as `fastgd train --seed` does.
 NETWORK_PARAMETERS = tuple(s.name for s in _settings.NETWORK if not s.sweep)
 TRAINER_PARAMETERS = tuple(s.name for s in _settings.TRAINER if not s.sweep and s.name != "seed")
 PARAMETERS = NETWORK_PARAMETERS + ("seed",) + TRAINER_PARAMETERS
@@ -116,7 +116,7 @@ def build(settings, threads, **trainer_options):
     n_threads: exactly what a solo fit with these settings builds (trainer_options: what the
     sweep itself adds, a rung's checkpoint)."""
     from .network import Network
-    from .trainer import Trainer
+    from .training.trainer import Trainer
 
     seed = settings.get("seed")
     net = Network(seed=seed, **_network_options(settings))
@@ -132,7 +132,7 @@ def canonical(settings, threads=1, networks=None):
     check the runs that share it: a grid of many runs draws each architecture's weights once,
     not once per run."""
     from .network import Network
-    from .trainer import Trainer
+    from .training.trainer import Trainer
 
     architecture = _network_options(settings)
     key = repr(sorted(architecture.items()))
@@ -166,8 +166,8 @@ def canonical(settings, threads=1, networks=None):
 
 def run_key(settings):
     """The identity of a run: its canonical settings as one JSON text, without those at their
-    defaults (fastgd._settings), so that a run that names a default is the run that leaves it
-    out: records of an older version, which named fewer settings, still match."""
+    defaults (fastgd.training.settings), so that a run that names a default is the run that
+    leaves it out: records of an older version, which named fewer settings, still match."""
     plain = {k: v for k, v in settings.items() if not _at_default(k, v)}
     return json.dumps(plain, sort_keys=True)
 
@@ -646,7 +646,7 @@ class _Reporter:
         self.count = 0
         self.bar = None
         if verbose and total:
-            from ._report import interactive_bar
+            from .training.progress import interactive_bar
 
             self.bar = interactive_bar(total, desc="runs", unit="run")
 

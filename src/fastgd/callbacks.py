@@ -25,7 +25,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .history import History
-    from .trainer import Trainer
+    from .training.trainer import Trainer
 
 Logs = dict[str, Any]
 

@@ -202,7 +202,8 @@ def _is_float(value: object) -> bool:
 
 
 def _is_diagnosis(value: object) -> bool:
-    """A dict exactly as fastgd's diagnosis writes it (fastgd._diagnosis.SaturationMonitor)."""
+    """A dict exactly as fastgd's diagnosis writes it
+    (fastgd.training.diagnosis.SaturationMonitor)."""
     ints = ("saturated_low", "saturated_high", "hardly_ever_predicted", "never_predicted")
     floats = ("accuracy", "accuracy_change", "cost_change")
     if not isinstance(value, dict) or set(value) != {"epoch", "data", *ints, *floats}:

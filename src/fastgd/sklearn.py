@@ -23,12 +23,13 @@ except ImportError as error:  # scikit-learn missing, or older than 1.6 (no vali
         '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")'
     ) from error
 
-from . import _settings, costs, initializers
+from . import costs, initializers
 from ._validation import inputs_of_any_range
 from .callbacks import EarlyStopping
 from .history import History
 from .network import Network
-from .trainer import Trainer
+from .training import settings
+from .training.trainer import Trainer
 
 __all__ = ["NetworkClassifier"]
 
@@ -302,7 +303,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             ("nesterovs_momentum", "nesterov"),
         ):
             try:
-                _settings.BY_NAME[setting].check(getattr(self, name), name)
+                settings.BY_NAME[setting].check(getattr(self, name), name)
             except TypeError as error:
                 raise ValueError(str(error)) from None
         if self.early_stopping:
@@ -319,7 +320,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _activation(self) -> str:
         """The hidden activation's fastgd name ("logistic", scikit-learn's, is "sigmoid")."""
         name = "sigmoid" if self.activation == "logistic" else self.activation
-        return str(_settings.check("activation", name))
+        return str(settings.check("activation", name))
 
     def _network(self, sizes: list[int], seed: int) -> Network:
         return Network(

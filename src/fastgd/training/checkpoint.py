@@ -6,7 +6,7 @@ A checkpoint is one .npz file (no pickle), written atomically: the arrays of Net
     format        "fastgd-checkpoint"
     version       FORMAT_VERSION
     epochs_done   the epochs trained so far
-    settings      the run's settings (those fastgd._settings marks as its identity):
+    settings      the run's settings (those fastgd.training.settings marks as its identity):
                   resuming under other settings would not continue the run, and is refused
     rng           the state of the shuffling generator after those epochs
     history       History.to_dict() of those epochs
@@ -15,7 +15,7 @@ and, for a run with momentum, the velocities of its weights and biases, arrays
 "velocity_weights_<l>" and "velocity_biases_<l>" of the network's shapes and dtype.
 
 Checkpoints of fastgd 0.1 hold no cost among their settings: they trained the quadratic cost;
-nor those of 0.2 the update rule's: no penalty, no momentum (fastgd._settings' `before`).
+nor those of 0.2 the update rule's: no penalty, no momentum (fastgd.training.settings' `before`).
 """
 
 from __future__ import annotations
@@ -26,22 +26,22 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from . import _settings
-from .files import networks
-from .files.networks import (
+from ..files import networks
+from ..files.networks import (
     ALL_VELOCITY_NAMES,
     CHECKPOINT_MEMBERS,
     MAX_EXPANSION,
     check_finite,
     velocity_names,
 )
-from .files.npz import NpzReader
-from .files.writing import atomic_write
-from .history import History
-from .network import Network
+from ..files.npz import NpzReader
+from ..files.writing import atomic_write
+from ..history import History
+from ..network import Network
+from .settings import defaults_before
 
 if TYPE_CHECKING:
-    from ._typing import PathLike
+    from .._typing import PathLike
 
 FORMAT = "fastgd-checkpoint"
 FORMAT_VERSION = 1
@@ -129,7 +129,7 @@ def load(path: PathLike) -> Checkpoint:
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise damaged(f"the shuffling generator's state: {exc}") from None
     # (Settings that checkpoints of earlier versions do not name, with the value they had then.)
-    settings = {**_settings.defaults_before(), **settings}
+    settings = {**defaults_before(), **settings}
     try:
         history = History.from_untrusted(state.get("history"), epochs_done)
     except ValueError as exc:

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_bool, check_dtype, check_int, check_positive_real
-from .core.machine import MAX_THREADS
+from .._validation import check_bool, check_dtype, check_int, check_positive_real
+from ..core.machine import MAX_THREADS
 
 
 class _Required:
@@ -122,13 +122,13 @@ def one_of(*options: str) -> Callable[[Any, str], str]:
 
 
 def _cost(value: Any, name: str) -> str:
-    from . import costs
+    from .. import costs
 
     return str(costs.get(value, name).name)
 
 
 def _init(value: Any, name: str) -> str:
-    from . import initializers
+    from .. import initializers
 
     return str(initializers.get(value).name)
 
@@ -151,7 +151,7 @@ def _sizes(value: Any, name: str) -> list[int]:
 def _activation(value: Any, name: str) -> str | list[str]:
     """One hidden activation's name, or a list of one per hidden layer (the network checks
     that the list fits its layers)."""
-    from . import activations
+    from .. import activations
 
     if isinstance(value, str):
         return activations.hidden_layers(value, 1)[0]
@@ -160,7 +160,7 @@ def _activation(value: Any, name: str) -> str | list[str]:
 
 
 def _output(value: Any, name: str) -> str:
-    from . import activations
+    from .. import activations
 
     return one_of(*activations.OUTPUTS)(value, name)
 

@@ -10,10 +10,10 @@ through a velocity, v -> mu v + step, w -> w + v (fastgd.reference spells every 
 
 A fit, top to bottom: Trainer.fit checks the settings and every input once and gathers them in a
 _FitState; each epoch draws a permutation of the indices and hands it to the compiled core a
-chunk of mini-batches at a time, on the path and threads of fastgd.core.policy (between chunks only
-the progress bar moves and Ctrl-C is looked for); then the epoch is measured
-(fastgd._evaluation), reported (fastgd._report), shown to the callbacks (fastgd.callbacks) and,
-every so many epochs, checkpointed (fastgd.checkpoint).
+chunk of mini-batches at a time, on the path and threads of fastgd.core.policy (between chunks
+only the progress bar moves and Ctrl-C is looked for); then the epoch is measured (evaluation),
+reported (progress), shown to the callbacks (fastgd.callbacks) and, every so many epochs,
+checkpointed (checkpoint).
 """
 
 from __future__ import annotations
@@ -28,25 +28,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _settings, checkpoint, costs
-from ._evaluation import EvalSet, Evaluator
-from ._report import epoch_line, progress_bar
-from ._validation import (
+from .. import costs
+from .._validation import (
     check_inputs,
     check_targets,
     labels_from,
 )
-from .callbacks import Callback, as_callback
-from .core import _core, policy
-from .files.writing import check_destination
-from .history import History
+from ..callbacks import Callback, as_callback
+from ..core import _core, policy
+from ..files.writing import check_destination
+from ..history import History
+from . import checkpoint, settings
+from .evaluation import EvalSet, Evaluator
+from .progress import epoch_line, progress_bar
 
 if TYPE_CHECKING:
-    from ._typing import ArrayLike, DataPair, PathLike
-    from .network import Network
+    from .._typing import ArrayLike, DataPair, PathLike
+    from ..network import Network
 
     CallbackLike = Callback | Callable[[int, dict[str, Any], "Trainer"], object]
-from .network import Network, check_pairing
+from ..network import Network, check_pairing
 
 # Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
 # that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
@@ -213,13 +214,13 @@ class Trainer:
         self._check_params()
 
     def _check_params(self) -> None:
-        """Check every setting (fastgd._settings) and store it as a plain Python value (a NumPy
-        scalar becomes an int, float or bool here, once, so that checkpoints and reports can
-        use it)."""
+        """Check every setting (fastgd.training.settings) and store it as a plain Python value
+        (a NumPy scalar becomes an int, float or bool here, once, so that checkpoints and
+        reports can use it)."""
         if not isinstance(self.network, Network):
             raise TypeError(f"network must be a fastgd.Network, got {type(self.network).__name__}")
         self.network.check_parameters()
-        for setting in _settings.TRAINER:
+        for setting in settings.TRAINER:
             setattr(self, setting.name, setting.check(getattr(self, setting.name), setting.name))
         check_pairing(costs.get(self.cost), self.network.output, "cost")
         if self.checkpoint_every is not None and self.checkpoint_path is None:
@@ -386,7 +387,7 @@ class Trainer:
                         checkpoint.save(
                             self.checkpoint_path,
                             net,
-                            self._settings(net),
+                            self._identity(net),
                             state.rng,
                             epoch + 1,
                             history,
@@ -558,14 +559,15 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------------
 
-    def _settings(self, network: Network | None = None) -> dict[str, Any]:
+    def _identity(self, network: Network | None = None) -> dict[str, Any]:
         """What a checkpoint's run must share with this trainer's (of network, by default
-        trainer.network) to be continued by it: the settings of fastgd._settings that say so."""
+        trainer.network) to be continued by it: the settings of fastgd.training.settings that
+        say so."""
         network = self.network if network is None else network
         values = {"sizes": network.sizes, "dtype": network.dtype.name}
         return {
             s.name: values[s.name] if s.of == "network" else getattr(self, s.name)
-            for s in _settings.SETTINGS
+            for s in settings.SETTINGS
             if s.identity
         }
 
@@ -573,15 +575,15 @@ class Trainer:
         self, path: PathLike, rng: np.random.Generator, epochs_done: int, history: History
     ) -> None:
         """Write the network, the shuffling generator's state and the history to path (.npz,
-        no pickle, atomically); see fastgd.checkpoint."""
-        checkpoint.save(path, self.network, self._settings(), rng, epochs_done, history)
+        no pickle, atomically); see fastgd.training.checkpoint."""
+        checkpoint.save(path, self.network, self._identity(), rng, epochs_done, history)
 
     def _resume(self, path: PathLike, state: _FitState) -> int:
         """Load the checkpoint at path into the network and the fit's state; returns the epochs
         it holds."""
         net = state.network
         saved = checkpoint.load(path)
-        checkpoint.check_continues(saved, net, self._settings(net), self.epochs, path)
+        checkpoint.check_continues(saved, net, self._identity(net), self.epochs, path)
         if saved.history.train_cost_kind != self.train_cost:
             raise ValueError(
                 f"{path} holds a history of the {saved.history.train_cost_kind} "

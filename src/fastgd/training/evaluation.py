@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._diagnosis import SaturationMonitor
+from .diagnosis import SaturationMonitor
 
 
 @dataclass
