@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _results, _sweep
+from fastgd.sweeps import results as results_file
+from fastgd.sweeps import runners
 from fastgd.training import checkpoint
 
 from conftest import make_data, run_fastgd
@@ -325,10 +326,10 @@ def test_a_killed_worker_of_the_callers_pool_records_every_run_and_retry_failed_
 
 
 def test_a_killed_local_worker_says_how_often(tmp_path):
-    error = _sweep.BrokenProcessPool("A process in the process pool was terminated")
-    record = _sweep._LocalPool.failed(None, {"sizes": [2, 2]}, 1, error, 3)
+    error = runners.BrokenProcessPool("A process in the process pool was terminated")
+    record = runners._LocalPool.failed(None, {"sizes": [2, 2]}, 1, error, 3)
     assert record["error"].startswith("the worker running this run died on each of 3 attempts")
-    record = _sweep._LocalPool.failed(None, {"sizes": [2, 2]}, 1, error, 1)
+    record = runners._LocalPool.failed(None, {"sizes": [2, 2]}, 1, error, 1)
     assert record["error"].startswith("the worker running this run died once")
 
 
@@ -338,14 +339,14 @@ def test_dask_gave_up_is_said_in_dasks_words():
 
     worker = SimpleNamespace(address="tcp://w:1")
     error = distributed.scheduler.KilledWorker("task-1", worker, 3)
-    record = _sweep._DaskRunner.failed(None, {"sizes": [2, 2]}, 1, error, 1)
+    record = runners._DaskRunner.failed(None, {"sizes": [2, 2]}, 1, error, 1)
     assert record["error"].startswith("Dask gave up on this run")
     assert "attempts" not in record["error"]
 
 
 def test_a_second_cli_sweep_on_a_file_in_use_says_so_before_loading_mnist(tmp_path):
     results = tmp_path / "sweep.jsonl"
-    first = _results.ResultsFile(results)
+    first = results_file.ResultsFile(results)
     try:
         done = run_fastgd("sweep", "--out", results, "--data", tmp_path / "none")
     finally:
@@ -754,7 +755,7 @@ def test_the_scheduler_going_away_is_a_sweep_error(tmp_path, data):
 
         threading.Thread(target=kill_soon, daemon=True).start()
         started = time.monotonic()
-        with pytest.raises(_sweep.SweepError, match="the Dask cluster dropped the sweep's runs"):
+        with pytest.raises(runners.SweepError, match="the Dask cluster dropped the sweep's runs"):
             fastgd.sweep(
                 {"eta": [0.5, 1.0, 2.0, 3.0]},
                 (X, labels),

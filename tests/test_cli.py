@@ -417,7 +417,7 @@ def test_sweep_refuses_bad_options_before_reading_data(tmp_path):
 
 
 def test_a_scheduler_without_distributed_names_the_extra(monkeypatch):
-    from fastgd._sweep import client_for
+    from fastgd.sweeps.runners import client_for
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r'pip install "fastgd\[dask\]"'):

@@ -5,8 +5,8 @@ import inspect
 import pytest
 
 import fastgd
-from fastgd import _sweep
 from fastgd.__main__ import build_parser
+from fastgd.sweeps import grid
 from fastgd.training import checkpoint
 from fastgd.training import settings as _settings
 
@@ -40,10 +40,10 @@ def test_trainer_checks_each_setting_with_the_tables_check():
 
 
 def test_the_sweep_takes_the_settings_a_run_may_set():
-    assert set(_sweep.PARAMETERS) == {s.name for s in _settings.SETTINGS if not s.sweep}
-    assert set(_sweep.REQUIRED) == {"sizes", "eta", "mini_batch_size", "epochs"}
+    assert set(grid.PARAMETERS) == {s.name for s in _settings.SETTINGS if not s.sweep}
+    assert set(grid.REQUIRED) == {"sizes", "eta", "mini_batch_size", "epochs"}
     for name in ("verbose", "checkpoint_every", "checkpoint_path", "output"):
-        assert name in _sweep.NOT_SWEPT
+        assert name in grid.NOT_SWEPT
 
 
 def test_the_command_line_has_an_option_for_every_setting_with_a_flag():
@@ -71,10 +71,10 @@ def test_checkpoints_of_older_versions_get_the_tables_earlier_values():
 
 def test_a_sweep_run_leaving_a_default_out_is_the_run_naming_it():
     """Records of an older version named fewer settings: the same run either way."""
-    assert _sweep.run_key({"sizes": [2, 2], "eta": 1.0, "cost": "quadratic"}) == _sweep.run_key(
+    assert grid.run_key({"sizes": [2, 2], "eta": 1.0, "cost": "quadratic"}) == grid.run_key(
         {"sizes": [2, 2], "eta": 1.0}
     )
-    assert _sweep.run_key({"sizes": [2, 2], "eta": 1.0, "activation": "relu"}) != _sweep.run_key(
+    assert grid.run_key({"sizes": [2, 2], "eta": 1.0, "activation": "relu"}) != grid.run_key(
         {"sizes": [2, 2], "eta": 1.0}
     )
 

@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd import _results, _sweep
+from fastgd.sweeps import data as sweep_data
+from fastgd.sweeps import results as results_file
+from fastgd.sweeps import runners
+from fastgd.sweeps.grid import canonical, run_key
+from fastgd.sweeps.halving import rungs
 
 from conftest import make_data
 
@@ -86,19 +90,19 @@ def test_every_run_equals_a_solo_fit_on_local_worker_processes(data):
 def test_local_workers_hold_the_data_and_a_run_sends_only_its_settings(data):
     """The pool's workers get the data when they start; what a run sends is small, however
     large the data (not the arrays again with every run)."""
-    swept = _sweep._Data(*data, None)
-    pool = _sweep._LocalPool(swept, 1)
+    swept = sweep_data.SweepData(*data, None)
+    pool = runners._LocalPool(swept, 1)
     sent = []
     submit = pool.pool.submit
     pool.pool.submit = lambda *args: sent.append(len(pickle.dumps(args))) or submit(*args)
     try:
-        record = pool.submit(_sweep.canonical(dict(FIXED, eta=1.0, seed=0)), 1).result()
+        record = pool.submit(canonical(dict(FIXED, eta=1.0, seed=0)), 1).result()
     finally:
         pool.close()
     assert record["error"] is None
     assert sent and max(sent) < 1000 < swept.nbytes
     with pytest.raises(RuntimeError, match="not started with the sweep's data"):
-        _sweep._install("arrays:elsewhere")
+        sweep_data.install("arrays:elsewhere")
 
 
 def test_the_local_pool_gives_back_blas_threads_as_it_found_them(data):
@@ -248,7 +252,7 @@ def test_a_sweep_started_again_redoes_no_finished_run(data, tmp_path):
             grid, train, test_data=test, results=results, executor=executor, verbose=0, **FIXED
         )
     assert executor.submitted == 2 and len(third.records) == 6
-    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    keys = [run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
     assert len(keys) == len(set(keys)) == 6
     # A wider grid over the same file runs only what is new, and reports only its own runs.
     with CountingExecutor() as executor:
@@ -279,7 +283,7 @@ def test_two_sweeps_at_once_on_one_results_file_are_refused(data, tmp_path):
         pytest.skip("results files are locked with flock, on POSIX systems")
     train, test = data
     results = tmp_path / "sweep.jsonl"
-    first = _results.ResultsFile(results)
+    first = results_file.ResultsFile(results)
     try:
         with pytest.raises(RuntimeError, match="another sweep is writing to"):
             fastgd.sweep(
@@ -354,7 +358,7 @@ def test_a_worker_process_killed_mid_run_has_its_run_done_again(tmp_path):
     killer.join()
     assert killed, "no worker was killed: the runs ended too soon"
     assert len(result.records) == 8 and not result.failed
-    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    keys = [run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
     assert len(keys) == len(set(keys)) == 8
 
 
@@ -484,17 +488,17 @@ def check_halving(result, data):
         assert record["settings"]["epochs"] == 8
     for rung in (1, 2, 4):
         merit = {
-            _sweep.run_key(r["settings"]): max(r["history"]["test_accuracy"][:rung])
+            run_key(r["settings"]): max(r["history"]["test_accuracy"][:rung])
             for r in result.records
             if r["halving"]["stopped_at_epoch"] >= rung
         }
         here = [
-            merit[_sweep.run_key(r["settings"])]
+            merit[run_key(r["settings"])]
             for r in result.records
             if r["halving"]["stopped_at_epoch"] == rung
         ]
         further = [
-            merit[_sweep.run_key(r["settings"])]
+            merit[run_key(r["settings"])]
             for r in result.records
             if r["halving"]["stopped_at_epoch"] > rung
         ]
@@ -502,8 +506,8 @@ def check_halving(result, data):
 
 
 def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
-    assert _sweep.rungs(40, 3, 30) == [1, 3, 10, 30]
-    assert _sweep.rungs(1, 3, 30) == [30] and _sweep.rungs(100, 10, 2) == [1, 2]
+    assert rungs(40, 3, 30) == [1, 3, 10, 30]
+    assert rungs(1, 3, 30) == [30] and rungs(100, 10, 2) == [1, 2]
     results = tmp_path / "sweep.jsonl"
     result = halved_sweep(data, workers=2, results=results)
     check_halving(result, data)
@@ -536,8 +540,8 @@ def test_successive_halving_trains_the_best_runs_further(data, tmp_path):
     assert executor.submitted == 4 + 4 + 2 + 1
     check_halving(again, data)
     assert len(results.read_bytes().splitlines()) == 8
-    before = {_sweep.run_key(r["settings"]): r["halving"] for r in result.records}
-    assert {_sweep.run_key(r["settings"]): r["halving"] for r in again.records} == before
+    before = {run_key(r["settings"]): r["halving"] for r in result.records}
+    assert {run_key(r["settings"]): r["halving"] for r in again.records} == before
 
 
 def test_halving_is_refused_where_it_cannot_choose(data):
@@ -615,7 +619,7 @@ def test_importing_fastgd_does_not_import_the_sweeps_machinery():
             sys.executable,
             "-c",
             "import sys, fastgd; print(sorted(m for m in ("
-            "'fastgd._sweep', 'distributed', 'dask', 'concurrent.futures.process')"
+            "'fastgd.sweeps', 'distributed', 'dask', 'concurrent.futures.process')"
             " if m in sys.modules))",
         ],
         capture_output=True,
@@ -632,7 +636,7 @@ def test_dask_counts_the_data_at_its_full_size(data):
     """Dask sizes what a worker holds and what it transfers by sys.getsizeof: the sweep's data
     must count as its arrays, not as a small wrapper, or Dask's memory limits cannot see it."""
     dask_sizeof = pytest.importorskip("dask.sizeof").sizeof
-    swept = _sweep._Data(*data, None)
+    swept = sweep_data.SweepData(*data, None)
     nbytes = sum(a.nbytes for part in data for a in part)
     assert nbytes <= dask_sizeof(swept) < nbytes + 1000
 
@@ -735,6 +739,6 @@ def test_a_dask_worker_killed_mid_sweep_loses_no_run(dask_client, tmp_path):
     killer.join()
     assert killed, "no worker was killed: the runs ended too soon"
     assert len(result.records) == 8 and not result.failed, result.failed
-    keys = [_sweep.run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
+    keys = [run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
     assert len(keys) == len(set(keys)) == 8
     dask_client.wait_for_workers(2, timeout=60)

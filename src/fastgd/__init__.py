@@ -4,13 +4,13 @@ from typing import Any
 
 from . import activations, callbacks, costs, initializers
 from ._config import show_config
-from ._plot import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 from ._validation import InputRangeWarning
 from ._version import __version__ as __version__
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .files.mnist import load_book_pickle, load_idx, load_mnist
 from .history import History
 from .network import Network
+from .pictures.plots import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights
 from .training.diagnosis import SaturationWarning
 from .training.trainer import Trainer
 
@@ -52,7 +52,7 @@ def __getattr__(name: str) -> Any:
         return reference
     # fastgd.sweep loads on first use: it imports concurrent.futures' process pool.
     if name in ("sweep", "SweepResult"):
-        from ._sweep import SweepResult, sweep
+        from .sweeps import SweepResult, sweep
 
         return sweep if name == "sweep" else SweepResult
     raise AttributeError(f"module 'fastgd' has no attribute {name!r}")

@@ -346,7 +346,7 @@ def _png_name(path):
 
 
 def _needs_matplotlib():
-    from ._plot import _figure_class
+    from .pictures.plots import _figure_class
 
     _figure_class()  # an ImportError naming the extra, before any work
 
@@ -398,9 +398,9 @@ def train(args):
 def sweep(args):
     import fastgd
 
-    from ._results import check_results_file
-    from ._sweep import client_for
     from .files.writing import check_destination
+    from .sweeps.results import check_results_file
+    from .sweeps.runners import client_for
     from .training import settings as _settings
 
     for path, option in ((args.out, "--out"), (args.plot, "--plot")):

@@ -188,7 +188,7 @@ class History:
 
         Needs matplotlib: pip install "fastgd[plot]".
         """
-        from ._plot import plot_history
+        from .pictures.plots import plot_history
 
         return plot_history(self, path, fig=fig)
 

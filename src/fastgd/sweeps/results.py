@@ -18,7 +18,10 @@ import os
 import stat
 from pathlib import Path
 
-from .files.writing import check_destination
+from ..files.writing import check_destination
+from ..history import History
+from ..training import settings as table
+from .grid import PARAMETERS, run_key
 
 # Every record a sweep writes begins so (json.dumps of a dict whose first key is "settings").
 RECORD_START = b'{"settings": {'
@@ -46,9 +49,6 @@ def _is_number(value):
 def _check_settings(settings):
     """Each setting a parameter of a sweep, with a value its check takes
     (fastgd.training.settings)."""
-    from ._sweep import PARAMETERS
-    from .training import settings as table
-
     if not isinstance(settings, dict):
         raise ValueError("its settings are not a JSON object")
     for name, value in settings.items():
@@ -66,8 +66,6 @@ def check_record(record):
     """Raise ValueError saying what is wrong unless record is a run's record as a sweep writes
     it: settings, figures (numbers in [0, 1] or null), seconds, the History or null, the error
     (a string or null), where it ran."""
-    from .history import History
-
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     _check_settings(record.get("settings"))
@@ -105,13 +103,13 @@ def _parse(data, path):
     for number, line in enumerate(complete, 1):
         if not line.strip():
             continue
-        record = _record(line, path, number)
+        record = make_record(line, path, number)
         records.append(record)
     if not tail.strip():
         return records, len(data), True
     number = len(complete) + 1
     try:
-        records.append(_record(tail, path, number))
+        records.append(make_record(tail, path, number))
         return records, len(data), False  # a whole record, only its newline missing
     except ValueError as error:
         if not tail.startswith(RECORD_START):
@@ -126,7 +124,7 @@ def _parse(data, path):
     return records, len(data) - len(tail), True
 
 
-def _record(line, path, number):
+def make_record(line, path, number):
     where = f"{path}, line {number}"
     if len(line) > MAX_LINE_BYTES:
         raise ValueError(
@@ -158,8 +156,6 @@ def read_records(path):
 
 def latest(records):
     """The last record of each run (by its settings), in the order of the runs' first records."""
-    from ._sweep import run_key
-
     by_run = {}
     for record in records:
         by_run[run_key(record["settings"])] = record

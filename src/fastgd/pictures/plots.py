@@ -18,11 +18,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
-    from ._sweep import SweepResult
-    from ._typing import ArrayLike, PathLike
-    from .descent import DescentResult
-    from .history import History
-    from .network import Network
+    from .._typing import ArrayLike, PathLike
+    from ..descent import DescentResult
+    from ..history import History
+    from ..network import Network
 
     AnyFigure = Figure | SubFigure
 
@@ -81,7 +80,7 @@ def save_figure(fig: Figure, path: PathLike) -> None:
     a device, FIFO or directory at path is refused (fastgd.files.writing.atomic_write)."""
     from pathlib import Path
 
-    from .files.writing import atomic_write
+    from ..files.writing import atomic_write
 
     path = Path(path)
     fmt = path.suffix[1:].lower()
@@ -112,7 +111,7 @@ def plot_history(
         values = getattr(history, f"{name}_cost")
         if values:
             cost.plot(history.epoch[: len(values)], values, marker=".", color=colour, label=name)
-    from .costs import COSTS
+    from ..costs import COSTS
 
     label = COSTS[history.cost].label if history.cost in COSTS else f"{history.cost} cost"
     cost.set(xlabel="epoch", ylabel=label, title="cost")
@@ -174,7 +173,7 @@ def plot_weights(
     (28x28 for MNIST), one tile per neuron, a diverging colour map centred on 0 (each tile
     scaled to its largest weight), its bias in the tile's title. Returns the Figure; writes a
     PNG to path when given; draws into fig when given."""
-    from ._validation import check_int
+    from .._validation import check_int
 
     layer = check_int(layer, "layer", 0, len(network.weights) - 1)
     weights = np.asarray(network.weights[layer], dtype=np.float64)
@@ -201,7 +200,7 @@ def _outputs(
     network: Network, X: ArrayLike, y: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The network's output activations for X, the labels of y and the predictions."""
-    from ._validation import check_inputs, labels_from
+    from .._validation import check_inputs, labels_from
 
     X, _ = check_inputs(X, network.sizes[0], network.dtype, finite=False, stacklevel=3)
     labels = labels_from(y, X.shape[0], network.sizes[-1])
@@ -273,7 +272,7 @@ def plot_mistakes(
     """Up to n misclassified samples (the first ones) as images in the shape of the input, each
     titled with its true and predicted class and the output activation of both. Returns the
     Figure; writes a PNG to path when given; draws into fig when given."""
-    from ._validation import check_int
+    from .._validation import check_int
 
     n = check_int(n, "n", 1)
     X, labels, out, predicted = _outputs(network, X, y)
@@ -389,72 +388,3 @@ def plot_descent(
     curve.set(xlabel="step", ylabel="C", title="cost against step")
     curve.grid(alpha=0.3)
     return _finish(fig, path, top_level)
-
-
-def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure:
-    """Test accuracy against epoch for each setting of a sweep (the mean over its seeds, the
-    band from the lowest seed to the highest; at each epoch, over the seeds that reached it),
-    written to path when given; the Figure. Built
-    on a Figure object, not pyplot's state: the caller's backend is never changed."""
-    import json
-
-    fig = _new_figure((8, 5))
-    ax = fig.add_subplot()
-    from ._sweep import _value, varying_keys
-
-    groups = result.groups()
-    settings = [json.loads(key) for key in groups]
-    varying = varying_keys(settings) if len(settings) > 1 else []
-    drawn = 0
-    for records, setting in zip(groups.values(), settings):
-        curves = [
-            r["history"]["test_accuracy"]
-            for r in records
-            if r.get("history") and r["history"].get("test_accuracy")
-        ]
-        if not curves:
-            continue
-        # Runs stopped early (successive halving, Ctrl-C) count at the epochs they reached.
-        length = max(len(c) for c in curves)
-        values = np.full((len(curves), length), np.nan)
-        for row, curve in zip(values, curves):
-            row[: len(curve)] = curve
-        epochs = np.arange(length)
-        label = ", ".join(f"{k}={_value(setting, k)}" for k in varying) or "all runs"
-        # (A line of one or two epochs, a run stopped at its first rung, shows as points.)
-        (line,) = ax.plot(
-            epochs,
-            np.nanmean(values, axis=0),
-            marker="o" if length < 3 else None,
-            markersize=4,
-            label=f"{label} ({len(curves)} seeds)",
-        )
-        if len(curves) > 1 and length == 1:
-            ax.vlines(
-                epochs,
-                np.nanmin(values, axis=0),
-                np.nanmax(values, axis=0),
-                color=line.get_color(),
-                alpha=0.4,
-            )
-        elif len(curves) > 1:
-            ax.fill_between(
-                epochs,
-                np.nanmin(values, axis=0),
-                np.nanmax(values, axis=0),
-                color=line.get_color(),
-                alpha=0.2,
-                linewidth=0,
-            )
-        drawn += 1
-    if not drawn:
-        raise ValueError("no run of the sweep has test accuracies to draw (give test_data)")
-    ax.set(
-        xlabel="epoch",
-        ylabel="test accuracy",
-        title="test accuracy: mean over seeds, band from the lowest to the highest",
-    )
-    _whole_epochs(ax)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return _finish(fig, path, True)
