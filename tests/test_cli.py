@@ -218,7 +218,7 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
             "-c",
             "import signal, sys\n"
             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-            "from fastgd.__main__ import main\nsys.exit(main())",
+            "from fastgd.cli import main\nsys.exit(main())",
             "train",
             "--epochs",
             "100",

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fastgd
-from fastgd.files.mnist import MNIST_FILES, DownloadError, cache_dir, parse_idx
+from fastgd.files.idx import parse_idx
+from fastgd.files.mnist import MNIST_FILES, DownloadError, cache_dir
 
 
 def idx_bytes(array):

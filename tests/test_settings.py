@@ -5,7 +5,7 @@ import inspect
 import pytest
 
 import fastgd
-from fastgd.__main__ import build_parser
+from fastgd.cli import build_parser
 from fastgd.sweeps import grid
 from fastgd.training import checkpoint
 from fastgd.training import settings as _settings

@@ -280,10 +280,10 @@ PINNED_FIT = """
 import os, sys, numpy as np
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})   # one CPU, before any thread starts
 import fastgd
-from fastgd.training import trainer
+from fastgd.training import chunks
 from fastgd.core import policy
 policy.default_threads = lambda: 2       # as on a machine of two CPUs with one taken
-trainer.CHUNK_SAMPLES = 2000
+chunks.CHUNK_SAMPLES = 2000
 seen = []
 train_chunk = fastgd.Trainer._train_chunk
 def logging_train_chunk(self, state, order, n_threads, cost_sum=0.0):
@@ -320,7 +320,7 @@ def record_threads(monkeypatch):
     """Make fit run on several chunks per epoch, on a machine of two CPUs or more, and log the
     thread count of each."""
     from fastgd.core import policy
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
     seen = []
     train_chunk = fastgd.Trainer._train_chunk
@@ -330,7 +330,7 @@ def record_threads(monkeypatch):
         seen.append(threads)
         return threads, cost_sum
 
-    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 30)
+    monkeypatch.setattr(chunks, "CHUNK_SAMPLES", 30)
     monkeypatch.setattr(policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
     return seen
@@ -338,29 +338,29 @@ def record_threads(monkeypatch):
 
 def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
     from fastgd.core import policy
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
-    chunks = []  # (a look elsewhere?, samples)
+    seen = []  # (a look elsewhere?, samples)
     train_chunk = fastgd.Trainer._train_chunk
 
     def logging_train_chunk(self, state, order, n_threads, cost_sum=0.0):
-        chunks.append((state.tuner.is_probe(n_threads), len(order)))
+        seen.append((state.tuner.is_probe(n_threads), len(order)))
         return train_chunk(self, state, order, n_threads, cost_sum)
 
-    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 60)
-    monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 60)
-    monkeypatch.setattr(trainer_module, "CHUNK_SECONDS", 1e9)  # a slow moment must not cut one
+    monkeypatch.setattr(chunks, "CHUNK_SAMPLES", 60)
+    monkeypatch.setattr(chunks, "FIRST_CHUNK_SAMPLES", 60)
+    monkeypatch.setattr(chunks, "CHUNK_SECONDS", 1e9)  # a slow moment must not cut one
     monkeypatch.setattr(policy.ThreadTuner, "PROBE_SAMPLES", 21)
     monkeypatch.setattr(policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
     X, labels, _ = make_data(600, SIZES, seed=3)
     net = fastgd.Network(SIZES, seed=4)
     fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=3, seed=0, verbose=0).fit(X, labels)
-    looks = [samples for probe, samples in chunks if probe]
-    assert chunks[2] == (True, 21)  # one thread measured first on a short chunk
+    looks = [samples for probe, samples in seen if probe]
+    assert seen[2] == (True, 21)  # one thread measured first on a short chunk
     assert looks and set(looks) == {21}  # whole mini-batches: 3 of 7
     done = 0
-    for probe, samples in chunks:  # the others: 8 mini-batches, or what ends an epoch
+    for probe, samples in seen:  # the others: 8 mini-batches, or what ends an epoch
         done = (done + samples) % 600
         assert probe or samples == 56 or done == 0
     assert done == 0
@@ -474,11 +474,11 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(
 def test_chunks_sized_by_time_change_no_bit(monkeypatch):
     """Chunks follow the measured pace (here a machine made to look slow or fast): the weights
     are those of chunks of fixed size, bit for bit."""
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
     X, labels, _ = make_data(500, [64, 20, 10], seed=5)
     results, lengths = [], []
-    real_next = trainer_module._next_chunk
+    real_next = chunks.next_chunk
     for pace in (None, 0.001, 1000.0):
         seen = []
 
@@ -486,7 +486,7 @@ def test_chunks_sized_by_time_change_no_bit(monkeypatch):
             seen.append(samples)
             return real_next(samples, seconds if pace is None else samples / pace, m)
 
-        monkeypatch.setattr(trainer_module, "_next_chunk", next_chunk)
+        monkeypatch.setattr(chunks, "next_chunk", next_chunk)
         net = fastgd.Network([64, 20, 10], seed=6)
         fastgd.Trainer(
             net, eta=2.0, mini_batch_size=7, epochs=2, seed=0, verbose=0, n_threads=2
@@ -540,13 +540,13 @@ def test_the_exact_train_cost_is_the_cost_after_the_epoch():
 def test_the_running_cost_does_not_depend_on_how_the_epoch_is_cut(monkeypatch):
     """The core continues one sum over the epoch's mini-batches whatever the chunks: the same
     float with chunks of one mini-batch as with chunks of the whole epoch."""
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
     X, labels, _ = make_data(300, [40, 16, 4], seed=25)
     costs = []
     for chunk in (7, 300):
-        monkeypatch.setattr(trainer_module, "_next_chunk", lambda s, t, m, c=chunk: c)
-        monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", chunk)
+        monkeypatch.setattr(chunks, "next_chunk", lambda s, t, m, c=chunk: c)
+        monkeypatch.setattr(chunks, "FIRST_CHUNK_SAMPLES", chunk)
         net = fastgd.Network([40, 16, 4], seed=26)
         costs.append(
             fastgd.Trainer(net, eta=1.0, mini_batch_size=7, epochs=2, seed=1, verbose=0)
@@ -593,8 +593,8 @@ def test_fit_warns_once_about_floats_above_one():
 def test_the_first_chunk_is_short_on_a_wide_network():
     """Before the pace is known, Ctrl-C waits for the first chunk: on [784,3000,10] 80 samples
     (not 1,000: seconds of work on a slow machine), on the book's network still 1,000."""
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
-    assert trainer_module._first_chunk(fastgd.Network([784, 3000, 10]), 10) == 80
-    assert trainer_module._first_chunk(fastgd.Network([784, 30, 10]), 10) == 1000
-    assert trainer_module._first_chunk(fastgd.Network([784, 30000, 10]), 10) == 10
+    assert chunks.first_chunk(fastgd.Network([784, 3000, 10]), 10) == 80
+    assert chunks.first_chunk(fastgd.Network([784, 30, 10]), 10) == 1000
+    assert chunks.first_chunk(fastgd.Network([784, 30000, 10]), 10) == 10

@@ -479,10 +479,10 @@ def test_save_and_predict_during_a_fit_see_the_network_between_two_chunks(monkey
     """A reader in another thread waits for the chunk in progress: every network it saves or
     feeds forward is one the fit had at a chunk boundary (before, biases were updated in place
     while the weights waited in their transposed copy: a network that never existed)."""
-    from fastgd.training import trainer as trainer_module
+    from fastgd.training import chunks
 
-    monkeypatch.setattr(trainer_module, "FIRST_CHUNK_SAMPLES", 50)
-    monkeypatch.setattr(trainer_module, "CHUNK_SAMPLES", 50)
+    monkeypatch.setattr(chunks, "FIRST_CHUNK_SAMPLES", 50)
+    monkeypatch.setattr(chunks, "CHUNK_SAMPLES", 50)
     sizes = [64, 400, 10]
     X, labels, _ = make_data(1000, sizes, seed=7)
     net = fastgd.Network(sizes, seed=8)

@@ -7,7 +7,8 @@ from ._config import show_config
 from ._validation import InputRangeWarning
 from ._version import __version__ as __version__
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
-from .files.mnist import load_book_pickle, load_idx, load_mnist
+from .files.idx import load_idx
+from .files.mnist import load_book_pickle, load_mnist
 from .history import History
 from .network import Network
 from .pictures.plots import plot_confusion, plot_descent, plot_mistakes, plot_report, plot_weights

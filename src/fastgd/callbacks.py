@@ -19,15 +19,24 @@ runs as on_epoch_end (log the figures to your own tools this way).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .history import History
-    from .training.trainer import Trainer
+    from .network import Network
 
 Logs = dict[str, Any]
+
+
+class Trainer(Protocol):
+    """What a callback sees of the fastgd.Trainer running it (the trainer itself; named here
+    by what callbacks use, so that this module and the trainer's need not import each other)."""
+
+    network: Network
+    verbose: int
+    stop_training: bool
 
 
 class Callback:
@@ -46,7 +55,7 @@ class Callback:
 class _FunctionCallback(Callback):
     """A plain function of (epoch, logs, trainer), run after each epoch."""
 
-    def __init__(self, function: Callable[[int, Logs, Trainer], object]) -> None:
+    def __init__(self, function: Callable[[int, Logs, Any], object]) -> None:
         self.function = function
 
     def on_epoch_end(self, epoch: int, logs: Logs, trainer: Trainer) -> None:
@@ -56,7 +65,7 @@ class _FunctionCallback(Callback):
 _HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
 
 
-def as_callback(callback: Callback | Callable[[int, Logs, Trainer], object]) -> Callback:
+def as_callback(callback: Callback | Callable[[int, Logs, Any], object]) -> Callback:
     """callback as a Callback: itself, or a plain function wrapped to run after each epoch."""
     if isinstance(callback, Callback):
         return callback

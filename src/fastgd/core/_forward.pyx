@@ -40,7 +40,7 @@ cdef enum:
     GROUP_ROWS = 12
 
 
-cdef struct Feed:
+cdef struct Shared:
     # What the threads of one feedforward share; float pointers of the call's dtype.
     const fastgd_kernels *kernels
     const Net *net
@@ -72,7 +72,7 @@ cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const Row
     cdef const int *sizes = net.sizes
     cdef int L = net.n_layers, t, started
     cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l
-    cdef Feed job
+    cdef Shared shared
     cdef Inputs *listed
     cdef Py_ssize_t *consecutive
     cdef list keep = []
@@ -90,66 +90,67 @@ cdef Py_ssize_t forward_small(const fastgd_kernels *k, const Net *net, const Row
         b_pad[l] = <floating *>scratch(keep, pads[l], item)
         transpose_pad(sizes[l + 1], sizes[l], (<floating **>net.W)[l], sizes[l], pads[l], WT[l])
         pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], (<floating **>net.b)[l], b_pad[l])
-    job.kernels = k
-    job.net = net
-    job.pads = pads
-    job.WT = <void **>WT
-    job.b_pad = <void **>b_pad
-    job.X = X
-    job.n_rows = n_rows
-    job.out = out
-    job.check_finite = check_finite
+    shared.kernels = k
+    shared.net = net
+    shared.pads = pads
+    shared.WT = <void **>WT
+    shared.b_pad = <void **>b_pad
+    shared.X = X
+    shared.n_rows = n_rows
+    shared.out = out
+    shared.check_finite = check_finite
     consecutive = <Py_ssize_t *>scratch(keep, GROUP_ROWS, sizeof(Py_ssize_t))
     for t in range(GROUP_ROWS):
         consecutive[t] = t
-    job.consecutive = consecutive
+    shared.consecutive = consecutive
     for t in range(n_threads):
-        job.z[t] = scratch(keep, ROWS_PER_CALL * widest_pad, item)
-        job.a0[t] = scratch(keep, ROWS_PER_CALL * widest, item)
-        job.a1[t] = scratch(keep, ROWS_PER_CALL * widest, item)
+        shared.z[t] = scratch(keep, ROWS_PER_CALL * widest_pad, item)
+        shared.a0[t] = scratch(keep, ROWS_PER_CALL * widest, item)
+        shared.a1[t] = scratch(keep, ROWS_PER_CALL * widest, item)
         listed = <Inputs *>scratch(keep, 1, sizeof(Inputs))
         listed.cols = <Py_ssize_t *>scratch(keep, sizes[0], sizeof(Py_ssize_t))
-        job.listed[t] = listed
-        job.first_bad[t] = -1
+        shared.listed[t] = listed
+        shared.first_bad[t] = -1
     with nogil:
         if floating is double:
-            started = fastgd_run_threads(n_threads, rows_thread_d, &job)
+            started = fastgd_run_threads(n_threads, rows_thread_d, &shared)
         else:
-            started = fastgd_run_threads(n_threads, rows_thread_s, &job)
+            started = fastgd_run_threads(n_threads, rows_thread_s, &shared)
     # Threads hold consecutive ranges of rows: the first one that found any, found the first.
     for t in range(started):
-        if job.first_bad[t] != -1:
-            return job.first_bad[t]
+        if shared.first_bad[t] != -1:
+            return shared.first_bad[t]
     return -1
 
 
-cdef void rows_thread(Feed *job, int tid, int n_threads, floating *out) noexcept nogil:
+cdef void rows_thread(Shared *shared, int tid, int n_threads, floating *out) noexcept nogil:
     """Thread tid's consecutive share of the rows."""
-    cdef const int *sizes = job.net.sizes
-    cdef Py_ssize_t first = job.n_rows * tid // n_threads
-    cdef Py_ssize_t last = job.n_rows * (tid + 1) // n_threads
-    cdef Rows part = job.X[0]
-    part.data = <const char *>job.X.data + first * sizes[0] * (
-        1 if job.X.bytes else sizeof(floating))
+    cdef const int *sizes = shared.net.sizes
+    cdef Py_ssize_t first = shared.n_rows * tid // n_threads
+    cdef Py_ssize_t last = shared.n_rows * (tid + 1) // n_threads
+    cdef Rows part = shared.X[0]
+    part.data = <const char *>shared.X.data + first * sizes[0] * (
+        1 if shared.X.bytes else sizeof(floating))
     cdef Py_ssize_t bad = forward_rows(
-        job.kernels, job.net, job.pads, <floating **>job.WT, <floating **>job.b_pad, &part,
-        last - first, out + first * sizes[job.net.n_layers], <floating *>job.z[tid],
-        <floating *>job.a0[tid], <floating *>job.a1[tid], <Inputs *>job.listed[tid],
-        job.consecutive, job.check_finite)
+        shared.kernels, shared.net, shared.pads, <floating **>shared.WT,
+        <floating **>shared.b_pad, &part, last - first,
+        out + first * sizes[shared.net.n_layers], <floating *>shared.z[tid],
+        <floating *>shared.a0[tid], <floating *>shared.a1[tid], <Inputs *>shared.listed[tid],
+        shared.consecutive, shared.check_finite)
     if bad >= 0:
-        job.first_bad[tid] = bad + first * sizes[0]
+        shared.first_bad[tid] = bad + first * sizes[0]
     elif bad <= -2:
-        job.first_bad[tid] = overflow_code(-2 - bad + first)
+        shared.first_bad[tid] = overflow_code(-2 - bad + first)
     else:
-        job.first_bad[tid] = -1
+        shared.first_bad[tid] = -1
 
 
-cdef void rows_thread_d(void *job, int tid, int n_threads) noexcept nogil:
-    rows_thread(<Feed *>job, tid, n_threads, <double *>(<Feed *>job).out)
+cdef void rows_thread_d(void *shared, int tid, int n_threads) noexcept nogil:
+    rows_thread(<Shared *>shared, tid, n_threads, <double *>(<Shared *>shared).out)
 
 
-cdef void rows_thread_s(void *job, int tid, int n_threads) noexcept nogil:
-    rows_thread(<Feed *>job, tid, n_threads, <float *>(<Feed *>job).out)
+cdef void rows_thread_s(void *shared, int tid, int n_threads) noexcept nogil:
+    rows_thread(<Shared *>shared, tid, n_threads, <float *>(<Shared *>shared).out)
 
 
 cdef Py_ssize_t forward_rows(const fastgd_kernels *k, const Net *net, const Py_ssize_t *pads,

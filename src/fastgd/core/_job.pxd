@@ -33,12 +33,12 @@ cdef enum Penalty:
 
 cdef struct Update:
     # How a step moves a layer's parameters by its data step S (-eta times the sum or the mean
-    # of the mini-batch's gradients; fastgd.training.trainer). Plainly W += S. A penalty (on weights, never
-    # biases) adds -rate W (L2) or -rate sgn(W) (L1) to the step, rate = eta lmbda / n with n
-    # the training set's size: without momentum applied to W first (W *= 1 - rate, the book's
-    # weight decay; W -= rate sgn(W)), then W += S. With momentum mu > 0 the step g goes
-    # through the velocity V (VW, Vb: of the shapes of W, b): V = mu V + g, W += V, or with
-    # nesterov W += mu V + g.
+    # of the mini-batch's gradients; fastgd.training.trainer). Plainly W += S. A penalty (on
+    # weights, never biases) adds -rate W (L2) or -rate sgn(W) (L1) to the step, rate =
+    # eta lmbda / n with n the training set's size: without momentum applied to W first
+    # (W *= 1 - rate, the book's weight decay; W -= rate sgn(W)), then W += S. With momentum
+    # mu > 0 the step g goes through the velocity V (VW, Vb: of the shapes of W, b):
+    # V = mu V + g, W += V, or with nesterov W += mu V + g.
     Penalty penalty
     double rate
     double momentum

@@ -57,7 +57,7 @@ cdef enum:
     FULL_LISTS = 8
 
 
-cdef struct Epoch:
+cdef struct Shared:
     # What the threads of one run share; float pointers of the run's dtype.
     const fastgd_kernels *kernels
     const Net *net
@@ -111,7 +111,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     cdef int L = net.n_layers, b, which
     cdef Py_ssize_t item = sizeof(floating), widest = 0, widest_pad = 0, l, width
     cdef list keep = []
-    cdef Epoch e
+    cdef Shared e
     if not 1 <= n_threads <= INPUT_BLOCKS:
         raise ValueError(f"the small-kernel path runs on 1 to {INPUT_BLOCKS} threads, "
                          f"got n_threads={n_threads}")
@@ -180,14 +180,14 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
 
 
 cdef void run_thread_d(void *e, int tid, int n_threads) noexcept nogil:
-    train_thread(<Epoch *>e, tid, n_threads, <const double *>(<Epoch *>e).lut)
+    train_thread(<Shared *>e, tid, n_threads, <const double *>(<Shared *>e).lut)
 
 
 cdef void run_thread_s(void *e, int tid, int n_threads) noexcept nogil:
-    train_thread(<Epoch *>e, tid, n_threads, <const float *>(<Epoch *>e).lut)
+    train_thread(<Shared *>e, tid, n_threads, <const float *>(<Shared *>e).lut)
 
 
-cdef int split_inputs(Epoch *e, list keep, Py_ssize_t input_split,
+cdef int split_inputs(Shared *e, list keep, Py_ssize_t input_split,
                       const floating *lut) except -1:
     """The first layer's blocks of inputs: INPUT_BLOCKS of them (one with a single input),
     split at input_split, or where the call's first mini-batch's nonzero inputs divide evenly
@@ -212,7 +212,7 @@ cdef int split_inputs(Epoch *e, list keep, Py_ssize_t input_split,
 
 # ---- the first layer's reads of X: float rows, or bytes through the table --------------------
 
-cdef inline void list_columns(Epoch *e, Py_ssize_t start, Py_ssize_t width, Py_ssize_t rows,
+cdef inline void list_columns(Shared *e, Py_ssize_t start, Py_ssize_t width, Py_ssize_t rows,
                               const Py_ssize_t *xidx, Inputs *inputs,
                               const floating *lut) noexcept nogil:
     """The inputs start .. start + width - 1 nonzero in some of the rows xidx[0:rows] of X
@@ -225,7 +225,7 @@ cdef inline void list_columns(Epoch *e, Py_ssize_t start, Py_ssize_t width, Py_s
         find_inputs(e.kernels, rows, width, <const floating *>e.X + start, n_in, xidx, inputs)
 
 
-cdef inline void block_forward(Epoch *e, int b, Py_ssize_t rows, const Inputs *inputs,
+cdef inline void block_forward(Shared *e, int b, Py_ssize_t rows, const Inputs *inputs,
                                const Py_ssize_t *xidx, const floating *lut) noexcept nogil:
     """z0[b] = (b_0 for block 0, else 0) + the block's part of X W_0^T for the rows xidx."""
     cdef Py_ssize_t n_in = e.net.sizes[0], pad = e.pads[0], start = e.block_start[b]
@@ -240,7 +240,7 @@ cdef inline void block_forward(Epoch *e, int b, Py_ssize_t rows, const Inputs *i
                   n_in, xidx, <floating *>e.WT0[b], pad, 0, q1, bias, <floating *>e.z0[b])
 
 
-cdef inline void block_update(Epoch *e, int b, Py_ssize_t rows, const Inputs *inputs,
+cdef inline void block_update(Shared *e, int b, Py_ssize_t rows, const Inputs *inputs,
                               const Py_ssize_t *xidx, const fastgd_prefetch *pf,
                               const floating *lut) noexcept nogil:
     """W_0 += C_0^T X on block b's rows of WT_0 for the rows xidx, prefetching pf: as the
@@ -266,22 +266,22 @@ cdef inline void block_update(Epoch *e, int b, Py_ssize_t rows, const Inputs *in
         momentum_apply(e.update, n, target, <floating *>e.VT0[b], <floating *>e.WT0[b], True)
 
 
-cdef inline void sync(Epoch *e, int n_threads, int *sense) noexcept nogil:
+cdef inline void sync(Shared *e, int n_threads, int *sense) noexcept nogil:
     """All threads of the run meet here (none waits when there is one thread)."""
     if n_threads > 1:
         fastgd_barrier_wait(e.barrier, n_threads, sense)
 
 
-cdef inline Py_ssize_t block_width(const Epoch *e, int b) noexcept nogil:
+cdef inline Py_ssize_t block_width(const Shared *e, int b) noexcept nogil:
     return e.block_start[b + 1] - e.block_start[b]
 
 
-cdef inline Inputs *listed(Epoch *e, int b, int which) noexcept nogil:
+cdef inline Inputs *listed(Shared *e, int b, int which) noexcept nogil:
     """Block b's list `which` (0 or 1), or NULL (all inputs) without skip_zero."""
     return &e.inputs[b][which] if e.skip_zero else NULL
 
 
-cdef inline void list_inputs(Epoch *e, int tid, int n_threads, Py_ssize_t batch,
+cdef inline void list_inputs(Shared *e, int tid, int n_threads, Py_ssize_t batch,
                              Py_ssize_t batch_rows, const Py_ssize_t *xidx, int which,
                              int *full_lists, const floating *lut) noexcept nogil:
     """Into list `which` of this thread's blocks: their nonzero inputs in mini-batch number
@@ -304,7 +304,7 @@ cdef inline void list_inputs(Epoch *e, int tid, int n_threads, Py_ssize_t batch,
             b += n_threads
 
 
-cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
+cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
                       floating *z0) noexcept nogil:
     """Thread 0's part of the step of the mini-batch order[start:start + batch_rows], whose
     first-layer sums are in z0: everything but the first layer's update, ending with C_0 and
@@ -360,7 +360,7 @@ cdef void serial_step(Epoch *e, Py_ssize_t start, Py_ssize_t batch_rows,
     pad_rows(1, sizes[1], sizes[1], pads[0], bias[0], <floating *>e.b0)
 
 
-cdef inline void bias_step(Epoch *e, Py_ssize_t rows, Py_ssize_t n, const floating *C,
+cdef inline void bias_step(Shared *e, Py_ssize_t rows, Py_ssize_t n, const floating *C,
                            floating *bias, int l) noexcept nogil:
     """b_l += the column sums of C (rows x n), or through its velocity with momentum."""
     if e.update.momentum == 0:
@@ -371,7 +371,7 @@ cdef inline void bias_step(Epoch *e, Py_ssize_t rows, Py_ssize_t n, const floati
                        False)
 
 
-cdef inline void weights_step(Epoch *e, Py_ssize_t rows, int l, const floating *A,
+cdef inline void weights_step(Shared *e, Py_ssize_t rows, int l, const floating *A,
                               const floating *C, floating *WT, Py_ssize_t q1) noexcept nogil:
     """W_l += C^T A (C padded) on its transpose WT, as the update rule says."""
     cdef const int *sizes = e.net.sizes
@@ -389,7 +389,7 @@ cdef inline void weights_step(Epoch *e, Py_ssize_t rows, int l, const floating *
         momentum_apply(e.update, n, target, <floating *>e.VT[l], WT, True)
 
 
-cdef void first_layer_step(Epoch *e, int tid, int n_threads, Py_ssize_t start,
+cdef void first_layer_step(Shared *e, int tid, int n_threads, Py_ssize_t start,
                            Py_ssize_t batch_rows, Py_ssize_t next_rows, int now,
                            const floating *lut) noexcept nogil:
     """This thread's blocks: W_0 += C_0^T X_t, then their part of X_{t+1} W_0^T; meanwhile
@@ -414,7 +414,7 @@ cdef void first_layer_step(Epoch *e, int tid, int n_threads, Py_ssize_t start,
         prefetch_rows(pf.n_rows, e.net.sizes[e.net.n_layers], <const floating *>e.Y, pf.idx)
 
 
-cdef void train_thread(Epoch *e, int tid, int n_threads, const floating *lut) noexcept nogil:
+cdef void train_thread(Shared *e, int tid, int n_threads, const floating *lut) noexcept nogil:
     """One thread's share of the run: the transposes in, the steps, the transposes out."""
     cdef const Chunk *chunk = e.chunk
     cdef const int *sizes = e.net.sizes

@@ -10,7 +10,7 @@ an Axes (ax=); a notebook shows a returned Figure inline.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -20,10 +20,25 @@ if TYPE_CHECKING:
 
     from .._typing import ArrayLike, PathLike
     from ..descent import DescentResult
-    from ..history import History
     from ..network import Network
 
     AnyFigure = Figure | SubFigure
+
+
+class History(Protocol):
+    """What the pictures read of a fastgd.History: the figures of each epoch and the cost's name
+    (named here by what is drawn, so that this module and fastgd.history need not import each
+    other: History.plot calls plot_history)."""
+
+    epoch: list[int]
+    cost: str
+    train_cost: list[float]
+    train_accuracy: list[float]
+    validation_cost: list[float]
+    validation_accuracy: list[float]
+    test_cost: list[float]
+    test_accuracy: list[float]
+
 
 # One colour per series, the same in every panel.
 SERIES_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}

@@ -142,3 +142,18 @@ def _at_default(name, value):
     if setting is None or setting.required:
         return False
     return json.dumps(value) == json.dumps(setting.default)
+
+
+def setting_value(setting, name):
+    """A setting's value in a run's settings, its default when the run leaves it out."""
+    if name in setting:
+        return setting[name]
+    known = _settings.BY_NAME.get(name)
+    return known.default if known is not None and not known.required else "-"
+
+
+def varying_keys(settings):
+    """The settings' keys whose values differ between the rows (all keys if one row)."""
+    keys = sorted({k for s in settings for k in s})
+    differ = [k for k in keys if len({json.dumps(setting_value(s, k)) for s in settings}) > 1]
+    return differ or keys

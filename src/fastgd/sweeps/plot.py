@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..pictures.plots import _finish, _new_figure, _whole_epochs
-from .result import _value, varying_keys
+from .grid import setting_value, varying_keys
 
 if TYPE_CHECKING:
     from .._typing import PathLike
     from ..pictures.plots import AnyFigure
-    from .result import SweepResult
 
 
-def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure:
-    """Test accuracy against epoch for each setting of a sweep (the mean over its seeds, the
-    band from the lowest seed to the highest; at each epoch, over the seeds that reached it),
-    written to path when given; the Figure. Built
-    on a Figure object, not pyplot's state: the caller's backend is never changed."""
+def sweep_figure(
+    groups: dict[str, list[dict[str, Any]]], path: PathLike | None = None
+) -> AnyFigure:
+    """Test accuracy against epoch for each setting of a sweep, groups as SweepResult.groups
+    gives them (the mean over its seeds, the band from the lowest seed to the highest; at each
+    epoch, over the seeds that reached it), written to path when given; the Figure. Built on a
+    Figure object, not pyplot's state: the caller's backend is never changed."""
     fig = _new_figure((8, 5))
     ax = fig.add_subplot()
-    groups = result.groups()
     settings = [json.loads(key) for key in groups]
     varying = varying_keys(settings) if len(settings) > 1 else []
     drawn = 0
@@ -41,7 +41,7 @@ def sweep_figure(result: SweepResult, path: PathLike | None = None) -> AnyFigure
         for row, curve in zip(values, curves):
             row[: len(curve)] = curve
         epochs = np.arange(length)
-        label = ", ".join(f"{k}={_value(setting, k)}" for k in varying) or "all runs"
+        label = ", ".join(f"{k}={setting_value(setting, k)}" for k in varying) or "all runs"
         # (A line of one or two epochs, a run stopped at its first rung, shows as points.)
         (line,) = ax.plot(
             epochs,

@@ -4,8 +4,7 @@ import json
 
 import numpy as np
 
-from ..training import settings as _settings
-from .grid import run_key
+from .grid import run_key, setting_value, varying_keys
 from .results import latest, read_records
 
 
@@ -95,7 +94,7 @@ class SweepResult:
         matplotlib Figure. Needs matplotlib (pip install "fastgd[plot]")."""
         from .plot import sweep_figure
 
-        return sweep_figure(self, path)
+        return sweep_figure(self.groups(), path)
 
     def __repr__(self):
         return (
@@ -129,7 +128,9 @@ class Table(list):
         for row in self:
             # (A setting a run leaves at its default is not in its key: its default is shown.)
             setting = row["setting"]
-            cells = [", ".join(f"{k}={_show(_value(setting, k))}" for k in varying) or "(all)"]
+            cells = [
+                ", ".join(f"{k}={_show(setting_value(setting, k))}" for k in varying) or "(all)"
+            ]
             for key, _ in columns:
                 f = row.get(key)
                 cells.append(
@@ -147,21 +148,6 @@ class Table(list):
             "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in lines
         ]
         return "\n".join(text)
-
-
-def _value(setting, name):
-    """A setting's value in a run's settings, its default when the run leaves it out."""
-    if name in setting:
-        return setting[name]
-    known = _settings.BY_NAME.get(name)
-    return known.default if known is not None and not known.required else "-"
-
-
-def varying_keys(settings):
-    """The settings' keys whose values differ between the rows (all keys if one row)."""
-    keys = sorted({k for s in settings for k in s})
-    differ = [k for k in keys if len({json.dumps(_value(s, k)) for s in settings}) > 1]
-    return differ or keys
 
 
 def _show(value):

@@ -9,7 +9,7 @@ its share to the weights' step, -(eta lmbda/n) w for L2 (the book's weight decay
 through a velocity, v -> mu v + step, w -> w + v (fastgd.reference spells every rule out).
 
 A fit, top to bottom: Trainer.fit checks the settings and every input once and gathers them in a
-_FitState; each epoch draws a permutation of the indices and hands it to the compiled core a
+FitState; each epoch draws a permutation of the indices and hands it to the compiled core a
 chunk of mini-batches at a time, on the path and threads of fastgd.core.policy (between chunks
 only the progress bar moves and Ctrl-C is looked for); then the epoch is measured (evaluation),
 reported (progress), shown to the callbacks (fastgd.callbacks) and, every so many epochs,
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,58 +36,17 @@ from ..callbacks import Callback, as_callback
 from ..core import _core, policy
 from ..files.writing import check_destination
 from ..history import History
-from . import checkpoint, settings
+from . import checkpoint, chunks, epochs, settings
 from .evaluation import EvalSet, Evaluator
-from .progress import epoch_line, progress_bar
+from .progress import epoch_line
+from .state import Diverged, FitState, finite
 
 if TYPE_CHECKING:
     from .._typing import ArrayLike, DataPair, PathLike
     from ..network import Network
 
-    CallbackLike = Callback | Callable[[int, dict[str, Any], "Trainer"], object]
+    CallbackLike = Callback | Callable[[int, dict[str, Any], Any], object]
 from ..network import Network, check_pairing
-
-# Each call into the core trains a chunk of mini-batches: CHUNK_SECONDS of work at most, so
-# that the progress bar moves and Ctrl-C is answered within a fraction of a second even on a
-# wide network, and CHUNK_SAMPLES at most, so that the thread tuner measures several chunks
-# an epoch; the first chunk of a fit is FIRST_CHUNK_SAMPLES long, to measure the pace, or
-# shorter on a wide network: at most FIRST_CHUNK_WEIGHTS weights times samples (about 0.1 s at
-# 10 GFLOP/s), so that Ctrl-C is answered quickly before the pace is known too. Calls
-# cost some tens of microseconds: well under 1% of a chunk. Where chunks begin changes no bit
-# (every call of a fit splits the first layer's inputs at the same place).
-CHUNK_SECONDS = 0.1
-CHUNK_SAMPLES = 15000
-FIRST_CHUNK_SAMPLES = 1000
-FIRST_CHUNK_WEIGHTS = 2e8
-
-
-@dataclass
-class _FitState:
-    """One fit's checked inputs and running state."""
-
-    network: Network  # the network this fit trains, from start to end
-    X: np.ndarray  # (n, sizes[0]), C-contiguous, of the network's dtype
-    Y: np.ndarray  # (n, sizes[-1]) target rows
-    mini_batch_size: int  # at most n
-    cost: costs.Cost
-    evaluator: Evaluator
-    n_test: int | None  # test samples, for the report line
-    callbacks: list[Callback]
-    plan: policy.Plan
-    input_split: int | None  # where the small path splits the first layer, for all calls
-    chunk_samples: int  # the next chunk's length, a multiple of mini_batch_size
-    tuner: policy.ThreadTuner | None
-    chunks_trained: int  # calls into the core so far (the first warms up)
-    rng: np.random.Generator  # the shuffling generator
-    history: History
-    epoch_cost: float = 0.0  # this epoch's mini-batch costs so far, summed over samples
-    # With momentum: the velocities of the weights then the biases, zero at the start of a fit
-    # (a checkpoint's when it resumes one).
-    velocities: list[np.ndarray] | None = None
-    # The parameters (and velocities) before the chunk in progress (when non-finite ones are
-    # looked for): what the fit goes back to if the chunk overflowed, however it stops.
-    before_chunk: list[np.ndarray] | None = None
-    told_replaced: bool = False  # warned that a callback replaced trainer.network
 
 
 class Trainer:
@@ -277,7 +234,7 @@ class Trainer:
         test_data: DataPair | None,
         validation_data: DataPair | None,
         callbacks: Sequence[CallbackLike],
-    ) -> _FitState:
+    ) -> FitState:
         """Check and convert every input of fit, once; the fit's state."""
         net = self.network
         cost = costs.get(self.cost)
@@ -306,7 +263,7 @@ class Trainer:
             # Before any training: a checkpoint that cannot be written would fail epochs later.
             check_destination(self.checkpoint_path, "checkpoint_path")
         plan = policy.training_plan(m, self.n_threads, net.sizes)
-        return _FitState(
+        return FitState(
             network=net,
             X=X,
             Y=Y,
@@ -327,7 +284,7 @@ class Trainer:
             callbacks=hooks,
             plan=plan,
             input_split=_core.input_split(X, m) if plan.path == "small" else None,
-            chunk_samples=_first_chunk(net, m),
+            chunk_samples=chunks.first_chunk(net, m),
             tuner=policy.tuner_for(plan, self.n_threads),
             chunks_trained=0,
             rng=np.random.default_rng(self.seed),
@@ -354,7 +311,7 @@ class Trainer:
 
     # ---- the epochs ---------------------------------------------------------------------------
 
-    def _run(self, state: _FitState, resume: PathLike | None) -> History:
+    def _run(self, state: FitState, resume: PathLike | None) -> History:
         net = state.network
         first_epoch = 0
         if resume is not None:
@@ -366,7 +323,7 @@ class Trainer:
         with policy.blas_threads(state.plan.blas_threads):
             for epoch in range(first_epoch, self.epochs):
                 try:
-                    seconds = self._train_epoch(state, epoch)
+                    seconds = epochs.train_epoch(self, state, epoch)
                     logs = state.evaluator.after_epoch(
                         epoch, seconds, state.epoch_cost / len(state.X)
                     )
@@ -393,7 +350,7 @@ class Trainer:
                             history,
                             state.velocities,
                         )
-                except _Diverged as diverged:
+                except Diverged as diverged:
                     history.drop_incomplete()
                     if self.on_nonfinite == "raise":
                         raise FloatingPointError(str(diverged)) from None
@@ -405,7 +362,7 @@ class Trainer:
                     # unless the last chunk overflowed and Ctrl-C came before the check.
                     history.interrupted = True
                     history.drop_incomplete()
-                    self._undo_overflow(state)
+                    epochs.undo_overflow(self, state)
                     if self.verbose:
                         print(
                             f"Interrupted in epoch {epoch}: the network keeps the mini-batches "
@@ -419,7 +376,7 @@ class Trainer:
                     break
         for callback in state.callbacks:
             callback.on_train_end(self, history)
-        if self.on_nonfinite == "ignore" and not _finite(net):
+        if self.on_nonfinite == "ignore" and not finite(net):
             warnings.warn(
                 "the network's weights or biases are infinite or NaN after this fit "
                 "(on_nonfinite='ignore' trained on as they overflowed): it cannot be saved; "
@@ -429,7 +386,7 @@ class Trainer:
             )
         return history
 
-    def _check_network_kept(self, state: _FitState) -> None:
+    def _check_network_kept(self, state: FitState) -> None:
         """A callback that sets trainer.network: the fit goes on with the network it started
         with (its data was checked and converted for it), and says so once."""
         if self.network is not state.network and not state.told_replaced:
@@ -442,59 +399,8 @@ class Trainer:
                 stacklevel=4,
             )
 
-    def _undo_overflow(self, state: _FitState) -> None:
-        """After Ctrl-C: if the chunk in progress left infinite or NaN parameters (training was
-        diverging), put back the parameters from before it, as the check after every chunk
-        would have: the network a fit leaves is one that save and load accept."""
-        if state.before_chunk is not None and not _finite(state.network):
-            self._restore(state, state.before_chunk)
-
-    def _train_epoch(self, state: _FitState, epoch: int) -> float:
-        """One epoch, chunk by chunk; returns its seconds."""
-        n, m = len(state.X), state.mini_batch_size
-        started = time.perf_counter()
-        order = (
-            state.rng.permutation(n).astype(np.intp, copy=False)
-            if self.shuffle
-            else np.arange(n, dtype=np.intp)
-        )
-        bar = progress_bar(epoch, (n + m - 1) // m) if self.verbose >= 2 else None
-        check = self.on_nonfinite != "ignore"
-        state.epoch_cost = 0.0
-        first = 0
-        try:
-            while first < n:
-                # Chunks end on mini-batch boundaries: they train exactly the epoch one call
-                # would.
-                chunk = state.chunk_samples
-                wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
-                if state.tuner is not None and state.tuner.is_probe(wanted):
-                    chunk = min(chunk, _whole_batches(state.tuner.PROBE_SAMPLES, m))
-                part = order[first : first + chunk]
-                state.before_chunk = self._snapshot(state) if check else None
-                began = time.perf_counter()
-                threads, state.epoch_cost = self._train_chunk(state, part, wanted, state.epoch_cost)
-                seconds = time.perf_counter() - began
-                if state.tuner is not None and state.chunks_trained and 2 * len(part) >= chunk:
-                    # (The fit's first chunk pays for buffers and threads starting, and a short
-                    # last one weighs each call's start-up too heavily: neither is measured.)
-                    state.tuner.record(threads, seconds, len(part))
-                state.chunks_trained += 1
-                state.chunk_samples = _next_chunk(len(part), seconds, m)
-                if state.before_chunk is not None and not _finite(state.network):
-                    self._locate_divergence(
-                        state, state.before_chunk, part, threads, epoch, first // m
-                    )
-                if bar is not None:
-                    bar.update((len(part) + m - 1) // m)
-                first += len(part)
-        finally:
-            if bar is not None:
-                bar.close()
-        return time.perf_counter() - started
-
     def _train_chunk(
-        self, state: _FitState, order: np.ndarray, n_threads: int, cost_sum: float = 0.0
+        self, state: FitState, order: np.ndarray, n_threads: int, cost_sum: float = 0.0
     ) -> tuple[int, float]:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
@@ -524,39 +430,6 @@ class Trainer:
             )
         return threads, cost_sum
 
-    def _snapshot(self, state: _FitState) -> list[np.ndarray]:
-        """Copies of what a chunk changes: the parameters, and the velocities."""
-        return state.network._parameters() + [v.copy() for v in state.velocities or ()]
-
-    def _restore(self, state: _FitState, snapshot: list[np.ndarray]) -> None:
-        n = 2 * (len(state.network.sizes) - 1)
-        state.network._set_parameters(snapshot[:n])
-        for velocity, kept in zip(state.velocities or (), snapshot[n:]):
-            velocity[...] = kept
-
-    def _locate_divergence(
-        self,
-        state: _FitState,
-        before: list[np.ndarray],
-        part: np.ndarray,
-        n_threads: int,
-        epoch: int,
-        first_batch: int,
-    ) -> None:
-        """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
-        stop before the mini-batch that overflows, and report it. (The replay gives the bits of
-        the chunk's call: the core is deterministic, and every call of the fit splits the first
-        layer at state.input_split.)"""
-        net, m = state.network, state.mini_batch_size
-        self._restore(state, before)
-        for k, start in enumerate(range(0, len(part), m)):
-            kept = self._snapshot(state)
-            self._train_chunk(state, part[start : start + m], n_threads)
-            if not _finite(net):
-                self._restore(state, kept)
-                raise _Diverged(epoch, first_batch + k, self.eta)
-        raise AssertionError("a chunk diverged but none of its mini-batches did")
-
     # ---- checkpoints --------------------------------------------------------------------------
 
     def _identity(self, network: Network | None = None) -> dict[str, Any]:
@@ -578,7 +451,7 @@ class Trainer:
         no pickle, atomically); see fastgd.training.checkpoint."""
         checkpoint.save(path, self.network, self._identity(), rng, epochs_done, history)
 
-    def _resume(self, path: PathLike, state: _FitState) -> int:
+    def _resume(self, path: PathLike, state: FitState) -> int:
         """Load the checkpoint at path into the network and the fit's state; returns the epochs
         it holds."""
         net = state.network
@@ -600,35 +473,3 @@ class Trainer:
         if saved.history.diagnosis is not None and state.evaluator.monitor is not None:
             state.evaluator.monitor.told = True  # the run was warned before its checkpoint
         return saved.epochs_done
-
-
-class _Diverged(Exception):
-    def __init__(self, epoch: int, batch: int, eta: float) -> None:
-        super().__init__(
-            f"training diverged in epoch {epoch}, mini-batch {batch}: its update made "
-            f"weights or biases infinite or NaN (eta={eta} is too large); the "
-            f"network keeps the weights from before that mini-batch"
-        )
-
-
-def _first_chunk(net: Network, m: int) -> int:
-    """The first chunk's length: FIRST_CHUNK_SAMPLES, fewer on a wide network (at most
-    FIRST_CHUNK_WEIGHTS weights times samples), in whole mini-batches."""
-    weights = sum(w.size for w in net.weights)
-    return _whole_batches(min(FIRST_CHUNK_SAMPLES, CHUNK_SAMPLES, FIRST_CHUNK_WEIGHTS / weights), m)
-
-
-def _next_chunk(samples: int, seconds: float, m: int) -> int:
-    """The length of the next chunk after one of samples took seconds: CHUNK_SECONDS of work
-    at that pace, at most CHUNK_SAMPLES, in whole mini-batches."""
-    pace = samples / max(seconds, 1e-6)
-    return _whole_batches(min(pace * CHUNK_SECONDS, CHUNK_SAMPLES), m)
-
-
-def _whole_batches(samples: float, m: int) -> int:
-    """samples rounded down to whole mini-batches of m, at least one."""
-    return max(1, int(samples) // m) * m
-
-
-def _finite(net: Network) -> bool:
-    return _core.all_finite(net.weights + net.biases, net.biases[0])

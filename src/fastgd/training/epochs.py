@@ -1,0 +1,119 @@
+"""An epoch of a fit, chunk by chunk: each chunk of mini-batches one call into the core (through
+Trainer._train_chunk), the thread tuner told how long it took, the weights looked at for
+infinities and NaN after it, and a chunk that overflowed replayed one mini-batch at a time to
+name the one that did."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import numpy as np
+
+from . import chunks
+from .progress import progress_bar
+from .state import Diverged, FitState, finite
+
+
+class Trainer(Protocol):
+    """What an epoch reads of the fastgd.Trainer running it (the trainer itself; named here by
+    what is used, so that this module and the trainer's need not import each other)."""
+
+    eta: float
+    shuffle: bool
+    verbose: int
+    on_nonfinite: str
+
+    def _train_chunk(
+        self, state: FitState, order: np.ndarray, n_threads: int, cost_sum: float = 0.0
+    ) -> tuple[int, float]: ...
+
+
+def undo_overflow(trainer: Trainer, state: FitState) -> None:
+    """After Ctrl-C: if the chunk in progress left infinite or NaN parameters (training was
+    diverging), put back the parameters from before it, as the check after every chunk
+    would have: the network a fit leaves is one that save and load accept."""
+    if state.before_chunk is not None and not finite(state.network):
+        restore(state, state.before_chunk)
+
+
+def train_epoch(trainer: Trainer, state: FitState, epoch: int) -> float:
+    """One epoch, chunk by chunk; returns its seconds."""
+    n, m = len(state.X), state.mini_batch_size
+    started = time.perf_counter()
+    order = (
+        state.rng.permutation(n).astype(np.intp, copy=False)
+        if trainer.shuffle
+        else np.arange(n, dtype=np.intp)
+    )
+    bar = progress_bar(epoch, (n + m - 1) // m) if trainer.verbose >= 2 else None
+    check = trainer.on_nonfinite != "ignore"
+    state.epoch_cost = 0.0
+    first = 0
+    try:
+        while first < n:
+            # Chunks end on mini-batch boundaries: they train exactly the epoch one call
+            # would.
+            chunk = state.chunk_samples
+            wanted = state.tuner.choose() if state.tuner is not None else state.plan.n_threads
+            if state.tuner is not None and state.tuner.is_probe(wanted):
+                chunk = min(chunk, chunks.whole_batches(state.tuner.PROBE_SAMPLES, m))
+            part = order[first : first + chunk]
+            state.before_chunk = snapshot(state) if check else None
+            began = time.perf_counter()
+            threads, state.epoch_cost = trainer._train_chunk(state, part, wanted, state.epoch_cost)
+            seconds = time.perf_counter() - began
+            if state.tuner is not None and state.chunks_trained and 2 * len(part) >= chunk:
+                # (The fit's first chunk pays for buffers and threads starting, and a short
+                # last one weighs each call's start-up too heavily: neither is measured.)
+                state.tuner.record(threads, seconds, len(part))
+            state.chunks_trained += 1
+            state.chunk_samples = chunks.next_chunk(len(part), seconds, m)
+            if state.before_chunk is not None and not finite(state.network):
+                locate_divergence(
+                    trainer, state, state.before_chunk, part, threads, epoch, first // m
+                )
+            if bar is not None:
+                bar.update((len(part) + m - 1) // m)
+            first += len(part)
+    finally:
+        if bar is not None:
+            bar.close()
+    return time.perf_counter() - started
+
+
+def snapshot(state: FitState) -> list[np.ndarray]:
+    """Copies of what a chunk changes: the parameters, and the velocities."""
+    return state.network._parameters() + [v.copy() for v in state.velocities or ()]
+
+
+def restore(state: FitState, kept: list[np.ndarray]) -> None:
+    """Put back what snapshot copied."""
+    n = 2 * (len(state.network.sizes) - 1)
+    state.network._set_parameters(kept[:n])
+    for velocity, value in zip(state.velocities or (), kept[n:]):
+        velocity[...] = value
+
+
+def locate_divergence(
+    trainer: Trainer,
+    state: FitState,
+    before: list[np.ndarray],
+    part: np.ndarray,
+    n_threads: int,
+    epoch: int,
+    first_batch: int,
+) -> None:
+    """A chunk left non-finite weights: replay it from its start one mini-batch at a time,
+    stop before the mini-batch that overflows, and report it. (The replay gives the bits of
+    the chunk's call: the core is deterministic, and every call of the fit splits the first
+    layer at state.input_split.)"""
+    net, m = state.network, state.mini_batch_size
+    restore(state, before)
+    for k, start in enumerate(range(0, len(part), m)):
+        kept = snapshot(state)
+        trainer._train_chunk(state, part[start : start + m], n_threads)
+        if not finite(net):
+            restore(state, kept)
+            raise Diverged(epoch, first_batch + k, trainer.eta)
+    raise AssertionError("a chunk diverged but none of its mini-batches did")
