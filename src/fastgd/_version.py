@@ -1,3 +1,3 @@
 """fastgd's version, in one place: the package metadata reads it from here at build time."""
 
-__version__ = "0.2.0.dev0"
+__version__ = "0.3.0.dev0"
