@@ -353,6 +353,14 @@ def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
     monkeypatch.setattr(policy.ThreadTuner, "PROBE_SAMPLES", 21)
     monkeypatch.setattr(policy, "default_threads", lambda: 2)
     monkeypatch.setattr(fastgd.Trainer, "_train_chunk", logging_train_chunk)
+    # The clock decides which count is the fastest and so which chunks are looks: two threads
+    # twice as fast here, whatever the machine's load (this test is about the chunks' lengths).
+    record = policy.ThreadTuner.record
+    monkeypatch.setattr(
+        policy.ThreadTuner,
+        "record",
+        lambda self, n, seconds, samples: record(self, n, samples * n ** -1, samples),
+    )
     X, labels, _ = make_data(600, SIZES, seed=3)
     net = fastgd.Network(SIZES, seed=4)
     fastgd.Trainer(net, eta=2.0, mini_batch_size=7, epochs=3, seed=0, verbose=0).fit(X, labels)

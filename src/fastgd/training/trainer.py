@@ -78,11 +78,12 @@ class Trainer:
         History and the report give the figures of this cost.
     lmbda : float >= 0
         The regularisation parameter lambda of the book's chapter 3 (0, the default: none). The
-        cost minimised becomes C + (lambda/2n) sum_w w^2 (L2) or C + (lambda/n) sum_w |w| (L1),
-        n the number of training samples, biases not included: each step moves every weight
-        by -(eta lambda/n) w (L2: w -> (1 - eta lambda/n) w, weight decay) or
-        -(eta lambda/n) sgn(w) (L1, sgn(0) = 0) besides its gradient's step. History's costs
-        include the penalty, each data set's with its own n, as the book's total_cost does.
+        cost minimised becomes ``C + (lambda/2n) sum_w w^2`` (L2) or
+        ``C + (lambda/n) sum_w |w|`` (L1), n the number of training samples, biases not
+        included: each step moves every weight by -(eta lambda/n) w (L2:
+        w -> (1 - eta lambda/n) w, weight decay) or -(eta lambda/n) sgn(w) (L1, sgn(0) = 0)
+        besides its gradient's step. History's costs include the penalty, each data set's with
+        its own n, as the book's total_cost does.
     penalty : "l2" or "l1"
         Which penalty lmbda weighs.
     momentum : float in [0, 1)
