@@ -359,7 +359,7 @@ def test_a_look_at_another_thread_count_trains_a_short_chunk(monkeypatch):
     monkeypatch.setattr(
         policy.ThreadTuner,
         "record",
-        lambda self, n, seconds, samples: record(self, n, samples * n ** -1, samples),
+        lambda self, n, seconds, samples: record(self, n, samples / n, samples),
     )
     X, labels, _ = make_data(600, SIZES, seed=3)
     net = fastgd.Network(SIZES, seed=4)
