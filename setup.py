@@ -57,13 +57,16 @@ extensions = [
     extension("_blas", []),
     # The kernel sets, the activations and the costs' kernels live in _core, which hands them to
     # the paths as pointers; the element-wise kernels are linked where they are called.
-    extension("_core", ["csrc/activations.c", "csrc/costs.c", "csrc/kernels.c", *dense]),
-    extension("_blas_path", ["csrc/kernels.c", "csrc/fpmode.c"]),
+    extension(
+        "_core", ["csrc/activations.c", "csrc/costs.c", "csrc/dropout.c", "csrc/kernels.c", *dense]
+    ),
+    extension("_blas_path", ["csrc/dropout.c", "csrc/kernels.c", "csrc/fpmode.c"]),
     # Their threads are the core's own (csrc/threads.c), started and joined within each call.
     extension(
-        "_small_path", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c", "csrc/threads.c"]
+        "_small_path",
+        ["csrc/dropout.c", "csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c", "csrc/threads.c"],
     ),
-    extension("_forward", ["csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
+    extension("_forward", ["csrc/dropout.c", "csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
 ]
 
 

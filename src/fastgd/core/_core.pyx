@@ -21,6 +21,7 @@ call, then runs its loop without the GIL: nothing crosses back into Python and n
 allocated per mini-batch.
 """
 from cython cimport floating
+from libc.stdint cimport uint64_t
 
 from activations cimport fastgd_activation, fastgd_activation_names, fastgd_find_activation
 from costs cimport fastgd_cost, fastgd_cost_names, fastgd_find_cost
@@ -29,8 +30,9 @@ from dense cimport fastgd_best_kernels, fastgd_kernel_sets, fastgd_kernels
 import numpy as np
 
 from fastgd.core cimport _blas, _blas_path, _forward, _small_path
-from fastgd.core._job cimport L1, L2, NO_PENALTY, Chunk, Net, Rows, Update
+from fastgd.core._job cimport L1, L2, NO_PENALTY, Chunk, Dropout, Net, Rows, Update
 from fastgd.core._kernels cimport byte_lut, first_nonfinite
+from fastgd.core._kernels cimport dropout_mask as dropout_mask_of
 from fastgd.core._scratch cimport scratch
 
 PATHS = ("small", "blas")
@@ -179,6 +181,42 @@ cdef int view_update(Update *u, const Net *net, str penalty, double rate, double
     return 0
 
 
+cdef int view_dropout(Dropout *d, const Net *net, dropout, dropout_key, list keep) except -1:
+    """Dropout's rates of a training call (one per hidden layer), checked, and its key."""
+    cdef int l, L = net.n_layers
+    cdef double *rate = <double *>scratch(keep, L + 1, sizeof(double))
+    rates = tuple(dropout)
+    if len(rates) != L - 1:
+        raise ValueError(f"dropout names {len(rates)} rates for a network of {L - 1} hidden "
+                         f"layers; it needs one per hidden layer")
+    for l in range(L + 1):
+        rate[l] = 0
+    for l in range(1, L):
+        rate[l] = rates[l - 1]
+        if not 0 <= rate[l] < 1:
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates[l - 1]!r} for "
+                             f"hidden layer {l}")
+    if not isinstance(dropout_key, int) or not 0 <= dropout_key < 2**64:
+        raise ValueError(f"dropout_key must be an integer in [0, 2**64), got {dropout_key!r}")
+    d.key = dropout_key
+    d.rate = rate
+    return 0
+
+
+def dropout_mask(uint64_t key, int layer, double rate, const Py_ssize_t[::1] samples,
+                 floating[:, ::1] mask):
+    """mask = dropout's mask (csrc/dropout.h) of layer's mask.shape[1] neurons for the rows
+    of samples, under key (an integer in [0, 2**64)). For the tests against the NumPy twin,
+    fastgd.core.reference.dropout_mask."""
+    if mask.shape[0] != samples.shape[0]:
+        raise ValueError("mask needs a row per sample")
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    if mask.shape[0] and mask.shape[1]:
+        dropout_mask_of(key, layer, rate, mask.shape[0], mask.shape[1], &samples[0],
+                        &mask[0, 0])
+
+
 cdef int check_output(const Net *net, const fastgd_cost *cost) except -1:
     """The cost's delta holds only with the output activation it pairs with."""
     cdef bytes output = net.act[net.n_layers - 1].name
@@ -228,7 +266,8 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 *, str cost, str path, int n_threads, str kernel_set=None,
                 bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0,
                 activations=None, str penalty=None, double penalty_rate=0.0,
-                double momentum=0.0, bint nesterov=False, velocities=None):
+                double momentum=0.0, bint nesterov=False, velocities=None, dropout=None,
+                dropout_key=0):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
@@ -243,6 +282,10 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     / n: the step's part of the penalty, on weights only); momentum in [0, 1), Nesterov's form
     with nesterov; with momentum, velocities holds the weights' velocities then the biases'
     (arrays of their shapes and dtype, C-contiguous), updated in place.
+
+    dropout: None, or a rate in [0, 1) per hidden layer: inverted dropout (csrc/dropout.h),
+    each sample's neurons kept by the masks of (dropout_key, its row in X, the layer, the
+    neuron), an integer key in [0, 2**64).
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's
     inputs come in two blocks), the same bits whatever n_threads is; "blas" runs gemm on
@@ -289,6 +332,12 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     keep.append(tuple(velocities or ()))
     view_update(&update, &net, penalty, penalty_rate, momentum, nesterov, velocities, keep, Y)
     chunk.update = &update
+    cdef Dropout drop
+    chunk.dropout = NULL
+    if dropout is not None:
+        view_dropout(&drop, &net, dropout, dropout_key, keep)
+        if any(rate > 0 for rate in dropout):
+            chunk.dropout = &drop
     if rows.n_cols != net.sizes[0]:
         raise ValueError(f"X has {rows.n_cols} columns, the network expects {net.sizes[0]}")
     check_columns(Y, net.sizes[net.n_layers], "Y")
@@ -379,7 +428,7 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
     _blas.load()
     with nogil:
         _blas_path.forward(k, &net, <int>n, A)
-        _blas_path.backward(c, &net, <int>n, A, &Y[0, 0], delta, delta_prev,
+        _blas_path.backward(c, &net, <int>n, A, A, NULL, &Y[0, 0], delta, delta_prev,
                             <floating **>grad.W, <floating **>grad.b, <floating>1, <floating>0,
                             NULL, NULL)
 

@@ -2,6 +2,8 @@
 # feedforward: the network's arrays and the run of mini-batches as raw pointers, checked and
 # collected once per call. The float pointers are of the call's dtype (void * because a struct
 # cannot hold fused types); the caller keeps the arrays alive for the whole call.
+from libc.stdint cimport uint64_t
+
 from activations cimport fastgd_activation
 from costs cimport fastgd_cost
 
@@ -47,6 +49,15 @@ cdef struct Update:
     void **Vb                   # and of its biases
 
 
+cdef struct Dropout:
+    # Inverted dropout (csrc/dropout.h): in training, the outputs A_l of hidden layer l - 1
+    # (l = 1 .. n_layers - 1) are multiplied by a mask M_l of 1 / (1 - rate[l]) (kept) and 0
+    # (dropped), drawn for (key, the sample's row in X, l, neuron); the layer above reads them
+    # masked, backpropagation multiplies D_{l-1} by M_l. rate[0] and rate[n_layers] are 0.
+    uint64_t key
+    const double *rate
+
+
 cdef struct Chunk:
     # The mini-batches X[order[0:m]], X[order[m:2m]], ... (the last may be shorter), trained in
     # that order with the targets Y of the same rows.
@@ -57,12 +68,18 @@ cdef struct Chunk:
     bint mean                   # each update scaled by eta / (that batch's size), else eta
     const fastgd_cost *cost
     const Update *update
+    const Dropout *dropout      # NULL: none
 
 
 cdef inline double batch_scale(const Chunk *chunk, Py_ssize_t rows) noexcept nogil:
     """The step size of a mini-batch of rows samples: eta / rows for the mean of its gradients,
     eta for their sum."""
     return chunk.eta / rows if chunk.mean else chunk.eta
+
+
+cdef inline bint drops(const Chunk *chunk, int l) noexcept nogil:
+    """Whether the chunk's training drops neurons of A_l."""
+    return chunk.dropout != NULL and chunk.dropout.rate[l] > 0
 
 
 cdef inline bint plain(const Update *u) noexcept nogil:

@@ -8,6 +8,9 @@ from cython cimport floating
 from activations cimport fastgd_activation
 from costs cimport fastgd_cost
 from dense cimport fastgd_kernels, fastgd_prefetch
+from dropout cimport (fastgd_dropout_mask_d, fastgd_dropout_mask_s, fastgd_mask_mul_d,
+                      fastgd_mask_mul_s)
+from libc.stdint cimport uint64_t
 from kernels cimport *
 
 from fastgd.core._job cimport L1, L2, Update
@@ -170,6 +173,25 @@ cdef inline double cost_value(const fastgd_cost *cost, Py_ssize_t m, Py_ssize_t 
         return cost.value_d(m, n, a, y)
     else:
         return cost.value_s(m, n, a, y)
+
+
+cdef inline void dropout_mask(uint64_t key, int layer, double rate, Py_ssize_t rows,
+                              Py_ssize_t n, const Py_ssize_t *samples,
+                              floating *mask) noexcept nogil:
+    """mask: dropout's mask of layer's n neurons for the rows of those samples (dropout.h)."""
+    if floating is double:
+        fastgd_dropout_mask_d(key, layer, rate, rows, n, samples, mask)
+    else:
+        fastgd_dropout_mask_s(key, layer, rate, rows, n, samples, mask)
+
+
+cdef inline void mask_mul(Py_ssize_t n, const floating *mask, const floating *x,
+                          floating *out) noexcept nogil:
+    """out = x * mask, element-wise over n entries (out may be x)."""
+    if floating is double:
+        fastgd_mask_mul_d(n, mask, x, out)
+    else:
+        fastgd_mask_mul_s(n, mask, x, out)
 
 
 # ---- element-wise, csrc/kernels.h ----------------------------------------------------------------

@@ -23,6 +23,11 @@ data step goes into a zeroed S_l of W_l's layout, and one pass moves the velocit
 transposed and padded like W_l for the run) and W_l. Either way every weight moves every step,
 also those of the inputs the products skip.
 
+Dropout (fastgd._job.Dropout) is thread 0's too: the masks of the hidden layers' outputs A_l
+(l >= 1) are drawn in the serial step, the layer above and W_l's update read A_l masked, and
+D_{l-1} is multiplied by the mask; the first layer's update reads only X and C_0, which the
+masks have already shaped.
+
 The first layer's products leave out the inputs that are zero in every row of the mini-batch
 (exact zeros: no sum changes), each thread listing its blocks' nonzero inputs of the next
 mini-batch while thread 0 does the serial work. The rows are read where they lie in X, never
@@ -36,10 +41,10 @@ from barrier cimport fastgd_barrier, fastgd_barrier_wait
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd.core._job cimport Rows, Update, batch_scale, plain
+from fastgd.core._job cimport Rows, Update, batch_scale, drops, plain
 from fastgd.core._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
-                              column_sums, cost_value, find_inputs, momentum_apply,
-                              penalise_first,
+                              column_sums, cost_value, dropout_mask, find_inputs, mask_mul,
+                              momentum_apply, penalise_first,
                               find_inputs_bytes, forward_bytes, forward_t, update_bytes,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
                               scale_inplace, transpose_pad,
@@ -70,6 +75,10 @@ cdef struct Shared:
     const Py_ssize_t *pads      # pads[l]: sizes[l+1] rounded up to whole cache lines
     void **WT                   # WT[l]: W_l transposed and padded, sizes[l] x pads[l] (l > 0)
     void **A                    # A[l]: activations, m x sizes[l], l > 0 (the inputs stay in X)
+    # With dropout (fastgd._job.Dropout) at A_l: its mask M[l] and the masked A_l, AD[l], which
+    # the layer above reads (AD[l] is A[l] and M[l] NULL where nothing is dropped).
+    void **M
+    void **AD
     void *delta                 # m x max(sizes[1:]) each
     void *delta_prev
     void *padded_rows           # padded rows of the layers above the first, m x max(pads)
@@ -134,11 +143,18 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     e.VT = <void **>scratch(keep, L, sizeof(void *))
     e.A = <void **>scratch(keep, L + 1, sizeof(void *))
     e.A[0] = NULL
+    e.M = <void **>scratch(keep, L + 1, sizeof(void *))
+    e.AD = <void **>scratch(keep, L + 1, sizeof(void *))
     for l in range(L):
         # Padded to whole cache lines, so that no line is written by two threads.
         pads[l] = whole_lines(sizes[l + 1], item)
         widest = max(widest, sizes[l + 1])
         e.A[l + 1] = scratch(keep, chunk.m * sizes[l + 1], item)
+        e.M[l + 1] = NULL
+        e.AD[l + 1] = e.A[l + 1]
+        if drops(chunk, l + 1):
+            e.M[l + 1] = scratch(keep, chunk.m * sizes[l + 1], item)
+            e.AD[l + 1] = scratch(keep, chunk.m * sizes[l + 1], item)
         if l > 0:
             widest_pad = max(widest_pad, pads[l])
             e.WT[l] = scratch(keep, sizes[l] * pads[l], item)
@@ -317,6 +333,8 @@ cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
     cdef floating **bias = <floating **>e.net.b
     cdef floating **WT = <floating **>e.WT
     cdef floating **A = <floating **>e.A
+    cdef floating **AD = <floating **>e.AD
+    cdef floating **M = <floating **>e.M
     cdef floating *padded = <floating *>e.padded_rows
     cdef floating *delta = <floating *>e.delta
     cdef floating *delta_prev = <floating *>e.delta_prev
@@ -328,13 +346,15 @@ cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
         add_inplace(batch_rows * pads[0], <floating *>e.z0[b], z0)
     unpad_rows(batch_rows, sizes[1], pads[0], z0, sizes[1], A[1])
     activate(e.net.act[0], k, batch_rows, sizes[1], A[1])
+    drop(e, A, 1, start, batch_rows)
     for l in range(1, L):
         q1 = pads[l] // lanes(k, sizeof(floating))
         pad_rows(1, sizes[l + 1], sizes[l + 1], pads[l], bias[l], <floating *>e.padded_bias)
-        forward_t(k, batch_rows, sizes[l], NULL, A[l], sizes[l], NULL, WT[l], pads[l], 0, q1,
+        forward_t(k, batch_rows, sizes[l], NULL, AD[l], sizes[l], NULL, WT[l], pads[l], 0, q1,
                   <floating *>e.padded_bias, padded)
         unpad_rows(batch_rows, sizes[l + 1], pads[l], padded, sizes[l + 1], A[l + 1])
         activate(e.net.act[l], k, batch_rows, sizes[l + 1], A[l + 1])
+        drop(e, A, l + 1, start, batch_rows)
     # The targets wait in delta_prev; the output delta reads them before it is overwritten.
     gather_rows(batch_rows, sizes[L], <const floating *>e.Y, &e.chunk.order[start], delta_prev)
     e.cost_sum += cost_value(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev)
@@ -346,11 +366,13 @@ cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
         backward_t(k, batch_rows, sizes[l], padded, WT[l], pads[l], delta_prev,
                    <floating *>e.transposed)
         activation_prime_mul(e.net.act[l - 1], batch_rows * sizes[l], A[l], delta_prev)
+        if M[l] != NULL:
+            mask_mul(batch_rows * sizes[l], M[l], delta_prev, delta_prev)
         # C = -s D_l: W_l += C^T A_l, b_l += the column sums of C (as the update rule says).
         scale_inplace(batch_rows * sizes[l + 1], scale, delta)
         bias_step(e, batch_rows, sizes[l + 1], delta, bias[l], l)
         pad_rows(batch_rows, sizes[l + 1], sizes[l + 1], pads[l], delta, padded)
-        weights_step(e, batch_rows, l, A[l], padded, WT[l], q1)
+        weights_step(e, batch_rows, l, AD[l], padded, WT[l], q1)
         swap = delta
         delta = delta_prev
         delta_prev = swap
@@ -358,6 +380,17 @@ cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
     bias_step(e, batch_rows, sizes[1], delta, bias[0], 0)
     pad_rows(batch_rows, sizes[1], sizes[1], pads[0], delta, <floating *>e.c0)
     pad_rows(1, sizes[1], sizes[1], pads[0], bias[0], <floating *>e.b0)
+
+
+cdef inline void drop(Shared *e, floating **A, int l, Py_ssize_t start,
+                      Py_ssize_t rows) noexcept nogil:
+    """With dropout at A_l: its mask M_l for the mini-batch's samples, and AD_l = A_l M_l."""
+    cdef Py_ssize_t n = e.net.sizes[l]
+    if e.M[l] == NULL:
+        return
+    dropout_mask(e.chunk.dropout.key, l, e.chunk.dropout.rate[l], rows, n,
+                 &e.chunk.order[start], <floating *>e.M[l])
+    mask_mul(rows * n, <floating *>e.M[l], A[l], <floating *>e.AD[l])
 
 
 cdef inline void bias_step(Shared *e, Py_ssize_t rows, Py_ssize_t n, const floating *C,

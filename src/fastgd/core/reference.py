@@ -21,6 +21,10 @@ number of training samples; biases are never penalised):
     no momentum   L2: W = (1 - rate) W + S      L1: W = (W - rate sgn(W)) + S
     momentum mu   g = S - rate W (L2) or S - rate sgn(W) (L1) or S;  V = mu V + g;
                   W = W + V, or with nesterov W = W + (mu V + g)
+
+Dropout (Trainer's dropout, inverted): in training, each hidden layer's outputs A_l are
+multiplied by a mask M_l of 1/(1 - p_l) (kept) and 0 (dropped), dropout_mask's for the rows'
+samples; the layer above reads A_l M_l, and D_{l-1} = (D_l @ W_l) * f'(A_l) * M_l.
 """
 
 import numpy as np
@@ -35,6 +39,41 @@ def _layers(activations, n_layers):
     return [_activations.get(name) for name in names]
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_LAYER = np.uint64(0xD1B54A32D192ED03)
+
+
+def _mix(x):
+    """SplitMix64's finaliser, over uint64 arrays (wrapping, as C's uint64_t)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def dropout_mask(key, layer, rate, samples, n, dtype=np.float64):
+    """Dropout's mask (rows of samples, n neurons of A_layer): 1/(1 - rate) where the neuron is
+    kept, 0 where dropped; the counter-based draw of csrc/dropout.h, key an integer in
+    [0, 2**64)."""
+    samples = np.asarray(samples, dtype=np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = _mix(np.uint64(key) + _GOLDEN * (samples + np.uint64(1)))
+        h = _mix(h ^ (_LAYER * np.uint64(layer + 1)))
+        j = np.arange(1, n + 1, dtype=np.uint64)
+        u = _mix(h[:, None] + _GOLDEN * j[None, :]) >> np.uint64(11)
+    kept = u >= np.uint64(int(rate * 2.0**53))
+    dtype = np.dtype(dtype)
+    return np.where(kept, dtype.type(1.0 / (1.0 - rate)), dtype.type(0)).astype(dtype)
+
+
+def _masks(key, rates, samples, weights):
+    """The masks of a mini-batch, by the index l of A_l (None where nothing is dropped)."""
+    masks = [None] * (len(weights) + 1)
+    for l, rate in enumerate(rates or (), start=1):
+        if rate:
+            masks[l] = dropout_mask(key, l, rate, samples, len(weights[l - 1]), weights[0].dtype)
+    return masks
+
+
 def feedforward(weights, biases, X, activations=None):
     """Output activations of the network for the rows of X."""
     a = X
@@ -43,21 +82,33 @@ def feedforward(weights, biases, X, activations=None):
     return a
 
 
-def backprop(weights, biases, X, Y, cost="quadratic", activations=None):
-    """Gradients (grad_w, grad_b) of sum_x C_x, the cost of each row summed over the rows of X."""
+def backprop(weights, biases, X, Y, cost="quadratic", activations=None, masks=None):
+    """Gradients (grad_w, grad_b) of sum_x C_x, the cost of each row summed over the rows of X;
+    masks: dropout's, by the index l of A_l (None: none)."""
+    grad_w, grad_b, _ = _backprop(weights, biases, X, Y, cost, activations, masks)
+    return grad_w, grad_b
+
+
+def _backprop(weights, biases, X, Y, cost, activations, masks):
+    """backprop, and the output activations of the forward pass it made."""
     layers = _layers(activations, len(weights))
-    outputs = [X]
-    for w, b, f in zip(weights, biases, layers):
-        outputs.append(f.forward(outputs[-1] @ w.T + b))
+    masks = masks or [None] * (len(weights) + 1)
+    outputs = [X]  # A_l as f gave it
+    inputs = [X]  # A_l as the layer above read it (masked by dropout)
+    for w, b, f, mask in zip(weights, biases, layers, masks[1:]):
+        outputs.append(f.forward(inputs[-1] @ w.T + b))
+        inputs.append(outputs[-1] if mask is None else outputs[-1] * mask)
     delta = costs.get(cost).delta(outputs[-1], Y)
     grad_w = [None] * len(weights)
     grad_b = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
-        grad_w[l] = delta.T @ outputs[l]
+        grad_w[l] = delta.T @ inputs[l]
         grad_b[l] = delta.sum(axis=0)
         if l > 0:
             delta = (delta @ weights[l]) * layers[l - 1].prime(outputs[l])
-    return grad_w, grad_b
+            if masks[l] is not None:
+                delta = delta * masks[l]
+    return grad_w, grad_b, outputs[-1]
 
 
 def train_epoch(
@@ -78,12 +129,15 @@ def train_epoch(
     momentum=0.0,
     nesterov=False,
     velocities=None,
+    dropout=None,
+    dropout_key=0,
 ):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
     of samples, the epoch's running mean of the cost. The update rule as in the module's
     docstring, n the training set's size (None: len(X)); with momentum, velocities holds the
-    weights' velocities then the biases', updated in place (None: zeros, thrown away)."""
+    weights' velocities then the biases', updated in place (None: zeros, thrown away). dropout:
+    a rate per hidden layer (None: none), its masks drawn under dropout_key."""
     the_cost = costs.get(cost)
     rate = eta * lmbda / (len(X) if n is None else n)
     if momentum and velocities is None:
@@ -91,9 +145,11 @@ def train_epoch(
     total = 0.0
     for start in range(0, len(order), mini_batch_size):
         batch = order[start : start + mini_batch_size]
-        out = feedforward(weights, biases, X[batch], activations)
+        masks = _masks(dropout_key, dropout, batch, weights)
+        grad_w, grad_b, out = _backprop(
+            weights, biases, X[batch], Y[batch], cost, activations, masks
+        )
         total += len(batch) * the_cost.value(out, Y[batch])
-        grad_w, grad_b = backprop(weights, biases, X[batch], Y[batch], cost, activations)
         scale = eta / len(batch) if reduction == "mean" else eta
         for l, (w, b, gw, gb) in enumerate(zip(weights, biases, grad_w, grad_b)):
             if not momentum:

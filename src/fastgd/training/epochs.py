@@ -6,11 +6,12 @@ name the one that did."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from . import chunks
+from . import chunks, settings
 from .progress import progress_bar
 from .state import Diverged, FitState, finite
 
@@ -21,6 +22,7 @@ class Trainer(Protocol):
 
     eta: float
     shuffle: bool
+    dropout: float | Sequence[float]
     verbose: int
     on_nonfinite: str
 
@@ -46,6 +48,8 @@ def train_epoch(trainer: Trainer, state: FitState, epoch: int) -> float:
         if trainer.shuffle
         else np.arange(n, dtype=np.intp)
     )
+    if settings.dropout_rates(trainer.dropout, state.network.sizes) is not None:
+        state.dropout_key = int(state.rng.integers(2**64, dtype=np.uint64))
     bar = progress_bar(epoch, (n + m - 1) // m) if trainer.verbose >= 2 else None
     check = trainer.on_nonfinite != "ignore"
     state.epoch_cost = 0.0

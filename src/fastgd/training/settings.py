@@ -12,7 +12,7 @@ this table) and its use in the core.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,6 +163,45 @@ def _output(value: Any, name: str) -> str:
     from .. import activations
 
     return one_of(*activations.OUTPUTS)(value, name)
+
+
+def _dropout(value: Any, name: str) -> float | list[float]:
+    """One rate for every hidden layer, or a list of one per hidden layer (the trainer checks
+    that the list fits the network)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return fraction_below_one(value, name)
+    rates = [fraction_below_one(rate, f"{name}[{i}]") for i, rate in enumerate(value)]
+    if not rates:
+        raise ValueError(f"{name} must be a rate or a list of one per hidden layer, got []")
+    return rates
+
+
+def dropout_rates(value: float | Sequence[float], sizes: list[int]) -> tuple[float, ...] | None:
+    """The checked dropout setting as one rate per hidden layer of a network of those sizes,
+    or None when it drops nothing."""
+    n_hidden = len(sizes) - 2
+    rates = [value] * max(n_hidden, 1) if isinstance(value, float) else list(value)
+    if len(rates) != n_hidden and any(rates):
+        raise ValueError(
+            f"dropout names {len(rates)} rates, and the network {list(sizes)} has {n_hidden} "
+            f"hidden layers: give one rate, or one per hidden layer"
+            + ("" if n_hidden else " (dropout acts on hidden layers; this network has none)")
+        )
+    return tuple(rates) if any(rates) else None
+
+
+def parse_dropout(text: str) -> float | list[float]:
+    """--dropout 0.5, or 0.2,0.5 (one per hidden layer)."""
+    import argparse
+
+    try:
+        rates = [float(part) for part in text.split(",")]
+        return _dropout(rates[0] if len(rates) == 1 else rates, "the value")
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(
+            f"takes a rate in [0, 1) such as 0.5, or one per hidden layer such as 0.2,0.5; "
+            f"got {text!r}" + (f" ({error})" if "the value" in str(error) else "")
+        ) from None
 
 
 def _seed(value: Any, name: str) -> int | None:
@@ -392,6 +431,19 @@ SETTINGS: tuple[Setting, ...] = (
         flag=("--nesterov",),
         identity=True,
         before=False,
+    ),
+    Setting(
+        "dropout",
+        "trainer",
+        0.0,
+        _dropout,
+        "dropout rate p of the hidden layers (one, or one per hidden layer): in training "
+        "each keeps a neuron with probability 1 - p",
+        flag=("--dropout",),
+        parse=parse_dropout,
+        grid=True,
+        identity=True,
+        before=0.0,
     ),
     Setting(
         "verbose",

@@ -92,6 +92,14 @@ class Trainer:
         so that a resumed run is, bit for bit, the uninterrupted one.
     nesterov : bool
         Nesterov's momentum: w -> w + mu v + step, with v already updated (scikit-learn's form).
+    dropout : float in [0, 1), or one per hidden layer
+        Dropout (Hinton et al. 2012; 0, the default: none): in training, every sample keeps each
+        neuron of a hidden layer with probability 1 - p and drops the others for that step
+        (their outputs 0). Inverted dropout: the kept outputs are scaled by 1/(1 - p) while
+        training, so the network is used whole and unscaled by predict, evaluation, a saved
+        file and every export. The masks are a function of the seed's generator, the epoch,
+        the sample's row and the neuron (csrc/dropout.h): the same bits on any thread count,
+        however an epoch is cut into calls, and after a resume.
     verbose : int
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch on a terminal or in a Jupyter notebook (tqdm, its
@@ -141,6 +149,7 @@ class Trainer:
         penalty: str = "l2",
         momentum: float = 0.0,
         nesterov: bool = False,
+        dropout: float | Sequence[float] = 0.0,
         verbose: int = 1,
         n_threads: int | None = None,
         train_cost: str = "running",
@@ -161,6 +170,7 @@ class Trainer:
         self.penalty = penalty
         self.momentum = momentum
         self.nesterov = nesterov
+        self.dropout = dropout
         self.verbose = verbose
         self.n_threads = n_threads
         self.train_cost = train_cost
@@ -181,6 +191,7 @@ class Trainer:
         for setting in settings.TRAINER:
             setattr(self, setting.name, setting.check(getattr(self, setting.name), setting.name))
         check_pairing(costs.get(self.cost), self.network.output, "cost")
+        settings.dropout_rates(self.dropout, self.network.sizes)
         if self.checkpoint_every is not None and self.checkpoint_path is None:
             raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
@@ -337,6 +348,7 @@ class Trainer:
                     for callback in state.callbacks:
                         callback.on_epoch_end(epoch, logs, self)
                     self._check_network_kept(state)
+                    self._check_changed_settings()
                     if (
                         self.checkpoint_every
                         and self.checkpoint_path is not None
@@ -387,6 +399,17 @@ class Trainer:
             )
         return history
 
+    def _check_changed_settings(self) -> None:
+        """After the callbacks: a setting they changed (a schedule sets eta) is checked as the
+        constructor checks it, before the next epoch trains with it."""
+        for setting in settings.TRAINER:
+            value = getattr(self, setting.name)
+            try:
+                setattr(self, setting.name, setting.check(value, setting.name))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"a callback set trainer.{setting.name}: {error}") from None
+        settings.dropout_rates(self.dropout, self.network.sizes)
+
     def _check_network_kept(self, state: FitState) -> None:
         """A callback that sets trainer.network: the fit goes on with the network it started
         with (its data was checked and converted for it), and says so once."""
@@ -427,6 +450,8 @@ class Trainer:
                 momentum=self.momentum,
                 nesterov=self.nesterov,
                 velocities=state.velocities,
+                dropout=settings.dropout_rates(self.dropout, net.sizes),
+                dropout_key=state.dropout_key,
                 **state.plan.core_options(threads),
             )
         return threads, cost_sum
