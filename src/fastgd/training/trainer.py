@@ -335,6 +335,9 @@ class Trainer:
         with policy.blas_threads(state.plan.blas_threads):
             for epoch in range(first_epoch, self.epochs):
                 try:
+                    for callback in state.callbacks:
+                        callback.on_epoch_begin(epoch, self)
+                    self._check_changed_settings()
                     seconds = epochs.train_epoch(self, state, epoch)
                     logs = state.evaluator.after_epoch(
                         epoch, seconds, state.epoch_cost / len(state.X)
