@@ -6,6 +6,7 @@ from . import activations, callbacks, costs, initializers
 from ._config import show_config
 from ._validation import InputRangeWarning
 from ._version import __version__ as __version__
+from .augment import expand_shifts
 from .descent import DescentResult, DescentWarning, LeastSquares, minimize, sgd
 from .files.idx import load_idx
 from .files.mnist import load_book_pickle, load_mnist
@@ -22,6 +23,7 @@ __all__ = [
     "load_mnist",
     "load_idx",
     "load_book_pickle",
+    "expand_shifts",
     "reference",
     "activations",
     "callbacks",
