@@ -41,7 +41,7 @@ headers = [f"csrc/{name}" for name in os.listdir("csrc") if name.endswith((".h",
 threads = [] if sys.platform == "win32" else ["-pthread"]
 
 
-def extension(name, sources):
+def extension(name, sources, libraries=()):
     """fastgd.core.<name> from src/fastgd/core/<name>.pyx and the C files it calls directly."""
     return Extension(
         f"fastgd.core.{name}",
@@ -50,6 +50,7 @@ def extension(name, sources):
         depends=headers,
         extra_compile_args=compile_args + threads,
         extra_link_args=threads,
+        libraries=list(libraries),
     )
 
 
@@ -67,6 +68,10 @@ extensions = [
         ["csrc/dropout.c", "csrc/kernels.c", "csrc/fpmode.c", "csrc/barrier.c", "csrc/threads.c"],
     ),
     extension("_forward", ["csrc/dropout.c", "csrc/kernels.c", "csrc/fpmode.c", "csrc/threads.c"]),
+    # Distortions of training images (cos, sin, exp: the C library's maths, libm on POSIX).
+    extension(
+        "_distort", ["csrc/distort.c", "csrc/threads.c"], [] if sys.platform == "win32" else ["m"]
+    ),
 ]
 
 

@@ -1,15 +1,9 @@
 /* Dropout's masks from a counter-based generator: see dropout.h. */
 #include "dropout.h"
 
-#define GOLDEN 0x9E3779B97F4A7C15ULL /* 2^64 / the golden ratio, odd: SplitMix64's step */
-#define LAYER 0xD1B54A32D192ED03ULL  /* an odd constant of its own for the layer */
+#include "counter.h"
 
-static inline uint64_t mix(uint64_t x)
-{
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
+#define LAYER 0xD1B54A32D192ED03ULL /* an odd constant of its own for the layer */
 
 /* The threshold of 53-bit draws below which a neuron is dropped: floor(rate 2^53). */
 static inline uint64_t threshold(double rate)
@@ -24,11 +18,11 @@ static inline uint64_t threshold(double rate)
         const uint64_t below = threshold(rate);                                                 \
         const T kept = (T)(1.0 / (1.0 - rate));                                                 \
         for (ptrdiff_t r = 0; r < rows; r++) {                                                  \
-            uint64_t h = mix(key + GOLDEN * ((uint64_t)samples[r] + 1));                        \
-            h = mix(h ^ (LAYER * ((uint64_t)layer + 1)));                                       \
+            uint64_t h = fastgd_stream(key, (uint64_t)samples[r]);                              \
+            h = fastgd_mix64(h ^ (LAYER * ((uint64_t)layer + 1)));                              \
             T *out = mask + r * n;                                                              \
             for (ptrdiff_t j = 0; j < n; j++)                                                   \
-                out[j] = (mix(h + GOLDEN * ((uint64_t)j + 1)) >> 11) >= below ? kept : (T)0;    \
+                out[j] = fastgd_bits53(h, (uint64_t)j) >= below ? kept : (T)0;                  \
         }                                                                                       \
     }
 

@@ -75,3 +75,195 @@ def test_the_expanded_mnist_trains(mnist):
     fastgd.Trainer(net, eta=0.5, mini_batch_size=10, epochs=2, seed=0, verbose=0,
                    cost="cross_entropy").fit(X, y)  # fmt: skip
     assert net.evaluate(test_X, test_y) / len(test_y) > 0.85
+
+
+# ---- distortions drawn afresh every epoch (Trainer(augment=...)) -------------------------------
+
+from fastgd.augment import Distortions  # noqa: E402
+from fastgd.core import _distort, policy  # noqa: E402
+from fastgd.core import reference as ref  # noqa: E402
+from fastgd.training import chunks  # noqa: E402
+
+from conftest import run_fastgd  # noqa: E402
+
+AFFINE = dict(rotation=10.0, scale=0.1, shear=0.1, shift=2.0)
+
+
+def core_distort(X, rows, key, n_threads=1, h=28, w=28, **fields):
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype)
+    _distort.distort(X, np.asarray(rows, dtype=np.intp), out, key, h=h, w=w,
+                     n_threads=n_threads, **fields)  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir):
+    (X, _), _ = fastgd.load_mnist(mnist_dir, dtype="uint8")[:2]
+    return X[:200]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64, np.float32])
+@pytest.mark.parametrize("elastic", [0.0, 34.0])
+def test_the_core_distorts_as_the_numpy_twin_on_any_thread_count(digits, dtype, elastic):
+    X = digits if dtype == np.uint8 else (digits / 255).astype(dtype)
+    rows = np.arange(0, 200, 7)
+    fields = dict(AFFINE, alpha=elastic, sigma=4.0)
+    one = core_distort(X, rows, 2**63 + 5, 1, **fields)
+    two = core_distort(X, rows, 2**63 + 5, 2, **fields)
+    assert one.tobytes() == two.tobytes()
+    want = ref.distort(X, rows, 2**63 + 5, h=28, w=28, **fields)
+    tolerance = {np.uint8: 0, np.float64: 1e-12, np.float32: 1e-6}[dtype]
+    np.testing.assert_allclose(one.astype(float), want.astype(float), rtol=0, atol=tolerance)
+    assert not np.array_equal(one, X[rows])  # they moved
+    # Another key (the next epoch), other images.
+    assert not np.array_equal(one, core_distort(X, rows, 2**63 + 6, **fields))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_no_move_is_the_identity(digits, dtype):
+    X = digits if dtype == np.uint8 else digits / 255
+    same = core_distort(X, range(50), 7, rotation=0, scale=0, shear=0, shift=0)
+    assert same.tobytes() == X[:50].tobytes()
+
+
+def test_a_shift_moves_each_image_by_its_drawn_amount(digits):
+    X = digits / 255
+    rows = np.arange(40)
+    moved = core_distort(X, rows, 11, rotation=0, scale=0, shear=0, shift=2.0)
+    grid = np.mgrid[0:28, 0:28]
+    checked = 0
+    for row, image, out in zip(rows, X, moved):
+        u = ref._uniform(ref._stream(11, row), np.arange(5))
+        tx, ty = 2.0 * (2 * u[3] - 1), 2.0 * (2 * u[4] - 1)
+        # An image whose ink keeps 3 pixels from the edges loses none of it, and its centre
+        # of mass moves by exactly (ty, tx).
+        ink = np.argwhere(image.reshape(28, 28) > 0)
+        if ink.min() < 3 or ink.max() > 24:
+            continue
+        checked += 1
+        assert out.sum() == pytest.approx(image.sum(), rel=1e-12)
+        centre = [(g * image.reshape(28, 28)).sum() / image.sum() for g in grid]
+        after = [(g * out.reshape(28, 28)).sum() / out.sum() for g in grid]
+        assert after == pytest.approx([centre[0] + ty, centre[1] + tx], abs=1e-9)
+    assert checked >= 20
+
+
+def fit_augmented(X, labels, epochs=3, **options):
+    net = fastgd.Network([784, 16, 10], seed=2, init="scaled")
+    trainer = fastgd.Trainer(
+        net, eta=0.5, mini_batch_size=10, epochs=epochs, seed=4, verbose=0, cost="cross_entropy",
+        augment="affine", **options,
+    )  # fmt: skip
+    return net, trainer.fit(X, labels, test_data=(X, labels))
+
+
+def same_bits(a, b):
+    return all(
+        x.tobytes() == y.tobytes() for x, y in zip(a.weights + a.biases, b.weights + b.biases)
+    )
+
+
+def test_augmented_runs_are_the_same_bits_on_any_threads_chunks_and_resume(
+    monkeypatch, tmp_path, mnist
+):
+    (X, labels), _ = mnist[:2]
+    X, labels = X[:600], labels[:600]
+    base, history = fit_augmented(X, labels, n_threads=1, dropout=0.3)
+    assert same_bits(base, fit_augmented(X, labels, n_threads=2, dropout=0.3)[0])
+    with monkeypatch.context() as patch:
+        patch.setattr(chunks, "CHUNK_SAMPLES", 70)
+        patch.setattr(chunks, "FIRST_CHUNK_SAMPLES", 30)
+        patch.setattr(chunks, "CHUNK_SECONDS", 1e9)
+        assert same_bits(base, fit_augmented(X, labels, n_threads=2, dropout=0.3)[0])
+    saved = tmp_path / "run.npz"
+    fit_augmented(X, labels, epochs=1, dropout=0.3, checkpoint_every=1, checkpoint_path=saved)
+    resumed = fastgd.Network([784, 16, 10], seed=9, init="scaled")
+    again = fastgd.Trainer(
+        resumed, eta=0.5, mini_batch_size=10, epochs=3, seed=4, verbose=0, cost="cross_entropy",
+        augment="affine", dropout=0.3,
+    ).fit(X, labels, test_data=(X, labels), resume=saved)  # fmt: skip
+    assert same_bits(base, resumed) and again.test_cost == history.test_cost
+    # Without augmentation, another run.
+    plain = fastgd.Network([784, 16, 10], seed=2, init="scaled")
+    fastgd.Trainer(
+        plain, eta=0.5, mini_batch_size=10, epochs=3, seed=4, verbose=0, cost="cross_entropy",
+        dropout=0.3,
+    ).fit(X, labels)  # fmt: skip
+    assert not same_bits(base, plain)
+
+
+@pytest.mark.parametrize("path", ["small", "blas"])
+def test_memory_does_not_grow_with_the_epochs(monkeypatch, mnist, path):
+    """Each chunk's distorted images are made and dropped: with chunks of one length, four
+    epochs take no more memory at their peak than one."""
+    import tracemalloc
+
+    monkeypatch.setattr(chunks, "CHUNK_SAMPLES", 1000)
+    monkeypatch.setattr(chunks, "FIRST_CHUNK_SAMPLES", 1000)
+    monkeypatch.setattr(chunks, "CHUNK_SECONDS", 1e9)
+    (X, labels), _ = mnist[:2]
+    X, labels = X[:3000], labels[:3000]
+    peaks = []
+    with policy.overrides(training_path=path):
+        for epochs in (1, 4):
+            tracemalloc.start()
+            fit_augmented(X, labels, epochs=epochs)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+    assert peaks[1] < 1.1 * peaks[0], peaks
+
+
+def test_augmented_training_learns(mnist):
+    (X, labels), (test_X, test_y) = mnist[:2]
+    net, history = fit_augmented(X[:10000], labels[:10000], epochs=3)
+    assert net.evaluate(test_X, test_y) / len(test_y) > 0.88
+
+
+@pytest.mark.parametrize(
+    ("augment", "sizes", "match"),
+    [
+        ("wobbly", [784, 10], "augment must be Distortions"),
+        ({"rotate": 5}, [784, 10], "unexpected keyword argument 'rotate'"),
+        (Distortions(rotation=5), [100, 10], None),
+        (Distortions(rotation=5), [99, 10], "not a square image"),
+        (Distortions(shape=(9, 11)), [100, 10], r"shape \(9, 11\) holds 99 pixels"),
+        ("rotation=x", [784, 10], "'rotation=x' is not field=number"),
+    ],
+)
+def test_bad_distortions_are_refused_by_name(augment, sizes, match):
+    def make():
+        return fastgd.Trainer(
+            fastgd.Network(sizes), eta=1.0, mini_batch_size=1, epochs=1, augment=augment
+        )
+
+    if match is None:
+        assert make().augment["rotation"] == 5.0
+        return
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        (dict(scale=1.0), "scale must be below 1"),
+        (dict(sigma=0.0), "sigma must be above 0"),
+        (dict(shift=-1), "shift must be a finite number >= 0"),
+        (dict(rotation=float("inf")), "rotation must be a finite number"),
+        (dict(rotation=200), "at most 180"),
+        (dict(shear="0.1"), "shear must be a number"),
+    ],
+)
+def test_bad_fields_are_refused(fields, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        Distortions(**fields)
+
+
+def test_augment_from_the_command_line(tmp_path, mnist_dir):
+    out = run_fastgd(
+        "train", "--data", str(mnist_dir), "--epochs", "1", "--train-size", "2000",
+        "--augment", "rotation=5,shift=1", "--cost", "cross_entropy", "--eta", "0.5",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    bad = run_fastgd("train", "--data", str(mnist_dir), "--augment", "twist")
+    assert bad.returncode == 2 and "augment must be Distortions" in bad.stderr

@@ -1,9 +1,12 @@
 """More training data from the data you have (the book's chapter 3, "Expanding the training
 data"): every image shifted by one pixel in each of four directions, as the book's
-expand_mnist.py does, which turns MNIST's 50,000 training images into 250,000."""
+expand_mnist.py does, which turns MNIST's 50,000 training images into 250,000
+(expand_shifts); and images distorted afresh every epoch while training, by affine moves and
+elastic fields (Distortions, Trainer(augment=...))."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -49,3 +52,119 @@ def expand_shifts(
     parts = [X] + [shift(X, rows, cols, shape) for rows, cols in SHIFTS]
     order = np.arange(5 * len(X)).reshape(5, len(X)).T.reshape(-1)  # each image, then its shifts
     return np.concatenate(parts)[order], np.concatenate([y] * 5)[order]
+
+
+@dataclass(frozen=True)
+class Distortions:
+    """Images distorted afresh every epoch while training: Trainer(augment=Distortions(...)).
+
+    Each training sample of each epoch is moved by its own random affine map (a rotation of up
+    to rotation degrees, a zoom of up to 1 +- scale, a shear of up to shear, a shift of up to
+    shift pixels each way) and, with elastic > 0, Simard et al.'s elastic distortion (a random
+    field of displacements in [-1, 1] smoothed by a Gaussian of sigma pixels, times elastic),
+    read back by bilinear interpolation (csrc/distort.h). The distorted images are made per
+    chunk of mini-batches on the core's threads and never kept: memory does not grow with the
+    epochs. What each sample becomes is a function of the run's seed, the epoch and the
+    sample's row, so a run is the same bits on any thread count, any chunking and after a
+    resume. Evaluation and test data are never distorted.
+
+    shape is the images' (height, width); None: square images (784 inputs: 28 x 28).
+    """
+
+    rotation: float = 10.0
+    scale: float = 0.1
+    shear: float = 0.1
+    shift: float = 2.0
+    elastic: float = 0.0
+    sigma: float = 4.0
+    shape: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rotation", "scale", "shear", "shift", "elastic", "sigma"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(
+                value, (int, float, np.integer, np.floating)
+            ):
+                raise TypeError(f"Distortions' {name} must be a number, got {value!r}")
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"Distortions' {name} must be a finite number >= 0, got {value}")
+            object.__setattr__(self, name, float(value))
+        if self.scale >= 1:
+            raise ValueError(
+                f"Distortions' scale must be below 1 (a zoom above 0), got {self.scale}"
+            )
+        if self.sigma <= 0:
+            raise ValueError(f"Distortions' sigma must be above 0, got {self.sigma}")
+        if self.rotation > 180:
+            raise ValueError(
+                f"Distortions' rotation is in degrees, at most 180, got {self.rotation}"
+            )
+        if self.shape is not None:
+            shape = tuple(self.shape)
+            if len(shape) != 2 or not all(
+                isinstance(s, (int, np.integer)) and s >= 1 for s in shape
+            ):
+                raise ValueError(f"Distortions' shape must be (height, width), got {self.shape!r}")
+            object.__setattr__(self, "shape", (int(shape[0]), int(shape[1])))
+
+    def image_shape(self, n_inputs: int) -> tuple[int, int]:
+        """(height, width) of the images of n_inputs pixels, or ValueError."""
+        if self.shape is not None:
+            if self.shape[0] * self.shape[1] != n_inputs:
+                raise ValueError(
+                    f"Distortions' shape {self.shape} holds {self.shape[0] * self.shape[1]} "
+                    f"pixels, and the network has {n_inputs} inputs"
+                )
+            return self.shape
+        side = int(round(n_inputs**0.5))
+        if side * side != n_inputs:
+            raise ValueError(
+                f"the network's {n_inputs} inputs are not a square image: give Distortions "
+                f"the shape (height, width)"
+            )
+        return side, side
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as plain values (what checkpoints and sweeps record)."""
+        values = asdict(self)
+        values["shape"] = None if self.shape is None else list(self.shape)
+        return values
+
+
+# Named distortions: the command line's --augment and Trainer(augment="...").
+PRESETS = {
+    "affine": Distortions(),
+    # Simard et al. 2003's elastic field (alpha=34, sigma=4 on 29x29 images), after the moves.
+    "elastic": Distortions(elastic=34.0, sigma=4.0),
+}
+
+
+def distortions(value: Any, name: str = "augment") -> Distortions | None:
+    """augment's value as Distortions (None: none): Distortions, a dict of its fields, a
+    preset's name ("affine", "elastic", "none"), or "field=value,..." as the command line
+    writes it."""
+    if value is None or value == "none":
+        return None
+    if isinstance(value, Distortions):
+        return value
+    if isinstance(value, dict):
+        try:
+            return Distortions(**value)
+        except TypeError as error:
+            raise ValueError(f"{name}: {error}") from None
+    if isinstance(value, str):
+        if value in PRESETS:
+            return PRESETS[value]
+        if "=" in value:
+            fields: dict[str, Any] = {}
+            for part in value.split(","):
+                key, _, text = part.partition("=")
+                try:
+                    fields[key.strip()] = float(text)
+                except ValueError:
+                    raise ValueError(f"{name}: {part!r} is not field=number") from None
+            return distortions(fields, name)
+    raise ValueError(
+        f"{name} must be Distortions(...), a dict of its fields, one of "
+        f"{sorted(PRESETS) + ['none']} or 'field=value,...', got {value!r}"
+    )

@@ -172,7 +172,7 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             # The targets wait in delta_prev; the output delta reads them before anything
             # overwrites it.
             gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)
-            forward_train(k, net, chunk, &chunk.order[start], <int>rows, A, AD, M)
+            forward_train(k, net, chunk, &chunk.ids[start], <int>rows, A, AD, M)
             total += cost_value(chunk.cost, rows, sizes[L], A[L], delta_prev)
             backward(chunk.cost, net, <int>rows, A, AD, M, delta_prev, delta, delta_prev,
                      <floating **>net.W, <floating **>net.b,

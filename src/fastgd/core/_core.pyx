@@ -267,7 +267,7 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0,
                 activations=None, str penalty=None, double penalty_rate=0.0,
                 double momentum=0.0, bint nesterov=False, velocities=None, dropout=None,
-                dropout_key=0):
+                dropout_key=0, sample_ids=None):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
@@ -285,7 +285,8 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
 
     dropout: None, or a rate in [0, 1) per hidden layer: inverted dropout (csrc/dropout.h),
     each sample's neurons kept by the masks of (dropout_key, its row in X, the layer, the
-    neuron), an integer key in [0, 2**64).
+    neuron), an integer key in [0, 2**64). sample_ids (intp, one per entry of order): the
+    samples the rows are, for the masks, when X is a buffer of distorted images (None: order).
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's
     inputs come in two blocks), the same bits whatever n_threads is; "blas" runs gemm on
@@ -322,6 +323,14 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
         raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}")
     chunk.cost = find_cost(cost)
     chunk.order = &order[0] if order.shape[0] > 0 else NULL
+    chunk.ids = chunk.order
+    cdef const Py_ssize_t[::1] ids
+    if sample_ids is not None:
+        ids = sample_ids
+        if ids.shape[0] != order.shape[0]:
+            raise ValueError(f"sample_ids has {ids.shape[0]} entries for {order.shape[0]} rows")
+        chunk.ids = &ids[0] if ids.shape[0] > 0 else NULL
+        keep.append(sample_ids)
     chunk.n_order = order.shape[0]
     chunk.m = min(mini_batch_size, chunk.n_order)
     chunk.eta = eta

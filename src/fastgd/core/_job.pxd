@@ -62,6 +62,9 @@ cdef struct Chunk:
     # The mini-batches X[order[0:m]], X[order[m:2m]], ... (the last may be shorter), trained in
     # that order with the targets Y of the same rows.
     const Py_ssize_t *order
+    # The samples the rows X[order[i]] are, which dropout's masks are drawn for: order itself,
+    # or the rows of the training data that a buffer of distorted images holds.
+    const Py_ssize_t *ids
     Py_ssize_t n_order
     Py_ssize_t m                # the mini-batch size, at most n_order
     double eta

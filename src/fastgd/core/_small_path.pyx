@@ -389,7 +389,7 @@ cdef inline void drop(Shared *e, floating **A, int l, Py_ssize_t start,
     if e.M[l] == NULL:
         return
     dropout_mask(e.chunk.dropout.key, l, e.chunk.dropout.rate[l], rows, n,
-                 &e.chunk.order[start], <floating *>e.M[l])
+                 &e.chunk.ids[start], <floating *>e.M[l])
     mask_mul(rows * n, <floating *>e.M[l], A[l], <floating *>e.AD[l])
 
 

@@ -191,3 +191,67 @@ def train_epoch_per_sample(weights, biases, X, Y, order, mini_batch_size, eta, r
         for w, b, nw, nb in zip(weights, biases, nabla_w, nabla_b):
             w -= scale * nw
             b -= scale * nb
+
+
+def _uniform(stream, i):
+    """Draws number i (an array) of a stream: doubles in [0, 1), as csrc/counter.h's."""
+    with np.errstate(over="ignore"):
+        bits = _mix(np.uint64(stream) + _GOLDEN * (np.asarray(i, dtype=np.uint64) + np.uint64(1)))
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _stream(key, sample):
+    with np.errstate(over="ignore"):
+        return _mix(np.uint64(key) + _GOLDEN * (np.uint64(sample) + np.uint64(1)))
+
+
+def distort(X, rows, key, *, h, w, rotation, scale, shear, shift, alpha=0.0, sigma=4.0):
+    """The distorted images of X[rows] (csrc/distort.h's formulas, as float64 before they are
+    stored in X's dtype; uint8 rounded to nearest)."""
+    out = np.empty((len(rows), h * w), dtype=X.dtype)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    ii, jj = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    r = int(np.ceil(3 * sigma)) if alpha > 0 else 0
+    k = np.arange(-r, r + 1)
+    g = np.exp(-(k.astype(np.float64) ** 2) / (2 * sigma * sigma))
+    g = g / g.sum()
+
+    def blur(field):  # rows, then columns, zero beyond the edges
+        padded = np.pad(field, ((0, 0), (r, r)))
+        across = sum(g[t] * padded[:, t : t + w] for t in range(2 * r + 1))
+        padded = np.pad(across, ((r, r), (0, 0)))
+        return sum(g[t] * padded[t : t + h, :] for t in range(2 * r + 1))
+
+    for n, row in enumerate(rows):
+        stream = _stream(key, row)
+        u = _uniform(stream, np.arange(5))
+        angle = rotation * (2 * u[0] - 1) * np.pi / 180
+        zoom = 1 + scale * (2 * u[1] - 1)
+        sh = shear * (2 * u[2] - 1)
+        tx, ty = shift * (2 * u[3] - 1), shift * (2 * u[4] - 1)
+        c, s = np.cos(angle), np.sin(angle)
+        m = zoom * np.array([[c, c * sh - s], [s, s * sh + c]])
+        inv = np.array([[m[1, 1], -m[0, 1]], [-m[1, 0], m[0, 0]]]) / (
+            m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
+        )
+        x, y = jj - cx - tx, ii - cy - ty
+        sx = inv[0, 0] * x + inv[0, 1] * y + cx
+        sy = inv[1, 0] * x + inv[1, 1] * y + cy
+        if alpha > 0:
+            draws = _uniform(stream, 16 + np.arange(2 * h * w)).reshape(h * w, 2)
+            sx = sx + alpha * blur((2 * draws[:, 0] - 1).reshape(h, w))
+            sy = sy + alpha * blur((2 * draws[:, 1] - 1).reshape(h, w))
+        image = X[row].reshape(h, w).astype(np.float64)
+        x0, y0 = np.floor(sx), np.floor(sy)
+        ax, ay = sx - x0, sy - y0
+        value = np.zeros((h, w))
+        for dy in (0, 1):
+            for dx in (0, 1):
+                yy, xx = (y0 + dy).astype(int), (x0 + dx).astype(int)
+                inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+                weight = (ay if dy else 1 - ay) * (ax if dx else 1 - ax)
+                value += np.where(inside, weight * image[yy.clip(0, h - 1), xx.clip(0, w - 1)], 0)
+        if X.dtype == np.uint8:
+            value = np.floor(np.clip(value, 0, 255) + 0.5)
+        out[n] = value.reshape(-1)
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,6 +23,7 @@ class Trainer(Protocol):
     eta: float
     shuffle: bool
     dropout: float | Sequence[float]
+    augment: Any
     verbose: int
     on_nonfinite: str
 
@@ -50,6 +51,8 @@ def train_epoch(trainer: Trainer, state: FitState, epoch: int) -> float:
     )
     if settings.dropout_rates(trainer.dropout, state.network.sizes) is not None:
         state.dropout_key = int(state.rng.integers(2**64, dtype=np.uint64))
+    if trainer.augment is not None:
+        state.augment_key = int(state.rng.integers(2**64, dtype=np.uint64))
     bar = progress_bar(epoch, (n + m - 1) // m) if trainer.verbose >= 2 else None
     check = trainer.on_nonfinite != "ignore"
     state.epoch_cost = 0.0

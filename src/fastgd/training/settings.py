@@ -204,6 +204,15 @@ def parse_dropout(text: str) -> float | list[float]:
         ) from None
 
 
+def _augment(value: Any, name: str) -> dict[str, Any] | None:
+    """Distortions of the training images (fastgd.augment.Distortions), as a dict of its fields
+    (None: none)."""
+    from ..augment import distortions
+
+    found = distortions(value, name)
+    return None if found is None else found.as_dict()
+
+
 def _seed(value: Any, name: str) -> int | None:
     return None if value is None else check_int(value, name, 0)
 
@@ -444,6 +453,18 @@ SETTINGS: tuple[Setting, ...] = (
         grid=True,
         identity=True,
         before=0.0,
+    ),
+    Setting(
+        "augment",
+        "trainer",
+        None,
+        _augment,
+        "distort the training images afresh every epoch: affine, elastic, or "
+        "rotation=10,scale=0.1,shear=0.1,shift=2,elastic=0,sigma=4",
+        flag=("--augment",),
+        grid=True,
+        identity=True,
+        before=None,
     ),
     Setting(
         "verbose",

@@ -41,8 +41,10 @@ class FitState:
     # looked for): what the fit goes back to if the chunk overflowed, however it stops.
     before_chunk: list[np.ndarray] | None = None
     told_replaced: bool = False  # warned that a callback replaced trainer.network
-    # Dropout's key of this epoch (csrc/dropout.h), drawn from rng after the epoch's shuffle.
+    # Dropout's key of this epoch (csrc/dropout.h), drawn from rng after the epoch's shuffle,
+    # and the distortions' (csrc/distort.h), drawn after it.
     dropout_key: int = 0
+    augment_key: int = 0
 
 
 class Diverged(Exception):

@@ -32,8 +32,9 @@ from .._validation import (
     check_targets,
     labels_from,
 )
+from ..augment import Distortions, distortions
 from ..callbacks import Callback, as_callback
-from ..core import _core, policy
+from ..core import _core, _distort, policy
 from ..files.writing import check_destination
 from ..history import History
 from . import checkpoint, chunks, epochs, settings
@@ -100,6 +101,11 @@ class Trainer:
         file and every export. The masks are a function of the seed's generator, the epoch,
         the sample's row and the neuron (csrc/dropout.h): the same bits on any thread count,
         however an epoch is cut into calls, and after a resume.
+    augment : fastgd.augment.Distortions, its name or None
+        Distort each training image afresh every epoch (affine moves, and elastic fields with
+        elastic > 0): "affine" is Distortions(), "elastic" Simard et al.'s. The distorted images
+        are made chunk by chunk on the core's threads and not kept; each is a function of the
+        seed's generator, the epoch and the sample's row. Stored as the dict of its fields.
     verbose : int
         0 prints nothing; 1 (default) one line per epoch, as the book does; 2 also a progress bar
         over the mini-batches of each epoch on a terminal or in a Jupyter notebook (tqdm, its
@@ -150,6 +156,7 @@ class Trainer:
         momentum: float = 0.0,
         nesterov: bool = False,
         dropout: float | Sequence[float] = 0.0,
+        augment: Distortions | dict[str, Any] | str | None = None,
         verbose: int = 1,
         n_threads: int | None = None,
         train_cost: str = "running",
@@ -171,6 +178,7 @@ class Trainer:
         self.momentum = momentum
         self.nesterov = nesterov
         self.dropout = dropout
+        self.augment = augment
         self.verbose = verbose
         self.n_threads = n_threads
         self.train_cost = train_cost
@@ -192,6 +200,9 @@ class Trainer:
             setattr(self, setting.name, setting.check(getattr(self, setting.name), setting.name))
         check_pairing(costs.get(self.cost), self.network.output, "cost")
         settings.dropout_rates(self.dropout, self.network.sizes)
+        found = distortions(self.augment)
+        if found is not None:
+            found.image_shape(self.network.sizes[0])
         if self.checkpoint_every is not None and self.checkpoint_path is None:
             raise ValueError("checkpoint_every needs a checkpoint_path to write to")
 
@@ -434,11 +445,19 @@ class Trainer:
         summed over the samples in order."""
         net = state.network
         with policy.shared(n_threads) as threads, net._updating:
+            X, ids = state.X, None
+            if self.augment is not None:
+                # The core trains the buffer's rows in order; dropout's masks are drawn for
+                # the samples they are.
+                # (On the BLAS path the core runs one thread and BLAS the plan's: as many.)
+                helpers = max(threads, state.plan.blas_threads if state.plan.path == "blas" else 1)
+                X, ids = self._distorted(state, order, helpers), order
+                order = np.arange(len(ids), dtype=np.intp)
             cost_sum = _core.train_chunk(
                 net.weights,
                 net.biases,
-                state.X,
-                state.Y,
+                X,
+                state.Y if ids is None else state.Y[ids],
                 order,
                 state.mini_batch_size,
                 float(self.eta),
@@ -455,9 +474,33 @@ class Trainer:
                 velocities=state.velocities,
                 dropout=settings.dropout_rates(self.dropout, net.sizes),
                 dropout_key=state.dropout_key,
+                sample_ids=ids,
                 **state.plan.core_options(threads),
             )
         return threads, cost_sum
+
+    def _distorted(self, state: FitState, order: np.ndarray, n_threads: int) -> np.ndarray:
+        """The images X[order], each distorted as this epoch draws it for its row."""
+        d = distortions(self.augment)
+        assert d is not None
+        h, w = d.image_shape(state.X.shape[1])
+        out = np.empty((len(order), state.X.shape[1]), dtype=state.X.dtype)
+        _distort.distort(
+            state.X,
+            order,
+            out,
+            state.augment_key,
+            h=h,
+            w=w,
+            rotation=d.rotation,
+            scale=d.scale,
+            shear=d.shear,
+            shift=d.shift,
+            alpha=d.elastic,
+            sigma=d.sigma,
+            n_threads=n_threads,
+        )
+        return out
 
     # ---- checkpoints --------------------------------------------------------------------------
 
