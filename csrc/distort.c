@@ -103,6 +103,9 @@ static void sources(const fastgd_distortion *d, uint64_t stream, double *sx, dou
 #define BILINEAR(NAME, T)                                                                       \
     static double NAME(const T *image, int h, int w, double x, double y)                       \
     {                                                                                           \
+        /* Far outside (or NaN, from a degenerate map): 0, before any conversion to integer.  */ \
+        if (!(x > -1 && x < w && y > -1 && y < h))                                              \
+            return 0;                                                                           \
         const double fx = floor(x), fy = floor(y);                                              \
         const double ax = x - fx, ay = y - fy;                                                  \
         const long x0 = (long)fx, y0 = (long)fy;                                                \

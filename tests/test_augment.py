@@ -267,3 +267,27 @@ def test_augment_from_the_command_line(tmp_path, mnist_dir):
     assert out.returncode == 0, out.stderr
     bad = run_fastgd("train", "--data", str(mnist_dir), "--augment", "twist")
     assert bad.returncode == 2 and "augment must be Distortions" in bad.stderr
+
+
+def test_extreme_distortions_give_blank_or_moved_images_not_crashes(digits):
+    """An attacker's sizes: shifts, shears and fields that throw every pixel far outside the
+    image (where a conversion to integer would overflow), within the allowed 1e6."""
+    X = digits[:20]
+    for fields in (
+        dict(rotation=0, scale=0, shear=0, shift=1e6),
+        dict(rotation=180, scale=0.99, shear=1e6, shift=0),
+        dict(rotation=0, scale=0, shear=0, shift=0, alpha=1e6, sigma=28.0),
+    ):
+        out = core_distort(X, range(20), 3, **fields)
+        assert out.shape == X.shape
+    far = core_distort(X, range(20), 3, rotation=0, scale=0, shear=0, shift=1e6)
+    assert np.count_nonzero(far) < np.count_nonzero(X)
+    with pytest.raises(ValueError, match="at most the image's side"):
+        core_distort(X, range(20), 3, rotation=0, scale=0, shear=0, shift=0, alpha=1, sigma=1e9)
+    with pytest.raises(ValueError, match=r"smooths over more than the image's side \(28"):
+        fastgd.Trainer(
+            fastgd.Network([784, 10]), eta=1.0, mini_batch_size=1, epochs=1,
+            augment=Distortions(elastic=1.0, sigma=100.0),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="at most 1e6"):
+        Distortions(shift=1e300)

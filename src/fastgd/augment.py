@@ -86,8 +86,10 @@ class Distortions:
                 value, (int, float, np.integer, np.floating)
             ):
                 raise TypeError(f"Distortions' {name} must be a number, got {value!r}")
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"Distortions' {name} must be a finite number >= 0, got {value}")
+            if not np.isfinite(value) or value < 0 or value > 1e6:
+                raise ValueError(
+                    f"Distortions' {name} must be a finite number >= 0 (at most 1e6), got {value}"
+                )
             object.__setattr__(self, name, float(value))
         if self.scale >= 1:
             raise ValueError(
@@ -115,14 +117,21 @@ class Distortions:
                     f"Distortions' shape {self.shape} holds {self.shape[0] * self.shape[1]} "
                     f"pixels, and the network has {n_inputs} inputs"
                 )
-            return self.shape
-        side = int(round(n_inputs**0.5))
-        if side * side != n_inputs:
+            shape = self.shape
+        else:
+            side = int(round(n_inputs**0.5))
+            if side * side != n_inputs:
+                raise ValueError(
+                    f"the network's {n_inputs} inputs are not a square image: give Distortions "
+                    f"the shape (height, width)"
+                )
+            shape = (side, side)
+        if self.sigma > max(shape):
             raise ValueError(
-                f"the network's {n_inputs} inputs are not a square image: give Distortions "
-                f"the shape (height, width)"
+                f"Distortions' sigma ({self.sigma}) smooths over more than the image's side "
+                f"({max(shape)} pixels): at most {max(shape)}"
             )
-        return side, side
+        return shape
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain values (what checkpoints and sweeps record)."""

@@ -21,6 +21,7 @@ sweep --sizes 784,100,10 --cost cross_entropy --eta 0.1 --lmbda 5 --epochs 60 \
 sweep --sizes 784,30,10 784,100,10 --cost cross_entropy --eta 0.1 --lmbda 5 --epochs 30 \
     --init normal scaled --validation-size 10000 --out init-30epochs.jsonl
 # Chapter 6's fully connected network: sigmoid hidden layer, softmax output (log-likelihood),
-# eta=0.1, 60 epochs.
-sweep --sizes 784,100,10 --cost log_likelihood --eta 0.1 --epochs 60 \
+# eta=0.1, 60 epochs. Its network3.py draws the hidden layer's weights from N(0, 1/n_out): small
+# weights, which scaled initial weights (N(0, 1/n_in)) are here.
+sweep --sizes 784,100,10 --cost log_likelihood --eta 0.1 --epochs 60 --init scaled \
     --validation-size 10000 --out softmax-100-60epochs.jsonl

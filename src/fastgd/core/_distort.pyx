@@ -64,10 +64,10 @@ def distort(X, const Py_ssize_t[::1] rows, out, uint64_t key, *, int h, int w,
         raise ValueError(f"out has {out.shape[0]} rows for {rows.shape[0]} samples")
     if not 1 <= n_threads <= MAX_THREADS:
         raise ValueError(f"n_threads must be 1 to {MAX_THREADS}, got {n_threads}")
-    if not (rotation >= 0 and scale >= 0 and scale < 1 and shear >= 0 and shift >= 0
-            and alpha >= 0 and sigma > 0):
-        raise ValueError("the distortion's sizes must be at least 0 (scale below 1, sigma "
-                         "above 0)")
+    if not (0 <= rotation <= 180 and 0 <= scale < 1 and 0 <= shear <= 1e6 and 0 <= shift <= 1e6
+            and 0 <= alpha <= 1e6 and 0 < sigma <= max(h, w)):
+        raise ValueError("the distortion's sizes must be finite and at least 0: rotation at "
+                         "most 180, scale below 1, sigma above 0 and at most the image's side")
     n = X.shape[0]
     for i in range(rows.shape[0]):
         if not 0 <= rows[i] < n:
