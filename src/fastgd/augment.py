@@ -133,6 +133,30 @@ class Distortions:
             )
         return shape
 
+    def apply(self, X: np.ndarray, rows: np.ndarray, key: int, n_threads: int = 1) -> np.ndarray:
+        """The images X[rows] (C-contiguous, uint8 or float), each distorted as the draws of
+        key give it for its row (csrc/distort.h), on n_threads of the core's threads."""
+        from .core import _distort
+
+        h, w = self.image_shape(X.shape[1])
+        out = np.empty((len(rows), X.shape[1]), dtype=X.dtype)
+        _distort.distort(
+            X,
+            rows,
+            out,
+            key,
+            h=h,
+            w=w,
+            rotation=self.rotation,
+            scale=self.scale,
+            shear=self.shear,
+            shift=self.shift,
+            alpha=self.elastic,
+            sigma=self.sigma,
+            n_threads=n_threads,
+        )
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain values (what checkpoints and sweeps record)."""
         values = asdict(self)

@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import chunks, settings
+from ..augment import distortions
+from ..core import _core, policy
+from . import chunks, values
 from .progress import progress_bar
 from .state import Diverged, FitState, finite
 
@@ -22,6 +24,11 @@ class Trainer(Protocol):
 
     eta: float
     shuffle: bool
+    reduction: str
+    lmbda: float
+    penalty: str
+    momentum: float
+    nesterov: bool
     dropout: float | Sequence[float]
     augment: Any
     verbose: int
@@ -49,7 +56,7 @@ def train_epoch(trainer: Trainer, state: FitState, epoch: int) -> float:
         if trainer.shuffle
         else np.arange(n, dtype=np.intp)
     )
-    if settings.dropout_rates(trainer.dropout, state.network.sizes) is not None:
+    if values.dropout_rates(trainer.dropout, state.network.sizes) is not None:
         state.dropout_key = int(state.rng.integers(2**64, dtype=np.uint64))
     if trainer.augment is not None:
         state.augment_key = int(state.rng.integers(2**64, dtype=np.uint64))
@@ -124,3 +131,47 @@ def locate_divergence(
             restore(state, kept)
             raise Diverged(epoch, first_batch + k, trainer.eta)
     raise AssertionError("a chunk diverged but none of its mini-batches did")
+
+
+def train_chunk(
+    trainer: Trainer, state: FitState, order: np.ndarray, n_threads: int, cost_sum: float
+) -> tuple[int, float]:
+    """Trainer._train_chunk: the mini-batches of order on n_threads threads (one while another
+    fit is training), each image distorted first with augment; returns the count it ran on and
+    cost_sum plus the mini-batches' costs, summed over the samples in order."""
+    net = state.network
+    with policy.shared(n_threads) as threads, net._updating:
+        X, ids = state.X, None
+        found = distortions(trainer.augment)
+        if found is not None:
+            # The core trains the buffer's rows in order; dropout's masks are drawn for the
+            # samples they are. (On the BLAS path the core runs one thread, BLAS the plan's:
+            # the distortions take as many.)
+            helpers = max(threads, state.plan.blas_threads if state.plan.path == "blas" else 1)
+            X, ids = found.apply(state.X, order, state.augment_key, helpers), order
+            order = np.arange(len(ids), dtype=np.intp)
+        cost_sum = _core.train_chunk(
+            net.weights,
+            net.biases,
+            X,
+            state.Y if ids is None else state.Y[ids],
+            order,
+            state.mini_batch_size,
+            float(trainer.eta),
+            trainer.reduction == "mean",
+            cost=state.cost.name,
+            skip_zero_inputs=state.plan.skip_zero_inputs,
+            input_split=state.input_split,
+            cost_sum=cost_sum,
+            activations=net.layer_activations,
+            penalty=trainer.penalty if trainer.lmbda else None,
+            penalty_rate=trainer.eta * trainer.lmbda / len(state.X),
+            momentum=trainer.momentum,
+            nesterov=trainer.nesterov,
+            velocities=state.velocities,
+            dropout=values.dropout_rates(trainer.dropout, net.sizes),
+            dropout_key=state.dropout_key,
+            sample_ids=ids,
+            **state.plan.core_options(threads),
+        )
+    return threads, cost_sum

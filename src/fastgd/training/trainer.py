@@ -34,10 +34,10 @@ from .._validation import (
 )
 from ..augment import Distortions, distortions
 from ..callbacks import Callback, as_callback
-from ..core import _core, _distort, policy
+from ..core import _core, policy
 from ..files.writing import check_destination
 from ..history import History
-from . import checkpoint, chunks, epochs, settings
+from . import checkpoint, chunks, epochs, settings, values
 from .evaluation import EvalSet, Evaluator
 from .progress import epoch_line
 from .state import Diverged, FitState, finite
@@ -199,7 +199,7 @@ class Trainer:
         for setting in settings.TRAINER:
             setattr(self, setting.name, setting.check(getattr(self, setting.name), setting.name))
         check_pairing(costs.get(self.cost), self.network.output, "cost")
-        settings.dropout_rates(self.dropout, self.network.sizes)
+        values.dropout_rates(self.dropout, self.network.sizes)
         found = distortions(self.augment)
         if found is not None:
             found.image_shape(self.network.sizes[0])
@@ -422,7 +422,7 @@ class Trainer:
                 setattr(self, setting.name, setting.check(value, setting.name))
             except (TypeError, ValueError) as error:
                 raise type(error)(f"a callback set trainer.{setting.name}: {error}") from None
-        settings.dropout_rates(self.dropout, self.network.sizes)
+        values.dropout_rates(self.dropout, self.network.sizes)
 
     def _check_network_kept(self, state: FitState) -> None:
         """A callback that sets trainer.network: the fit goes on with the network it started
@@ -443,64 +443,7 @@ class Trainer:
         """Train the mini-batches of order on n_threads threads (one while another fit is
         training); returns the count it ran on and cost_sum plus the mini-batches' costs,
         summed over the samples in order."""
-        net = state.network
-        with policy.shared(n_threads) as threads, net._updating:
-            X, ids = state.X, None
-            if self.augment is not None:
-                # The core trains the buffer's rows in order; dropout's masks are drawn for
-                # the samples they are.
-                # (On the BLAS path the core runs one thread and BLAS the plan's: as many.)
-                helpers = max(threads, state.plan.blas_threads if state.plan.path == "blas" else 1)
-                X, ids = self._distorted(state, order, helpers), order
-                order = np.arange(len(ids), dtype=np.intp)
-            cost_sum = _core.train_chunk(
-                net.weights,
-                net.biases,
-                X,
-                state.Y if ids is None else state.Y[ids],
-                order,
-                state.mini_batch_size,
-                float(self.eta),
-                self.reduction == "mean",
-                cost=state.cost.name,
-                skip_zero_inputs=state.plan.skip_zero_inputs,
-                input_split=state.input_split,
-                cost_sum=cost_sum,
-                activations=net.layer_activations,
-                penalty=self.penalty if self.lmbda else None,
-                penalty_rate=self.eta * self.lmbda / len(state.X),
-                momentum=self.momentum,
-                nesterov=self.nesterov,
-                velocities=state.velocities,
-                dropout=settings.dropout_rates(self.dropout, net.sizes),
-                dropout_key=state.dropout_key,
-                sample_ids=ids,
-                **state.plan.core_options(threads),
-            )
-        return threads, cost_sum
-
-    def _distorted(self, state: FitState, order: np.ndarray, n_threads: int) -> np.ndarray:
-        """The images X[order], each distorted as this epoch draws it for its row."""
-        d = distortions(self.augment)
-        assert d is not None
-        h, w = d.image_shape(state.X.shape[1])
-        out = np.empty((len(order), state.X.shape[1]), dtype=state.X.dtype)
-        _distort.distort(
-            state.X,
-            order,
-            out,
-            state.augment_key,
-            h=h,
-            w=w,
-            rotation=d.rotation,
-            scale=d.scale,
-            shear=d.shear,
-            shift=d.shift,
-            alpha=d.elastic,
-            sigma=d.sigma,
-            n_threads=n_threads,
-        )
-        return out
+        return epochs.train_chunk(self, state, order, n_threads, cost_sum)
 
     # ---- checkpoints --------------------------------------------------------------------------
 
