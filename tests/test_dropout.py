@@ -283,3 +283,47 @@ def test_dropout_from_the_command_line(tmp_path, mnist_dir):
     bad = run_fastgd("train", "--data", str(mnist_dir), "--dropout", "0.2,x")
     assert bad.returncode == 2
     assert "--dropout: takes a rate in [0, 1)" in bad.stderr and "0.2,x" in bad.stderr
+
+
+@pytest.mark.parametrize("path", ["small", "blas"])
+@pytest.mark.parametrize(("hidden", "inputs"), [((0.5, 0.25), 0.0), ((0.0, 0.3), 0.2), (0.0, 0.4)])
+def test_a_fits_epoch_is_the_references_with_its_drawn_keys(path, hidden, inputs):
+    """Trainer.fit end to end: the epoch's order, then the dropout key, drawn from the seed's
+    generator; the reference given both trains the same epoch (input dropout as layer 0's
+    masks on the inputs)."""
+    sizes = [30, 20, 10, 4]
+    X, labels, Y = make_data(200, [30, 4], seed=21)
+    net = fastgd.Network(sizes, seed=2, activation="relu")
+    W, B = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    with policy.overrides(training_path=path):
+        fastgd.Trainer(
+            net, eta=0.05, mini_batch_size=10, epochs=1, seed=4, verbose=0, n_threads=1,
+            dropout=hidden, input_dropout=inputs,
+        ).fit(X, labels)  # fmt: skip
+    rng = np.random.default_rng(4)
+    order = rng.permutation(200)
+    key = int(rng.integers(2**64, dtype=np.uint64))
+    rates = (hidden,) * 2 if isinstance(hidden, float) else hidden
+    ref.train_epoch(
+        W, B, X, Y, order, 10, 0.05, activations=net.layer_activations, dropout=rates,
+        dropout_key=key, input_dropout=inputs,
+    )  # fmt: skip
+    for got, want in zip(net.weights + net.biases, W + B):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+
+
+def test_input_dropout_keeps_its_bits_across_threads_and_chunks_and_reads_pixels(monkeypatch):
+    X, labels, _ = make_data(600, [30, 4], seed=8)
+    pixels = np.round(X * 255).astype(np.uint8)
+    base, _ = fit(pixels, labels, input_dropout=0.2, dropout=0.5, n_threads=1)
+    two, _ = fit(pixels, labels, input_dropout=0.2, dropout=0.5, n_threads=2)
+    assert same_bits(base, two)
+    monkeypatch.setattr(chunks, "CHUNK_SAMPLES", 70)
+    monkeypatch.setattr(chunks, "FIRST_CHUNK_SAMPLES", 30)
+    monkeypatch.setattr(chunks, "CHUNK_SECONDS", 1e9)
+    assert same_bits(base, fit(pixels, labels, input_dropout=0.2, dropout=0.5, n_threads=2)[0])
+    # uint8 pixels are x / 255 before their masks: the run of the floats.
+    floats, _ = fit(pixels / 255.0, labels, input_dropout=0.2, dropout=0.5, n_threads=1)
+    assert same_bits(base, floats)
+    with pytest.raises(ValueError, match="input_dropout must be at least 0 and below 1"):
+        fit(pixels, labels, input_dropout=1.0)

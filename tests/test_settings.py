@@ -66,6 +66,7 @@ def test_checkpoints_of_older_versions_get_the_tables_earlier_values():
         "momentum": 0.0,
         "nesterov": False,
         "dropout": 0.0,
+        "input_dropout": 0.0,
         "augment": None,
     }
     assert checkpoint.defaults_before is _settings.defaults_before

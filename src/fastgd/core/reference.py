@@ -24,7 +24,8 @@ number of training samples; biases are never penalised):
 
 Dropout (Trainer's dropout, inverted): in training, each hidden layer's outputs A_l are
 multiplied by a mask M_l of 1/(1 - p_l) (kept) and 0 (dropped), dropout_mask's for the rows'
-samples; the layer above reads A_l M_l, and D_{l-1} = (D_l @ W_l) * f'(A_l) * M_l.
+samples; the layer above reads A_l M_l, and D_{l-1} = (D_l @ W_l) * f'(A_l) * M_l. The inputs'
+(Trainer's input_dropout) are M_0, layer 0's: the first layer reads X M_0.
 """
 
 import numpy as np
@@ -65,9 +66,12 @@ def dropout_mask(key, layer, rate, samples, n, dtype=np.float64):
     return np.where(kept, dtype.type(1.0 / (1.0 - rate)), dtype.type(0)).astype(dtype)
 
 
-def _masks(key, rates, samples, weights):
-    """The masks of a mini-batch, by the index l of A_l (None where nothing is dropped)."""
+def _masks(key, rates, samples, weights, input_rate=0.0):
+    """The masks of a mini-batch, by the index l of A_l (None where nothing is dropped; the
+    inputs, A_0, with input_rate)."""
     masks = [None] * (len(weights) + 1)
+    if input_rate:
+        masks[0] = dropout_mask(key, 0, input_rate, samples, weights[0].shape[1], weights[0].dtype)
     for l, rate in enumerate(rates or (), start=1):
         if rate:
             masks[l] = dropout_mask(key, l, rate, samples, len(weights[l - 1]), weights[0].dtype)
@@ -94,7 +98,7 @@ def _backprop(weights, biases, X, Y, cost, activations, masks):
     layers = _layers(activations, len(weights))
     masks = masks or [None] * (len(weights) + 1)
     outputs = [X]  # A_l as f gave it
-    inputs = [X]  # A_l as the layer above read it (masked by dropout)
+    inputs = [X if masks[0] is None else X * masks[0]]  # A_l as the layer above read it
     for w, b, f, mask in zip(weights, biases, layers, masks[1:]):
         outputs.append(f.forward(inputs[-1] @ w.T + b))
         inputs.append(outputs[-1] if mask is None else outputs[-1] * mask)
@@ -131,13 +135,15 @@ def train_epoch(
     velocities=None,
     dropout=None,
     dropout_key=0,
+    input_dropout=0.0,
 ):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
     of samples, the epoch's running mean of the cost. The update rule as in the module's
     docstring, n the training set's size (None: len(X)); with momentum, velocities holds the
     weights' velocities then the biases', updated in place (None: zeros, thrown away). dropout:
-    a rate per hidden layer (None: none), its masks drawn under dropout_key."""
+    a rate per hidden layer (None: none), its masks drawn under dropout_key; input_dropout the
+    inputs' rate (their mask is layer 0's)."""
     the_cost = costs.get(cost)
     rate = eta * lmbda / (len(X) if n is None else n)
     if momentum and velocities is None:
@@ -145,7 +151,7 @@ def train_epoch(
     total = 0.0
     for start in range(0, len(order), mini_batch_size):
         batch = order[start : start + mini_batch_size]
-        masks = _masks(dropout_key, dropout, batch, weights)
+        masks = _masks(dropout_key, dropout, batch, weights, input_dropout)
         grad_w, grad_b, out = _backprop(
             weights, biases, X[batch], Y[batch], cost, activations, masks
         )

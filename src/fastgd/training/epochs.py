@@ -30,6 +30,7 @@ class Trainer(Protocol):
     momentum: float
     nesterov: bool
     dropout: float | Sequence[float]
+    input_dropout: float
     augment: Any
     verbose: int
     on_nonfinite: str
@@ -56,7 +57,8 @@ def train_epoch(trainer: Trainer, state: FitState, epoch: int) -> float:
         if trainer.shuffle
         else np.arange(n, dtype=np.intp)
     )
-    if values.dropout_rates(trainer.dropout, state.network.sizes) is not None:
+    hidden = values.dropout_rates(trainer.dropout, state.network.sizes)
+    if hidden is not None or trainer.input_dropout:
         state.dropout_key = int(state.rng.integers(2**64, dtype=np.uint64))
     if trainer.augment is not None:
         state.augment_key = int(state.rng.integers(2**64, dtype=np.uint64))
@@ -143,13 +145,19 @@ def train_chunk(
     with policy.shared(n_threads) as threads, net._updating:
         X, ids = state.X, None
         found = distortions(trainer.augment)
-        if found is not None:
-            # The core trains the buffer's rows in order; dropout's masks are drawn for the
-            # samples they are. (On the BLAS path the core runs one thread, BLAS the plan's:
-            # the distortions take as many.)
+        if found is not None or trainer.input_dropout:
+            # A buffer of the chunk's rows, which the core trains in order; dropout's masks
+            # are drawn for the samples they are. (On the BLAS path the core runs one thread,
+            # BLAS the plan's: the distortions take as many.)
             helpers = max(threads, state.plan.blas_threads if state.plan.path == "blas" else 1)
-            X, ids = found.apply(state.X, order, state.augment_key, helpers), order
-            order = np.arange(len(ids), dtype=np.intp)
+            ids, order = order, np.arange(len(order), dtype=np.intp)
+            X = (
+                state.X[ids]
+                if found is None
+                else found.apply(state.X, ids, state.augment_key, helpers)
+            )
+            if trainer.input_dropout:
+                X = drop_inputs(X, ids, state.dropout_key, trainer.input_dropout, net.dtype)
         cost_sum = _core.train_chunk(
             net.weights,
             net.biases,
@@ -175,3 +183,16 @@ def train_chunk(
             **state.plan.core_options(threads),
         )
     return threads, cost_sum
+
+
+def drop_inputs(
+    X: np.ndarray, ids: np.ndarray, key: int, rate: float, dtype: np.dtype
+) -> np.ndarray:
+    """The rows X (of the samples ids) as floats of dtype (uint8 pixels read as x/255, as the
+    core reads them), each input kept with probability 1 - rate and scaled by 1/(1 - rate):
+    layer 0's masks of csrc/dropout.h."""
+    rows = X.astype(dtype) / dtype.type(255) if X.dtype == np.uint8 else X.astype(dtype)
+    mask = np.empty_like(rows)
+    _core.dropout_mask(key, 0, rate, np.ascontiguousarray(ids, dtype=np.intp), mask)
+    rows *= mask
+    return rows

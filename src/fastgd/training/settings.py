@@ -275,6 +275,19 @@ SETTINGS: tuple[Setting, ...] = (
         before=0.0,
     ),
     Setting(
+        "input_dropout",
+        "trainer",
+        0.0,
+        fraction_below_one,
+        "dropout rate p of the inputs: in training each sample keeps an input with probability "
+        "1 - p",
+        flag=("--input-dropout",),
+        parse=parse_real(fraction_below_one),
+        grid=True,
+        identity=True,
+        before=0.0,
+    ),
+    Setting(
         "augment",
         "trainer",
         None,

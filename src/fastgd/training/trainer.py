@@ -101,6 +101,12 @@ class Trainer:
         file and every export. The masks are a function of the seed's generator, the epoch,
         the sample's row and the neuron (csrc/dropout.h): the same bits on any thread count,
         however an epoch is cut into calls, and after a resume.
+    input_dropout : float in [0, 1)
+        Dropout of the inputs (0, the default: none; Hinton et al. drop 0.2 of the pixels and
+        0.5 of the hidden neurons): each training sample keeps each input with probability
+        1 - p, scaled by 1/(1 - p), as the hidden layers'. The chunk's inputs are then made as
+        floats (uint8 pixels read as x/255) with their masks applied, before the core trains
+        them.
     augment : fastgd.augment.Distortions, its name or None
         Distort each training image afresh every epoch (affine moves, and elastic fields with
         elastic > 0): "affine" is Distortions(), "elastic" Simard et al.'s. The distorted images
@@ -156,6 +162,7 @@ class Trainer:
         momentum: float = 0.0,
         nesterov: bool = False,
         dropout: float | Sequence[float] = 0.0,
+        input_dropout: float = 0.0,
         augment: Distortions | dict[str, Any] | str | None = None,
         verbose: int = 1,
         n_threads: int | None = None,
@@ -178,6 +185,7 @@ class Trainer:
         self.momentum = momentum
         self.nesterov = nesterov
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.augment = augment
         self.verbose = verbose
         self.n_threads = n_threads
