@@ -49,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--augment", default="affine")
     parser.add_argument("--lmbda", type=float, default=0.0)
-    parser.add_argument("--patience", type=int, default=4)
+    parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--budget", type=float, default=15 * 60, help="seconds (default 900)")
     parser.add_argument("--dtype", default="float32")
