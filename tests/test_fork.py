@@ -102,3 +102,38 @@ worker.join()
 print(status)
 """)
     assert out.strip() == "0"
+
+
+FORK_DURING_A_CALL = r"""
+import os, threading
+from fastgd.core import policy
+
+inside, release = threading.Event(), threading.Event()
+
+def call():
+    with policy.shared(2):
+        inside.set()
+        release.wait()
+
+worker = threading.Thread(target=call)
+worker.start()
+inside.wait()
+pid = os.fork()  # while the worker thread is inside its call
+if pid == 0:
+    with policy.shared(2) as n:  # the child's own first call: not "another is running"
+        os._exit(0 if n == 2 else 3)
+release.set()
+worker.join()
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_child_forked_during_a_training_call_trains_on_its_threads():
+    """Issue 25, item 3's second half: the count of running calls starts afresh in a forked child
+    (with a lock of its own), so its fits get their threads instead of one."""
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_DURING_A_CALL], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"

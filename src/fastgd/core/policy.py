@@ -32,6 +32,7 @@ another thread never sees it. Tests and benchmarks use it to run every path and 
 
 import contextlib
 import contextvars
+import os
 import threading
 from dataclasses import dataclass
 
@@ -159,6 +160,19 @@ def blas_threads(n_threads):
         return
     with blas.limit(limits=n_threads):
         yield
+
+
+def _after_fork_in_child():
+    """A child forked while another thread was in a training call has no such call: it starts
+    with none running (else every fit of the child would train on one thread), and with a lock
+    of its own (the parent's may have been held at the fork)."""
+    global _running, _running_lock
+    _running = 0
+    _running_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager
