@@ -35,8 +35,8 @@ def expand_shifts(
     """The training set with each image's four one-pixel shifts (down, up, right, left) after
     it: 5 n images and their labels (or target rows), of X's dtype (uint8 pixels stay uint8).
 
-    The book's expand_mnist.py, with one difference: the book rolls the image and zeroes the
-    row or column that wrapped around, which is the same image. Train on the result as on any
+    The images of the book's expand_mnist.py (which rolls each image and zeroes the row or
+    column that wrapped around: these shifts), in its order. Train on the result as on any
     data; shuffling mixes the shifts of an image among the others.
     """
     X = np.asarray(X)
@@ -48,10 +48,12 @@ def expand_shifts(
         )
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels")
-    check_fits(5 * (X.nbytes + y.nbytes), f"the expanded set of {5 * len(X)} images")
-    parts = [X] + [shift(X, rows, cols, shape) for rows, cols in SHIFTS]
-    order = np.arange(5 * len(X)).reshape(5, len(X)).T.reshape(-1)  # each image, then its shifts
-    return np.concatenate(parts)[order], np.concatenate([y] * 5)[order]
+    check_fits(6 * X.nbytes + 5 * y.nbytes, f"the expanded set of {5 * len(X)} images")
+    out = np.empty((5 * len(X), h * w), dtype=X.dtype)
+    out[0::5] = X  # each image, then its four shifts
+    for k, (rows, cols) in enumerate(SHIFTS, start=1):
+        out[k::5] = shift(X, rows, cols, shape)
+    return out, np.repeat(y, 5, axis=0)
 
 
 @dataclass(frozen=True)
