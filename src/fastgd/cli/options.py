@@ -4,6 +4,8 @@ import argparse
 
 import numpy as np
 
+from ..training.values import parse_int
+
 
 def data_options(parser):
     parser.add_argument(
@@ -18,19 +20,8 @@ def data_options(parser):
     )
 
 
-def int_at_least(minimum):
-    """An argparse type: an integer of at least minimum (the error names the option)."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
+# An argparse type: an integer of at least minimum (the settings' parser, one for both).
+int_at_least = parse_int
 
 
 def int_between(minimum, maximum):
