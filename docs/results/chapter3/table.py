@@ -1,6 +1,8 @@
-"""The table of docs/chapter3.md, from the results files beside this script (run.sh makes them):
+"""The tables of docs/chapter3.md, from the results files beside this script (run.sh and
+more_data.py make them):
 
-    python docs/results/chapter3/table.py
+    python docs/results/chapter3/table.py             # the book's table
+    python docs/results/chapter3/table.py more-data   # accuracy against the training set's size
 
 Each row: the book's figure, and fastgd's over the seeds of the runs that row names (mean ±
 standard deviation, the lowest and highest), with the seconds a run took (one thread).
@@ -8,9 +10,11 @@ standard deviation, the lowest and highest), with the seconds a run took (one th
 
 import json
 import statistics
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # more_data.py
 
 
 def records(name, **settings):
@@ -111,13 +115,50 @@ def rows():
         records("softmax-100-60epochs.jsonl"),
         "final_test_accuracy",
     )
+    by_size = more_data_runs()
+    ends = [spread([r["validation_accuracy"] for r in by_size[n]]) for n in (100, 50000)]
+    yield (
+        "`[784,30,10]` trained on 100 ... 50,000 images (1,500,000 samples, lmbda=n/10,000), "
+        "validation at the end (the table below)",
+        "69.09% ... 95.97% validation",
+        [r for runs in by_size.values() for r in runs],
+        " ... ".join(ends),
+    )
+
+
+def more_data_runs():
+    """The runs of more_data.py by training set size: {size: [record, ...]}."""
+    from more_data import SIZES
+
+    lines = (HERE / "more-data.jsonl").read_text().splitlines()
+    runs = [json.loads(line) for line in lines if line.strip()]
+    by_size = {size: [r for r in runs if r["size"] == size] for size in SIZES}
+    missing = [size for size, found in by_size.items() if not found]
+    if missing:
+        raise SystemExit(f"more-data.jsonl holds no run of size {missing}: run more_data.py")
+    return by_size
+
+
+def more_data():
+    from more_data import BOOK
+
+    print(
+        "| training images | epochs | the book (validation) | fastgd (validation) | seconds a run |"
+    )
+    print("|---|---|---|---|---|")
+    for (size, runs), book in zip(more_data_runs().items(), BOOK):
+        figure = spread([r["validation_accuracy"] for r in runs])
+        print(f"| {size:,} | {runs[0]['epochs']:,} | {book:.2f}% | {figure} | {seconds(runs)} |")
 
 
 def main():
+    if sys.argv[1:] == ["more-data"]:
+        more_data()
+        return
     print("| experiment (MNIST, mini-batch 10) | the book | fastgd | seconds a run |")
     print("|---|---|---|---|")
     for name, book, runs, measure in rows():
-        figure = measure if " / " in measure else spread([r[measure] for r in runs])
+        figure = spread([r[measure] for r in runs]) if measure in runs[0] else measure
         what = {
             "final_test_accuracy": " test",
             "best_test_accuracy": " test at best",
