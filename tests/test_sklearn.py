@@ -58,11 +58,11 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 @pytest.fixture(scope="module")
 def blobs():
-    """Three classes of 8-feature points, standardised."""
+    """Three classes of 8-feature points, scaled to [0, 1]."""
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(n_samples=600, n_features=8, centers=3, cluster_std=3.0, random_state=0)
-    return StandardScaler().fit_transform(X), y
+    return MinMaxScaler().fit_transform(X), y
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +241,7 @@ def test_early_stopping_keeps_the_best_validation_epoch(blobs):
         (dict(alpha=-1.0), "alpha must be a finite number of at least 0"),
         (dict(momentum=1.5), "momentum must be at least 0 and below 1"),
         (dict(nesterovs_momentum="yes"), "nesterovs_momentum must be True or False"),
+        (dict(input_range="pixels"), "input_range must be"),
     ],
 )
 def test_bad_parameters_are_named_when_fit_starts(blobs, params, match):
@@ -248,6 +249,35 @@ def test_bad_parameters_are_named_when_fit_starts(blobs, params, match):
     clf = NetworkClassifier(**params)  # scikit-learn's convention: __init__ only stores
     with pytest.raises(ValueError, match=match):
         clf.fit(X, y)
+
+
+def test_inputs_outside_0_1_are_warned_unless_their_scale_is_intended(mnist_slice):
+    """MNIST's 0-255 pixels given as they are (uint8, as load_mnist(dtype="uint8") returns them,
+    or as floats) train a network that scores about 11%: fit says so, naming the fix, from the
+    caller's line; so do the predictions when test inputs go beyond what a MinMaxScaler saw."""
+    X, y, X_test, y_test = mnist_slice
+    clf = NetworkClassifier(epochs=1, random_state=0, n_threads=1)
+    for pixels in (X.astype(np.uint8), X):
+        with pytest.warns(fastgd.InputRangeWarning) as caught:
+            clf.fit(pixels[:500], y[:500])
+        assert "values in [0, 255]" in str(caught[0].message)
+        assert "input_range='any'" in str(caught[0].message)
+        assert caught[0].filename == __file__
+    # A scaler fitted on the first 100 images: some pixels it saw only at 0 reach 255 later.
+    pipe = Pipeline([("scale", MinMaxScaler()), ("net", clf)]).fit(X[:100], y[:100])
+    with pytest.warns(fastgd.InputRangeWarning, match=r"values in \[0, 255\]") as caught:
+        pipe.predict(X_test)
+    assert caught[0].filename == __file__ or "sklearn" in caught[0].filename
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = clf.set_params(input_range="any")
+        scaled.fit(StandardScaler().fit_transform(X[:500]), y[:500])  # no warning
+        pipe.set_params(net__input_range="any").predict(X_test)
+        NetworkClassifier(epochs=1, random_state=0).fit(X[:500] / 255, y[:500]).predict(
+            X_test / 255
+        )
 
 
 def test_pandas_input_keeps_feature_names(blobs):
@@ -266,7 +296,7 @@ def test_a_pipeline_in_a_grid_search_on_mnist(mnist_slice):
     X, y, X_test, y_test = mnist_slice
     pipe = Pipeline(
         [
-            ("scale", MinMaxScaler()),
+            ("scale", MinMaxScaler(clip=True)),
             ("net", NetworkClassifier(epochs=5, random_state=0, n_threads=1)),
         ]
     )

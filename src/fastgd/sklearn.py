@@ -8,6 +8,7 @@ this module or scikit-learn.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ except ImportError as error:  # scikit-learn missing, or older than 1.6 (no vali
     ) from error
 
 from . import costs, initializers
-from ._validation import inputs_of_any_range
+from ._validation import InputRangeWarning, inputs_of_any_range
 from .callbacks import EarlyStopping
 from .history import History
 from .network import Network
@@ -98,6 +99,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=10
         Epochs without improvement of the validation accuracy before stopping.
 
+    input_range : {"unit", "any"}, default="unit"
+        The scale of the inputs. "unit": features in [0, 1], as the network of the book reads
+        its pixels; fit, partial_fit and the predictions warn (fastgd.InputRangeWarning) when
+        X holds values outside it, such as MNIST's 0-255 pixels unscaled (11% accuracy
+        instead of 94%), or test pixels beyond what a MinMaxScaler saw in training. "any":
+        the scale is intended (standardised features, say): no warning.
+
     Attributes
     ----------
     network_ : fastgd.Network
@@ -122,7 +130,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     Notes
     -----
     X is used as the numbers it holds: scale MNIST's 0-255 pixels to [0, 1] first (X / 255, or
-    MinMaxScaler in a Pipeline). The book's setting is
+    MinMaxScaler(clip=True) in a Pipeline). The book's setting is
     ``set_params(cost="quadratic", init="normal", eta=3.0, mini_batch_size=10, epochs=30)``.
 
     The defaults were chosen on MNIST's validation images (50,000 to train, 10,000 to
@@ -160,6 +168,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
+        input_range: str = "unit",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -181,6 +190,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.input_range = input_range
 
     # ---- fitting ---------------------------------------------------------------------------
 
@@ -189,6 +199,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         with early stopping); returns self."""
         hidden = self._check_params()
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        self._check_range(X)
         check_classification_targets(y)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -251,6 +262,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 )
             classes = self.classes_
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        self._check_range(X)
         check_classification_targets(y)
         labels = np.searchsorted(classes, y)
         unknown = (labels >= len(classes)) | (classes[np.minimum(labels, len(classes) - 1)] != y)
@@ -306,6 +318,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 settings.BY_NAME[setting].check(getattr(self, name), name)
             except TypeError as error:
                 raise ValueError(str(error)) from None
+        if self.input_range not in ("unit", "any"):
+            raise ValueError(f'input_range must be "unit" or "any", got {self.input_range!r}')
         if self.early_stopping:
             fraction = self.validation_fraction
             if not (isinstance(fraction, numbers.Real) and 0 < float(fraction) < 1):
@@ -316,6 +330,23 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if not (isinstance(patience, numbers.Integral) and int(patience) >= 1):
                 raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
         return hidden
+
+    def _check_range(self, X: np.ndarray, stacklevel: int = 3) -> None:
+        """The InputRangeWarning of inputs outside [0, 1], unless input_range="any", naming the
+        frame stacklevel up (3: the caller's caller)."""
+        if self.input_range != "unit" or not X.size:
+            return
+        low, high = float(np.min(X)), float(np.max(X))
+        if low >= 0 and high <= 1:
+            return
+        warnings.warn(
+            f"X holds values in [{low:g}, {high:g}], and {type(self).__name__} reads inputs "
+            f"in [0, 1] (input_range='unit'): scale them (X / 255 for pixels, or "
+            f"MinMaxScaler(clip=True) in a Pipeline), or set input_range='any' when their scale "
+            f"is intended",
+            InputRangeWarning,
+            stacklevel=stacklevel,
+        )
 
     def _activation(self) -> str:
         """The hidden activation's fastgd name ("logistic", scikit-learn's, is "sigmoid")."""
@@ -414,6 +445,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     def _activations(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        self._check_range(X, stacklevel=4)  # (predict's caller)
         with inputs_of_any_range():
             return self.network_.feedforward(X)
 

@@ -326,25 +326,17 @@ def plot_report(
     n_mistakes: int = 24,
 ) -> AnyFigure:
     """One page: the learning curves (when history is given), the confusion matrix on X, y,
-    the first layer's weights and the mistakes. Returns the Figure; writes a PNG to path when
-    given."""
+    the first layer's weights and the mistakes. Without a history (a network file holds none)
+    the page has no band for the curves. Returns the Figure; writes a PNG to path when given."""
     n_hidden = network.sizes[1]
-    fig = _new_figure((16, 17 if n_hidden > 40 else 15))
-    rows: Any = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
-    top, middle, bottom = rows
-    if history is not None and history.epoch:
+    curves = history is not None and bool(history.epoch)
+    height = (17 if n_hidden > 40 else 15) - (0 if curves else 4)
+    fig = _new_figure((16, height))
+    if curves:
+        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
         plot_history(history, fig=top)
     else:
-        ax = top.add_subplot()
-        ax.set_axis_off()
-        ax.text(
-            0.5,
-            0.5,
-            "no learning curves: the file holds a network, not a fit's history "
-            "(a checkpoint holds one)",
-            ha="center",
-            va="center",
-        )
+        middle, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 1.5])
     left, right = middle.subfigures(1, 2, width_ratios=[1, 1.4])
     plot_confusion(network, X, y, ax=left.add_subplot())
     plot_weights(network, layer=0, fig=right)
