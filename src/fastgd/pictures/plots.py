@@ -332,11 +332,14 @@ def plot_report(
     curves = history is not None and bool(history.epoch)
     height = (17 if n_hidden > 40 else 15) - (0 if curves else 4)
     fig = _new_figure((16, height))
-    if curves:
-        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
+    rows: Any
+    if history is not None and curves:
+        rows = fig.subfigures(3, 1, height_ratios=[1, 1.5, 1.5])
+        top, middle, bottom = rows
         plot_history(history, fig=top)
     else:
-        middle, bottom = fig.subfigures(2, 1, height_ratios=[1.5, 1.5])
+        rows = fig.subfigures(2, 1, height_ratios=[1.5, 1.5])
+        middle, bottom = rows
     left, right = middle.subfigures(1, 2, width_ratios=[1, 1.4])
     plot_confusion(network, X, y, ax=left.add_subplot())
     plot_weights(network, layer=0, fig=right)
