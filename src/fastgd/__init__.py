@@ -44,6 +44,7 @@ __all__ = [
     "sweep",
     "SweepResult",
     "show_config",
+    "to_onnx",
 ]
 
 
@@ -53,6 +54,11 @@ def __getattr__(name: str) -> Any:
         from .core import reference
 
         return reference
+    # fastgd.to_onnx: its module imports onnx only when called, but stays out of import fastgd.
+    if name == "to_onnx":
+        from .files.onnx import to_onnx
+
+        return to_onnx
     # fastgd.sweep loads on first use: it imports concurrent.futures' process pool.
     if name in ("sweep", "SweepResult"):
         from .sweeps import SweepResult, sweep

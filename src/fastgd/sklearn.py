@@ -32,7 +32,7 @@ from .network import Network
 from .training import settings
 from .training.trainer import Trainer
 
-__all__ = ["NetworkClassifier"]
+__all__ = ["NetworkClassifier", "register_skl2onnx"]
 
 # A seed for the Network and the Trainer is an int below this.
 _SEED_LIMIT = 2**32
@@ -497,3 +497,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
         return tags
+
+
+def register_skl2onnx() -> None:
+    """Register NetworkClassifier's converter with skl2onnx (pip install skl2onnx): after it,
+    skl2onnx.to_onnx converts a fitted NetworkClassifier, or a Pipeline holding one, to an ONNX
+    model with the outputs of skl2onnx's classifiers (label, probabilities). See
+    fastgd.files.onnx."""
+    from .files.onnx import register_skl2onnx as register
+
+    register()
