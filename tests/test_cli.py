@@ -148,7 +148,7 @@ def test_train_with_the_cross_entropy_and_scaled_weights(mnist_dir, tmp_path):
     "option, value, valid",
     [
         ("--cost", "mse", "'quadratic', 'cross_entropy', 'log_likelihood'"),
-        ("--init", "xavier", "'normal', 'scaled'"),
+        ("--init", "xavier", "'normal', 'scaled', 'he'"),
     ],
 )
 def test_unknown_cost_or_init_lists_the_valid_names(option, value, valid):

@@ -52,13 +52,28 @@ def test_seeded_reproducible_and_both_dtypes_start_alike(init):
         a.weights + a.biases, b.weights + b.biases, c.weights + c.biases, f32.weights + f32.biases
     ):
         assert x.tobytes() == y.tobytes()
-        assert not np.array_equal(x, z)
+        # (Every draw differs with the seed; he's biases are no draw: 0 whatever the seed.)
+        assert not np.array_equal(x, z) or (init == "he" and x.ndim == 1 and not x.any())
         np.testing.assert_array_equal(x.astype(np.float32), w)
+
+
+def test_he_draws_weights_from_n_0_2_over_n_in_and_zero_biases():
+    net = fastgd.Network(SIZES, seed=3, init="he", activation="relu")
+    assert net.init == "he"
+    for w, n_in in zip(net.weights, SIZES[:-1]):
+        assert abs(w.mean()) < 4 * np.sqrt(2 / n_in) / np.sqrt(w.size)
+        assert w.std() * np.sqrt(n_in / 2) == pytest.approx(1, abs=4 / np.sqrt(2 * w.size))
+    assert all(b.dtype == np.float64 and not b.any() for b in net.biases)
+    # The weights are the generator's first draws (no biases drawn before them): scaled's
+    # weights of the same seed, had it drawn no biases, times sqrt(2).
+    rng = np.random.default_rng(3)
+    first = rng.standard_normal((SIZES[1], SIZES[0])) * np.sqrt(2.0 / SIZES[0])
+    np.testing.assert_array_equal(net.weights[0], first)
 
 
 @pytest.mark.parametrize("init", ["xavier", "Normal", None, 1])
 def test_unknown_init_is_refused_with_the_list(init):
-    with pytest.raises(ValueError, match=r"init must be one of \['normal', 'scaled'\], got"):
+    with pytest.raises(ValueError, match=r"init must be one of \['he', 'normal', 'scaled'\], got"):
         fastgd.Network([3, 2], init=init)
 
 

@@ -49,10 +49,11 @@ class Network:
         them). The same seed gives the same network in float32 and float64, up to rounding.
     dtype : "float64" (default) or "float32"
         Floating-point type of the parameters, and of the arithmetic when training.
-    init : "normal" (default) or "scaled"
+    init : "normal" (default), "scaled" or "he"
         How the weights are drawn (fastgd.initializers): "normal" from N(0, 1), the chapter's;
         "scaled" from N(0, 1/n_in) for a layer of n_in inputs, the book's chapter 3, which keeps
-        the hidden neurons out of saturation at the start. Biases come from N(0, 1) either way.
+        the hidden neurons out of saturation at the start (biases from N(0, 1) for both); "he"
+        from N(0, 2/n_in) with biases 0, for ReLU neurons (He et al. 2015).
     activation : str or sequence of str
         The hidden layers' neurons (fastgd.activations): "sigmoid" (default, the book's),
         "tanh" or "relu"; one name for every hidden layer, or a list of one per hidden layer.

@@ -34,6 +34,9 @@ from .training.trainer import Trainer
 
 __all__ = ["NetworkClassifier", "register_skl2onnx"]
 
+# How far outside [0, 1] inputs may be before input_range="unit" warns: rounding, not scale.
+_RANGE_SLACK = 1e-6
+
 # A seed for the Network and the Trainer is an int below this.
 _SEED_LIMIT = 2**32
 
@@ -69,8 +72,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         Momentum of the updates, in [0, 1) (MLPClassifier's, for its solver="sgd").
     nesterovs_momentum : bool, default=True
         Nesterov's form of the momentum (when momentum > 0), as in MLPClassifier.
-    init : {"scaled", "normal"}, default="scaled"
-        Initial weights: N(0, 1/n_in) ("scaled") or N(0, 1) ("normal", the book's first).
+    init : {"scaled", "normal", "he"}, default="scaled"
+        Initial weights: N(0, 1/n_in) ("scaled") or N(0, 1) ("normal", the book's first), with
+        biases from N(0, 1); or N(0, 2/n_in) with biases 0 ("he", for ReLU neurons).
     reduction : {"mean", "sum"}, default="mean"
         Each update averages (or sums) the mini-batch's gradients.
     dtype : {"float64", "float32"}, default="float64"
@@ -337,7 +341,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if self.input_range != "unit" or not X.size:
             return
         low, high = float(np.min(X)), float(np.max(X))
-        if low >= 0 and high <= 1:
+        # (Within rounding of [0, 1]: a MinMaxScaler's output reaches 1 + 2e-16.)
+        if low >= -_RANGE_SLACK and high <= 1 + _RANGE_SLACK:
             return
         warnings.warn(
             f"X holds values in [{low:g}, {high:g}], and {type(self).__name__} reads inputs "

@@ -125,7 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
         "network",
         "normal",
         init_name,
-        "initial weights from N(0, 1) (normal) or N(0, 1/n_in) (scaled)",
+        "initial weights from N(0, 1) (normal), N(0, 1/n_in) (scaled) or N(0, 2/n_in) with "
+        "biases 0 (he, for ReLU)",
         flag=("--init",),
         choices=table_names("initializers", "INITS"),
         grid=True,
