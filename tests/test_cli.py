@@ -244,7 +244,7 @@ def test_ctrl_c_reports_the_network_as_saved(mnist_dir, tmp_path):
         process.wait()
     assert process.returncode == 130, err
     match = re.search(
-        r"interrupted after (\d+) complete epochs: the network as it stands has "
+        r"interrupted after (\d+) complete epochs?: the network as it stands has "
         r"test accuracy (\d+\.\d\d)%",
         out,
     )
@@ -422,3 +422,13 @@ def test_a_scheduler_without_distributed_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r'pip install "fastgd\[dask\]"'):
         client_for("tcp://127.0.0.1:8786")
+
+
+def test_the_interrupted_summary_counts_epochs_in_english():
+    from fastgd.cli.train import _epochs
+
+    assert [_epochs(n) for n in (0, 1, 2)] == [
+        "0 complete epochs",
+        "1 complete epoch",
+        "2 complete epochs",
+    ]

@@ -273,6 +273,7 @@ def test_a_failed_download_leaves_nothing_and_says_why(
     assert "could not download train-images-idx3-ubyte" in message
     assert mirrors.url(kind) + "train-images-idx3-ubyte.gz" in message
     assert re.search(reason, message)
+    assert "set FASTGD_DATA to it" in message and "--data" in message
     assert cache_files(cache) == []
 
 

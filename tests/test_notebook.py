@@ -60,3 +60,18 @@ def test_the_chapter_notebook_executes(mnist_dir, tmp_path, monkeypatch):
     assert "SaturationWarning" in text(seeds) and "stuck from epoch" in text(seeds)
     assert "eta=100.0" in text(etas) and "SaturationWarning" in text(etas)
     assert "text/html" in kinds(frame)
+
+
+def test_the_notebooks_set_up_is_the_one_its_test_runs_it_with():
+    """The notebook says `pip install "fastgd[notebook]"` and `jupyter execute` (nbclient's, what
+    the test above drives); that extra installs every module the test needs, pandas (its last
+    cell) included. 0.2's notebook said fastgd[plot] and jupyter, and its last cell failed."""
+    tomllib = pytest.importorskip("tomllib")
+    nbformat = _needs("nbformat")
+    setup = "".join(nbformat.read(NOTEBOOK, as_version=4).cells[0].source)
+    assert 'pip install "fastgd[notebook]"' in setup
+    assert "jupyter execute --inplace examples/chapter1.ipynb" in setup
+    pyproject = tomllib.loads((NOTEBOOK.parents[1] / "pyproject.toml").read_text())
+    extra = pyproject["project"]["optional-dependencies"]["notebook"]
+    names = {requirement.split(">")[0].split("=")[0] for requirement in extra}
+    assert names >= {"nbformat", "nbclient", "ipykernel", "matplotlib", "pandas"}

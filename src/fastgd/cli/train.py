@@ -97,6 +97,10 @@ def run(args):
     return 130 if history.interrupted else 0
 
 
+def _epochs(n):
+    return "1 complete epoch" if n == 1 else f"{n} complete epochs"
+
+
 def _summary(history, net, test):
     """The run's last line. After Ctrl-C the network holds the completed mini-batches of the
     interrupted epoch too, so its accuracy is measured afresh: what is saved is what is said.
@@ -105,7 +109,7 @@ def _summary(history, net, test):
     accuracy = net.evaluate(*test) / len(test[1])
     if history.interrupted:
         return (
-            f"interrupted after {len(history.epoch)} complete epochs: the network as it "
+            f"interrupted after {_epochs(len(history.epoch))}: the network as it "
             f"stands has test accuracy {accuracy:.2%}"
         )
     if not history.epoch:

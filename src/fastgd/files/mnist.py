@@ -261,7 +261,10 @@ def _download(
             if os.path.exists(tmp):
                 os.unlink(tmp)
     raise DownloadError(
-        f"could not download {name}; every mirror failed:\n  " + "\n  ".join(errors)
+        f"could not download {name}; every mirror failed:\n  "
+        + "\n  ".join(errors)
+        + "\nWith the files on this machine, name their directory: set FASTGD_DATA to it, or "
+        "pass it (load_mnist(path), fastgd's --data)."
     )
 
 
