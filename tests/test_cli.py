@@ -432,3 +432,15 @@ def test_the_interrupted_summary_counts_epochs_in_english():
         "1 complete epoch",
         "2 complete epochs",
     ]
+
+
+def test_a_warning_reads_as_the_commands_not_as_a_source_line(mnist_dir):
+    """The CLI prints a warning as "fastgd: SaturationWarning: ...", not Python's
+    ".../fastgd/training/trainer.py:367: SaturationWarning" meant for a programmer."""
+    result = run_fastgd(
+        "train", "--eta", "100", "--epochs", "3", "--train-size", "3000", "--seed", "0",
+        "--data", mnist_dir,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("fastgd: SaturationWarning: the network looks stuck")
+    assert ".py:" not in result.stderr

@@ -14,6 +14,7 @@ input, 130 when interrupted; errors go to stderr without a traceback.
 import argparse
 import os
 import sys
+import warnings
 
 from . import evaluate, predict, report, sweep, train, valley
 
@@ -38,8 +39,16 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as a command's user reads it: "fastgd: SaturationWarning: ...", without the
+    file and line inside fastgd (or a library) that Python prints for a programmer."""
+    print(f"fastgd: {category.__name__}: {message}", file=file or sys.stderr)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return COMMANDS[args.command].run(args)
     except BrokenPipeError:
@@ -62,3 +71,5 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("fastgd: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown
