@@ -33,7 +33,9 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # The API reference: numpydoc renders the docstrings' sections; the summaries list only the
-# members documented in fastgd's docstrings.
+# members documented in fastgd's docstrings. The page's contents name each function with its
+# module (fastgd.costs.get, fastgd.activations.get: not "get()" three times).
+toc_object_entries_show_parents = "all"
 autosummary_generate = False
 autodoc_typehints = "none"
 numpydoc_show_class_members = False

@@ -2,7 +2,7 @@
 
 Training needs two things of an activation: f itself, applied to each layer's z, and its
 derivative f'(z), which backpropagation multiplies each hidden layer's delta by. Every activation
-here gives f'(z) from its output a = f(z), so nothing but the activations is kept:
+here gives f'(z) from its output a = f(z), so nothing but the activations is kept::
 
     sigmoid   a = 1 / (1 + e^-z)                 f'(z) = a (1 - a)         the book's neuron
     tanh      a = tanh z                         f'(z) = 1 - a^2           the book's chapter 3

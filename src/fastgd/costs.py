@@ -4,7 +4,7 @@ A cost C = 1/n sum_x C_x averages a per-sample cost C_x over the n samples, comp
 activations a of the last layer with the desired output y. Training needs two things of it: its
 value (reports, History, ``Network.cost``) and its output delta dC_x/dz, the error of the output
 layer that backpropagation starts from. Each cost pairs with the output layer whose activation
-makes that delta simple (as scikit-learn pairs its losses with their links), named by ``output``:
+makes that delta simple (as scikit-learn pairs its losses with their links), named by ``output``::
 
     quadratic       C_x = 1/2 ||y - a||^2                              sigmoid  (a - y) a (1 - a)
     cross_entropy   C_x = -sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)]  sigmoid  a - y

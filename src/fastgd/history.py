@@ -16,18 +16,19 @@ if TYPE_CHECKING:
 class History:
     """What fit measured, one entry per epoch in each list that applies.
 
-    cost names the cost of every *_cost figure (fastgd.costs: "quadratic" or "cross_entropy"),
-    the one the network was trained on. train_cost is that cost on the training data: with
-    train_cost_kind "running" (Trainer's default) the epoch's running mean, each mini-batch's
-    cost taken as it trained, before its update (Keras's figure: free, from the forward pass
-    the update makes anyway); with "exact" the cost after the epoch, over all the training data
-    (a pass of its own). train_accuracy is its fraction classified correctly (only with
-    Trainer(train_accuracy=True): it costs a pass); validation_* and test_* the same on the
-    validation and test data given to fit; test_correct the number of test samples classified
-    correctly; seconds the time of the epoch's training (shuffling and the core, not the
-    evaluations). interrupted is True when Ctrl-C stopped fit; stopped_early when a callback
-    did; diverged when the weights overflowed (with on_nonfinite="warn"). diagnosis holds what
-    fit found when it warned with fastgd.SaturationWarning that the network is stuck.
+    cost names the cost of every ``*_cost`` figure (fastgd.costs: "quadratic",
+    "cross_entropy" or "log_likelihood"), the one the network was trained on. train_cost is
+    that cost on the training data: with train_cost_kind "running" (Trainer's default) the
+    epoch's running mean, each mini-batch's cost taken as it trained, before its update (Keras's
+    figure: free, from the forward pass the update makes anyway); with "exact" the cost after
+    the epoch, over all the training data (a pass of its own). train_accuracy is its fraction
+    classified correctly (only with Trainer(train_accuracy=True): it costs a pass);
+    ``validation_*`` and ``test_*`` the same on the validation and test data given to fit;
+    test_correct the number of test samples classified correctly; seconds the time of the
+    epoch's training (shuffling and the core, not the evaluations). interrupted is True when
+    Ctrl-C stopped fit; stopped_early when a callback did; diverged when the weights overflowed
+    (with on_nonfinite="warn"). diagnosis holds what fit found when it warned with
+    fastgd.SaturationWarning that the network is stuck.
     """
 
     epoch: list[int] = field(default_factory=list)

@@ -93,10 +93,13 @@ def sweep(
     **fixed
         Settings every run shares (any parameter above).
 
-    Returns a SweepResult of every run in the results file and of this sweep. Ctrl-C cancels the
-    runs not started and returns what finished (SweepResult.interrupted). A run that raises (a
-    diverging eta) is recorded with its error and the sweep goes on; a run whose worker dies is
-    done again (on the local pool, a new pool), up to 3 attempts.
+    Returns
+    -------
+    SweepResult
+        Every run in the results file and of this sweep. Ctrl-C cancels the runs not started
+        and returns what finished (SweepResult.interrupted). A run that raises (a diverging
+        eta) is recorded with its error and the sweep goes on; a run whose worker dies is done
+        again (on the local pool, a new pool), up to 3 attempts.
     """
     runs = expand(grid, fixed)
     threads = check_int(threads, "threads", 1, machine.MAX_THREADS)
