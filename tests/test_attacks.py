@@ -545,7 +545,14 @@ def test_ctrl_c_after_an_overflowing_chunk_leaves_a_network_load_accepts(tmp_pat
     net = fastgd.Network([30, 60, 10], seed=0)
     start = [a.copy() for a in net.weights + net.biases]
     trainer = fastgd.Trainer(
-        net, eta=1e308, mini_batch_size=10, epochs=2, cost="cross_entropy", seed=0, verbose=0
+        net,
+        eta=1e308,
+        mini_batch_size=10,
+        epochs=2,
+        cost="cross_entropy",
+        seed=0,
+        verbose=0,
+        on_interrupt="stop",
     )
     interrupt_after_first_chunk(trainer)
     with np.errstate(all="ignore"):

@@ -214,15 +214,25 @@ def ctrl_c_raises():
     signal.signal(signal.SIGINT, old)
 
 
-def test_ctrl_c_stops_after_the_current_chunk(ctrl_c_raises):
+@pytest.mark.parametrize("on_interrupt", ["raise", "stop"])
+def test_ctrl_c_stops_after_the_current_chunk(ctrl_c_raises, on_interrupt):
+    """Either way the fit stops cleanly; "raise" (the default) then lets KeyboardInterrupt
+    through, its History in trainer.history, and "stop" returns the History."""
     X, y = make_data(20000, [200, 30, 10], seed=4)[:2]
     net = fastgd.Network([200, 30, 10], seed=0)
+    trainer = fastgd.Trainer(
+        net, eta=1.0, mini_batch_size=1, epochs=1000, seed=0, verbose=0, on_interrupt=on_interrupt
+    )
     timer = threading.Timer(0.5, lambda: signal.raise_signal(signal.SIGINT))
     timer.start()
     started = time.perf_counter()
-    history = fastgd.Trainer(net, eta=1.0, mini_batch_size=1, epochs=1000, seed=0, verbose=0).fit(
-        X, y
-    )
+    if on_interrupt == "raise":
+        with pytest.raises(KeyboardInterrupt):
+            trainer.fit(X, y)
+        history = trainer.history
+    else:
+        history = trainer.fit(X, y)
+        assert history is trainer.history
     elapsed = time.perf_counter() - started
     timer.join()
     assert history.interrupted
@@ -330,8 +340,36 @@ def test_on_a_terminal_without_tqdm_the_bar_is_a_line_of_text(monkeypatch):
     assert isinstance(bar, _report._PlainBar)
     assert _report.interactive_bar(10, desc="runs") is None
     X, y = data()
+    monkeypatch.setattr(_report._PlainBar, "every", 0.0)  # (these epochs take milliseconds)
     trainer(fastgd.Network(SIZES, seed=0), verbose=2).fit(X, y)
     assert "\rEpoch 0 [" in terminal.getvalue()
+
+
+def test_the_plain_bar_redraws_at_most_once_a_second(monkeypatch):
+    """Without tqdm in a notebook every redraw is an output chunk (a 30-epoch fit made 181):
+    the bar draws once a second at most, and an epoch shorter than that draws nothing."""
+    import io
+    import sys
+
+    from fastgd.training import progress as _report
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    now = [0.0]
+    quick = _report._PlainBar(0, 100, clock=lambda: now[0])
+    for _ in range(100):
+        now[0] += 0.005
+        quick.update(1)
+    quick.close()
+    assert err.getvalue() == ""
+    slow = _report._PlainBar(1, 100, clock=lambda: now[0])
+    for _ in range(100):
+        now[0] += 0.1
+        slow.update(1)
+    slow.close()
+    draws = err.getvalue().count("\rEpoch 1 [")
+    assert 9 <= draws <= 10  # 10 s of updates
+    assert err.getvalue().endswith("\r")  # cleared at the end
 
 
 def test_history_shows_itself_in_one_line_a_table_and_a_dataframe():

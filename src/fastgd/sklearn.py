@@ -437,6 +437,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             nesterov=bool(self.nesterovs_momentum) and self.momentum > 0,
             n_threads=self.n_threads,
             verbose=self.verbose,
+            on_interrupt="stop",  # as MLPClassifier: Ctrl-C ends fit with what it trained
         )
 
     def _fitted(self, network: Network, history: History) -> None:

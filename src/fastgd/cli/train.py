@@ -76,6 +76,7 @@ def run(args):
         seed=args.seed,
         verbose=args.verbose,
         n_threads=args.threads,
+        on_interrupt="stop",  # the command's clean stop: the last line, --save, status 130
         **given(args, _settings.TRAINER),
     )
     if args.save is not None:

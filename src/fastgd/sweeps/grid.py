@@ -90,7 +90,9 @@ def build(settings, threads, **trainer_options):
     net = Network(seed=seed, **_network_options(settings))
     options = {k: settings[k] for k in TRAINER_PARAMETERS if k in settings}
     options.setdefault("n_threads", threads)
-    return net, Trainer(net, seed=seed, verbose=0, **options, **trainer_options)
+    # (on_interrupt="stop": the run's Ctrl-C is the sweep's, which stops all its runs.)
+    trainer = Trainer(net, seed=seed, verbose=0, on_interrupt="stop", **options, **trainer_options)
+    return net, trainer
 
 
 def canonical(settings, threads=1, networks=None):

@@ -1,6 +1,7 @@
 """What a fit prints: one line per epoch, and a progress bar over its mini-batches."""
 
 import sys
+import time
 
 
 def epoch_line(logs, n_test=None):
@@ -61,13 +62,24 @@ def progress_bar(epoch, total):
 
 
 class _PlainBar:
-    """A minimal progress bar for when tqdm is not installed."""
+    """A minimal progress bar for when tqdm is not installed: redrawn at most once every
+    `every` seconds (a notebook keeps every redraw as an output chunk: a 30-epoch fit drew 181),
+    and not at all in an epoch shorter than that."""
 
-    def __init__(self, epoch, total):
+    every = 1.0
+
+    def __init__(self, epoch, total, clock=time.monotonic):
         self.epoch, self.total, self.done = epoch, total, 0
+        self.clock = clock
+        self.last = clock()
+        self.drawn = False
 
     def update(self, n):
         self.done += n
+        now = self.clock()
+        if now - self.last < self.every:
+            return
+        self.last, self.drawn = now, True
         width = 30
         filled = width * self.done // self.total
         sys.stderr.write(
@@ -77,5 +89,6 @@ class _PlainBar:
         sys.stderr.flush()
 
     def close(self):
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
+        if self.drawn:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()

@@ -352,6 +352,14 @@ SETTINGS: tuple[Setting, ...] = (
         one_of("raise", "warn", "ignore"),
         "what an update that overflows does: raise, warn and stop, or train on",
     ),
+    Setting(
+        "on_interrupt",
+        "trainer",
+        "raise",
+        one_of("raise", "stop"),
+        "what Ctrl-C does after stopping cleanly: raise KeyboardInterrupt, or return",
+        sweep="a sweep stops on Ctrl-C itself (SweepResult.interrupted)",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -144,6 +144,14 @@ class Trainer:
         the epoch and mini-batch ("raise", the default) or warns and returns ("warn",
         history.diverged). The check runs after every chunk of mini-batches, a pass over the
         weights. "ignore" trains on regardless.
+    on_interrupt : "raise" or "stop"
+        What Ctrl-C (KeyboardInterrupt) during fit does. Either way training stops after the
+        current chunk of mini-batches, the network keeps every completed update, and the
+        history every completed epoch with history.interrupted True. "raise" (the default, as
+        Keras and a plain Python loop do) then lets the KeyboardInterrupt through, so that one
+        Ctrl-C stops a script that fits in a loop; the history is trainer.history. "stop"
+        returns the history instead (fastgd's command line, sweeps and NetworkClassifier, as
+        scikit-learn's MLPClassifier does).
     """
 
     def __init__(
@@ -171,6 +179,7 @@ class Trainer:
         checkpoint_every: int | None = None,
         checkpoint_path: PathLike | None = None,
         on_nonfinite: str = "raise",
+        on_interrupt: str = "raise",
     ) -> None:
         self.network = network
         self.eta = eta
@@ -194,7 +203,11 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         self.checkpoint_path = checkpoint_path
         self.on_nonfinite = on_nonfinite
+        self.on_interrupt = on_interrupt
         self.stop_training = False
+        # The History of the last fit, kept as it grows: after a Ctrl-C that fit raised
+        # KeyboardInterrupt (on_interrupt="raise"), what it measured is here.
+        self.history: History | None = None
         self._check_params()
 
     def _check_params(self) -> None:
@@ -238,8 +251,9 @@ class Trainer:
         settings to continue from. Every input is checked before the network is touched.
 
         Ctrl-C stops training after the current chunk of mini-batches: the network keeps every
-        completed update, the history every completed epoch, and history.interrupted is True.
-        Returns the History.
+        completed update, the history every completed epoch, and history.interrupted is True;
+        then KeyboardInterrupt goes on (on_interrupt="raise", trainer.history holds the
+        History) or fit returns (on_interrupt="stop"). Returns the History.
         """
         self._check_params()
         state = self._prepare(X, y, test_data, validation_data, callbacks)
@@ -350,7 +364,7 @@ class Trainer:
         self.stop_training = False
         for callback in state.callbacks:
             callback.on_train_begin(self)
-        history = state.history
+        history = self.history = state.history
         with policy.blas_threads(state.plan.blas_threads):
             for epoch in range(first_epoch, self.epochs):
                 try:
@@ -419,6 +433,8 @@ class Trainer:
                 RuntimeWarning,
                 stacklevel=3,
             )
+        if history.interrupted and self.on_interrupt == "raise":
+            raise KeyboardInterrupt
         return history
 
     def _check_changed_settings(self) -> None:
