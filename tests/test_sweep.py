@@ -742,3 +742,33 @@ def test_a_dask_worker_killed_mid_sweep_loses_no_run(dask_client, tmp_path):
     keys = [run_key(r["settings"]) for r in fastgd.SweepResult.load(results).records]
     assert len(keys) == len(set(keys)) == 8
     dask_client.wait_for_workers(2, timeout=60)
+
+
+def test_a_runs_warnings_come_back_naming_the_run(data, tmp_path):
+    """A warning raised in a worker (here a stuck run's SaturationWarning) is kept in the run's
+    record and warned where the sweep runs, naming the run's settings: a worker's stderr is
+    another process's (on Dask, another machine's log)."""
+    train, test = data
+    with pytest.warns(fastgd.SaturationWarning) as caught:
+        result = fastgd.sweep(
+            {"eta": [1e308, 0.5]},
+            train,
+            test_data=test,
+            workers=1,
+            results=tmp_path / "r.jsonl",
+            verbose=0,
+            **FIXED,
+        )
+    stuck = [str(w.message) for w in caught if w.category is fastgd.SaturationWarning]
+    assert len(stuck) == 1
+    assert stuck[0].startswith("run sizes=[20, 8, 3], dtype='float64'") and "eta=1e+308" in stuck[0]
+    assert "the network looks stuck" in stuck[0]
+    by_eta = {r["settings"]["eta"]: r for r in result.records}
+    assert by_eta[1e308]["warnings"][0].startswith("SaturationWarning: the network looks stuck")
+    assert by_eta[0.5]["warnings"] == []
+    # The file keeps them, and reads back.
+    again = fastgd.SweepResult.load(tmp_path / "r.jsonl")
+    assert {r["settings"]["eta"]: r["warnings"] for r in again.records} == {
+        1e308: by_eta[1e308]["warnings"],
+        0.5: [],
+    }

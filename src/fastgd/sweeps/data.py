@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,28 @@ def train_one(settings, threads, data, rung=None):
     the record's "checkpoint"."""
     started = time.perf_counter()
     record = make_record(settings, threads, host=socket.gethostname(), pid=os.getpid())
+    # The run's warnings (a stuck network's) go back in its record, to be shown where the sweep
+    # runs, naming the run: a worker's own stderr is another process's, on Dask another
+    # machine's log.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _train(record, settings, threads, data, rung)
+    record["warnings"] = _distinct(caught)
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def _distinct(caught, at_most=5):
+    """["Category: message", ...] of caught warnings, each once, the first at_most."""
+    seen = []
+    for w in caught:
+        line = f"{w.category.__name__}: {w.message}"
+        if line not in seen:
+            seen.append(line)
+    return seen[:at_most]
+
+
+def _train(record, settings, threads, data, rung):
     try:
         train, validation, test = install(data)
         if rung is None:
@@ -158,8 +181,6 @@ def train_one(settings, threads, data, rung=None):
         record["history"] = None
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc(limit=-3)
-    record["seconds"] = time.perf_counter() - started
-    return record
 
 
 def train_rung(settings, threads, train, validation, test, epochs, checkpoint):

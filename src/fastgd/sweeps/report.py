@@ -1,5 +1,7 @@
 """What a sweep shows as runs finish: a line per run, a progress bar over runs."""
 
+import warnings
+
 from ..training.progress import interactive_bar
 
 
@@ -19,6 +21,7 @@ class Reporter:
 
     def finished(self, record):
         self.count += 1
+        show_warnings(record)
         if self.file is not None:
             self.file.append(record)
         if self.verbose:
@@ -52,3 +55,19 @@ def _short(record):
                 f"{record[f'final_{part}_accuracy']:.2%}"
             )
     return f"{shown}: {'; '.join(figures) or 'done'} ({record['seconds']:.2f} s, {record['host']})"
+
+
+def _category(name):
+    from ..training.diagnosis import SaturationWarning
+
+    known = {"SaturationWarning": SaturationWarning, "RuntimeWarning": RuntimeWarning}
+    return known.get(name, UserWarning)
+
+
+def show_warnings(record):
+    """The warnings a run's record carries, warned here with the run's settings."""
+    for line in record.get("warnings") or ():
+        name, _, message = line.partition(": ")
+        warnings.warn(
+            f"run {describe(record['settings'])}: {message}", _category(name), stacklevel=2
+        )

@@ -82,6 +82,11 @@ def check_record(record):
     for name in ("pid", "threads"):
         if record.get(name) is not None and not _is_int(record[name]):
             raise ValueError(f"{name} is {str(record[name])[:80]}, not an integer")
+    found = record.get("warnings")
+    if found is not None and not (
+        isinstance(found, list) and all(isinstance(w, str) for w in found)
+    ):
+        raise ValueError(f"warnings is {str(found)[:80]}, not a list of strings")
     if record.get("history") is not None:
         History.from_untrusted(record["history"])
     elif not record.get("error"):
