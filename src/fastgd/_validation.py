@@ -195,6 +195,36 @@ def _warn_above_one(X, name, given, stacklevel):
         )  # (this function and check_inputs)
 
 
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, dtype: np.dtype, name: str = "sample_weight"
+) -> np.ndarray | None:
+    """The sample weights as a C-contiguous array (n_samples,) of dtype, or None when there are
+    none or every one is 1 (then training is, bit for bit, unweighted). Each weight a finite
+    number of at least 0, and not all 0: else a ValueError naming the first bad one."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 0:
+        raise ValueError(f"{name} must hold one weight per sample, got the scalar {weights}")
+    if weights.ndim != 1 or len(weights) != n_samples:
+        raise ValueError(
+            f"{name} must hold one weight per sample: shape ({n_samples},), got {weights.shape}"
+        )
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {weights.dtype}")
+    weights = weights.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if len(bad):
+        raise ValueError(
+            f"{name}[{bad[0]}] is {weights[bad[0]]}: weights are finite numbers of at least 0"
+        )
+    if n_samples and not weights.any():
+        raise ValueError(f"{name} is 0 for every sample: there is nothing to learn from")
+    if (weights == 1).all():
+        return None
+    return np.ascontiguousarray(weights, dtype=dtype)
+
+
 def check_labels(y: Any, n_samples: int, n_outputs: int, name: str = "y") -> np.ndarray:
     """Integer class labels (n_samples,) in [0, n_outputs), as an intp array."""
     y = np.asarray(y)

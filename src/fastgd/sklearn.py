@@ -17,7 +17,12 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        check_random_state,
+        validate_data,
+    )
 except ImportError as error:  # scikit-learn missing, or older than 1.6 (no validate_data)
     raise ImportError(
         "fastgd.sklearn needs scikit-learn 1.6 or newer: pip install "
@@ -198,13 +203,17 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any) -> NetworkClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NetworkClassifier:
         """Train on X (n_samples, n_features) and class labels y for `epochs` epochs (fewer
-        with early stopping); returns self."""
+        with early stopping); returns self. sample_weight (n_samples,) weighs each sample's
+        gradient as MLPClassifier does: every update the weighted mean of its mini-batch's
+        gradients (fastgd.Trainer.fit's sample_weight). With early stopping the validation
+        part keeps its weights apart, and its accuracy is the unweighted one."""
         hidden = self._check_params()
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         self._check_range(X)
         check_classification_targets(y)
+        weights = _weights(sample_weight, X)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -224,7 +233,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         validation = None
         callbacks: list[EarlyStopping] = []
         if self.early_stopping:
-            X, labels, validation = self._split(X, labels, seed)
+            X, labels, validation, weights = self._split(X, labels, seed, weights)
             callbacks = [
                 EarlyStopping(
                     "validation_accuracy",
@@ -235,17 +244,20 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             ]
         with inputs_of_any_range():
             history = self._trainer(network, self.epochs, seed, len(X)).fit(
-                X, labels, validation_data=validation, callbacks=callbacks
+                X, labels, validation_data=validation, callbacks=callbacks, sample_weight=weights
             )
         self.classes_ = classes
         self._fitted(network, history)
         self.validation_scores_ = list(history.validation_accuracy) if validation else None
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NetworkClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> NetworkClassifier:
         """One pass over X and y (mini-batches of mini_batch_size), keeping the network:
         online learning across calls. classes, all the labels y will ever hold, is required on
-        the first call (and only there). Returns self."""
+        the first call (and may be given again, the same). sample_weight as for fit. Returns
+        self."""
         hidden = self._check_params()
         first = not hasattr(self, "network_")
         if first:
@@ -268,6 +280,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
         self._check_range(X)
         check_classification_targets(y)
+        weights = _weights(sample_weight, X)
         labels = np.searchsorted(classes, y)
         unknown = (labels >= len(classes)) | (classes[np.minimum(labels, len(classes) - 1)] != y)
         if unknown.any():
@@ -284,7 +297,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             network = self.network_
         seed = self._next_seed()
         with inputs_of_any_range():
-            history = self._trainer(network, 1, seed, len(X)).fit(X, labels)
+            history = self._trainer(network, 1, seed, len(X)).fit(X, labels, sample_weight=weights)
         self._fitted(network, history)
         self.validation_scores_ = None
         return self
@@ -398,8 +411,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return (*[self._activation()] * (n_sizes - 2), costs.get(self.cost).output)
 
     def _split(
-        self, X: np.ndarray, labels: np.ndarray, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        self, X: np.ndarray, labels: np.ndarray, seed: int, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray | None]:
         """Training and validation parts, stratified: validation_fraction of the samples,
         rounded up, and at least one of each class (a stratified split needs that many)."""
         from sklearn.model_selection import train_test_split
@@ -414,10 +427,16 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"{n_classes} left to train on; use more data or "
                 f"early_stopping=False"
             )
-        X, X_valid, labels, labels_valid = train_test_split(
-            X, labels, test_size=size, stratify=labels, random_state=seed % _SEED_LIMIT
+        parts = train_test_split(
+            X,
+            labels,
+            *([] if weights is None else [weights]),
+            test_size=size,
+            stratify=labels,
+            random_state=seed % _SEED_LIMIT,
         )
-        return X, labels, (X_valid, labels_valid)
+        X, X_valid, labels, labels_valid = parts[:4]
+        return X, labels, (X_valid, labels_valid), (parts[4] if weights is not None else None)
 
     def _trainer(self, network: Network, epochs: int, seed: int, n_samples: int) -> Trainer:
         # scikit-learn's alpha adds alpha/m * w to the mean gradient of each mini-batch of m:
@@ -513,3 +532,11 @@ def register_skl2onnx() -> None:
     from .files.onnx import register_skl2onnx as register
 
     register()
+
+
+def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    """scikit-learn's check of sample_weight (None stays None); fastgd.Trainer checks the
+    values (finite, at least 0, not all 0)."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(sample_weight, X, dtype=np.float64)

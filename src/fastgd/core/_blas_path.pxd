@@ -11,7 +11,7 @@ cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
 cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
                    floating **AD, floating **M, const floating *Y, floating *delta,
                    floating *delta_prev, floating **W_out, floating **b_out, floating alpha,
-                   floating beta, const Update *u,
-                   floating *step) noexcept nogil
+                   floating beta, const Update *u, floating *step,
+                   const floating *weights, const Py_ssize_t *rows) noexcept nogil
 cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, const Rows *X,
                const floating *Y, double *cost_sum) except -1

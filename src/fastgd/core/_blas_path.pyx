@@ -16,10 +16,11 @@ For a mini-batch of m rows (notation of _core.pyx):
                 the velocity and W: fastgd._job.Update)
 """
 from fastgd.core._blas cimport NoTrans, Trans, gemm
-from fastgd.core._job cimport L2, Rows, Update, batch_scale, drops, plain
+from fastgd.core._job cimport L2, Rows, Update, batch_scale, drops, plain, weighted_scale
 from fastgd.core._kernels cimport (activate, activation_prime_mul, broadcast_row, column_sums,
                               cost_value, dropout_mask, first_nonfinite, gather_rows, mask_mul,
-                              momentum_apply, output_delta, penalise_first, rows_from_bytes)
+                              momentum_apply, output_delta, penalise_first, rows_from_bytes,
+                              weigh_rows, weighted_cost)
 from fastgd.core._scratch cimport scratch
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 
@@ -81,8 +82,8 @@ cdef Py_ssize_t forward_checked(const fastgd_kernels *k, const Net *net, int m,
 cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
                    floating **AD, floating **M, const floating *Y, floating *delta,
                    floating *delta_prev, floating **W_out, floating **b_out, floating alpha,
-                   floating beta, const Update *u,
-                   floating *step) noexcept nogil:
+                   floating beta, const Update *u, floating *step,
+                   const floating *weights, const Py_ssize_t *rows) noexcept nogil:
     """Backpropagate the cost of the m rows whose activations are in A, targets Y: AD[l] the
     inputs of layer l as its forward read them, M[l] the masks of dropout (NULL: none; the
     gradient passes A and NULL).
@@ -92,13 +93,15 @@ cdef void backward(const fastgd_cost *cost, const Net *net, int m, floating **A,
     beta = 1, and its update rule u (which adds the penalty and the momentum; step then holds
     the largest layer's weights and biases); the gradient passes fresh arrays with alpha = 1,
     beta = 0 and u NULL. delta and delta_prev hold m * max(sizes[1:]); Y may be delta_prev (it
-    is read first).
+    is read first). weights (NULL: none): each output delta row r times weights[rows[r]].
     """
     cdef const int *sizes = net.sizes
     cdef floating **W = <floating **>net.W
     cdef int l, L = net.n_layers
     cdef floating *swap
     output_delta(cost, m, sizes[L], A[L], Y, delta)
+    if weights != NULL:
+        weigh_rows(m, sizes[L], weights, rows, delta)
     for l in range(L - 1, -1, -1):
         if l > 0:
             # D_{l-1} = (D_l @ W_l) * f'(Z_{l-1}), from W_l before its update below.
@@ -159,7 +162,8 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
     cdef floating *step = <floating *>scratch(
         keep, largest if chunk.update.momentum != 0 else 0, sizeof(floating))
     cdef unsigned int fp_state
-    cdef double total = cost_sum[0]
+    cdef double total = cost_sum[0], scale
+    cdef const floating *weights = <const floating *>chunk.weights
     with nogil:
         fp_state = fastgd_flush_subnormals()
         while start < chunk.n_order:
@@ -173,10 +177,18 @@ cdef int train(const fastgd_kernels *k, const Net *net, const Chunk *chunk, cons
             # overwrites it.
             gather_rows(rows, sizes[L], Y, &chunk.order[start], delta_prev)
             forward_train(k, net, chunk, &chunk.ids[start], <int>rows, A, AD, M)
-            total += cost_value(chunk.cost, rows, sizes[L], A[L], delta_prev)
+            if weights == NULL:
+                total += cost_value(chunk.cost, rows, sizes[L], A[L], delta_prev)
+                scale = batch_scale(chunk, rows)
+            else:
+                total += weighted_cost(chunk.cost, rows, sizes[L], weights, &chunk.order[start],
+                                       A[L], delta_prev)
+                scale = weighted_scale(
+                    chunk, weigh_rows(rows, sizes[L], weights, &chunk.order[start], NULL))
             backward(chunk.cost, net, <int>rows, A, AD, M, delta_prev, delta, delta_prev,
-                     <floating **>net.W, <floating **>net.b,
-                     -<floating>batch_scale(chunk, rows), <floating>1, chunk.update, step)
+                     <floating **>net.W, <floating **>net.b, -<floating>scale, <floating>1,
+                     chunk.update, step, weights,
+                     &chunk.order[start] if weights != NULL else NULL)
             start += rows
         fastgd_restore_fp(fp_state)
     cost_sum[0] = total

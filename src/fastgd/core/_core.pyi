@@ -33,6 +33,7 @@ def train_chunk(
     dropout: tuple[float, ...] | list[float] | None = None,
     dropout_key: int = 0,
     sample_ids: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> float: ...
 def dropout_mask(
     key: int, layer: int, rate: float, samples: np.ndarray, mask: np.ndarray

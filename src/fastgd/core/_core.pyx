@@ -267,7 +267,7 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
                 bint skip_zero_inputs=True, input_split=None, double cost_sum=0.0,
                 activations=None, str penalty=None, double penalty_rate=0.0,
                 double momentum=0.0, bint nesterov=False, velocities=None, dropout=None,
-                dropout_key=0, sample_ids=None):
+                dropout_key=0, sample_ids=None, sample_weight=None):
     """Run SGD over the rows X[order] in consecutive mini-batches, updating weights in place.
 
     X holds the inputs' rows: of Y's dtype, or uint8 (pixels), each x read as x / 255 (the
@@ -287,6 +287,11 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     each sample's neurons kept by the masks of (dropout_key, its row in X, the layer, the
     neuron), an integer key in [0, 2**64). sample_ids (intp, one per entry of order): the
     samples the rows are, for the masks, when X is a buffer of distorted images (None: order).
+
+    sample_weight (None: every weight 1): one weight per row of X, of Y's dtype, finite and at
+    least 0 (the caller checks): each sample's gradient times its weight, and with mean each
+    update scaled by eta / (the batch's sum of weights), no data step where that sum is 0
+    (scikit-learn's MLP's rule); the returned costs are weighted the same way.
 
     path "small" runs the small-shape kernels on n_threads threads (1 or 2: the first layer's
     inputs come in two blocks), the same bits whatever n_threads is; "blas" runs gemm on
@@ -335,6 +340,14 @@ def train_chunk(list weights, list biases, X, const floating[:, ::1] Y,
     chunk.m = min(mini_batch_size, chunk.n_order)
     chunk.eta = eta
     chunk.mean = mean
+    chunk.weights = NULL
+    cdef const floating[::1] sample_weights
+    if sample_weight is not None:
+        sample_weights = sample_weight
+        if sample_weights.shape[0] != n:
+            raise ValueError(f"sample_weight has {sample_weights.shape[0]} weights for {n} rows")
+        chunk.weights = &sample_weights[0] if n > 0 else NULL
+        keep.append(sample_weight)
     view_network(weights, biases, &net, keep, Y, activations)
     check_output(&net, chunk.cost)
     cdef Update update
@@ -439,7 +452,7 @@ def gradient(list weights, list biases, const floating[:, ::1] X, const floating
         _blas_path.forward(k, &net, <int>n, A)
         _blas_path.backward(c, &net, <int>n, A, A, NULL, &Y[0, 0], delta, delta_prev,
                             <floating **>grad.W, <floating **>grad.b, <floating>1, <floating>0,
-                            NULL, NULL)
+                            NULL, NULL, NULL, NULL)
 
 
 def feedforward(list weights, list biases, X, floating[:, ::1] out,

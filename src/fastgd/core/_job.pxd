@@ -69,6 +69,9 @@ cdef struct Chunk:
     Py_ssize_t m                # the mini-batch size, at most n_order
     double eta
     bint mean                   # each update scaled by eta / (that batch's size), else eta
+    # Sample weights, one per row of X in the call's dtype (NULL: none, every weight 1): each
+    # output delta row times its sample's weight, the mean's divisor the batch's sum of them.
+    const void *weights
     const fastgd_cost *cost
     const Update *update
     const Dropout *dropout      # NULL: none
@@ -78,6 +81,15 @@ cdef inline double batch_scale(const Chunk *chunk, Py_ssize_t rows) noexcept nog
     """The step size of a mini-batch of rows samples: eta / rows for the mean of its gradients,
     eta for their sum."""
     return chunk.eta / rows if chunk.mean else chunk.eta
+
+
+cdef inline double weighted_scale(const Chunk *chunk, double weight_sum) noexcept nogil:
+    """The step size of a mini-batch whose sample weights sum to weight_sum: eta / weight_sum
+    for the weighted mean of its gradients (0, no data step, for weights that sum to 0), eta
+    for their weighted sum."""
+    if not chunk.mean:
+        return chunk.eta
+    return chunk.eta / weight_sum if weight_sum > 0 else 0.0
 
 
 cdef inline bint drops(const Chunk *chunk, int l) noexcept nogil:

@@ -175,6 +175,33 @@ cdef inline double cost_value(const fastgd_cost *cost, Py_ssize_t m, Py_ssize_t 
         return cost.value_s(m, n, a, y)
 
 
+cdef inline double weighted_cost(const fastgd_cost *cost, Py_ssize_t m, Py_ssize_t n,
+                                 const floating *w, const Py_ssize_t *rows, const floating *a,
+                                 const floating *y) noexcept nogil:
+    """sum_x w_x C_x over the m rows of n activations a and targets y, w_x = w[rows[r]]."""
+    cdef Py_ssize_t r
+    cdef double total = 0
+    for r in range(m):
+        total += w[rows[r]] * cost_value(cost, 1, n, a + r * n, y + r * n)
+    return total
+
+
+cdef inline double weigh_rows(Py_ssize_t m, Py_ssize_t n, const floating *w,
+                              const Py_ssize_t *rows, floating *delta) noexcept nogil:
+    """Each of the m rows of n output deltas times its sample's weight w[rows[r]] (delta NULL:
+    none); returns the sum of those weights, in double."""
+    cdef Py_ssize_t r, j
+    cdef double total = 0
+    cdef floating wr
+    for r in range(m):
+        wr = w[rows[r]]
+        total += wr
+        if delta != NULL:
+            for j in range(n):
+                delta[r * n + j] *= wr
+    return total
+
+
 cdef inline void dropout_mask(uint64_t key, int layer, double rate, Py_ssize_t rows,
                               Py_ssize_t n, const Py_ssize_t *samples,
                               floating *mask) noexcept nogil:

@@ -41,10 +41,10 @@ from barrier cimport fastgd_barrier, fastgd_barrier_wait
 from fpmode cimport fastgd_flush_subnormals, fastgd_restore_fp
 from threads cimport fastgd_run_threads
 
-from fastgd.core._job cimport Rows, Update, batch_scale, drops, plain
+from fastgd.core._job cimport Rows, Update, batch_scale, drops, plain, weighted_scale
 from fastgd.core._kernels cimport (activate, activation_prime_mul, add_inplace, backward_t,
                               column_sums, cost_value, dropout_mask, find_inputs, mask_mul,
-                              momentum_apply, penalise_first,
+                              momentum_apply, penalise_first, weigh_rows, weighted_cost,
                               find_inputs_bytes, forward_bytes, forward_t, update_bytes,
                               gather_rows, lanes, output_delta, pad_rows, prefetch_rows,
                               scale_inplace, transpose_pad,
@@ -357,8 +357,16 @@ cdef void serial_step(Shared *e, Py_ssize_t start, Py_ssize_t batch_rows,
         drop(e, A, l + 1, start, batch_rows)
     # The targets wait in delta_prev; the output delta reads them before it is overwritten.
     gather_rows(batch_rows, sizes[L], <const floating *>e.Y, &e.chunk.order[start], delta_prev)
-    e.cost_sum += cost_value(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev)
-    output_delta(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev, delta)
+    cdef const floating *weights = <const floating *>e.chunk.weights
+    if weights == NULL:
+        e.cost_sum += cost_value(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev)
+        output_delta(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev, delta)
+    else:
+        e.cost_sum += weighted_cost(e.chunk.cost, batch_rows, sizes[L], weights,
+                                    &e.chunk.order[start], A[L], delta_prev)
+        output_delta(e.chunk.cost, batch_rows, sizes[L], A[L], delta_prev, delta)
+        scale = -<floating>weighted_scale(
+            e.chunk, weigh_rows(batch_rows, sizes[L], weights, &e.chunk.order[start], delta))
     for l in range(L - 1, 0, -1):
         q1 = pads[l] // lanes(k, sizeof(floating))
         # D_{l-1} = (D_l @ W_l) * f'_{l-1}(Z_{l-1}), from W_l before its update.

@@ -93,8 +93,9 @@ def backprop(weights, biases, X, Y, cost="quadratic", activations=None, masks=No
     return grad_w, grad_b
 
 
-def _backprop(weights, biases, X, Y, cost, activations, masks):
-    """backprop, and the output activations of the forward pass it made."""
+def _backprop(weights, biases, X, Y, cost, activations, masks, row_weights=None):
+    """backprop, and the output activations of the forward pass it made; row_weights (None:
+    all 1) weigh each row's gradient."""
     layers = _layers(activations, len(weights))
     masks = masks or [None] * (len(weights) + 1)
     outputs = [X]  # A_l as f gave it
@@ -103,6 +104,8 @@ def _backprop(weights, biases, X, Y, cost, activations, masks):
         outputs.append(f.forward(inputs[-1] @ w.T + b))
         inputs.append(outputs[-1] if mask is None else outputs[-1] * mask)
     delta = costs.get(cost).delta(outputs[-1], Y)
+    if row_weights is not None:
+        delta = delta * row_weights[:, None]
     grad_w = [None] * len(weights)
     grad_b = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
@@ -136,6 +139,7 @@ def train_epoch(
     dropout=None,
     dropout_key=0,
     input_dropout=0.0,
+    sample_weight=None,
 ):
     """One epoch of SGD over X[order] in mini-batches, updating weights and biases in place.
     Returns sum_x C_x with each mini-batch's cost taken before its update: divided by the number
@@ -143,7 +147,9 @@ def train_epoch(
     docstring, n the training set's size (None: len(X)); with momentum, velocities holds the
     weights' velocities then the biases', updated in place (None: zeros, thrown away). dropout:
     a rate per hidden layer (None: none), its masks drawn under dropout_key; input_dropout the
-    inputs' rate (their mask is layer 0's)."""
+    inputs' rate (their mask is layer 0's). sample_weight (None: all 1), one per row of X: each
+    sample's gradient and cost times its weight, the mean's divisor the batch's sum of weights
+    (no data step where it is 0)."""
     the_cost = costs.get(cost)
     rate = eta * lmbda / (len(X) if n is None else n)
     if momentum and velocities is None:
@@ -152,11 +158,23 @@ def train_epoch(
     for start in range(0, len(order), mini_batch_size):
         batch = order[start : start + mini_batch_size]
         masks = _masks(dropout_key, dropout, batch, weights, input_dropout)
+        row_weights = None if sample_weight is None else sample_weight[batch]
         grad_w, grad_b, out = _backprop(
-            weights, biases, X[batch], Y[batch], cost, activations, masks
+            weights, biases, X[batch], Y[batch], cost, activations, masks, row_weights
         )
-        total += len(batch) * the_cost.value(out, Y[batch])
-        scale = eta / len(batch) if reduction == "mean" else eta
+        if row_weights is None:
+            total += len(batch) * the_cost.value(out, Y[batch])
+            scale = eta / len(batch) if reduction == "mean" else eta
+        else:
+            total += sum(
+                float(w) * the_cost.value(out[j : j + 1], Y[batch][j : j + 1])
+                for j, w in enumerate(row_weights)
+            )
+            weight_sum = float(np.sum(row_weights, dtype=np.float64))
+            if reduction == "sum":
+                scale = eta
+            else:
+                scale = eta / weight_sum if weight_sum > 0 else 0.0
         for l, (w, b, gw, gb) in enumerate(zip(weights, biases, grad_w, grad_b)):
             if not momentum:
                 if rate and penalty == "l2":

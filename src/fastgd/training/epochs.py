@@ -180,6 +180,11 @@ def train_chunk(
             dropout=values.dropout_rates(trainer.dropout, net.sizes),
             dropout_key=state.dropout_key,
             sample_ids=ids,
+            sample_weight=(
+                state.sample_weight
+                if ids is None or state.sample_weight is None
+                else state.sample_weight[ids]
+            ),
             **state.plan.core_options(threads),
         )
     return threads, cost_sum

@@ -34,6 +34,10 @@ class FitState:
     rng: np.random.Generator  # the shuffling generator
     history: History
     epoch_cost: float = 0.0  # this epoch's mini-batch costs so far, summed over samples
+    # Sample weights, one per row of X in its dtype (None: every weight 1), and their sum (the
+    # running cost's divisor: len(X) without weights).
+    sample_weight: np.ndarray | None = None
+    weight_total: float = 0.0
     # With momentum: the velocities of the weights then the biases, zero at the start of a fit
     # (a checkpoint's when it resumes one).
     velocities: list[np.ndarray] | None = None

@@ -29,6 +29,7 @@ import numpy as np
 from .. import costs
 from .._validation import (
     check_inputs,
+    check_sample_weight,
     check_targets,
     labels_from,
 )
@@ -236,6 +237,7 @@ class Trainer:
         validation_data: DataPair | None = None,
         callbacks: Sequence[CallbackLike] = (),
         resume: PathLike | None = None,
+        sample_weight: ArrayLike | None = None,
     ) -> History:
         """Train the network on samples X (n, sizes[0]) with labels or targets y.
 
@@ -250,13 +252,20 @@ class Trainer:
         trainer.stop_training. resume names a checkpoint of an earlier fit of this trainer's
         settings to continue from. Every input is checked before the network is touched.
 
+        sample_weight (n,) weighs each sample's gradient, as scikit-learn 1.7's MLP does: each
+        update is -eta times the weighted mean of the mini-batch's gradients, sum_j w_j g_j /
+        sum_j w_j (reduction="sum": eta times sum_j w_j g_j), and a mini-batch whose weights
+        sum to 0 makes no data step (its penalty and momentum still apply). The training cost
+        reported is the weighted mean likewise; the penalty is the unweighted one. Weights
+        are finite and at least 0, not all 0; weights all 1 train, bit for bit, as none.
+
         Ctrl-C stops training after the current chunk of mini-batches: the network keeps every
         completed update, the history every completed epoch, and history.interrupted is True;
         then KeyboardInterrupt goes on (on_interrupt="raise", trainer.history holds the
         History) or fit returns (on_interrupt="stop"). Returns the History.
         """
         self._check_params()
-        state = self._prepare(X, y, test_data, validation_data, callbacks)
+        state = self._prepare(X, y, test_data, validation_data, callbacks, sample_weight)
         net = state.network
         if not net._training.acquire(blocking=False):
             raise RuntimeError(
@@ -279,6 +288,7 @@ class Trainer:
         test_data: DataPair | None,
         validation_data: DataPair | None,
         callbacks: Sequence[CallbackLike],
+        sample_weight: ArrayLike | None = None,
     ) -> FitState:
         """Check and convert every input of fit, once; the fit's state."""
         net = self.network
@@ -288,6 +298,7 @@ class Trainer:
         if n == 0:
             raise ValueError("X holds no samples: the training set is empty")
         Y = check_targets(y, n, net.sizes[-1], net.dtype, name="y")
+        weights = check_sample_weight(sample_weight, n, net.dtype)
         cost.check_targets(Y, "y")
         train_labels = labels_from(y, n, net.sizes[-1]) if self.train_accuracy else None
         eval_sets = [
@@ -337,6 +348,8 @@ class Trainer:
             velocities=(
                 [np.zeros_like(a) for a in net.weights + net.biases] if self.momentum else None
             ),
+            sample_weight=weights,
+            weight_total=float(n if weights is None else weights.sum(dtype=np.float64)),
         )
 
     def _check_eval_data(self, data: DataPair, name: str, cost: costs.Cost) -> EvalSet:
@@ -373,7 +386,7 @@ class Trainer:
                     self._check_changed_settings()
                     seconds = epochs.train_epoch(self, state, epoch)
                     logs = state.evaluator.after_epoch(
-                        epoch, seconds, state.epoch_cost / len(state.X)
+                        epoch, seconds, state.epoch_cost / state.weight_total
                     )
                     history.record(logs)
                     if state.evaluator.diagnosis is not None:
