@@ -772,3 +772,22 @@ def test_a_runs_warnings_come_back_naming_the_run(data, tmp_path):
         1e308: by_eta[1e308]["warnings"],
         0.5: [],
     }
+
+
+def test_runs_side_by_side_in_threads_keep_their_own_warnings(data):
+    """On a ThreadPoolExecutor runs train in threads of this process: each record holds its
+    own run's warnings, and warnings in this thread work as before afterwards."""
+    import warnings
+
+    train, test = data
+    with ThreadPoolExecutor(2) as executor, warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        result = fastgd.sweep(
+            {"eta": [1e308, 0.5], "seed": [0, 1]}, train, test_data=test, executor=executor,
+            verbose=0, **FIXED,
+        )  # fmt: skip
+    for record in result.records:
+        stuck = [w for w in record["warnings"] if w.startswith("SaturationWarning")]
+        assert bool(stuck) == (record["settings"]["eta"] == 1e308), record["warnings"]
+    with pytest.warns(UserWarning, match="still shown"):
+        warnings.warn("still shown", UserWarning, stacklevel=1)

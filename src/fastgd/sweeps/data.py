@@ -1,6 +1,7 @@
 """The data of a sweep as it travels to the workers, and what a worker does with it: install it
 once, train a run on it, and report the run as a record."""
 
+import contextlib
 import json
 import os
 import signal
@@ -142,22 +143,53 @@ def train_one(settings, threads, data, rung=None):
     # The run's warnings (a stuck network's) go back in its record, to be shown where the sweep
     # runs, naming the run: a worker's own stderr is another process's, on Dask another
     # machine's log.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _collecting() as caught:
         _train(record, settings, threads, data, rung)
     record["warnings"] = _distinct(caught)
     record["seconds"] = time.perf_counter() - started
     return record
 
 
-def _distinct(caught, at_most=5):
-    """["Category: message", ...] of caught warnings, each once, the first at_most."""
-    seen = []
-    for w in caught:
-        line = f"{w.category.__name__}: {w.message}"
-        if line not in seen:
-            seen.append(line)
-    return seen[:at_most]
+# Warnings are collected per thread: runs may train side by side in one process (a
+# ThreadPoolExecutor, a Dask worker's threads), and warnings.catch_warnings, which swaps the
+# process's warning state in and out, would lose or mix their warnings.
+_collector = threading.local()
+_hook_lock = threading.Lock()
+_hooked = []
+
+
+def _hook():
+    """warnings.showwarning hands a warning to the collecting thread's list, and to whatever
+    showed them before in every other thread (hooked again if something replaced the hook)."""
+    with _hook_lock:
+        if _hooked and warnings.showwarning is _hooked[-1]:
+            return
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            collected = getattr(_collector, "lines", None)
+            if collected is None:
+                shown(message, category, filename, lineno, file, line)
+            else:
+                collected.append(f"{category.__name__}: {message}")
+
+        warnings.showwarning = show
+        _hooked.append(show)
+
+
+@contextlib.contextmanager
+def _collecting():
+    _hook()
+    _collector.lines = lines = []
+    try:
+        yield lines
+    finally:
+        _collector.lines = None
+
+
+def _distinct(lines, at_most=5):
+    """The distinct lines "Category: message" of a run's warnings, the first at_most."""
+    return list(dict.fromkeys(lines))[:at_most]
 
 
 def _train(record, settings, threads, data, rung):

@@ -255,9 +255,10 @@ class Trainer:
         sample_weight (n,) weighs each sample's gradient, as scikit-learn 1.7's MLP does: each
         update is -eta times the weighted mean of the mini-batch's gradients, sum_j w_j g_j /
         sum_j w_j (reduction="sum": eta times sum_j w_j g_j), and a mini-batch whose weights
-        sum to 0 makes no data step (its penalty and momentum still apply). The training cost
-        reported is the weighted mean likewise; the penalty is the unweighted one. Weights
-        are finite and at least 0, not all 0; weights all 1 train, bit for bit, as none.
+        sum to 0 makes no data step (its penalty and momentum still apply). The running training
+        cost reported is the weighted mean likewise (train_cost="exact" and the evaluations are
+        unweighted); the penalty is the unweighted one. Weights are finite and at least 0, not
+        all 0; weights all 1 train, bit for bit, as none. A resumed fit needs the same weights.
 
         Ctrl-C stops training after the current chunk of mini-batches: the network keeps every
         completed update, the history every completed epoch, and history.interrupted is True;
