@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +156,7 @@ def train_one(settings, threads, data, rung=None):
 # process's warning state in and out, would lose or mix their warnings.
 _collector = threading.local()
 _hook_lock = threading.Lock()
-_hooked = []
+_hooked: list[Callable[..., None]] = []
 
 
 def _hook():
