@@ -49,3 +49,16 @@ def test_the_installed_package_is_typed():
     core = (installed / "core" / "_core.pyi").read_text()
     for name in ("kernel_sets", "train_chunk", "feedforward", "all_finite", "input_split"):
         assert f"def {name}(" in core and callable(getattr(fastgd.core._core, name))
+
+
+def test_no_module_is_over_500_lines():
+    """The layout's promise (CHANGELOG, issue 26): modules small enough to read whole."""
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "fastgd"
+    long = {
+        str(p.relative_to(src)): n
+        for p in sorted(src.rglob("*.py"))
+        if (n := len(p.read_text().splitlines())) > 500
+    }
+    assert not long, long

@@ -8,7 +8,6 @@ this module or scikit-learn.
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,30 +16,22 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import (
-        _check_sample_weight,
-        check_is_fitted,
-        check_random_state,
-        validate_data,
-    )
+    from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 except ImportError as error:  # scikit-learn missing, or older than 1.6 (no validate_data)
     raise ImportError(
         "fastgd.sklearn needs scikit-learn 1.6 or newer: pip install "
         '"fastgd[sklearn]" (or pip install "scikit-learn>=1.6")'
     ) from error
 
-from . import costs, initializers
-from ._validation import InputRangeWarning, inputs_of_any_range
+from . import _sklearn_checks as _checks
+from . import costs
+from ._validation import inputs_of_any_range
 from .callbacks import EarlyStopping
 from .history import History
 from .network import Network
-from .training import settings
 from .training.trainer import Trainer
 
 __all__ = ["NetworkClassifier", "register_skl2onnx"]
-
-# How far outside [0, 1] inputs may be before input_range="unit" warns: rounding, not scale.
-_RANGE_SLACK = 1e-6
 
 # A seed for the Network and the Trainer is an int below this.
 _SEED_LIMIT = 2**32
@@ -213,7 +204,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         self._check_range(X)
         check_classification_targets(y)
-        weights = _weights(sample_weight, X)
+        weights = _checks.sample_weights(sample_weight, X)
         classes, labels = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -280,7 +271,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
         self._check_range(X)
         check_classification_targets(y)
-        weights = _weights(sample_weight, X)
+        weights = _checks.sample_weights(sample_weight, X)
         labels = np.searchsorted(classes, y)
         unknown = (labels >= len(classes)) | (classes[np.minimum(labels, len(classes) - 1)] != y)
         if unknown.any():
@@ -303,73 +294,17 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_params(self) -> list[int]:
-        """The hidden layer sizes as a list; ValueError naming a bad parameter. (Trainer and
-        Network check the rest, naming the same parameters.)"""
-        sizes: Any = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            hidden = [int(s) for s in sizes]
-            valid = all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1
-                for s in sizes
-            )
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                f"hidden_layer_sizes must be a tuple of positive ints such as "
-                f"(30,), got {self.hidden_layer_sizes!r}"
-            )
-        costs.get(self.cost)  # ValueErrors listing the valid names
-        initializers.get(self.init)
-        self._activation()
-        # (The checks of the fastgd settings they map to, under their own names.)
-        for name, setting in (
-            ("mini_batch_size", "mini_batch_size"),
-            ("alpha", "lmbda"),
-            ("momentum", "momentum"),
-            ("nesterovs_momentum", "nesterov"),
-        ):
-            try:
-                settings.BY_NAME[setting].check(getattr(self, name), name)
-            except TypeError as error:
-                raise ValueError(str(error)) from None
-        if self.input_range not in ("unit", "any"):
-            raise ValueError(f'input_range must be "unit" or "any", got {self.input_range!r}')
-        if self.early_stopping:
-            fraction = self.validation_fraction
-            if not (isinstance(fraction, numbers.Real) and 0 < float(fraction) < 1):
-                raise ValueError(
-                    f"validation_fraction must be between 0 and 1 (exclusive), got {fraction!r}"
-                )
-            patience = self.n_iter_no_change
-            if not (isinstance(patience, numbers.Integral) and int(patience) >= 1):
-                raise ValueError(f"n_iter_no_change must be a positive int, got {patience!r}")
-        return hidden
+        """The hidden layer sizes as a list; ValueError naming a bad parameter."""
+        return _checks.hidden_sizes(self)
 
     def _check_range(self, X: np.ndarray, stacklevel: int = 3) -> None:
         """The InputRangeWarning of inputs outside [0, 1], unless input_range="any", naming the
         frame stacklevel up (3: the caller's caller)."""
-        if self.input_range != "unit" or not X.size:
-            return
-        low, high = float(np.min(X)), float(np.max(X))
-        # (Within rounding of [0, 1]: a MinMaxScaler's output reaches 1 + 2e-16.)
-        if low >= -_RANGE_SLACK and high <= 1 + _RANGE_SLACK:
-            return
-        warnings.warn(
-            f"X holds values in [{low:g}, {high:g}], and {type(self).__name__} reads inputs "
-            f"in [0, 1] (input_range='unit'): scale them (X / 255 for pixels, or "
-            f"MinMaxScaler(clip=True) in a Pipeline), or set input_range='any' when their scale "
-            f"is intended",
-            InputRangeWarning,
-            stacklevel=stacklevel,
-        )
+        _checks.warn_out_of_range(self, X, stacklevel + 1)
 
     def _activation(self) -> str:
         """The hidden activation's fastgd name ("logistic", scikit-learn's, is "sigmoid")."""
-        name = "sigmoid" if self.activation == "logistic" else self.activation
-        return str(settings.check("activation", name))
+        return _checks.activation_name(self)
 
     def _network(self, sizes: list[int], seed: int) -> Network:
         return Network(
@@ -532,11 +467,3 @@ def register_skl2onnx() -> None:
     from .files.onnx import register_skl2onnx as register
 
     register()
-
-
-def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
-    """scikit-learn's check of sample_weight (None stays None); fastgd.Trainer checks the
-    values (finite, at least 0, not all 0)."""
-    if sample_weight is None:
-        return None
-    return _check_sample_weight(sample_weight, X, dtype=np.float64)

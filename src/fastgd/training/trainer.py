@@ -27,21 +27,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import costs
-from .._validation import (
-    check_inputs,
-    check_sample_weight,
-    check_targets,
-    labels_from,
-)
 from ..augment import Distortions, distortions
-from ..callbacks import Callback, as_callback
-from ..core import _core, policy
-from ..files.writing import check_destination
+from ..callbacks import Callback
+from ..core import policy
 from ..history import History
-from . import checkpoint, chunks, epochs, settings, values
-from .evaluation import EvalSet, Evaluator
+from . import checkpoint, epochs, settings, values
 from .progress import epoch_line
-from .state import Diverged, FitState, finite
+from .state import Diverged, FitState, finite, fit_state
 
 if TYPE_CHECKING:
     from .._typing import ArrayLike, DataPair, PathLike
@@ -292,81 +284,7 @@ class Trainer:
         sample_weight: ArrayLike | None = None,
     ) -> FitState:
         """Check and convert every input of fit, once; the fit's state."""
-        net = self.network
-        cost = costs.get(self.cost)
-        X, _ = check_inputs(X, net.sizes[0], net.dtype, name="X", stacklevel=3)
-        n = X.shape[0]
-        if n == 0:
-            raise ValueError("X holds no samples: the training set is empty")
-        Y = check_targets(y, n, net.sizes[-1], net.dtype, name="y")
-        weights = check_sample_weight(sample_weight, n, net.dtype)
-        cost.check_targets(Y, "y")
-        train_labels = labels_from(y, n, net.sizes[-1]) if self.train_accuracy else None
-        eval_sets = [
-            self._check_eval_data(data, name, cost)
-            for name, data in (("validation", validation_data), ("test", test_data))
-            if data is not None
-        ]
-        hooks = [as_callback(callback) for callback in callbacks]
-        m = self.mini_batch_size
-        if m > n:
-            warnings.warn(
-                f"mini_batch_size={m} is larger than the {n} training samples: each "
-                f"epoch is one mini-batch of all {n}",
-                stacklevel=3,
-            )
-            m = n
-        if self.checkpoint_every is not None:
-            # Before any training: a checkpoint that cannot be written would fail epochs later.
-            check_destination(self.checkpoint_path, "checkpoint_path")
-        plan = policy.training_plan(m, self.n_threads, net.sizes)
-        return FitState(
-            network=net,
-            X=X,
-            Y=Y,
-            mini_batch_size=m,
-            cost=cost,
-            evaluator=Evaluator(
-                net,
-                cost,
-                X,
-                Y,
-                train_labels,
-                eval_sets,
-                self.n_threads,
-                exact_train_cost=self.train_cost == "exact",
-                penalty=(self.penalty, self.lmbda),
-            ),
-            n_test=next((len(s.labels) for s in eval_sets if s.name == "test"), None),
-            callbacks=hooks,
-            plan=plan,
-            input_split=_core.input_split(X, m) if plan.path == "small" else None,
-            chunk_samples=chunks.first_chunk(net, m),
-            tuner=policy.tuner_for(plan, self.n_threads),
-            chunks_trained=0,
-            rng=np.random.default_rng(self.seed),
-            history=History(cost=cost.name, train_cost_kind=self.train_cost),
-            velocities=(
-                [np.zeros_like(a) for a in net.weights + net.biases] if self.momentum else None
-            ),
-            sample_weight=weights,
-            weight_total=float(n if weights is None else weights.sum(dtype=np.float64)),
-        )
-
-    def _check_eval_data(self, data: DataPair, name: str, cost: costs.Cost) -> EvalSet:
-        net = self.network
-        name = f"{name}_data"
-        try:
-            X, y = data
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a pair (X, y)") from None
-        X, _ = check_inputs(X, net.sizes[0], net.dtype, name=f"{name}[0]", stacklevel=4)
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} holds no samples")
-        labels = labels_from(y, X.shape[0], net.sizes[-1], name=f"{name}[1]")
-        targets = check_targets(labels, X.shape[0], net.sizes[-1], net.dtype, name=f"{name}[1]")
-        cost.check_targets(targets, f"{name}[1]")
-        return EvalSet(name.rsplit("_", 1)[0], X, labels, targets)
+        return fit_state(self, X, y, test_data, validation_data, callbacks, sample_weight)
 
     # ---- the epochs ---------------------------------------------------------------------------
 
