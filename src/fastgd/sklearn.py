@@ -466,4 +466,4 @@ def register_skl2onnx() -> None:
     fastgd.files.onnx."""
     from .files.onnx import register_skl2onnx as register
 
-    register()
+    register(NetworkClassifier)

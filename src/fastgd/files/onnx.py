@@ -200,11 +200,12 @@ def _convert_classifier(scope: Any, operator: Any, container: Any) -> None:
     node("Reshape", [picked, shape], operator.outputs[0].full_name)
 
 
-def register_skl2onnx() -> None:
-    """Register NetworkClassifier's converter with skl2onnx: afterwards skl2onnx.to_onnx (and
-    convert_sklearn) convert a fitted NetworkClassifier, and pipelines holding one, to ONNX
-    models with the outputs skl2onnx's classifiers have (label, probabilities; zipmap as its
-    option says). Calling it again does nothing more."""
+def register_skl2onnx(estimator: type) -> None:
+    """Register the converter of estimator (fastgd.sklearn.NetworkClassifier, which calls this
+    with itself) with skl2onnx: afterwards skl2onnx.to_onnx (and convert_sklearn) convert a
+    fitted one, and pipelines holding one, to ONNX models with the outputs skl2onnx's
+    classifiers have (label, probabilities; zipmap as its option says). Calling it again does
+    nothing more."""
     try:
         from skl2onnx import update_registered_converter
         from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -212,10 +213,8 @@ def register_skl2onnx() -> None:
         raise ImportError(
             'converting a NetworkClassifier needs skl2onnx: pip install "fastgd[onnx]" skl2onnx'
         ) from None
-    from ..sklearn import NetworkClassifier
-
     update_registered_converter(
-        NetworkClassifier,
+        estimator,
         "FastgdNetworkClassifier",
         calculate_linear_classifier_output_shapes,
         _convert_classifier,
