@@ -103,9 +103,20 @@ def fastgd_on_path(tmp_path):
     return f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
+@contextlib.contextmanager
+def _chdir(path):
+    """contextlib.chdir, which Python 3.10 lacks."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 def run_python(block, namespace, cwd):
     printed = io.StringIO()
-    with contextlib.chdir(cwd), contextlib.redirect_stdout(printed), warnings.catch_warnings():
+    with _chdir(cwd), contextlib.redirect_stdout(printed), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (a page's example may warn: a stuck run, say)
         try:
             exec(compile(block.runnable_code(), str(block), "exec"), namespace)
