@@ -4,7 +4,6 @@ layer and dtype; and NetworkClassifier, alone and in a Pipeline, through skl2onn
 
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -55,10 +54,7 @@ def test_onnxruntime_computes_what_fastgd_computes(
     X, y, X_test, y_test = mnist_test
     net = trained(dtype, sizes, activation, output, X.astype(dtype), y)
     path = tmp_path / "net.onnx"
-    started = time.perf_counter()
     model = fastgd.to_onnx(net, path)
-    seconds = time.perf_counter() - started
-    assert seconds < 30  # (the first call imports onnx)
     assert model.graph.input[0].name == "X"
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     activations, labels = session.run(None, {"X": X_test.astype(dtype)})
